@@ -1,0 +1,156 @@
+//! Start-up and shutdown: connect and migrate the store, settle the signing key, bind the
+//! listener, then run the HTTP server and the sender worker until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rand::RngCore as _;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::mail::{QueueWorker, Transport};
+use crate::signing::Signer;
+use crate::store::Store;
+use crate::templates::Templates;
+use crate::web::{self, AppState};
+
+/// How long in-flight sends get to finish after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    transport: Transport,
+}
+
+/// Installs the process-wide TLS crypto provider. Two rustls backends can end up compiled
+/// in through dependencies; without one chosen explicitly, TLS set-up panics.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Application {
+    /// Everything that can fail at start-up happens here, so `serve` fails fast with a
+    /// message saying what to fix.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        install_crypto_provider();
+        let config = Arc::new(config);
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+
+        let secret = match &config.secret_key {
+            Some(secret) => secret.expose().to_string(),
+            None => {
+                let mut bytes = [0u8; 32];
+                rand::rng().fill_bytes(&mut bytes);
+                store.secret_key_or_store(&hex::encode(bytes)).await?
+            }
+        };
+        let signer = Signer::new(secret.as_bytes());
+        let consent_version = store.register_consent_text(&config.consent_text).await?;
+        let templates = Arc::new(Templates::load()?);
+
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::smtp(url.expose(), config.send_concurrency)?,
+            None => Transport::outbox(config.outbox_dir.clone())?,
+        };
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("HUNDRED_LISTEN: could not listen on {}", config.listen))?;
+
+        let state = AppState::new(
+            config,
+            store,
+            templates,
+            signer,
+            Arc::new(Notify::new()),
+            consent_version,
+        );
+        Ok(Self {
+            listener,
+            state,
+            transport,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.config.listen)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves until `shutdown` resolves; then stops taking requests, lets in-flight requests
+    /// and sends finish, and hands unstarted work back to the queue.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let config = &self.state.config;
+        let worker = QueueWorker::new(
+            self.state.store.clone(),
+            self.transport.clone(),
+            self.state.composer.clone(),
+            config.retry.clone(),
+            config.send_concurrency,
+            config.send_rate,
+            self.state.wake_sender.clone(),
+        );
+        let worker_task = tokio::spawn(worker.run(stop.clone()));
+
+        tracing::info!(
+            address = %self.local_addr(),
+            database = self.state.store.backend_name(),
+            transport = ?self.transport,
+            "hundred is listening"
+        );
+        let store = self.state.store.clone();
+        let app = web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let http_stop = stop.clone();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests and sends");
+            http_stop.cancel();
+        });
+        let served = server.await.context("the HTTP server failed");
+        stop.cancel();
+        if tokio::time::timeout(SHUTDOWN_GRACE, worker_task).await.is_err() {
+            tracing::warn!("sends still running after the grace period; their leases will expire and they will be retried");
+        }
+        store.close().await;
+        served
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,435 @@
+//! Configuration from the environment (and a `.env` file), checked once at start-up.
+//!
+//! Every value is parsed here, so a bad one stops start-up with one line naming the
+//! variable and what is wrong with it, instead of failing later on a request.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use url::Url;
+
+/// A configuration value that could not be used, named by its variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// A secret that never shows up in logs or `Debug` output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Limits that protect the public signup form from bots and subscription bombing.
+#[derive(Clone, Debug)]
+pub struct SignupLimits {
+    /// Signups one IP address may make in a burst before it gets 429.
+    pub burst_per_ip: u32,
+    /// How many more signups per minute an IP address earns back after a burst.
+    pub per_ip_per_minute: u32,
+    /// The hosted form refuses submissions made faster than this after it was shown.
+    pub min_fill_time: Duration,
+    /// At most one confirmation message per address in this interval.
+    pub confirmation_interval: Duration,
+}
+
+/// How the durable outgoing-mail queue retries.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// The first retry happens between `base` and `2 × base` after a failure; later ones
+    /// back off exponentially from there.
+    pub base: Duration,
+    /// The longest wait between two attempts.
+    pub max_delay: Duration,
+    /// After this many attempts a message is marked failed.
+    pub max_attempts: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub public_url: Url,
+    pub smtp_url: Option<Secret>,
+    pub outbox_dir: PathBuf,
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    pub list_name: String,
+    pub unsubscribe_mailto: Option<String>,
+    pub secret_key: Option<Secret>,
+    pub inbound_secret: Option<Secret>,
+    pub send_rate: f64,
+    pub send_concurrency: usize,
+    pub signup: SignupLimits,
+    pub retry: RetryPolicy,
+    pub consent_text: String,
+    pub trust_proxy_headers: bool,
+}
+
+pub const DEFAULT_CONSENT_TEXT: &str = "Yes, send me the newsletter by email. \
+I can unsubscribe at any time with the link in every message.";
+
+impl Config {
+    /// Reads the process environment, after loading `.env` if there is one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a broken one is worth a clear line.
+        if let Err(err) = dotenvy::dotenv()
+            && !err.not_found()
+        {
+            return Err(ConfigError::new(".env", err.to_string()));
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds a configuration from explicit values, falling back to the defaults.
+    pub fn from_map(values: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| values.get(name).cloned())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let database_url =
+            get("HUNDRED_DATABASE_URL").unwrap_or_else(|| "sqlite://data/hundred.db".into());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres:")
+            || database_url.starts_with("postgresql:"))
+        {
+            return Err(ConfigError::new(
+                "HUNDRED_DATABASE_URL",
+                format!(
+                    "'{}' is not supported; use sqlite://path/to/file.db or postgres://user@host/db",
+                    redact_url(&database_url)
+                ),
+            ));
+        }
+
+        let listen_raw = get("HUNDRED_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_raw.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::new(
+                "HUNDRED_LISTEN",
+                format!("'{listen_raw}' is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+
+        let public_raw =
+            get("HUNDRED_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        let public_url = parse_public_url(&public_raw)?;
+
+        let smtp_url = match get("HUNDRED_SMTP_URL") {
+            None => None,
+            Some(url) => {
+                crate::mail::transport::check_smtp_url(&url)
+                    .map_err(|problem| ConfigError::new("HUNDRED_SMTP_URL", problem))?;
+                Some(Secret::new(url))
+            }
+        };
+        let outbox_dir = PathBuf::from(
+            get("HUNDRED_OUTBOX_DIR").unwrap_or_else(|| "data/outbox".into()),
+        );
+
+        let from = parse_mailbox(
+            "HUNDRED_FROM",
+            &get("HUNDRED_FROM").unwrap_or_else(|| "Newsletter <newsletter@localhost>".into()),
+        )?;
+        let reply_to = get("HUNDRED_REPLY_TO")
+            .map(|raw| parse_mailbox("HUNDRED_REPLY_TO", &raw))
+            .transpose()?;
+
+        let list_name = get("HUNDRED_LIST_NAME")
+            .unwrap_or_else(|| from.name.clone().unwrap_or_else(|| "Newsletter".into()));
+        if list_name.chars().any(char::is_control) || list_name.chars().count() > 100 {
+            return Err(ConfigError::new(
+                "HUNDRED_LIST_NAME",
+                "must be one line of at most 100 characters",
+            ));
+        }
+
+        let unsubscribe_mailto = get("HUNDRED_UNSUBSCRIBE_MAILTO")
+            .map(|raw| {
+                parse_mailbox("HUNDRED_UNSUBSCRIBE_MAILTO", &raw).map(|mb| mb.email.to_string())
+            })
+            .transpose()?;
+
+        let secret_key = match get("HUNDRED_SECRET_KEY") {
+            Some(key) if key.len() < 32 => {
+                return Err(ConfigError::new(
+                    "HUNDRED_SECRET_KEY",
+                    "must be at least 32 characters (unset it to have one generated and stored)",
+                ));
+            }
+            other => other.map(Secret::new),
+        };
+        let inbound_secret = get("HUNDRED_INBOUND_SECRET").map(Secret::new);
+
+        let send_rate = parse_number::<f64>("HUNDRED_SEND_RATE", get("HUNDRED_SEND_RATE"), 50.0)?;
+        if !(send_rate > 0.0 && send_rate.is_finite()) {
+            return Err(ConfigError::new(
+                "HUNDRED_SEND_RATE",
+                "must be a positive number of messages per second",
+            ));
+        }
+        let send_concurrency = parse_number::<usize>(
+            "HUNDRED_SEND_CONCURRENCY",
+            get("HUNDRED_SEND_CONCURRENCY"),
+            4,
+        )?;
+        if !(1..=256).contains(&send_concurrency) {
+            return Err(ConfigError::new(
+                "HUNDRED_SEND_CONCURRENCY",
+                "must be between 1 and 256",
+            ));
+        }
+
+        let signup = SignupLimits {
+            burst_per_ip: positive("HUNDRED_SIGNUP_BURST", get("HUNDRED_SIGNUP_BURST"), 20)?,
+            per_ip_per_minute: positive(
+                "HUNDRED_SIGNUP_PER_MINUTE",
+                get("HUNDRED_SIGNUP_PER_MINUTE"),
+                10,
+            )?,
+            min_fill_time: Duration::from_secs(parse_number::<u64>(
+                "HUNDRED_SIGNUP_MIN_FILL_SECONDS",
+                get("HUNDRED_SIGNUP_MIN_FILL_SECONDS"),
+                3,
+            )?),
+            confirmation_interval: Duration::from_secs(parse_number::<u64>(
+                "HUNDRED_CONFIRMATION_INTERVAL_SECONDS",
+                get("HUNDRED_CONFIRMATION_INTERVAL_SECONDS"),
+                600,
+            )?),
+        };
+        if signup.min_fill_time > Duration::from_secs(5) {
+            return Err(ConfigError::new(
+                "HUNDRED_SIGNUP_MIN_FILL_SECONDS",
+                "must be at most 5, so a person using autofill is never refused",
+            ));
+        }
+
+        let retry = RetryPolicy {
+            base: Duration::from_millis(positive(
+                "HUNDRED_RETRY_BASE_MS",
+                get("HUNDRED_RETRY_BASE_MS"),
+                10_000,
+            )?
+            .into()),
+            max_delay: Duration::from_secs(3600),
+            max_attempts: positive("HUNDRED_MAX_ATTEMPTS", get("HUNDRED_MAX_ATTEMPTS"), 8)?,
+        };
+        if retry.base > Duration::from_secs(15) {
+            return Err(ConfigError::new(
+                "HUNDRED_RETRY_BASE_MS",
+                "must be at most 15000, so the first retry comes within 30 seconds",
+            ));
+        }
+
+        let consent_text =
+            get("HUNDRED_CONSENT_TEXT").unwrap_or_else(|| DEFAULT_CONSENT_TEXT.to_string());
+
+        let trust_proxy_headers = match get("HUNDRED_TRUST_PROXY").as_deref() {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "HUNDRED_TRUST_PROXY",
+                    format!("'{other}' is not true or false"),
+                ));
+            }
+        };
+
+        Ok(Self {
+            database_url,
+            listen,
+            public_url,
+            smtp_url,
+            outbox_dir,
+            from,
+            reply_to,
+            list_name,
+            unsubscribe_mailto,
+            secret_key,
+            inbound_secret,
+            send_rate,
+            send_concurrency,
+            signup,
+            retry,
+            consent_text,
+            trust_proxy_headers,
+        })
+    }
+
+    /// The public base URL without a trailing slash, for building links.
+    pub fn public_base(&self) -> &str {
+        self.public_url.as_str().trim_end_matches('/')
+    }
+
+    /// The domain our Message-IDs and List-Id live on: the From address's domain.
+    pub fn sending_domain(&self) -> &str {
+        self.from.email.domain()
+    }
+
+    /// A description of the configuration with every secret masked, for logs and the
+    /// settings page.
+    pub fn masked_summary(&self) -> Vec<(&'static str, String)> {
+        let mask = |set: bool| if set { "set (hidden)" } else { "unset" }.to_string();
+        vec![
+            ("HUNDRED_DATABASE_URL", redact_url(&self.database_url)),
+            ("HUNDRED_LISTEN", self.listen.to_string()),
+            ("HUNDRED_PUBLIC_URL", self.public_url.to_string()),
+            (
+                "HUNDRED_SMTP_URL",
+                self.smtp_url
+                    .as_ref()
+                    .map(|s| redact_url(s.expose()))
+                    .unwrap_or_else(|| format!("unset: .eml files in {}", self.outbox_dir.display())),
+            ),
+            ("HUNDRED_FROM", self.from.to_string()),
+            (
+                "HUNDRED_REPLY_TO",
+                self.reply_to
+                    .as_ref()
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "unset".into()),
+            ),
+            ("HUNDRED_SECRET_KEY", mask(self.secret_key.is_some())),
+            ("HUNDRED_INBOUND_SECRET", mask(self.inbound_secret.is_some())),
+        ]
+    }
+}
+
+/// Hides the password in a URL like `postgres://user:pass@host/db`.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "(unparseable URL)".into(),
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|err| {
+        ConfigError::new("HUNDRED_PUBLIC_URL", format!("'{raw}' is not a URL: {err}"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            "HUNDRED_PUBLIC_URL",
+            format!("'{raw}' must be an http:// or https:// URL with a host"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            "HUNDRED_PUBLIC_URL",
+            "must not carry a query or a fragment",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_mailbox(variable: &'static str, raw: &str) -> Result<Mailbox, ConfigError> {
+    raw.parse::<Mailbox>().map_err(|err| {
+        ConfigError::new(
+            variable,
+            format!("'{raw}' is not an address like 'Name <name@example.com>': {err}"),
+        )
+    })
+}
+
+fn parse_number<T: std::str::FromStr>(
+    variable: &'static str,
+    raw: Option<String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse::<T>()
+            .map_err(|_| ConfigError::new(variable, format!("'{raw}' is not a number"))),
+    }
+}
+
+fn positive(variable: &'static str, raw: Option<String>, default: u32) -> Result<u32, ConfigError> {
+    let value = parse_number::<u32>(variable, raw, default)?;
+    if value == 0 {
+        return Err(ConfigError::new(variable, "must be greater than 0"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_map(&map)
+    }
+
+    #[test]
+    fn defaults_work_on_a_fresh_machine() {
+        let config = with(&[]).expect("defaults are valid");
+        assert_eq!(config.database_url, "sqlite://data/hundred.db");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(config.smtp_url.is_none());
+        assert_eq!(config.sending_domain(), "localhost");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = with(&[("HUNDRED_LISTEN", "nowhere")]).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_LISTEN");
+        let err = with(&[("HUNDRED_DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().starts_with("HUNDRED_DATABASE_URL:"));
+        assert!(err.to_string().contains("sqlite://") && err.to_string().contains("postgres://"));
+        let err = with(&[("HUNDRED_SMTP_URL", "ftp://x")]).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_SMTP_URL");
+        let err = with(&[("HUNDRED_FROM", "not an address")]).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_FROM");
+        let err = with(&[("HUNDRED_SIGNUP_MIN_FILL_SECONDS", "30")]).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_SIGNUP_MIN_FILL_SECONDS");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let config = with(&[
+            ("HUNDRED_SMTP_URL", "smtp://me:hunter2@mail.example.com:587"),
+            ("HUNDRED_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap();
+        let summary = format!("{:?} {:?}", config.masked_summary(), config);
+        assert!(!summary.contains("hunter2"));
+        assert!(!summary.contains("0123456789abcdef0123456789abcdef"));
+    }
+}

@@ -1,0 +1,9 @@
+//! The newsletter's vocabulary as types: parsed at the edge, trusted inside.
+
+mod email;
+mod name;
+mod subscriber;
+
+pub use email::{EmailError, SubscriberEmail};
+pub use name::{NameError, SubscriberName};
+pub use subscriber::{ConsentRecord, SignupSource, Subscriber, SubscriberStatus, UnsubscribeMethod};

@@ -1,0 +1,14 @@
+//! hundred: a self-hosted newsletter engine for small, opt-in lists that measures, person
+//! by person, who genuinely cares.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod mail;
+pub mod signing;
+pub mod store;
+pub mod templates;
+pub mod web;
+
+pub use app::Application;
+pub use config::Config;

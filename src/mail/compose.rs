@@ -1,0 +1,185 @@
+//! Composes the lifecycle messages (confirmation, welcome) from the templates under
+//! `templates/email/`, with the headers every list message carries.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use lettre::Message;
+use lettre::address::{Address, Envelope};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use tera::Context;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::signing::Signer;
+use crate::templates::Templates;
+
+/// How long a confirmation link works.
+pub const CONFIRMATION_VALIDITY: time::Duration = time::Duration::days(7);
+
+/// Who a message goes to.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub id: Uuid,
+    /// The address as SMTP carries it (ASCII domain).
+    pub address: String,
+    pub name: Option<String>,
+}
+
+/// A message ready for the transport.
+pub struct Composed {
+    pub envelope: Envelope,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone)]
+pub struct Composer {
+    config: Arc<Config>,
+    templates: Arc<Templates>,
+    signer: Signer,
+}
+
+impl Composer {
+    pub fn new(config: Arc<Config>, templates: Arc<Templates>, signer: Signer) -> Self {
+        Self {
+            config,
+            templates,
+            signer,
+        }
+    }
+
+    pub fn confirm_url(&self, subscriber: Uuid, now: OffsetDateTime) -> String {
+        let token = self.signer.confirm_token(subscriber, now, CONFIRMATION_VALIDITY);
+        format!("{}/confirm/{token}", self.config.public_base())
+    }
+
+    pub fn unsubscribe_url(&self, subscriber: Uuid) -> String {
+        let token = self.signer.unsubscribe_token(subscriber);
+        format!("{}/unsubscribe/{token}", self.config.public_base())
+    }
+
+    /// The double opt-in message: a link to the confirmation page. Not a list message, so
+    /// it carries no unsubscribe headers: the person is not on the list until they confirm.
+    pub fn confirmation(&self, to: &Recipient, message_id: &str, now: OffsetDateTime) -> anyhow::Result<Composed> {
+        let mut context = self.base_context(to);
+        context.insert("confirm_url", &self.confirm_url(to.id, now));
+        context.insert("valid_days", &CONFIRMATION_VALIDITY.whole_days());
+        context.insert("consent_text", &self.config.consent_text);
+        self.compose("confirmation", to, message_id, &context, false)
+    }
+
+    /// The welcome after confirmation: the first list message, with every list header.
+    pub fn welcome(&self, to: &Recipient, message_id: &str) -> anyhow::Result<Composed> {
+        let context = self.base_context(to);
+        self.compose("welcome", to, message_id, &context, true)
+    }
+
+    fn base_context(&self, to: &Recipient) -> Context {
+        let mut context = Context::new();
+        context.insert("list_name", &self.config.list_name);
+        context.insert("name", &to.name);
+        context.insert("email", &to.address);
+        context.insert("public_url", self.config.public_base());
+        context.insert("unsubscribe_url", &self.unsubscribe_url(to.id));
+        context
+    }
+
+    fn compose(
+        &self,
+        template: &str,
+        to: &Recipient,
+        message_id: &str,
+        context: &Context,
+        list_message: bool,
+    ) -> anyhow::Result<Composed> {
+        let subject = self
+            .templates
+            .render(&format!("email/{template}.subject.txt"), context)?;
+        let subject = subject.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        let text = self.templates.render(&format!("email/{template}.txt"), context)?;
+        let html = self.templates.render(&format!("email/{template}.html"), context)?;
+
+        let address: Address = to
+            .address
+            .parse()
+            .with_context(|| format!("the stored address {} is not deliverable", to.address))?;
+        let mailbox = Mailbox::new(to.name.clone(), address.clone());
+        let mut builder = Message::builder()
+            .from(self.config.from.clone())
+            .to(mailbox)
+            .subject(subject)
+            .date_now()
+            .message_id(Some(message_id.to_string()));
+        if let Some(reply_to) = &self.config.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let mut message = builder
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .context("building the message")?;
+        if list_message {
+            for header in self.list_headers(to.id) {
+                message.headers_mut().insert_raw(header);
+            }
+        }
+        let envelope = Envelope::new(Some(self.config.from.email.clone()), vec![address])
+            .context("building the envelope")?;
+        Ok(Composed {
+            envelope,
+            bytes: message.formatted(),
+        })
+    }
+
+    /// `List-Unsubscribe` (URL, and mailto where configured), RFC 8058 one-click, `List-Id`.
+    fn list_headers(&self, subscriber: Uuid) -> Vec<HeaderValue> {
+        let mut unsubscribe = format!("<{}>", self.unsubscribe_url(subscriber));
+        if let Some(mailto) = &self.config.unsubscribe_mailto {
+            unsubscribe.push_str(&format!(", <mailto:{mailto}?subject=unsubscribe>"));
+        }
+        let mut headers = vec![
+            header("List-Unsubscribe", unsubscribe),
+            header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()),
+        ];
+        headers.push(header("List-Id", list_id(&self.config.list_name, self.config.sending_domain())));
+        headers
+    }
+}
+
+fn header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// RFC 2919 `List-Id`: an optional quoted phrase and `<slug.domain>`. The phrase is kept
+/// only when it is plain printable ASCII, which needs no encoding.
+pub fn list_id(list_name: &str, domain: &str) -> String {
+    let slug: String = list_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() { "newsletter".to_string() } else { slug };
+    let printable = list_name
+        .chars()
+        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ');
+    if printable && !list_name.trim().is_empty() {
+        format!("\"{}\" <{slug}.{domain}>", list_name.trim())
+    } else {
+        format!("<{slug}.{domain}>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::list_id;
+
+    #[test]
+    fn list_id_is_a_dotted_slug_on_our_domain() {
+        assert_eq!(list_id("Corner Bakery News", "bakery.example"), "\"Corner Bakery News\" <corner-bakery-news.bakery.example>");
+        assert_eq!(list_id("Café \"X\"", "example.com"), "<caf-x.example.com>");
+        assert_eq!(list_id("!!!", "example.com"), "\"!!!\" <newsletter.example.com>");
+    }
+}

@@ -1,0 +1,204 @@
+//! The sender worker: drains the durable queue of single messages.
+//!
+//! It claims due rows under a lease, sends them with bounded concurrency and rate, and
+//! records each outcome only while it still holds the lease. It wakes when a request
+//! queues a message in this process, and polls for rows queued by other instances.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::Rng as _;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::compose::Recipient;
+use super::{Composer, SendError, Transport};
+use crate::config::RetryPolicy;
+use crate::domain::{SubscriberEmail, SubscriberStatus};
+use crate::store::{ClaimedMessage, MessageKind, Store, Timestamp};
+
+/// Longer than any single send can take (the SMTP timeout is 30 s).
+const LEASE: Duration = Duration::from_secs(300);
+/// How often to look for messages queued by other instances or falling due for a retry.
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct QueueWorker {
+    store: Store,
+    transport: Transport,
+    composer: Composer,
+    retry: RetryPolicy,
+    concurrency: usize,
+    limiter: DefaultDirectRateLimiter,
+    worker_id: String,
+    wake: Arc<Notify>,
+}
+
+enum Outcome {
+    Sent,
+    Retry(String),
+    Failed(String),
+    Cancelled(&'static str),
+}
+
+impl QueueWorker {
+    pub fn new(
+        store: Store,
+        transport: Transport,
+        composer: Composer,
+        retry: RetryPolicy,
+        concurrency: usize,
+        rate_per_second: f64,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let per_second = NonZeroU32::new(rate_per_second.ceil().clamp(1.0, 1_000_000.0) as u32)
+            .unwrap_or(NonZeroU32::MIN);
+        Self {
+            store,
+            transport,
+            composer,
+            retry,
+            concurrency,
+            limiter: RateLimiter::direct(Quota::per_second(per_second)),
+            worker_id: format!("{}-{}", hostname(), Uuid::new_v4().simple()),
+            wake,
+        }
+    }
+
+    /// Runs until `shutdown` is cancelled; messages being sent then are finished, the rest
+    /// of the claimed batch is handed back.
+    #[tracing::instrument(name = "queue_worker", skip_all, fields(worker = %self.worker_id))]
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!("sender worker started");
+        while !shutdown.is_cancelled() {
+            let now = Timestamp::now();
+            let lease_until = Timestamp::from(now.0 + LEASE);
+            let batch_size = (self.concurrency * 4) as i64;
+            let claimed = match self.store.claim_messages(&self.worker_id, now, lease_until, batch_size).await {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(error = ?err, "could not claim messages; retrying shortly");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                }
+                continue;
+            }
+            futures::stream::iter(claimed)
+                .take_while(|_| std::future::ready(!shutdown.is_cancelled()))
+                .for_each_concurrent(self.concurrency, |message| self.deliver(message))
+                .await;
+        }
+        if let Err(err) = self.store.release_leases(&self.worker_id).await {
+            tracing::warn!(error = ?err, "could not release leases; they expire by themselves");
+        }
+        tracing::info!("sender worker stopped");
+    }
+
+    #[tracing::instrument(skip_all, fields(message = %message.id, kind = %message.kind))]
+    async fn deliver(&self, message: ClaimedMessage) {
+        let outcome = self.attempt(&message).await;
+        let now = Timestamp::now();
+        let recorded = match &outcome {
+            Outcome::Sent => self
+                .store
+                .mark_message_sent(message.id, &self.worker_id, now)
+                .await
+                .map(|held| {
+                    if !held {
+                        tracing::warn!("lease lost before the send was recorded");
+                    }
+                }),
+            Outcome::Retry(error) => {
+                let attempts = u32::try_from(message.attempts).unwrap_or(0) + 1;
+                let retry_at = (attempts < self.retry.max_attempts)
+                    .then(|| Timestamp::from(now.0 + self.backoff(attempts)));
+                tracing::warn!(attempts, error = %error, retry = retry_at.is_some(), "send failed");
+                self.store
+                    .mark_message_attempt_failed(message.id, &self.worker_id, error, retry_at)
+                    .await
+            }
+            Outcome::Failed(error) => {
+                tracing::warn!(error = %error, "send refused for good");
+                self.store
+                    .mark_message_attempt_failed(message.id, &self.worker_id, error, None)
+                    .await
+            }
+            Outcome::Cancelled(reason) => self.store.cancel_message(message.id, reason).await,
+        };
+        if let Err(err) = recorded {
+            // The lease expires and another attempt is made; the window for a duplicate is
+            // this failed write.
+            tracing::error!(error = ?err, "could not record the outcome of a send");
+        }
+    }
+
+    async fn attempt(&self, message: &ClaimedMessage) -> Outcome {
+        let Some(kind) = MessageKind::parse(&message.kind) else {
+            return Outcome::Failed(format!("unknown message kind '{}'", message.kind));
+        };
+        let Some(subscriber_id) = message.subscriber_id else {
+            return Outcome::Cancelled("subscriber erased");
+        };
+        let subscriber = match self.store.subscriber(subscriber_id).await {
+            Ok(Some(subscriber)) => subscriber,
+            Ok(None) => return Outcome::Cancelled("subscriber erased"),
+            Err(err) => return Outcome::Retry(format!("reading the subscriber: {err:#}")),
+        };
+        let expected = match kind {
+            MessageKind::Confirmation => SubscriberStatus::Pending,
+            MessageKind::Welcome => SubscriberStatus::Confirmed,
+        };
+        if subscriber.status != expected {
+            return Outcome::Cancelled("subscriber status changed");
+        }
+        let address = SubscriberEmail::parse(&subscriber.email)
+            .map(|e| e.ascii().to_string())
+            .unwrap_or_else(|_| message.recipient.clone());
+        let recipient = Recipient {
+            id: subscriber.id,
+            address,
+            name: subscriber.name,
+        };
+        let composed = match kind {
+            MessageKind::Confirmation => {
+                self.composer
+                    .confirmation(&recipient, &message.message_id, OffsetDateTime::now_utc())
+            }
+            MessageKind::Welcome => self.composer.welcome(&recipient, &message.message_id),
+        };
+        let composed = match composed {
+            Ok(composed) => composed,
+            Err(err) => return Outcome::Failed(format!("composing: {err:#}")),
+        };
+        self.limiter.until_ready().await;
+        let stem = format!("{}-{}", message.kind, message.id.simple());
+        match self.transport.send(&composed.envelope, &composed.bytes, &stem).await {
+            Ok(()) => Outcome::Sent,
+            Err(SendError::Transient(error)) => Outcome::Retry(error),
+            Err(SendError::Permanent(error)) => Outcome::Failed(error),
+        }
+    }
+
+    /// Exponential backoff with jitter: the first retry comes between `base` and
+    /// `2 × base`, each later one waits four times as long, up to `max_delay`.
+    fn backoff(&self, attempts: u32) -> Duration {
+        let factor = 4u32.saturating_pow(attempts.saturating_sub(1));
+        let delay = self.retry.base.saturating_mul(factor).min(self.retry.max_delay);
+        let jitter = rand::rng().random_range(0.0..1.0);
+        delay + delay.mul_f64(jitter)
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "hundred".into())
+}

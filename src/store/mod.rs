@@ -1,0 +1,145 @@
+//! Storage: one `Store` in front of a SQLite or a Postgres pool, chosen by URL scheme.
+//!
+//! Most SQL is shared (`$1` placeholders work on both); where the dialects differ each
+//! backend gets its own statement. The `with_pool!` macro runs one body against whichever
+//! pool is configured, so shared SQL is written once.
+
+mod api_tokens;
+mod outbox;
+mod settings;
+mod subscribers;
+mod timestamp;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use api_tokens::ApiTokenRecord;
+pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
+pub use subscribers::{
+    ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, SubscriberPage,
+    UnsubscribeOutcome,
+};
+pub use timestamp::Timestamp;
+
+/// Runs `$body` with `$pool` bound to the concrete pool of whichever backend is in use.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Starts a transaction that will write. SQLite takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so two writers wait for each other instead of one failing with
+/// "database is locked" when it upgrades a read lock.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+impl Store {
+    /// Connects to the database named by `url`: `sqlite://path` (folder and file created,
+    /// WAL mode) or `postgres://…`. Any other scheme is refused with a message naming both.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let backend = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| "HUNDRED_DATABASE_URL is not a valid sqlite:// URL")?;
+            if let Some(parent) = options.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).with_context(|| {
+                    format!("could not create the database folder {}", parent.display())
+                })?;
+            }
+            let options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .context("could not open the SQLite database")?;
+            Backend::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)
+                .with_context(|| "HUNDRED_DATABASE_URL is not a valid postgres:// URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .context("could not connect to Postgres")?;
+            Backend::Postgres(pool)
+        } else {
+            anyhow::bail!(
+                "HUNDRED_DATABASE_URL: unsupported scheme; use sqlite://path/to/file.db or postgres://user@host/db"
+            );
+        };
+        Ok(Self { backend })
+    }
+
+    /// Brings the schema up to date. Safe to run from several instances at once.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
+            Backend::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+        }
+        .context("running database migrations")
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// True when the database answers a trivial query within a second.
+    pub async fn is_healthy(&self) -> bool {
+        let probe = async {
+            with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+        };
+        matches!(tokio::time::timeout(Duration::from_secs(1), probe).await, Ok(Ok(())))
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}

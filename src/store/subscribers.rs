@@ -1,0 +1,594 @@
+//! Subscribers and their consent: signup, confirmation, unsubscription, erasure.
+//!
+//! Every state change and the message it triggers are written in one transaction, so a
+//! confirmation or welcome is queued exactly when the change it belongs to is committed.
+
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::outbox::{MessageKind, queue_message};
+use super::{BeginWrite as _, Store, Timestamp, with_pool};
+use crate::domain::{
+    ConsentRecord, SignupSource, Subscriber, SubscriberEmail, SubscriberName, SubscriberStatus,
+    UnsubscribeMethod,
+};
+
+/// Failures a caller can act on, apart from the database being unreachable.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("this address is already on the list")]
+    AlreadyExists,
+    #[error("this address was erased at its owner's request; only they can sign up again")]
+    Erased,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A signup from a form, a website's script, or the hosted page.
+#[derive(Debug, Clone)]
+pub struct SignupRequest {
+    pub email: SubscriberEmail,
+    pub name: Option<SubscriberName>,
+    pub source: SignupSource,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub consent_text_version: String,
+    pub now: Timestamp,
+    /// No second confirmation to the same address within this interval.
+    pub resend_after: time::Duration,
+    /// The domain of our Message-IDs.
+    pub message_domain: String,
+}
+
+/// What a signup did. The visitor is told the same thing whatever it was, so nobody can
+/// learn who is on the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupOutcome {
+    /// A new pending subscriber, confirmation queued.
+    Created,
+    /// Pending or previously unsubscribed: a (new) confirmation was queued.
+    ConfirmationQueued,
+    /// A confirmation went out recently; nothing sent (subscription bombing guard).
+    Throttled,
+    /// Already confirmed, or suppressed after a bounce or complaint: nothing sent.
+    NothingToDo,
+}
+
+/// A subscriber added by the owner through the API or an import.
+#[derive(Debug, Clone)]
+pub struct NewSubscriber {
+    pub email: SubscriberEmail,
+    pub name: Option<SubscriberName>,
+    pub attributes: serde_json::Value,
+    pub source: SignupSource,
+    /// `Some(text)` adds the subscriber as confirmed on the owner's word of how consent was
+    /// given; `None` adds them as pending and sends a confirmation.
+    pub stated_consent: Option<String>,
+    pub now: Timestamp,
+    pub message_domain: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    Confirmed,
+    AlreadyConfirmed,
+    /// Unsubscribed, bounced or complained since the link was sent: the link no longer works.
+    NotPending,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnsubscribeOutcome {
+    /// Unsubscribed now, or already; carries the address, for the page's resubscribe offer.
+    Unsubscribed { email: String },
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubscriberPage {
+    pub total: i64,
+    pub subscribers: Vec<Subscriber>,
+}
+
+/// A `SELECT` of every subscriber column with its consent text, followed by `$tail`.
+macro_rules! select_subscribers {
+    ($tail:literal) => {
+        concat!(
+            "SELECT s.id, s.email, s.name, s.status, s.attributes, s.created_at, s.signed_up_at, ",
+            "s.signup_ip, s.signup_user_agent, s.signup_source, s.consent_text_version, ",
+            "c.text AS consent_text, s.stated_consent, s.confirmed_at, s.confirmed_ip, ",
+            "s.unsubscribed_at, s.unsubscribe_method FROM subscribers s ",
+            "LEFT JOIN consent_texts c ON c.version = s.consent_text_version ",
+            $tail
+        )
+    };
+}
+
+/// Appends one entry to a subscriber's consent history, from a signup request.
+macro_rules! record_consent_event {
+    ($executor:expr, $id:expr, $kind:literal, $req:expr) => {
+        sqlx::query(
+            "INSERT INTO consent_events (subscriber_id, kind, at, ip, user_agent, source, consent_text_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind($id)
+        .bind($kind)
+        .bind($req.now)
+        .bind(&$req.ip)
+        .bind(&$req.user_agent)
+        .bind($req.source.as_str())
+        .bind(&$req.consent_text_version)
+        .execute($executor)
+        .await
+        .context("recording the consent event")?
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct SubscriberRow {
+    id: Uuid,
+    email: String,
+    name: Option<String>,
+    status: String,
+    attributes: Json<serde_json::Value>,
+    created_at: Timestamp,
+    signed_up_at: Timestamp,
+    signup_ip: Option<String>,
+    signup_user_agent: Option<String>,
+    signup_source: String,
+    consent_text_version: Option<String>,
+    consent_text: Option<String>,
+    stated_consent: Option<String>,
+    confirmed_at: Option<Timestamp>,
+    confirmed_ip: Option<String>,
+    unsubscribed_at: Option<Timestamp>,
+    unsubscribe_method: Option<String>,
+}
+
+impl SubscriberRow {
+    fn into_subscriber(self) -> anyhow::Result<Subscriber> {
+        let status = SubscriberStatus::parse(&self.status)
+            .with_context(|| format!("unknown subscriber status '{}' in the database", self.status))?;
+        Ok(Subscriber {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            status,
+            attributes: self.attributes.0,
+            created_at: self.created_at.into(),
+            consent: ConsentRecord {
+                signed_up_at: self.signed_up_at.into(),
+                signup_ip: self.signup_ip,
+                signup_user_agent: self.signup_user_agent,
+                source: self.signup_source,
+                consent_text_version: self.consent_text_version,
+                consent_text: self.consent_text,
+                stated_consent: self.stated_consent,
+                confirmed_at: self.confirmed_at.map(Into::into),
+                confirmed_ip: self.confirmed_ip,
+                unsubscribed_at: self.unsubscribed_at.map(Into::into),
+                unsubscribe_method: self.unsubscribe_method,
+            },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingSignup {
+    id: Uuid,
+    status: String,
+    last_confirmation_sent_at: Option<Timestamp>,
+}
+
+/// The one-way hash kept for an erased address.
+pub fn erased_hash(email: &SubscriberEmail) -> String {
+    let digest = Sha256::digest(format!("hundred-erased:{}", email.key()).as_bytes());
+    hex::encode(digest)
+}
+
+impl Store {
+    /// Records a self-signup and queues its confirmation, in one transaction.
+    pub async fn signup(&self, req: &SignupRequest) -> anyhow::Result<SignupOutcome> {
+        let key = req.email.key();
+        let id = Uuid::now_v7();
+        let name = req.name.as_ref().map(|n| n.as_str().to_string());
+        let recent = Timestamp::from(req.now.0 - req.resend_after);
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await.context("starting a transaction")?;
+            let inserted = sqlx::query(
+                "INSERT INTO subscribers (id, email, email_key, name, status, attributes, created_at, \
+                 updated_at, signed_up_at, signup_ip, signup_user_agent, signup_source, \
+                 consent_text_version, last_confirmation_sent_at) \
+                 VALUES ($1, $2, $3, $4, 'pending', '{}', $5, $5, $5, $6, $7, $8, $9, $5) \
+                 ON CONFLICT (email_key) DO NOTHING",
+            )
+            .bind(id)
+            .bind(req.email.as_str())
+            .bind(&key)
+            .bind(&name)
+            .bind(req.now)
+            .bind(&req.ip)
+            .bind(&req.user_agent)
+            .bind(req.source.as_str())
+            .bind(&req.consent_text_version)
+            .execute(&mut *tx)
+            .await
+            .context("inserting the new subscriber")?
+            .rows_affected();
+
+            let outcome = if inserted == 1 {
+                record_consent_event!(&mut *tx, id, "signup", req);
+                queue_message!(&mut *tx, MessageKind::Confirmation, id, req.email.ascii(), &req.message_domain, req.now);
+                SignupOutcome::Created
+            } else {
+                let existing = sqlx::query_as::<_, ExistingSignup>(
+                    "SELECT id, status, last_confirmation_sent_at FROM subscribers WHERE email_key = $1",
+                )
+                .bind(&key)
+                .fetch_one(&mut *tx)
+                .await
+                .context("reading the existing subscriber")?;
+                let status = SubscriberStatus::parse(&existing.status);
+                let may_send = existing.last_confirmation_sent_at.is_none_or(|at| at < recent);
+                match status {
+                    Some(SubscriberStatus::Pending | SubscriberStatus::Unsubscribed) if may_send => {
+                        // A fresh signup: the consent record describes this request, and a
+                        // previously unsubscribed address goes through double opt-in again.
+                        sqlx::query(
+                            "UPDATE subscribers SET status = 'pending', name = COALESCE($2, name), \
+                             updated_at = $3, signed_up_at = $3, signup_ip = $4, signup_user_agent = $5, \
+                             signup_source = $6, consent_text_version = $7, stated_consent = NULL, \
+                             confirmed_at = NULL, confirmed_ip = NULL, unsubscribed_at = NULL, \
+                             unsubscribe_method = NULL, last_confirmation_sent_at = $3 WHERE id = $1",
+                        )
+                        .bind(existing.id)
+                        .bind(&name)
+                        .bind(req.now)
+                        .bind(&req.ip)
+                        .bind(&req.user_agent)
+                        .bind(req.source.as_str())
+                        .bind(&req.consent_text_version)
+                        .execute(&mut *tx)
+                        .await
+                        .context("renewing the pending signup")?;
+                        record_consent_event!(&mut *tx, existing.id, "signup", req);
+                        queue_message!(&mut *tx, MessageKind::Confirmation, existing.id, req.email.ascii(), &req.message_domain, req.now);
+                        SignupOutcome::ConfirmationQueued
+                    }
+                    Some(SubscriberStatus::Pending | SubscriberStatus::Unsubscribed) => SignupOutcome::Throttled,
+                    _ => SignupOutcome::NothingToDo,
+                }
+            };
+            tx.commit().await.context("committing the signup")?;
+            Ok(outcome)
+        })
+    }
+
+    /// Adds a subscriber on the owner's behalf (API, import). Refuses addresses already on
+    /// the list and erased ones.
+    pub async fn add_subscriber(&self, new: &NewSubscriber) -> Result<Uuid, StoreError> {
+        let key = new.email.key();
+        let id = Uuid::now_v7();
+        let hash = erased_hash(&new.email);
+        let name = new.name.as_ref().map(|n| n.as_str().to_string());
+        let confirmed = new.stated_consent.is_some();
+        let status = if confirmed { "confirmed" } else { "pending" };
+        let confirmed_at = confirmed.then_some(new.now);
+        let last_confirmation = (!confirmed).then_some(new.now);
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await.context("starting a transaction")?;
+            let erased: Option<String> =
+                sqlx::query_scalar("SELECT email_hash FROM erased_addresses WHERE email_hash = $1")
+                    .bind(&hash)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .context("checking erased addresses")?;
+            if erased.is_some() {
+                return Err(StoreError::Erased);
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO subscribers (id, email, email_key, name, status, attributes, created_at, \
+                 updated_at, signed_up_at, signup_source, stated_consent, confirmed_at, \
+                 last_confirmation_sent_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (email_key) DO NOTHING",
+            )
+            .bind(id)
+            .bind(new.email.as_str())
+            .bind(&key)
+            .bind(&name)
+            .bind(status)
+            .bind(Json(&new.attributes))
+            .bind(new.now)
+            .bind(new.source.as_str())
+            .bind(&new.stated_consent)
+            .bind(confirmed_at)
+            .bind(last_confirmation)
+            .execute(&mut *tx)
+            .await
+            .context("inserting the subscriber")?
+            .rows_affected();
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists);
+            }
+            sqlx::query(
+                "INSERT INTO consent_events (subscriber_id, kind, at, source, detail) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(if confirmed { "added_confirmed" } else { "added" })
+            .bind(new.now)
+            .bind(new.source.as_str())
+            .bind(&new.stated_consent)
+            .execute(&mut *tx)
+            .await
+            .context("recording the consent event")?;
+            if !confirmed {
+                queue_message!(&mut *tx, MessageKind::Confirmation, id, new.email.ascii(), &new.message_domain, new.now);
+            }
+            tx.commit().await.context("committing the new subscriber")?;
+            Ok(id)
+        })
+    }
+
+    /// Confirms a pending subscriber and queues the welcome message.
+    pub async fn confirm(
+        &self,
+        id: Uuid,
+        ip: Option<&str>,
+        now: Timestamp,
+        message_domain: &str,
+    ) -> anyhow::Result<ConfirmOutcome> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await.context("starting a transaction")?;
+            let updated = sqlx::query(
+                "UPDATE subscribers SET status = 'confirmed', confirmed_at = $2, confirmed_ip = $3, \
+                 updated_at = $2 WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(ip)
+            .execute(&mut *tx)
+            .await
+            .context("confirming the subscriber")?
+            .rows_affected();
+            let outcome = if updated == 1 {
+                let email: String = sqlx::query_scalar("SELECT email FROM subscribers WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .context("reading the confirmed address")?;
+                let ascii = SubscriberEmail::parse(&email)
+                    .map(|e| e.ascii().to_string())
+                    .unwrap_or(email);
+                sqlx::query("INSERT INTO consent_events (subscriber_id, kind, at, ip) VALUES ($1, 'confirm', $2, $3)")
+                    .bind(id)
+                    .bind(now)
+                    .bind(ip)
+                    .execute(&mut *tx)
+                    .await
+                    .context("recording the confirmation")?;
+                queue_message!(&mut *tx, MessageKind::Welcome, id, &ascii, message_domain, now);
+                ConfirmOutcome::Confirmed
+            } else {
+                let status: Option<String> = sqlx::query_scalar("SELECT status FROM subscribers WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .context("reading the subscriber's status")?;
+                match status.as_deref() {
+                    None => ConfirmOutcome::Unknown,
+                    Some("confirmed") => ConfirmOutcome::AlreadyConfirmed,
+                    Some(_) => ConfirmOutcome::NotPending,
+                }
+            };
+            tx.commit().await.context("committing the confirmation")?;
+            Ok(outcome)
+        })
+    }
+
+    /// Unsubscribes at once and cancels anything still queued for the subscriber.
+    /// Idempotent: unsubscribing twice is the same as once.
+    pub async fn unsubscribe(
+        &self,
+        id: Uuid,
+        method: UnsubscribeMethod,
+        ip: Option<&str>,
+        now: Timestamp,
+    ) -> anyhow::Result<UnsubscribeOutcome> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await.context("starting a transaction")?;
+            let updated = sqlx::query(
+                "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, \
+                 unsubscribe_method = $3, updated_at = $2 \
+                 WHERE id = $1 AND status IN ('pending', 'confirmed')",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(method.as_str())
+            .execute(&mut *tx)
+            .await
+            .context("unsubscribing")?
+            .rows_affected();
+            if updated == 1 {
+                sqlx::query(
+                    "INSERT INTO consent_events (subscriber_id, kind, at, ip, detail) VALUES ($1, 'unsubscribe', $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(ip)
+                .bind(method.as_str())
+                .execute(&mut *tx)
+                .await
+                .context("recording the unsubscription")?;
+                sqlx::query(
+                    "UPDATE outbound_messages SET state = 'cancelled', last_error = 'unsubscribed' \
+                     WHERE subscriber_id = $1 AND state = 'queued'",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .context("cancelling queued mail")?;
+            }
+            let email: Option<String> = sqlx::query_scalar("SELECT email FROM subscribers WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .context("reading the subscriber")?;
+            tx.commit().await.context("committing the unsubscription")?;
+            Ok(match email {
+                Some(email) => UnsubscribeOutcome::Unsubscribed { email },
+                None => UnsubscribeOutcome::Unknown,
+            })
+        })
+    }
+
+    pub async fn subscriber(&self, id: Uuid) -> anyhow::Result<Option<Subscriber>> {
+        let row = with_pool!(self, pool => {
+            sqlx::query_as::<_, SubscriberRow>(select_subscribers!("WHERE s.id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .context("reading a subscriber")?
+        });
+        row.map(SubscriberRow::into_subscriber).transpose()
+    }
+
+    /// A page of subscribers, newest first, optionally of one status.
+    pub async fn subscribers(
+        &self,
+        status: Option<SubscriberStatus>,
+        limit: i64,
+        offset: i64,
+    ) -> anyhow::Result<SubscriberPage> {
+        let status = status.map(SubscriberStatus::as_str);
+        let (total, rows) = with_pool!(self, pool => {
+            let total: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM subscribers WHERE ($1 IS NULL OR status = $1)",
+            )
+            .bind(status)
+            .fetch_one(pool)
+            .await
+            .context("counting subscribers")?;
+            let rows = sqlx::query_as::<_, SubscriberRow>(select_subscribers!(
+                "WHERE ($1 IS NULL OR s.status = $1) ORDER BY s.created_at DESC, s.id DESC LIMIT $2 OFFSET $3"
+            ))
+                .bind(status)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+                .context("listing subscribers")?;
+            (total, rows)
+        });
+        let subscribers = rows
+            .into_iter()
+            .map(SubscriberRow::into_subscriber)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(SubscriberPage { total, subscribers })
+    }
+
+    /// Erases a subscriber: every row about them goes, and a one-way hash of the address
+    /// stays so an import never adds it back. Returns false when there was no such subscriber.
+    pub async fn erase(&self, id: Uuid, now: Timestamp) -> anyhow::Result<bool> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await.context("starting a transaction")?;
+            let email: Option<String> = sqlx::query_scalar("SELECT email FROM subscribers WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .context("reading the subscriber to erase")?;
+            let Some(email) = email else { return Ok(false) };
+            sqlx::query("DELETE FROM subscribers WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .context("erasing the subscriber")?;
+            if let Ok(parsed) = SubscriberEmail::parse(&email) {
+                sqlx::query(
+                    "INSERT INTO erased_addresses (email_hash, erased_at) VALUES ($1, $2) \
+                     ON CONFLICT (email_hash) DO NOTHING",
+                )
+                .bind(erased_hash(&parsed))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("keeping the erased address's hash")?;
+            }
+            tx.commit().await.context("committing the erasure")?;
+            Ok(true)
+        })
+    }
+
+    /// Everything held about one person, as JSON (for their right of access).
+    pub async fn export_subscriber(&self, id: Uuid) -> anyhow::Result<Option<serde_json::Value>> {
+        let Some(subscriber) = self.subscriber(id).await? else {
+            return Ok(None);
+        };
+        #[derive(sqlx::FromRow)]
+        struct ConsentEventRow {
+            kind: String,
+            at: Timestamp,
+            ip: Option<String>,
+            user_agent: Option<String>,
+            source: Option<String>,
+            consent_text_version: Option<String>,
+            detail: Option<String>,
+        }
+        #[derive(sqlx::FromRow)]
+        struct MessageRow {
+            kind: String,
+            state: String,
+            message_id: String,
+            created_at: Timestamp,
+            sent_at: Option<Timestamp>,
+        }
+        let (events, messages) = with_pool!(self, pool => {
+            let events = sqlx::query_as::<_, ConsentEventRow>(
+                "SELECT kind, at, ip, user_agent, source, consent_text_version, detail \
+                 FROM consent_events WHERE subscriber_id = $1 ORDER BY at, id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .context("reading consent history")?;
+            let messages = sqlx::query_as::<_, MessageRow>(
+                "SELECT kind, state, message_id, created_at, sent_at FROM outbound_messages \
+                 WHERE subscriber_id = $1 ORDER BY created_at",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .context("reading messages sent")?;
+            (events, messages)
+        });
+        let rfc3339 = |t: Timestamp| {
+            t.0.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        let consent_history: Vec<_> = events
+            .into_iter()
+            .map(|e| {
+                serde_json::json!({
+                    "kind": e.kind, "at": rfc3339(e.at), "ip": e.ip, "user_agent": e.user_agent,
+                    "source": e.source, "consent_text_version": e.consent_text_version, "detail": e.detail,
+                })
+            })
+            .collect();
+        let messages: Vec<_> = messages
+            .into_iter()
+            .map(|m| {
+                serde_json::json!({
+                    "kind": m.kind, "state": m.state, "message_id": m.message_id,
+                    "queued_at": rfc3339(m.created_at), "sent_at": m.sent_at.map(rfc3339),
+                })
+            })
+            .collect();
+        Ok(Some(serde_json::json!({
+            "subscriber": subscriber,
+            "consent_history": consent_history,
+            "messages": messages,
+        })))
+    }
+}

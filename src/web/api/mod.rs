@@ -1,0 +1,40 @@
+//! The JSON API under `/api/v1`, behind `Authorization: Bearer <token>`.
+
+mod subscribers;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::{ApiError, AppState};
+use crate::store::ApiTokenRecord;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(subscribers::router())
+}
+
+/// A request carrying a valid API token. A handler that takes one cannot be reached
+/// without it: anything else gets 401.
+#[derive(Debug, Clone)]
+pub struct ApiToken(#[allow(dead_code)] pub ApiTokenRecord);
+
+impl FromRequestParts<AppState> for ApiToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or(ApiError::Unauthorized)?;
+        match state.store.verify_api_token(token).await? {
+            Some(record) => Ok(Self(record)),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}

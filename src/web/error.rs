@@ -1,0 +1,120 @@
+//! How failures become responses: a page for visitors, JSON for the API. The full cause
+//! goes to the log; the person sees a plain message.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use tera::Context;
+
+use super::AppState;
+
+/// An error on a public page, shown as a friendly page with the right status.
+#[derive(Debug)]
+pub enum PageError {
+    /// The request was wrong in a way the visitor can fix; the message says how.
+    BadRequest(String),
+    TooManyRequests,
+    Unexpected(anyhow::Error),
+}
+
+impl From<anyhow::Error> for PageError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Unexpected(err)
+    }
+}
+
+impl PageError {
+    pub fn into_page(self, state: &AppState) -> Response {
+        let (status, title, message) = match self {
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "Please check that again", message),
+            Self::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "There were too many signups from your network just now. Please wait a few minutes and try again.".to_string(),
+            ),
+            Self::Unexpected(err) => {
+                tracing::error!(error = ?err, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Something went wrong on our side. Please try again in a moment.".to_string(),
+                )
+            }
+        };
+        let mut context = Context::new();
+        context.insert("title", title);
+        context.insert("message", &message);
+        let mut response = state.page(status, "web/message.html", &context);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
+        response
+    }
+}
+
+/// An error from the JSON API or the JSON signup.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("a valid API token is required")]
+    Unauthorized,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests; try again in a minute")]
+    TooManyRequests,
+    #[error("something went wrong on our side")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unexpected(err) => {
+                tracing::error!(error = ?err, "API request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let body = match &self {
+            Self::Invalid { field, message } => serde_json::json!({ "error": message, "field": field }),
+            other => serde_json::json!({ "error": other.to_string() }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        match self {
+            Self::Unauthorized => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::TooManyRequests => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// A page that could not be rendered is a bug; say so plainly rather than panic.
+pub fn render_failure(err: anyhow::Error) -> Response {
+    tracing::error!(error = ?err, "rendering a page failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Html("<!doctype html><title>Error</title><p>Something went wrong on our side.</p>"),
+    )
+        .into_response()
+}

@@ -1,0 +1,130 @@
+//! The HTTP side: public pages (signup, confirm, unsubscribe), the JSON API, health.
+//!
+//! Each module owns its routes; they are merged here, with the layers every request goes
+//! through (body limit, timeout, security headers, tracing).
+
+mod api;
+mod client;
+mod error;
+mod health;
+mod lifecycle;
+mod subscribe;
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tera::Context;
+use tokio::sync::Notify;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::mail::Composer;
+use crate::signing::Signer;
+use crate::store::Store;
+use crate::templates::Templates;
+
+pub use client::Client;
+pub use error::{ApiError, PageError};
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub templates: Arc<Templates>,
+    pub signer: Signer,
+    pub composer: Composer,
+    /// Wakes the sender worker when a request has queued a message.
+    pub wake_sender: Arc<Notify>,
+    pub signup_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// The version of the consent text the signup form shows.
+    pub consent_version: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        templates: Arc<Templates>,
+        signer: Signer,
+        wake_sender: Arc<Notify>,
+        consent_version: String,
+    ) -> Self {
+        let per_minute = NonZeroU32::new(config.signup.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(config.signup.burst_per_ip).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(per_minute).allow_burst(burst);
+        let composer = Composer::new(config.clone(), templates.clone(), signer.clone());
+        Self {
+            config,
+            store,
+            templates,
+            signer,
+            composer,
+            wake_sender,
+            signup_limiter: Arc::new(RateLimiter::keyed(quota)),
+            consent_version: consent_version.into(),
+        }
+    }
+
+    /// Renders a page template with the list name and public URL every page uses.
+    pub fn page(&self, status: StatusCode, template: &str, context: &Context) -> Response {
+        let mut context = context.clone();
+        context.insert("list_name", &self.config.list_name);
+        match self.templates.render(template, &context) {
+            Ok(body) => (status, Html(body)).into_response(),
+            Err(err) => error::render_failure(err),
+        }
+    }
+}
+
+/// The whole application's routes and layers.
+pub fn router(state: AppState) -> Router {
+    // Forget idle per-IP limiter entries now and then, so memory stays flat.
+    let limiter = state.signup_limiter.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    });
+
+    Router::new()
+        .merge(subscribe::router())
+        .merge(lifecycle::router())
+        .merge(health::router())
+        .nest("/api/v1", api::router())
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Confirm and unsubscribe URLs carry tokens: never leak them in a Referer.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
