@@ -38,6 +38,15 @@ impl Application {
     /// Everything that can fail at start-up happens here, so `serve` fails fast with a
     /// message saying what to fix.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("HUNDRED_LISTEN: could not listen on {}", config.listen))?;
+        Self::build_on(config, listener).await
+    }
+
+    /// Like `build`, on a listener the caller already bound (tests bind port 0 first, so
+    /// the public URL can name the real port).
+    pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         install_crypto_provider();
         let config = Arc::new(config);
         let store = Store::connect(&config.database_url).await?;
@@ -59,10 +68,6 @@ impl Application {
             Some(url) => Transport::smtp(url.expose(), config.send_concurrency)?,
             None => Transport::outbox(config.outbox_dir.clone())?,
         };
-
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("HUNDRED_LISTEN: could not listen on {}", config.listen))?;
 
         let state = AppState::new(
             config,
@@ -95,7 +100,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves; then stops taking requests, lets in-flight requests
     /// and sends finish, and hands unstarted work back to the queue.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let config = &self.state.config;
         let worker = QueueWorker::new(
@@ -125,8 +133,13 @@ impl Application {
         });
         let served = server.await.context("the HTTP server failed");
         stop.cancel();
-        if tokio::time::timeout(SHUTDOWN_GRACE, worker_task).await.is_err() {
-            tracing::warn!("sends still running after the grace period; their leases will expire and they will be retried");
+        if tokio::time::timeout(SHUTDOWN_GRACE, worker_task)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "sends still running after the grace period; their leases will expire and they will be retried"
+            );
         }
         store.close().await;
         served

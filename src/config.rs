@@ -118,7 +118,8 @@ impl Config {
 
         let database_url =
             get("HUNDRED_DATABASE_URL").unwrap_or_else(|| "sqlite://data/hundred.db".into());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres:")
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres:")
             || database_url.starts_with("postgresql:"))
         {
             return Err(ConfigError::new(
@@ -150,9 +151,8 @@ impl Config {
                 Some(Secret::new(url))
             }
         };
-        let outbox_dir = PathBuf::from(
-            get("HUNDRED_OUTBOX_DIR").unwrap_or_else(|| "data/outbox".into()),
-        );
+        let outbox_dir =
+            PathBuf::from(get("HUNDRED_OUTBOX_DIR").unwrap_or_else(|| "data/outbox".into()));
 
         let from = parse_mailbox(
             "HUNDRED_FROM",
@@ -233,12 +233,14 @@ impl Config {
         }
 
         let retry = RetryPolicy {
-            base: Duration::from_millis(positive(
-                "HUNDRED_RETRY_BASE_MS",
-                get("HUNDRED_RETRY_BASE_MS"),
-                10_000,
-            )?
-            .into()),
+            base: Duration::from_millis(
+                positive(
+                    "HUNDRED_RETRY_BASE_MS",
+                    get("HUNDRED_RETRY_BASE_MS"),
+                    10_000,
+                )?
+                .into(),
+            ),
             max_delay: Duration::from_secs(3600),
             max_attempts: positive("HUNDRED_MAX_ATTEMPTS", get("HUNDRED_MAX_ATTEMPTS"), 8)?,
         };
@@ -307,7 +309,9 @@ impl Config {
                 self.smtp_url
                     .as_ref()
                     .map(|s| redact_url(s.expose()))
-                    .unwrap_or_else(|| format!("unset: .eml files in {}", self.outbox_dir.display())),
+                    .unwrap_or_else(|| {
+                        format!("unset: .eml files in {}", self.outbox_dir.display())
+                    }),
             ),
             ("HUNDRED_FROM", self.from.to_string()),
             (
@@ -318,7 +322,10 @@ impl Config {
                     .unwrap_or_else(|| "unset".into()),
             ),
             ("HUNDRED_SECRET_KEY", mask(self.secret_key.is_some())),
-            ("HUNDRED_INBOUND_SECRET", mask(self.inbound_secret.is_some())),
+            (
+                "HUNDRED_INBOUND_SECRET",
+                mask(self.inbound_secret.is_some()),
+            ),
         ]
     }
 }

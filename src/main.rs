@@ -7,7 +7,11 @@ use hundred::{Application, Config, app, store::Store};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "hundred", version, about = "A newsletter engine for small, opt-in lists")]
+#[command(
+    name = "hundred",
+    version,
+    about = "A newsletter engine for small, opt-in lists"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,9 +44,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -79,7 +85,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             eprintln!("database is up to date ({})", store.backend_name());
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { name } } => {
+        Command::Token {
+            command: TokenCommand::Create { name },
+        } => {
             let name = name.trim();
             if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
                 anyhow::bail!("--name must be one line of 1 to 100 characters");

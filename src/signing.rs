@@ -77,7 +77,12 @@ impl Signer {
 
     /// A token for `purpose` about `subject`. `time` is an expiry (or issue time for the
     /// form token); `None` for tokens that never expire, like unsubscribe links.
-    pub fn sign(&self, purpose: TokenPurpose, subject: Uuid, time: Option<OffsetDateTime>) -> String {
+    pub fn sign(
+        &self,
+        purpose: TokenPurpose,
+        subject: Uuid,
+        time: Option<OffsetDateTime>,
+    ) -> String {
         let mut bytes = Vec::with_capacity(PAYLOAD_LEN + TAG_LEN);
         bytes.push(purpose as u8);
         bytes.extend_from_slice(subject.as_bytes());
@@ -89,7 +94,12 @@ impl Signer {
     }
 
     /// A confirmation token valid for `valid_for` from `now`.
-    pub fn confirm_token(&self, subscriber: Uuid, now: OffsetDateTime, valid_for: Duration) -> String {
+    pub fn confirm_token(
+        &self,
+        subscriber: Uuid,
+        now: OffsetDateTime,
+        valid_for: Duration,
+    ) -> String {
         self.sign(TokenPurpose::Confirm, subscriber, Some(now + valid_for))
     }
 
@@ -166,7 +176,13 @@ mod tests {
     fn a_token_verifies_for_its_purpose_only() {
         let id = Uuid::new_v4();
         let token = signer().unsubscribe_token(id);
-        assert_eq!(signer().verify(TokenPurpose::Unsubscribe, &token).unwrap().subject, id);
+        assert_eq!(
+            signer()
+                .verify(TokenPurpose::Unsubscribe, &token)
+                .unwrap()
+                .subject,
+            id
+        );
         assert_eq!(
             signer().verify(TokenPurpose::Confirm, &token),
             Err(TokenError::Invalid)
@@ -178,7 +194,10 @@ mod tests {
         let id = Uuid::new_v4();
         let token = signer().unsubscribe_token(id);
         let other = Signer::new(b"another key entirely, 32 bytes!!");
-        assert_eq!(other.verify(TokenPurpose::Unsubscribe, &token), Err(TokenError::Invalid));
+        assert_eq!(
+            other.verify(TokenPurpose::Unsubscribe, &token),
+            Err(TokenError::Invalid)
+        );
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
         bytes[5] ^= 1;
         let tampered = URL_SAFE_NO_PAD.encode(bytes);
@@ -187,7 +206,10 @@ mod tests {
             Err(TokenError::Invalid)
         );
         for junk in ["", "abc", "!!!!", &"A".repeat(500)] {
-            assert_eq!(signer().verify(TokenPurpose::Unsubscribe, junk), Err(TokenError::Invalid));
+            assert_eq!(
+                signer().verify(TokenPurpose::Unsubscribe, junk),
+                Err(TokenError::Invalid)
+            );
         }
     }
 
@@ -196,7 +218,11 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let id = Uuid::new_v4();
         let token = signer().confirm_token(id, now, Duration::days(7));
-        assert!(signer().verify_unexpired(TokenPurpose::Confirm, &token, now + Duration::days(6)).is_ok());
+        assert!(
+            signer()
+                .verify_unexpired(TokenPurpose::Confirm, &token, now + Duration::days(6))
+                .is_ok()
+        );
         assert_eq!(
             signer().verify_unexpired(TokenPurpose::Confirm, &token, now + Duration::days(8)),
             Err(TokenError::Expired)

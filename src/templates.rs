@@ -53,7 +53,17 @@ mod tests {
     #[test]
     fn every_template_parses() {
         let templates = Templates::load().expect("templates parse");
-        assert!(templates.tera.get_template_names().any(|n| n == "web/subscribe.html"));
-        assert!(templates.tera.get_template_names().any(|n| n == "email/confirmation.txt"));
+        assert!(
+            templates
+                .tera
+                .get_template_names()
+                .any(|n| n == "web/subscribe.html")
+        );
+        assert!(
+            templates
+                .tera
+                .get_template_names()
+                .any(|n| n == "email/confirmation.txt")
+        );
     }
 }

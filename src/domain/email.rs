@@ -114,9 +114,12 @@ impl AsRef<str> for SubscriberEmail {
 /// no real subscriber uses them and many relays mishandle them.
 fn is_dot_atom(local: &str) -> bool {
     const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
-    local
-        .split('.')
-        .all(|atom| !atom.is_empty() && atom.chars().all(|c| c.is_ascii_alphanumeric() || SPECIALS.contains(c)))
+    local.split('.').all(|atom| {
+        !atom.is_empty()
+            && atom
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || SPECIALS.contains(c))
+    })
 }
 
 /// Lower-cases and converts the domain to ASCII, then checks it is a plausible public name.
@@ -176,7 +179,11 @@ mod tests {
     #[test]
     fn accepts_internationalised_domains() {
         let e = SubscriberEmail::parse("jürgen@bücher.de").unwrap_err();
-        assert_eq!(e, EmailError::BadLocalPart, "non-ASCII local parts need SMTPUTF8");
+        assert_eq!(
+            e,
+            EmailError::BadLocalPart,
+            "non-ASCII local parts need SMTPUTF8"
+        );
         let e = SubscriberEmail::parse("juergen@Bücher.de").unwrap();
         assert_eq!(e.as_str(), "juergen@bücher.de");
         assert_eq!(e.ascii(), "juergen@xn--bcher-kva.de");
@@ -193,7 +200,10 @@ mod tests {
             ("ann@localhost", EmailError::BadDomain),
             ("ann@exa mple.com", EmailError::Whitespace),
             ("ann\r\n@example.com", EmailError::Whitespace),
-            ("ann@example.com\r\nBcc: x@example.com", EmailError::Whitespace),
+            (
+                "ann@example.com\r\nBcc: x@example.com",
+                EmailError::Whitespace,
+            ),
             ("a..b@example.com", EmailError::BadLocalPart),
             (".ab@example.com", EmailError::BadLocalPart),
             ("a<b>@example.com", EmailError::BadLocalPart),
@@ -204,7 +214,10 @@ mod tests {
             assert_eq!(SubscriberEmail::parse(bad), Err(why), "{bad:?}");
         }
         let long_local = format!("{}@example.com", "a".repeat(65));
-        assert_eq!(SubscriberEmail::parse(&long_local), Err(EmailError::TooLong));
+        assert_eq!(
+            SubscriberEmail::parse(&long_local),
+            Err(EmailError::TooLong)
+        );
         let long_domain = format!("ann@{}.com", vec!["a".repeat(60); 5].join("."));
         assert!(SubscriberEmail::parse(&long_domain).is_err());
     }

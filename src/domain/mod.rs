@@ -6,4 +6,6 @@ mod subscriber;
 
 pub use email::{EmailError, SubscriberEmail};
 pub use name::{NameError, SubscriberName};
-pub use subscriber::{ConsentRecord, SignupSource, Subscriber, SubscriberStatus, UnsubscribeMethod};
+pub use subscriber::{
+    ConsentRecord, SignupSource, Subscriber, SubscriberStatus, UnsubscribeMethod,
+};

@@ -63,7 +63,9 @@ mod tests {
 
     #[test]
     fn keeps_markup_as_text() {
-        let name = SubscriberName::parse_optional(Some(" <b>Zoë</b> ")).unwrap().unwrap();
+        let name = SubscriberName::parse_optional(Some(" <b>Zoë</b> "))
+            .unwrap()
+            .unwrap();
         assert_eq!(name.as_str(), "<b>Zoë</b>");
     }
 

@@ -51,7 +51,9 @@ impl Composer {
     }
 
     pub fn confirm_url(&self, subscriber: Uuid, now: OffsetDateTime) -> String {
-        let token = self.signer.confirm_token(subscriber, now, CONFIRMATION_VALIDITY);
+        let token = self
+            .signer
+            .confirm_token(subscriber, now, CONFIRMATION_VALIDITY);
         format!("{}/confirm/{token}", self.config.public_base())
     }
 
@@ -62,7 +64,12 @@ impl Composer {
 
     /// The double opt-in message: a link to the confirmation page. Not a list message, so
     /// it carries no unsubscribe headers: the person is not on the list until they confirm.
-    pub fn confirmation(&self, to: &Recipient, message_id: &str, now: OffsetDateTime) -> anyhow::Result<Composed> {
+    pub fn confirmation(
+        &self,
+        to: &Recipient,
+        message_id: &str,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<Composed> {
         let mut context = self.base_context(to);
         context.insert("confirm_url", &self.confirm_url(to.id, now));
         context.insert("valid_days", &CONFIRMATION_VALIDITY.whole_days());
@@ -98,8 +105,12 @@ impl Composer {
             .templates
             .render(&format!("email/{template}.subject.txt"), context)?;
         let subject = subject.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-        let text = self.templates.render(&format!("email/{template}.txt"), context)?;
-        let html = self.templates.render(&format!("email/{template}.html"), context)?;
+        let text = self
+            .templates
+            .render(&format!("email/{template}.txt"), context)?;
+        let html = self
+            .templates
+            .render(&format!("email/{template}.html"), context)?;
 
         let address: Address = to
             .address
@@ -141,7 +152,10 @@ impl Composer {
             header("List-Unsubscribe", unsubscribe),
             header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()),
         ];
-        headers.push(header("List-Id", list_id(&self.config.list_name, self.config.sending_domain())));
+        headers.push(header(
+            "List-Id",
+            list_id(&self.config.list_name, self.config.sending_domain()),
+        ));
         headers
     }
 }
@@ -155,13 +169,23 @@ fn header(name: &'static str, value: String) -> HeaderValue {
 pub fn list_id(list_name: &str, domain: &str) -> String {
     let slug: String = list_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .split('-')
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join("-");
-    let slug = if slug.is_empty() { "newsletter".to_string() } else { slug };
+    let slug = if slug.is_empty() {
+        "newsletter".to_string()
+    } else {
+        slug
+    };
     let printable = list_name
         .chars()
         .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ');
@@ -178,8 +202,14 @@ mod tests {
 
     #[test]
     fn list_id_is_a_dotted_slug_on_our_domain() {
-        assert_eq!(list_id("Corner Bakery News", "bakery.example"), "\"Corner Bakery News\" <corner-bakery-news.bakery.example>");
+        assert_eq!(
+            list_id("Corner Bakery News", "bakery.example"),
+            "\"Corner Bakery News\" <corner-bakery-news.bakery.example>"
+        );
         assert_eq!(list_id("Café \"X\"", "example.com"), "<caf-x.example.com>");
-        assert_eq!(list_id("!!!", "example.com"), "\"!!!\" <newsletter.example.com>");
+        assert_eq!(
+            list_id("!!!", "example.com"),
+            "\"!!!\" <newsletter.example.com>"
+        );
     }
 }

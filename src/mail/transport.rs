@@ -62,16 +62,25 @@ impl Transport {
     }
 
     /// Sends one formatted message. `file_stem` names the .eml file in the outbox.
-    pub async fn send(&self, envelope: &Envelope, message: &[u8], file_stem: &str) -> Result<(), SendError> {
+    pub async fn send(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+        file_stem: &str,
+    ) -> Result<(), SendError> {
         match self {
-            Self::Smtp(smtp) => smtp.send_raw(envelope, message).await.map(|_| ()).map_err(|err| {
-                let text = smtp_error_text(&err);
-                if err.is_permanent() {
-                    SendError::Permanent(text)
-                } else {
-                    SendError::Transient(text)
-                }
-            }),
+            Self::Smtp(smtp) => smtp
+                .send_raw(envelope, message)
+                .await
+                .map(|_| ())
+                .map_err(|err| {
+                    let text = smtp_error_text(&err);
+                    if err.is_permanent() {
+                        SendError::Permanent(text)
+                    } else {
+                        SendError::Transient(text)
+                    }
+                }),
             Self::Outbox(dir) => write_eml(dir, message, file_stem)
                 .await
                 .map_err(|err| SendError::Transient(format!("writing to the outbox: {err}"))),

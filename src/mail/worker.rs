@@ -78,10 +78,14 @@ impl QueueWorker {
             let now = Timestamp::now();
             let lease_until = Timestamp::from(now.0 + LEASE);
             let batch_size = (self.concurrency * 4) as i64;
-            let claimed = match self.store.claim_messages(&self.worker_id, now, lease_until, batch_size).await {
+            let claimed = match self
+                .store
+                .claim_messages(&self.worker_id, now, lease_until, batch_size)
+                .await
+            {
                 Ok(claimed) => claimed,
                 Err(err) => {
-                    tracing::warn!(error = ?err, "could not claim messages; retrying shortly");
+                    tracing::warn!(error = %format!("{err:#}"), "could not claim messages; retrying shortly");
                     Vec::new()
                 }
             };
@@ -99,7 +103,7 @@ impl QueueWorker {
                 .await;
         }
         if let Err(err) = self.store.release_leases(&self.worker_id).await {
-            tracing::warn!(error = ?err, "could not release leases; they expire by themselves");
+            tracing::warn!(error = %format!("{err:#}"), "could not release leases; they expire by themselves");
         }
         tracing::info!("sender worker stopped");
     }
@@ -138,7 +142,7 @@ impl QueueWorker {
         if let Err(err) = recorded {
             // The lease expires and another attempt is made; the window for a duplicate is
             // this failed write.
-            tracing::error!(error = ?err, "could not record the outcome of a send");
+            tracing::error!(error = %format!("{err:#}"), "could not record the outcome of a send");
         }
     }
 
@@ -170,10 +174,11 @@ impl QueueWorker {
             name: subscriber.name,
         };
         let composed = match kind {
-            MessageKind::Confirmation => {
-                self.composer
-                    .confirmation(&recipient, &message.message_id, OffsetDateTime::now_utc())
-            }
+            MessageKind::Confirmation => self.composer.confirmation(
+                &recipient,
+                &message.message_id,
+                OffsetDateTime::now_utc(),
+            ),
             MessageKind::Welcome => self.composer.welcome(&recipient, &message.message_id),
         };
         let composed = match composed {
@@ -182,7 +187,11 @@ impl QueueWorker {
         };
         self.limiter.until_ready().await;
         let stem = format!("{}-{}", message.kind, message.id.simple());
-        match self.transport.send(&composed.envelope, &composed.bytes, &stem).await {
+        match self
+            .transport
+            .send(&composed.envelope, &composed.bytes, &stem)
+            .await
+        {
             Ok(()) => Outcome::Sent,
             Err(SendError::Transient(error)) => Outcome::Retry(error),
             Err(SendError::Permanent(error)) => Outcome::Failed(error),
@@ -193,7 +202,11 @@ impl QueueWorker {
     /// `2 × base`, each later one waits four times as long, up to `max_delay`.
     fn backoff(&self, attempts: u32) -> Duration {
         let factor = 4u32.saturating_pow(attempts.saturating_sub(1));
-        let delay = self.retry.base.saturating_mul(factor).min(self.retry.max_delay);
+        let delay = self
+            .retry
+            .base
+            .saturating_mul(factor)
+            .min(self.retry.max_delay);
         let jitter = rand::rng().random_range(0.0..1.0);
         delay + delay.mul_f64(jitter)
     }

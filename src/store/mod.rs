@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub use api_tokens::ApiTokenRecord;
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
@@ -136,7 +138,10 @@ impl Store {
         let probe = async {
             with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
         };
-        matches!(tokio::time::timeout(Duration::from_secs(1), probe).await, Ok(Ok(())))
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), probe).await,
+            Ok(Ok(()))
+        )
     }
 
     pub async fn close(&self) {

@@ -84,40 +84,49 @@ impl Store {
         limit: i64,
     ) -> anyhow::Result<Vec<ClaimedMessage>> {
         let claimed = match &self.backend {
-            Backend::Postgres(pool) => sqlx::query_as::<_, ClaimedMessage>(
-                "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 \
+            Backend::Postgres(pool) => {
+                sqlx::query_as::<_, ClaimedMessage>(
+                    "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 \
                  WHERE id IN (SELECT id FROM outbound_messages \
                    WHERE state = 'queued' AND next_attempt_at <= $3 \
                      AND (lease_until IS NULL OR lease_until < $3) \
                    ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, kind, subscriber_id, recipient, attempts, message_id",
-            )
-            .bind(worker)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(pool)
-            .await,
-            Backend::Sqlite(pool) => sqlx::query_as::<_, ClaimedMessage>(
-                "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 \
+                )
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+            }
+            Backend::Sqlite(pool) => {
+                sqlx::query_as::<_, ClaimedMessage>(
+                    "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 \
                  WHERE id IN (SELECT id FROM outbound_messages \
                    WHERE state = 'queued' AND next_attempt_at <= $3 \
                      AND (lease_until IS NULL OR lease_until < $3) \
                    ORDER BY next_attempt_at LIMIT $4) \
                  RETURNING id, kind, subscriber_id, recipient, attempts, message_id",
-            )
-            .bind(worker)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(pool)
-            .await,
+                )
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+            }
         };
         claimed.context("claiming queued messages")
     }
 
     /// Records a delivered message. Returns false if the lease was lost meanwhile.
-    pub async fn mark_message_sent(&self, id: Uuid, worker: &str, now: Timestamp) -> anyhow::Result<bool> {
+    pub async fn mark_message_sent(
+        &self,
+        id: Uuid,
+        worker: &str,
+        now: Timestamp,
+    ) -> anyhow::Result<bool> {
         let updated = with_pool!(self, pool => sqlx::query(
             "UPDATE outbound_messages SET state = 'sent', sent_at = $3, attempts = attempts + 1, \
              lease_owner = NULL, lease_until = NULL, last_error = NULL \

@@ -82,7 +82,9 @@ pub enum ConfirmOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnsubscribeOutcome {
     /// Unsubscribed now, or already; carries the address, for the page's resubscribe offer.
-    Unsubscribed { email: String },
+    Unsubscribed {
+        email: String,
+    },
     Unknown,
 }
 
@@ -149,8 +151,12 @@ struct SubscriberRow {
 
 impl SubscriberRow {
     fn into_subscriber(self) -> anyhow::Result<Subscriber> {
-        let status = SubscriberStatus::parse(&self.status)
-            .with_context(|| format!("unknown subscriber status '{}' in the database", self.status))?;
+        let status = SubscriberStatus::parse(&self.status).with_context(|| {
+            format!(
+                "unknown subscriber status '{}' in the database",
+                self.status
+            )
+        })?;
         Ok(Subscriber {
             id: self.id,
             email: self.email,
@@ -389,7 +395,9 @@ impl Store {
     }
 
     /// Unsubscribes at once and cancels anything still queued for the subscriber.
-    /// Idempotent: unsubscribing twice is the same as once.
+    /// Idempotent: unsubscribing twice is the same as once. It also lifts the
+    /// one-confirmation-per-interval guard: only the subscriber holds the unsubscribe link,
+    /// and someone who left by mistake should get a confirmation the moment they come back.
     pub async fn unsubscribe(
         &self,
         id: Uuid,
@@ -401,7 +409,7 @@ impl Store {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let updated = sqlx::query(
                 "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, \
-                 unsubscribe_method = $3, updated_at = $2 \
+                 unsubscribe_method = $3, updated_at = $2, last_confirmation_sent_at = NULL \
                  WHERE id = $1 AND status IN ('pending', 'confirmed')",
             )
             .bind(id)

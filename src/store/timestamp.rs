@@ -54,7 +54,10 @@ impl Type<Sqlite> for Timestamp {
 }
 
 impl Encode<'_, Sqlite> for Timestamp {
-    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Sqlite as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
         <i64 as Encode<Sqlite>>::encode(self.unix_millis(), buf)
     }
 }
@@ -75,7 +78,10 @@ impl Type<Postgres> for Timestamp {
 }
 
 impl Encode<'_, Postgres> for Timestamp {
-    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Postgres as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
         <OffsetDateTime as Encode<Postgres>>::encode_by_ref(&self.0, buf)
     }
 }

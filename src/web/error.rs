@@ -33,7 +33,7 @@ impl PageError {
                 "There were too many signups from your network just now. Please wait a few minutes and try again.".to_string(),
             ),
             Self::Unexpected(err) => {
-                tracing::error!(error = ?err, "request failed");
+                tracing::error!(error = %format!("{err:#}"), "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong",
@@ -60,7 +60,10 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("a valid API token is required")]
     Unauthorized,
     #[error("not found")]
@@ -83,12 +86,14 @@ impl IntoResponse for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Unexpected(err) => {
-                tracing::error!(error = ?err, "API request failed");
+                tracing::error!(error = %format!("{err:#}"), "API request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
         let body = match &self {
-            Self::Invalid { field, message } => serde_json::json!({ "error": message, "field": field }),
+            Self::Invalid { field, message } => {
+                serde_json::json!({ "error": message, "field": field })
+            }
             other => serde_json::json!({ "error": other.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();
@@ -111,7 +116,7 @@ impl IntoResponse for ApiError {
 
 /// A page that could not be rendered is a bug; say so plainly rather than panic.
 pub fn render_failure(err: anyhow::Error) -> Response {
-    tracing::error!(error = ?err, "rendering a page failed");
+    tracing::error!(error = %format!("{err:#}"), "rendering a page failed");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         Html("<!doctype html><title>Error</title><p>Something went wrong on our side.</p>"),

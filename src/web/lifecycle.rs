@@ -23,7 +23,10 @@ use crate::store::{ConfirmOutcome, Timestamp, UnsubscribeOutcome};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/confirm/{token}", get(confirm_page).post(confirm))
-        .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe))
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe_page).post(unsubscribe),
+        )
         .route("/unsubscribe/{token}/resubscribe", post(resubscribe))
 }
 
@@ -41,11 +44,16 @@ async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) 
     }
 }
 
-async fn confirm(State(state): State<AppState>, client: Client, Path(token): Path<String>) -> Response {
-    let claims = match state
-        .signer
-        .verify_unexpired(TokenPurpose::Confirm, &token, OffsetDateTime::now_utc())
-    {
+async fn confirm(
+    State(state): State<AppState>,
+    client: Client,
+    Path(token): Path<String>,
+) -> Response {
+    let claims = match state.signer.verify_unexpired(
+        TokenPurpose::Confirm,
+        &token,
+        OffsetDateTime::now_utc(),
+    ) {
         Ok(claims) => claims,
         Err(err) => return invalid_link(&state, err),
     };
@@ -65,7 +73,9 @@ async fn confirm(State(state): State<AppState>, client: Client, Path(token): Pat
             confirmed_page(&state)
         }
         Ok(ConfirmOutcome::AlreadyConfirmed) => confirmed_page(&state),
-        Ok(ConfirmOutcome::NotPending | ConfirmOutcome::Unknown) => invalid_link(&state, TokenError::Invalid),
+        Ok(ConfirmOutcome::NotPending | ConfirmOutcome::Unknown) => {
+            invalid_link(&state, TokenError::Invalid)
+        }
         Err(err) => PageError::Unexpected(err).into_page(&state),
     }
 }
@@ -119,14 +129,22 @@ async fn unsubscribe(
     };
     let outcome = state
         .store
-        .unsubscribe(claims.subject, method, client.ip_string().as_deref(), Timestamp::now())
+        .unsubscribe(
+            claims.subject,
+            method,
+            client.ip_string().as_deref(),
+            Timestamp::now(),
+        )
         .await;
     match outcome {
         Ok(UnsubscribeOutcome::Unsubscribed { email }) => {
             tracing::info!(subscriber = %claims.subject, method = method.as_str(), "unsubscribed");
             let mut context = Context::new();
             context.insert("email", &email);
-            context.insert("resubscribe_action", &format!("/unsubscribe/{token}/resubscribe"));
+            context.insert(
+                "resubscribe_action",
+                &format!("/unsubscribe/{token}/resubscribe"),
+            );
             state.page(StatusCode::OK, "web/unsubscribed.html", &context)
         }
         Ok(UnsubscribeOutcome::Unknown) => invalid_link(&state, TokenError::Invalid),
@@ -136,7 +154,11 @@ async fn unsubscribe(
 
 /// "Changed your mind?": the unsubscribed page's button. It starts double opt-in again,
 /// exactly as a new signup would.
-async fn resubscribe(State(state): State<AppState>, client: Client, Path(token): Path<String>) -> Response {
+async fn resubscribe(
+    State(state): State<AppState>,
+    client: Client,
+    Path(token): Path<String>,
+) -> Response {
     let Ok(claims) = state.signer.verify(TokenPurpose::Unsubscribe, &token) else {
         return invalid_link(&state, TokenError::Invalid);
     };
@@ -153,10 +175,11 @@ async fn resubscribe(State(state): State<AppState>, client: Client, Path(token):
     let Ok(email) = SubscriberEmail::parse(&subscriber.email) else {
         return invalid_link(&state, TokenError::Invalid);
     };
-    let name = subscriber
-        .name
-        .as_deref()
-        .and_then(|n| crate::domain::SubscriberName::parse_optional(Some(n)).ok().flatten());
+    let name = subscriber.name.as_deref().and_then(|n| {
+        crate::domain::SubscriberName::parse_optional(Some(n))
+            .ok()
+            .flatten()
+    });
     match sign_up(&state, &client, email, name, SignupSource::HostedForm).await {
         Ok(()) => thanks_page(&state),
         Err(err) => PageError::Unexpected(err).into_page(&state),
@@ -164,6 +187,7 @@ async fn resubscribe(State(state): State<AppState>, client: Client, Path(token):
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
-

@@ -62,7 +62,8 @@ impl AppState {
         wake_sender: Arc<Notify>,
         consent_version: String,
     ) -> Self {
-        let per_minute = NonZeroU32::new(config.signup.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
+        let per_minute =
+            NonZeroU32::new(config.signup.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(config.signup.burst_per_ip).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
         let composer = Composer::new(config.clone(), templates.clone(), signer.clone());

@@ -18,7 +18,7 @@ use tower_http::cors::{Any, CorsLayer};
 use super::client::{Client, rate_limit_key};
 use super::{ApiError, AppState, PageError};
 use crate::domain::{SignupSource, SubscriberEmail, SubscriberName};
-use crate::signing::{TokenPurpose, Signer};
+use crate::signing::{Signer, TokenPurpose};
 use crate::store::{SignupOutcome, SignupRequest, Timestamp};
 
 /// A hosted-form token older than this is refused; the visitor just submits again.
@@ -67,11 +67,20 @@ struct JsonSignup {
     website: Option<String>,
 }
 
-async fn subscribe(State(state): State<AppState>, client: Client, headers: HeaderMap, body: Bytes) -> Response {
+async fn subscribe(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if let Some(ip) = client.ip
         && state.signup_limiter.check_key(&rate_limit_key(ip)).is_err()
     {
@@ -90,38 +99,66 @@ async fn subscribe(State(state): State<AppState>, client: Client, headers: Heade
 }
 
 async fn json_signup(state: &AppState, client: &Client, body: &[u8]) -> Result<Response, ApiError> {
-    let input: JsonSignup = serde_json::from_slice(body)
-        .map_err(|err| ApiError::BadRequest(format!("the body is not the JSON we expect: {err}")))?;
-    if input.website.as_deref().is_some_and(|v| !v.trim().is_empty()) {
-        return Err(ApiError::BadRequest("this signup could not be accepted".into()));
-    }
-    let email = SubscriberEmail::parse(input.email.as_deref().unwrap_or_default()).map_err(|err| {
-        ApiError::Invalid { field: "email", message: err.to_string() }
+    let input: JsonSignup = serde_json::from_slice(body).map_err(|err| {
+        ApiError::BadRequest(format!("the body is not the JSON we expect: {err}"))
     })?;
-    let name = SubscriberName::parse_optional(input.name.as_deref())
-        .map_err(|err| ApiError::Invalid { field: "name", message: err.to_string() })?;
+    if input
+        .website
+        .as_deref()
+        .is_some_and(|v| !v.trim().is_empty())
+    {
+        return Err(ApiError::BadRequest(
+            "this signup could not be accepted".into(),
+        ));
+    }
+    let email =
+        SubscriberEmail::parse(input.email.as_deref().unwrap_or_default()).map_err(|err| {
+            ApiError::Invalid {
+                field: "email",
+                message: err.to_string(),
+            }
+        })?;
+    let name =
+        SubscriberName::parse_optional(input.name.as_deref()).map_err(|err| ApiError::Invalid {
+            field: "name",
+            message: err.to_string(),
+        })?;
     sign_up(state, client, email, name, SignupSource::Json).await?;
-    Ok((StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok", "message": THANKS }))).into_response())
+    Ok((
+        StatusCode::OK,
+        axum::Json(serde_json::json!({ "status": "ok", "message": THANKS })),
+    )
+        .into_response())
 }
 
 async fn form_signup(state: &AppState, client: &Client, body: &[u8]) -> Response {
     let form: SignupForm = match serde_urlencoded::from_bytes(body) {
         Ok(form) => form,
         Err(_) => {
-            return PageError::BadRequest("The form could not be read. Please fill it in again.".into())
-                .into_page(state);
+            return PageError::BadRequest(
+                "The form could not be read. Please fill it in again.".into(),
+            )
+            .into_page(state);
         }
     };
-    if form.website.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+    if form
+        .website
+        .as_deref()
+        .is_some_and(|v| !v.trim().is_empty())
+    {
         tracing::info!("signup refused: honeypot filled");
         return PageError::BadRequest("This signup could not be accepted.".into()).into_page(state);
     }
     let source = match form.form_token.as_deref() {
         None => SignupSource::WebsiteForm,
-        Some(token) => match check_fill_time(&state.signer, token, state.config.signup.min_fill_time) {
-            Ok(()) => SignupSource::HostedForm,
-            Err(message) => return form_page(state, StatusCode::BAD_REQUEST, &form, Some(message)),
-        },
+        Some(token) => {
+            match check_fill_time(&state.signer, token, state.config.signup.min_fill_time) {
+                Ok(()) => SignupSource::HostedForm,
+                Err(message) => {
+                    return form_page(state, StatusCode::BAD_REQUEST, &form, Some(message));
+                }
+            }
+        }
     };
     let email = match SubscriberEmail::parse(form.email.as_deref().unwrap_or_default()) {
         Ok(email) => email,
@@ -167,14 +204,21 @@ pub(super) async fn sign_up(
     };
     let outcome = state.store.signup(&request).await?;
     tracing::info!(source = source.as_str(), outcome = ?outcome, "signup");
-    if matches!(outcome, SignupOutcome::Created | SignupOutcome::ConfirmationQueued) {
+    if matches!(
+        outcome,
+        SignupOutcome::Created | SignupOutcome::ConfirmationQueued
+    ) {
         state.wake_sender.notify_one();
     }
     Ok(())
 }
 
 /// The hosted form refuses submissions faster than a person can type.
-fn check_fill_time(signer: &Signer, token: &str, min_fill: std::time::Duration) -> Result<(), String> {
+fn check_fill_time(
+    signer: &Signer,
+    token: &str,
+    min_fill: std::time::Duration,
+) -> Result<(), String> {
     let again = "Please check the form and press the button again.";
     let claims = signer
         .verify(TokenPurpose::FormShown, token)
@@ -182,7 +226,10 @@ fn check_fill_time(signer: &Signer, token: &str, min_fill: std::time::Duration) 
     let shown = claims.time.ok_or_else(|| again.to_string())?;
     let elapsed = OffsetDateTime::now_utc() - shown;
     if elapsed < time::Duration::try_from(min_fill).unwrap_or_default() {
-        return Err("That was quicker than we expected. Please check the form and press the button again.".into());
+        return Err(
+            "That was quicker than we expected. Please check the form and press the button again."
+                .into(),
+        );
     }
     if elapsed > FORM_TOKEN_MAX_AGE {
         return Err("This page was open a long time. Please press the button again.".into());
@@ -190,7 +237,12 @@ fn check_fill_time(signer: &Signer, token: &str, min_fill: std::time::Duration) 
     Ok(())
 }
 
-fn form_page(state: &AppState, status: StatusCode, values: &SignupForm, error: Option<String>) -> Response {
+fn form_page(
+    state: &AppState,
+    status: StatusCode,
+    values: &SignupForm,
+    error: Option<String>,
+) -> Response {
     let token = state.signer.sign(
         TokenPurpose::FormShown,
         uuid::Uuid::nil(),

@@ -22,7 +22,10 @@ pub struct ApiToken(#[allow(dead_code)] pub ApiTokenRecord);
 impl FromRequestParts<AppState> for ApiToken {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -38,10 +38,14 @@ async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let status = match query.status.as_deref() {
         None | Some("") => None,
-        Some(raw) => Some(SubscriberStatus::parse(raw).ok_or_else(|| ApiError::Invalid {
-            field: "status",
-            message: "status must be one of pending, confirmed, unsubscribed, bounced, complained".into(),
-        })?),
+        Some(raw) => Some(
+            SubscriberStatus::parse(raw).ok_or_else(|| ApiError::Invalid {
+                field: "status",
+                message:
+                    "status must be one of pending, confirmed, unsubscribed, bounced, complained"
+                        .into(),
+            })?,
+        ),
     };
     let limit = parse_bounded("limit", query.limit.as_deref(), 100, 1, MAX_PAGE)?;
     let offset = parse_bounded("offset", query.offset.as_deref(), 0, 0, i64::MAX)?;
@@ -54,7 +58,13 @@ async fn list(
     })))
 }
 
-fn parse_bounded(field: &'static str, raw: Option<&str>, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+fn parse_bounded(
+    field: &'static str,
+    raw: Option<&str>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(default);
     };
@@ -71,7 +81,11 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
-async fn one(_token: ApiToken, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn one(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let subscriber = state
         .store
         .subscriber(parse_id(&id)?)
@@ -90,23 +104,42 @@ struct AddSubscriber {
     consent: Option<String>,
 }
 
-async fn add(_token: ApiToken, State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let input: AddSubscriber = serde_json::from_slice(&body)
-        .map_err(|err| ApiError::BadRequest(format!("the body is not the JSON we expect: {err}")))?;
-    let email = SubscriberEmail::parse(input.email.as_deref().unwrap_or_default())
-        .map_err(|err| ApiError::Invalid { field: "email", message: err.to_string() })?;
-    let name = SubscriberName::parse_optional(input.name.as_deref())
-        .map_err(|err| ApiError::Invalid { field: "name", message: err.to_string() })?;
+async fn add(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: AddSubscriber = serde_json::from_slice(&body).map_err(|err| {
+        ApiError::BadRequest(format!("the body is not the JSON we expect: {err}"))
+    })?;
+    let email =
+        SubscriberEmail::parse(input.email.as_deref().unwrap_or_default()).map_err(|err| {
+            ApiError::Invalid {
+                field: "email",
+                message: err.to_string(),
+            }
+        })?;
+    let name =
+        SubscriberName::parse_optional(input.name.as_deref()).map_err(|err| ApiError::Invalid {
+            field: "name",
+            message: err.to_string(),
+        })?;
     let attributes = match input.attributes {
         None | Some(serde_json::Value::Null) => serde_json::json!({}),
         Some(value @ serde_json::Value::Object(_)) => {
             if value.to_string().len() > MAX_ATTRIBUTES_BYTES {
-                return Err(ApiError::Invalid { field: "attributes", message: "attributes must be at most 16 KiB of JSON".into() });
+                return Err(ApiError::Invalid {
+                    field: "attributes",
+                    message: "attributes must be at most 16 KiB of JSON".into(),
+                });
             }
             value
         }
         Some(_) => {
-            return Err(ApiError::Invalid { field: "attributes", message: "attributes must be a JSON object".into() });
+            return Err(ApiError::Invalid {
+                field: "attributes",
+                message: "attributes must be a JSON object".into(),
+            });
         }
     };
     let stated_consent = match input.status.as_deref() {
@@ -120,12 +153,18 @@ async fn add(_token: ApiToken, State(state): State<AppState>, body: Bytes) -> Re
                 });
             }
             if consent.chars().count() > 2000 {
-                return Err(ApiError::Invalid { field: "consent", message: "consent must be at most 2000 characters".into() });
+                return Err(ApiError::Invalid {
+                    field: "consent",
+                    message: "consent must be at most 2000 characters".into(),
+                });
             }
             Some(consent.to_string())
         }
         Some(_) => {
-            return Err(ApiError::Invalid { field: "status", message: "status must be \"pending\" or \"confirmed\"".into() });
+            return Err(ApiError::Invalid {
+                field: "status",
+                message: "status must be \"pending\" or \"confirmed\"".into(),
+            });
         }
     };
     let new = NewSubscriber {
@@ -139,10 +178,15 @@ async fn add(_token: ApiToken, State(state): State<AppState>, body: Bytes) -> Re
     };
     let id = match state.store.add_subscriber(&new).await {
         Ok(id) => id,
-        Err(StoreError::AlreadyExists) => return Err(ApiError::Conflict("this address is already on the list".into())),
+        Err(StoreError::AlreadyExists) => {
+            return Err(ApiError::Conflict(
+                "this address is already on the list".into(),
+            ));
+        }
         Err(StoreError::Erased) => {
             return Err(ApiError::Conflict(
-                "this address was erased at its owner's request; only they can sign up again".into(),
+                "this address was erased at its owner's request; only they can sign up again"
+                    .into(),
             ));
         }
         Err(StoreError::Unexpected(err)) => return Err(ApiError::Unexpected(err)),
@@ -150,11 +194,19 @@ async fn add(_token: ApiToken, State(state): State<AppState>, body: Bytes) -> Re
     if new.stated_consent.is_none() {
         state.wake_sender.notify_one();
     }
-    let subscriber = state.store.subscriber(id).await?.ok_or(ApiError::NotFound)?;
+    let subscriber = state
+        .store
+        .subscriber(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(subscriber)).into_response())
 }
 
-async fn erase(_token: ApiToken, State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn erase(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     if state.store.erase(parse_id(&id)?, Timestamp::now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -162,9 +214,17 @@ async fn erase(_token: ApiToken, State(state): State<AppState>, Path(id): Path<S
     }
 }
 
-async fn export(_token: ApiToken, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn export(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let data = state.store.export_subscriber(id).await?.ok_or(ApiError::NotFound)?;
+    let data = state
+        .store
+        .export_subscriber(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let disposition = format!("attachment; filename=\"subscriber-{}.json\"", id.simple());
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response())
 }

@@ -1,0 +1,471 @@
+//! The test harness: the real application on port 0 with a fresh database (SQLite or
+//! Postgres), a real SMTP server on loopback that captures what arrives, and one helper
+//! per thing a visitor or the owner does.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mail_parser::{Message, MessageParser};
+use mailin_embedded::response::{self, Response};
+use mailin_embedded::{Handler, Server};
+use uuid::Uuid;
+
+/// Which database a test runs against. Every test runs on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `mod NAME { sqlite, postgres }` tests calling `NAME(Backend)`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// The Postgres server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("HUNDRED_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, empty database URL for one test.
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/hundred.db", dir.path().display());
+            (url, Some(dir))
+        }
+        Backend::Postgres => {
+            use sqlx::Connection as _;
+            let admin = postgres_admin_url();
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("Postgres must be reachable at HUNDRED_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)");
+            let name = format!("hundred_test_{}", Uuid::new_v4().simple());
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let mut url = url::Url::parse(&admin).expect("admin URL");
+            url.set_path(&format!("/{name}"));
+            (url.to_string(), None)
+        }
+    }
+}
+
+/// One message as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub data: Vec<u8>,
+}
+
+impl Captured {
+    pub fn parsed(&self) -> Message<'_> {
+        MessageParser::default()
+            .parse(&self.data)
+            .expect("the message parses as RFC 5322")
+    }
+
+    pub fn text(&self) -> String {
+        self.parsed()
+            .body_text(0)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    }
+
+    pub fn html(&self) -> String {
+        self.parsed()
+            .body_html(0)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    }
+
+    pub fn subject(&self) -> String {
+        self.parsed().subject().unwrap_or_default().to_string()
+    }
+
+    /// The raw header block, before the first empty line.
+    pub fn raw_headers(&self) -> String {
+        let text = String::from_utf8_lossy(&self.data);
+        text.split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.parsed().header_raw(name).map(|v| v.trim().to_string())
+    }
+
+    /// The first link in the text part that starts with `prefix`.
+    pub fn link_starting_with(&self, prefix: &str) -> Option<String> {
+        let text = self.text();
+        let start = text.find(prefix)?;
+        let link: String = text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '"')
+            .collect();
+        Some(link)
+    }
+}
+
+#[derive(Clone)]
+struct Capture {
+    messages: Arc<Mutex<Vec<Captured>>>,
+    /// Set by tests that want the server to refuse mail.
+    refuse_with: Arc<Mutex<Option<(u16, String)>>>,
+    current: Captured,
+}
+
+impl Handler for Capture {
+    fn rcpt(&mut self, _to: &str) -> Response {
+        if let Some((code, text)) = self.refuse_with.lock().unwrap().clone() {
+            return Response::custom(code, text);
+        }
+        response::OK
+    }
+
+    fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.current = Captured {
+            mail_from: from.to_string(),
+            rcpt_to: to.to_vec(),
+            data: Vec::new(),
+        };
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        self.messages.lock().unwrap().push(self.current.clone());
+        response::OK
+    }
+}
+
+/// A real SMTP server on loopback (mailin-embedded) that keeps every message it accepts.
+#[derive(Clone)]
+pub struct TestSmtp {
+    pub address: SocketAddr,
+    messages: Arc<Mutex<Vec<Captured>>>,
+    refuse_with: Arc<Mutex<Option<(u16, String)>>>,
+}
+
+impl TestSmtp {
+    pub fn start() -> Self {
+        let listener = StdListener::bind("127.0.0.1:0").expect("bind SMTP port");
+        Self::start_on(listener)
+    }
+
+    /// Starts on a port that was free a moment ago (for the "server was down" test).
+    pub fn start_at(address: SocketAddr) -> Self {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match StdListener::bind(address) {
+                Ok(listener) => return Self::start_on(listener),
+                Err(err) if Instant::now() > deadline => panic!("could not bind {address}: {err}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    fn start_on(listener: StdListener) -> Self {
+        let address = listener.local_addr().expect("SMTP address");
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let refuse_with = Arc::new(Mutex::new(None));
+        let handler = Capture {
+            messages: messages.clone(),
+            refuse_with: refuse_with.clone(),
+            current: Captured {
+                mail_from: String::new(),
+                rcpt_to: Vec::new(),
+                data: Vec::new(),
+            },
+        };
+        let mut server = Server::new(handler);
+        server
+            .with_name("smtp.test")
+            .with_num_threads(16)
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        Self {
+            address,
+            messages,
+            refuse_with,
+        }
+    }
+
+    pub fn refuse_recipients_with(&self, code: u16, text: &str) {
+        *self.refuse_with.lock().unwrap() = Some((code, text.to_string()));
+    }
+
+    pub fn messages(&self) -> Vec<Captured> {
+        self.messages.lock().unwrap().clone()
+    }
+
+    pub fn messages_to(&self, address: &str) -> Vec<Captured> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.rcpt_to.iter().any(|to| to.eq_ignore_ascii_case(address)))
+            .collect()
+    }
+
+    /// Waits until `count` messages have arrived for `address`, and returns them.
+    pub async fn wait_for(&self, address: &str, count: usize) -> Vec<Captured> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = self.messages_to(address);
+            if found.len() >= count {
+                return found;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "expected {count} message(s) for {address}, got {}",
+                    found.len()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A running application with its own database and SMTP server.
+pub struct TestApp {
+    pub address: String,
+    pub smtp: TestSmtp,
+    pub database_url: String,
+    pub backend: Backend,
+    /// Follows no redirects, so a test sees exactly what the server answered.
+    pub client: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub env: HashMap<String, String>,
+    /// Where the app should send mail; defaults to a fresh `TestSmtp`.
+    pub smtp: Option<TestSmtp>,
+    pub smtp_address: Option<SocketAddr>,
+}
+
+impl Options {
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.to_string(), value.to_string());
+        self
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Options::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
+    let (database_url, dir) = fresh_database(backend).await;
+    let smtp = options.smtp.clone().unwrap_or_else(TestSmtp::start);
+    let smtp_address = options.smtp_address.unwrap_or(smtp.address);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind app port");
+    let port = listener.local_addr().unwrap().port();
+    let address = format!("http://127.0.0.1:{port}");
+
+    let mut env: HashMap<String, String> = [
+        ("HUNDRED_DATABASE_URL", database_url.as_str()),
+        ("HUNDRED_LISTEN", "127.0.0.1:0"),
+        ("HUNDRED_PUBLIC_URL", address.as_str()),
+        ("HUNDRED_FROM", "Corner Bakery <news@bakery.example>"),
+        ("HUNDRED_LIST_NAME", "Corner Bakery News"),
+        ("HUNDRED_SIGNUP_MIN_FILL_SECONDS", "0"),
+        ("HUNDRED_RETRY_BASE_MS", "300"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.insert("HUNDRED_SMTP_URL".into(), format!("smtp://{smtp_address}"));
+    env.extend(options.env);
+
+    let config = hundred::Config::from_map(&env).expect("test configuration is valid");
+    let app = hundred::Application::build_on(config, listener)
+        .await
+        .expect("the application starts");
+    tokio::spawn(app.run_until(std::future::pending()));
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        smtp,
+        database_url,
+        backend,
+        client,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path_or_url: &str) -> reqwest::Response {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_string()
+        } else {
+            self.url(path_or_url)
+        };
+        self.client.get(url).send().await.expect("GET")
+    }
+
+    pub async fn head(&self, url: &str) -> reqwest::Response {
+        self.client.head(url).send().await.expect("HEAD")
+    }
+
+    pub async fn post_empty(&self, url: &str) -> reqwest::Response {
+        self.client.post(url).send().await.expect("POST")
+    }
+
+    /// Fills in the hosted form as a person would: fetch the page, keep its hidden token.
+    pub async fn subscribe_via_page(&self, email: &str, name: &str) -> reqwest::Response {
+        let page = self.get("/subscribe").await.text().await.unwrap();
+        let token = hidden_value(&page, "form_token").expect("the page carries a form token");
+        self.post_subscribe_form(&[
+            ("email", email),
+            ("name", name),
+            ("website", ""),
+            ("form_token", &token),
+        ])
+        .await
+    }
+
+    pub async fn post_subscribe_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url("/subscribe"))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST /subscribe")
+    }
+
+    pub async fn post_subscribe_json(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/subscribe"))
+            .json(body)
+            .send()
+            .await
+            .expect("POST /subscribe")
+    }
+
+    /// Creates an API token the way the owner would, through the store the CLI uses.
+    pub async fn api_token(&self) -> String {
+        let store = hundred::store::Store::connect(&self.database_url)
+            .await
+            .unwrap();
+        store.create_api_token("tests").await.unwrap()
+    }
+
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(token)
+    }
+
+    /// Counts rows with plain SQL, to prove that nothing was stored.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                n
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                n
+            }
+        }
+    }
+
+    /// Signs up, waits for the confirmation, and returns its confirm link.
+    pub async fn signup_and_get_confirm_link(&self, email: &str) -> String {
+        let response = self
+            .post_subscribe_json(&serde_json::json!({ "email": email }))
+            .await;
+        assert_eq!(response.status(), 200);
+        let mail = self.smtp.wait_for(email, 1).await;
+        mail.last()
+            .unwrap()
+            .link_starting_with(&self.url("/confirm/"))
+            .expect("the confirmation carries a confirm link")
+    }
+
+    /// A confirmed subscriber; returns their welcome message.
+    pub async fn confirmed_subscriber(&self, email: &str) -> Captured {
+        let link = self.signup_and_get_confirm_link(email).await;
+        let response = self.post_empty(&link).await;
+        assert_eq!(response.status(), 200);
+        let mail = self.smtp.wait_for(email, 2).await;
+        mail.into_iter()
+            .find(|m| m.subject().starts_with("Welcome"))
+            .expect("a welcome message")
+    }
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden_value(page: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_string())
+}
+
+/// The `action` of the first form in a page.
+pub fn form_action(page: &str) -> Option<String> {
+    let marker = "<form method=\"post\" action=\"";
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_string())
+}
+
+/// Waits a little so that a message the app might (wrongly) send has time to arrive.
+pub async fn settle() {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real application, a real SMTP server on loopback, and both
+//! databases (every test runs once on SQLite and once on Postgres).
+
+mod helpers;
+
+mod api;
+mod bad_input;
+mod lifecycle;
+mod process;
+mod sending;
+mod signup;

@@ -1,0 +1,199 @@
+//! The real binary, as an owner runs it: zero-config `hundred serve`, graceful stop,
+//! configuration errors, and `hundred token create`.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{Backend, fresh_database};
+use crate::on_both_databases;
+
+on_both_databases!(zero_config_serve_writes_the_confirmation_to_the_outbox);
+
+fn hundred() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hundred"));
+    // Nothing from the developer's environment leaks in.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HUNDRED_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("RUST_LOG", "info");
+    command
+}
+
+/// Starts `hundred serve` and returns it with the address it reports listening on.
+fn serve(mut command: Command) -> (Child, String) {
+    let mut child = command
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start hundred serve");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("address=") {
+                let address: String = line[at + 8..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                let _ = tx.send(address);
+            }
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("hundred reports its address");
+    (child, address)
+}
+
+fn stop(child: &mut Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "hundred did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn zero_config_serve_writes_the_confirmation_to_the_outbox(backend: Backend) {
+    let workdir = tempfile::tempdir().unwrap();
+    let mut command = hundred();
+    command
+        .current_dir(workdir.path())
+        .env("HUNDRED_LISTEN", "127.0.0.1:0");
+    if backend == Backend::Postgres {
+        let (url, _) = fresh_database(backend).await;
+        command.env("HUNDRED_DATABASE_URL", url);
+    }
+    let (mut child, address) = serve(command);
+
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("http://{address}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let response = client
+        .post(format!("http://{address}/subscribe"))
+        .form(&[("email", "first@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let outbox = workdir.path().join("data/outbox");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let eml = loop {
+        let files: Vec<_> = std::fs::read_dir(&outbox)
+            .map(|dir| {
+                dir.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(file) = files.first() {
+            break std::fs::read(file).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no .eml in {}", outbox.display());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
+    assert_eq!(
+        message.subject().unwrap(),
+        "Please confirm your subscription to Newsletter"
+    );
+    assert_eq!(
+        message.to().unwrap().first().unwrap().address().unwrap(),
+        "first@example.com"
+    );
+    assert!(
+        message
+            .body_text(0)
+            .unwrap()
+            .contains("http://127.0.0.1:8080/confirm/")
+    );
+    if backend == Backend::Sqlite {
+        assert!(
+            workdir.path().join("data/hundred.db").exists(),
+            "the SQLite file is created"
+        );
+    }
+
+    let status = stop(&mut child);
+    assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    for (variable, value) in [
+        ("HUNDRED_LISTEN", "not-an-address"),
+        ("HUNDRED_DATABASE_URL", "mysql://localhost/db"),
+        ("HUNDRED_SMTP_URL", "http://mail.example.com"),
+        ("HUNDRED_PUBLIC_URL", "ftp://example.com"),
+        ("HUNDRED_SEND_RATE", "fast"),
+    ] {
+        let output = hundred()
+            .arg("serve")
+            .env(variable, value)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{variable}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line: {stderr}");
+        assert!(
+            lines[0].starts_with(&format!("error: {variable}: ")),
+            "{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn token_create_prints_a_token_the_api_accepts() {
+    let workdir = tempfile::tempdir().unwrap();
+    let output = hundred()
+        .current_dir(workdir.path())
+        .args(["token", "create", "--name", "website"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("hundred_") && token.len() > 40);
+
+    let mut command = hundred();
+    command
+        .current_dir(workdir.path())
+        .env("HUNDRED_LISTEN", "127.0.0.1:0");
+    let (mut child, address) = serve(command);
+    let client = reqwest::Client::new();
+    let ok = client
+        .get(format!("http://{address}/api/v1/subscribers"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let refused = client
+        .get(format!("http://{address}/api/v1/subscribers"))
+        .bearer_auth("hundred_x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    stop(&mut child);
+}
