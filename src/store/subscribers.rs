@@ -242,12 +242,16 @@ impl Store {
                     Some(SubscriberStatus::Pending | SubscriberStatus::Unsubscribed) if may_send => {
                         // A fresh signup: the consent record describes this request, and a
                         // previously unsubscribed address goes through double opt-in again.
-                        sqlx::query(
+                        // The guard repeats in the WHERE clause: of two concurrent signups
+                        // for one address, the second re-checks it after the first commits.
+                        let renewed = sqlx::query(
                             "UPDATE subscribers SET status = 'pending', name = COALESCE($2, name), \
                              updated_at = $3, signed_up_at = $3, signup_ip = $4, signup_user_agent = $5, \
                              signup_source = $6, consent_text_version = $7, stated_consent = NULL, \
                              confirmed_at = NULL, confirmed_ip = NULL, unsubscribed_at = NULL, \
-                             unsubscribe_method = NULL, last_confirmation_sent_at = $3 WHERE id = $1",
+                             unsubscribe_method = NULL, last_confirmation_sent_at = $3 \
+                             WHERE id = $1 AND status IN ('pending', 'unsubscribed') \
+                             AND (last_confirmation_sent_at IS NULL OR last_confirmation_sent_at < $8)",
                         )
                         .bind(existing.id)
                         .bind(&name)
@@ -256,12 +260,18 @@ impl Store {
                         .bind(&req.user_agent)
                         .bind(req.source.as_str())
                         .bind(&req.consent_text_version)
+                        .bind(recent)
                         .execute(&mut *tx)
                         .await
-                        .context("renewing the pending signup")?;
-                        record_consent_event!(&mut *tx, existing.id, "signup", req);
-                        queue_message!(&mut *tx, MessageKind::Confirmation, existing.id, req.email.ascii(), &req.message_domain, req.now);
-                        SignupOutcome::ConfirmationQueued
+                        .context("renewing the pending signup")?
+                        .rows_affected();
+                        if renewed == 1 {
+                            record_consent_event!(&mut *tx, existing.id, "signup", req);
+                            queue_message!(&mut *tx, MessageKind::Confirmation, existing.id, req.email.ascii(), &req.message_domain, req.now);
+                            SignupOutcome::ConfirmationQueued
+                        } else {
+                            SignupOutcome::Throttled
+                        }
                     }
                     Some(SubscriberStatus::Pending | SubscriberStatus::Unsubscribed) => SignupOutcome::Throttled,
                     _ => SignupOutcome::NothingToDo,

@@ -7,6 +7,7 @@ use crate::on_both_databases;
 on_both_databases!(
     new_and_known_addresses_get_identical_answers,
     ten_signups_of_one_address_send_one_message,
+    simultaneous_signups_of_one_address_send_one_message,
     a_burst_from_one_address_meets_the_rate_limit,
     the_hosted_form_refuses_a_submission_faster_than_a_person,
     a_website_can_post_json_across_origins,
@@ -102,6 +103,40 @@ async fn ten_signups_of_one_address_send_one_message(backend: Backend) {
     assert_eq!(app.smtp.messages_to("bombed@example.com").len(), 1);
     assert_eq!(app.count("subscribers").await, 1);
     assert_eq!(app.count("outbound_messages").await, 1);
+}
+
+async fn simultaneous_signups_of_one_address_send_one_message(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Known but unconfirmed, its confirmation interval lapsed: the racy case.
+    let short = spawn_app_with(
+        backend,
+        Options::default()
+            .env("HUNDRED_CONFIRMATION_INTERVAL_SECONDS", "1")
+            .env("HUNDRED_SIGNUP_BURST", "100"),
+    )
+    .await;
+    let body = serde_json::json!({ "email": "race@example.com" });
+    for app in [&app, &short] {
+        let requests = (0..12).map(|_| app.post_subscribe_json(&body));
+        for response in futures::future::join_all(requests).await {
+            assert_eq!(response.status(), 200);
+        }
+        app.smtp.wait_for("race@example.com", 1).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let requests = (0..12).map(|_| short.post_subscribe_json(&body));
+    for response in futures::future::join_all(requests).await {
+        assert_eq!(response.status(), 200);
+    }
+    short.smtp.wait_for("race@example.com", 2).await;
+    settle().await;
+    assert_eq!(app.smtp.messages_to("race@example.com").len(), 1);
+    assert_eq!(
+        short.smtp.messages_to("race@example.com").len(),
+        2,
+        "one per interval, however many race"
+    );
+    assert_eq!(short.count("subscribers").await, 1);
 }
 
 async fn a_burst_from_one_address_meets_the_rate_limit(backend: Backend) {

@@ -36,17 +36,18 @@ async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let status = match query.status.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(
-            SubscriberStatus::parse(raw).ok_or_else(|| ApiError::Invalid {
+    let status =
+        match query.status.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(SubscriberStatus::parse(raw).ok_or_else(|| {
+                ApiError::Invalid {
                 field: "status",
                 message:
                     "status must be one of pending, confirmed, unsubscribed, bounced, complained"
                         .into(),
-            })?,
-        ),
-    };
+            }
+            })?),
+        };
     let limit = parse_bounded("limit", query.limit.as_deref(), 100, 1, MAX_PAGE)?;
     let offset = parse_bounded("offset", query.offset.as_deref(), 0, 0, i64::MAX)?;
     let page = state.store.subscribers(status, limit, offset).await?;
