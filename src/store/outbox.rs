@@ -83,40 +83,32 @@ impl Store {
         lease_until: Timestamp,
         limit: i64,
     ) -> anyhow::Result<Vec<ClaimedMessage>> {
-        let claimed = match &self.backend {
-            Backend::Postgres(pool) => {
-                sqlx::query_as::<_, ClaimedMessage>(
-                    "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 \
-                 WHERE id IN (SELECT id FROM outbound_messages \
-                   WHERE state = 'queued' AND next_attempt_at <= $3 \
-                     AND (lease_until IS NULL OR lease_until < $3) \
-                   ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, kind, subscriber_id, recipient, attempts, message_id",
+        // One statement per backend: they differ only in the row-locking clause.
+        macro_rules! claim_sql {
+            ($lock:literal) => {
+                concat!(
+                    "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 ",
+                    "WHERE id IN (SELECT id FROM outbound_messages ",
+                    "WHERE state = 'queued' AND next_attempt_at <= $3 ",
+                    "AND (lease_until IS NULL OR lease_until < $3) ",
+                    "ORDER BY next_attempt_at LIMIT $4 ",
+                    $lock,
+                    ") ",
+                    "RETURNING id, kind, subscriber_id, recipient, attempts, message_id"
                 )
-                .bind(worker)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-            }
-            Backend::Sqlite(pool) => {
-                sqlx::query_as::<_, ClaimedMessage>(
-                    "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 \
-                 WHERE id IN (SELECT id FROM outbound_messages \
-                   WHERE state = 'queued' AND next_attempt_at <= $3 \
-                     AND (lease_until IS NULL OR lease_until < $3) \
-                   ORDER BY next_attempt_at LIMIT $4) \
-                 RETURNING id, kind, subscriber_id, recipient, attempts, message_id",
-                )
-                .bind(worker)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-            }
+            };
+        }
+        let sql = match &self.backend {
+            Backend::Postgres(_) => claim_sql!("FOR UPDATE SKIP LOCKED"),
+            Backend::Sqlite(_) => claim_sql!(""),
         };
+        let claimed = with_pool!(self, pool => sqlx::query_as::<_, ClaimedMessage>(sql)
+            .bind(worker)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(pool)
+            .await);
         claimed.context("claiming queued messages")
     }
 

@@ -33,7 +33,7 @@ use crate::store::Store;
 use crate::templates::Templates;
 
 pub use client::Client;
-pub use error::{ApiError, PageError};
+pub use error::{ApiError, PageError, parse_person};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tower_http::cors::{Any, CorsLayer};
 
 use super::client::{Client, rate_limit_key};
-use super::{ApiError, AppState, PageError};
+use super::{ApiError, AppState, PageError, parse_person};
 use crate::domain::{SignupSource, SubscriberEmail, SubscriberName};
 use crate::signing::{Signer, TokenPurpose};
 use crate::store::{SignupOutcome, SignupRequest, Timestamp};
@@ -111,18 +111,7 @@ async fn json_signup(state: &AppState, client: &Client, body: &[u8]) -> Result<R
             "this signup could not be accepted".into(),
         ));
     }
-    let email =
-        SubscriberEmail::parse(input.email.as_deref().unwrap_or_default()).map_err(|err| {
-            ApiError::Invalid {
-                field: "email",
-                message: err.to_string(),
-            }
-        })?;
-    let name =
-        SubscriberName::parse_optional(input.name.as_deref()).map_err(|err| ApiError::Invalid {
-            field: "name",
-            message: err.to_string(),
-        })?;
+    let (email, name) = parse_person(input.email.as_deref(), input.name.as_deref())?;
     sign_up(state, client, email, name, SignupSource::Json).await?;
     Ok((
         StatusCode::OK,

@@ -85,30 +85,14 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
         .unwrap();
     assert_eq!(duplicate.status(), 409);
 
-    let page: serde_json::Value = app
-        .api(Method::GET, "/subscribers?limit=2&offset=1", &token)
-        .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: serde_json::Value = app.api_get("/subscribers?limit=2&offset=1", &token).await;
     assert_eq!(page["total"], 5);
     assert_eq!(page["subscribers"].as_array().unwrap().len(), 2);
     // Newest first.
     assert_eq!(page["subscribers"][0]["email"], "reader3@example.com");
     assert_eq!(page["subscribers"][1]["email"], "reader2@example.com");
 
-    let confirmed: serde_json::Value = app
-        .api(Method::GET, "/subscribers?status=confirmed", &token)
-        .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let confirmed: serde_json::Value = app.api_get("/subscribers?status=confirmed", &token).await;
     assert_eq!(confirmed["total"], 0);
 
     for bad in [
@@ -128,15 +112,7 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
     }
 
     let id = page["subscribers"][0]["id"].as_str().unwrap();
-    let one: serde_json::Value = app
-        .api(Method::GET, &format!("/subscribers/{id}"), &token)
-        .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one: serde_json::Value = app.api_get(&format!("/subscribers/{id}"), &token).await;
     assert_eq!(one["email"], "reader3@example.com");
     assert_eq!(one["name"], "Reader 3");
     assert_eq!(one["attributes"]["visits"], 3);
@@ -235,15 +211,7 @@ async fn erasure_removes_the_person_and_keeps_them_off_the_list(backend: Backend
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
     app.confirmed_subscriber("erin@example.com").await;
-    let list: serde_json::Value = app
-        .api(Method::GET, "/subscribers", &token)
-        .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.api_get("/subscribers", &token).await;
     let id = list["subscribers"][0]["id"].as_str().unwrap().to_string();
 
     let export = app

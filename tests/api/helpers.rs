@@ -399,6 +399,22 @@ impl TestApp {
             .bearer_auth(token)
     }
 
+    /// `GET /api/v1{path}` as JSON.
+    pub async fn api_get(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self
+            .api(reqwest::Method::GET, path, token)
+            .await
+            .send()
+            .await
+            .expect("API call");
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("a JSON answer")
+    }
+
     /// Counts rows with plain SQL, to prove that nothing was stored.
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");

@@ -175,27 +175,12 @@ async fn signup_confirm_welcome_and_one_click_unsubscribe(backend: Backend) {
 }
 
 async fn first_subscriber(app: &crate::helpers::TestApp, token: &str) -> serde_json::Value {
-    let list: serde_json::Value = app
-        .api(reqwest::Method::GET, "/subscribers", token)
-        .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.api_get("/subscribers", token).await;
     let id = list["subscribers"][0]["id"]
         .as_str()
         .expect("a subscriber")
         .to_string();
-    app.api(reqwest::Method::GET, &format!("/subscribers/{id}"), token)
-        .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.api_get(&format!("/subscribers/{id}"), token).await
 }
 
 async fn a_returning_unsubscriber_goes_through_double_opt_in_again(backend: Backend) {

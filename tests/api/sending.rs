@@ -86,15 +86,7 @@ async fn a_permanent_refusal_is_recorded_and_not_retried(backend: Backend) {
 
     // Wait until the refusal is recorded.
     let id = {
-        let list: serde_json::Value = app
-            .api(reqwest::Method::GET, "/subscribers", &token)
-            .await
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: serde_json::Value = app.api_get("/subscribers", &token).await;
         list["subscribers"][0]["id"].as_str().unwrap().to_string()
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

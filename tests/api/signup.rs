@@ -233,15 +233,7 @@ async fn a_website_can_post_json_across_origins(backend: Backend) {
 
 async fn assert_consent_source(app: &TestApp, source: &str) {
     let token = app.api_token().await;
-    let list: serde_json::Value = app
-        .api(reqwest::Method::GET, "/subscribers", &token)
-        .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.api_get("/subscribers", &token).await;
     assert_eq!(list["subscribers"][0]["consent"]["source"], source);
 }
 
@@ -262,15 +254,7 @@ async fn addresses_are_stored_normalised_and_unique_regardless_of_case(backend: 
     );
     let mail = app.smtp.wait_for("Zoe@xn--bcher-kva.example", 1).await;
     assert_eq!(mail.len(), 1);
-    let list: serde_json::Value = app
-        .api(reqwest::Method::GET, "/subscribers", &token)
-        .await
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.api_get("/subscribers", &token).await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["subscribers"][0]["email"], "Zoe@bücher.example");
     assert_eq!(list["subscribers"][0]["consent"]["source"], "website_form");

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiToken;
-use crate::domain::{SignupSource, SubscriberEmail, SubscriberName, SubscriberStatus};
+use crate::domain::{SignupSource, SubscriberStatus};
 use crate::store::{NewSubscriber, StoreError, Timestamp};
-use crate::web::{ApiError, AppState};
+use crate::web::{ApiError, AppState, parse_person};
 
 const MAX_PAGE: i64 = 1000;
 const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
@@ -113,18 +113,7 @@ async fn add(
     let input: AddSubscriber = serde_json::from_slice(&body).map_err(|err| {
         ApiError::BadRequest(format!("the body is not the JSON we expect: {err}"))
     })?;
-    let email =
-        SubscriberEmail::parse(input.email.as_deref().unwrap_or_default()).map_err(|err| {
-            ApiError::Invalid {
-                field: "email",
-                message: err.to_string(),
-            }
-        })?;
-    let name =
-        SubscriberName::parse_optional(input.name.as_deref()).map_err(|err| ApiError::Invalid {
-            field: "name",
-            message: err.to_string(),
-        })?;
+    let (email, name) = parse_person(input.email.as_deref(), input.name.as_deref())?;
     let attributes = match input.attributes {
         None | Some(serde_json::Value::Null) => serde_json::json!({}),
         Some(value @ serde_json::Value::Object(_)) => {
