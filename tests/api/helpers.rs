@@ -269,6 +269,8 @@ pub struct Options {
     /// Where the app should send mail; defaults to a fresh `TestSmtp`.
     pub smtp: Option<TestSmtp>,
     pub smtp_address: Option<SocketAddr>,
+    /// Another instance's database, to run two instances on one database.
+    pub database_url: Option<String>,
 }
 
 impl Options {
@@ -283,7 +285,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
-    let (database_url, dir) = fresh_database(backend).await;
+    let (database_url, dir) = match options.database_url.clone() {
+        Some(url) => (url, None),
+        None => fresh_database(backend).await,
+    };
     let smtp = options.smtp.clone().unwrap_or_else(TestSmtp::start);
     let smtp_address = options.smtp_address.unwrap_or(smtp.address);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -7,6 +7,7 @@ on_both_databases!(
     signup_confirm_welcome_and_one_click_unsubscribe,
     a_returning_unsubscriber_goes_through_double_opt_in_again,
     forged_and_expired_links_get_a_friendly_page,
+    instances_sharing_a_database_accept_each_others_links,
 );
 
 async fn signup_confirm_welcome_and_one_click_unsubscribe(backend: Backend) {
@@ -270,4 +271,39 @@ async fn forged_and_expired_links_get_a_friendly_page(backend: Backend) {
     );
     // The real link still works.
     assert_eq!(app.post_empty(&link).await.status(), 200);
+}
+
+async fn instances_sharing_a_database_accept_each_others_links(backend: Backend) {
+    // No HUNDRED_SECRET_KEY: the first instance generates one and stores it; the second,
+    // started on the same database, must sign and verify alike.
+    let first = spawn_app(backend).await;
+    let link = first
+        .signup_and_get_confirm_link("shared@example.com")
+        .await;
+    let second = crate::helpers::spawn_app_with(
+        backend,
+        crate::helpers::Options {
+            database_url: Some(first.database_url.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = link.rsplit('/').next().unwrap();
+    let response = second
+        .post_empty(&second.url(&format!("/confirm/{token}")))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("You're subscribed"));
+    // The welcome goes out through whichever instance claims it, exactly once.
+    let both = || {
+        first.smtp.messages_to("shared@example.com").len()
+            + second.smtp.messages_to("shared@example.com").len()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while both() < 2 {
+        assert!(std::time::Instant::now() < deadline, "no welcome");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    settle().await;
+    assert_eq!(both(), 2, "one confirmation and one welcome in all");
 }

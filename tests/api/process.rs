@@ -159,6 +159,27 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     }
 }
 
+#[test]
+fn settings_in_a_dot_env_file_are_read() {
+    let workdir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        workdir.path().join(".env"),
+        "HUNDRED_PUBLIC_URL=mailto:nobody\n",
+    )
+    .unwrap();
+    let output = hundred()
+        .current_dir(workdir.path())
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: HUNDRED_PUBLIC_URL: "),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn token_create_prints_a_token_the_api_accepts() {
     let workdir = tempfile::tempdir().unwrap();
