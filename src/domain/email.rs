@@ -18,7 +18,7 @@ pub enum EmailError {
     MissingAt,
     #[error("The part before the @ isn't valid.")]
     BadLocalPart,
-    #[error("The domain after the @ isn't valid.")]
+    #[error("The part after the @ doesn't look like a complete domain, such as example.com.")]
     BadDomain,
     #[error("Email addresses can't contain spaces or control characters.")]
     Whitespace,

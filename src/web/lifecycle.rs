@@ -40,7 +40,7 @@ async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) 
             context.insert("action", &format!("/confirm/{token}"));
             state.page(StatusCode::OK, "web/confirm.html", &context)
         }
-        Err(err) => invalid_link(&state, err),
+        Err(err) => invalid_link(&state, LinkKind::Confirm, err),
     }
 }
 
@@ -55,7 +55,7 @@ async fn confirm(
         OffsetDateTime::now_utc(),
     ) {
         Ok(claims) => claims,
-        Err(err) => return invalid_link(&state, err),
+        Err(err) => return invalid_link(&state, LinkKind::Confirm, err),
     };
     let outcome = state
         .store
@@ -74,7 +74,7 @@ async fn confirm(
         }
         Ok(ConfirmOutcome::AlreadyConfirmed) => confirmed_page(&state),
         Ok(ConfirmOutcome::NotPending | ConfirmOutcome::Unknown) => {
-            invalid_link(&state, TokenError::Invalid)
+            invalid_link(&state, LinkKind::Confirm, TokenError::Invalid)
         }
         Err(err) => PageError::Unexpected(err).into_page(&state),
     }
@@ -84,20 +84,34 @@ fn confirmed_page(state: &AppState) -> Response {
     state.page(StatusCode::OK, "web/confirmed.html", &Context::new())
 }
 
-/// An invalid, expired or spent link: a friendly page that offers to sign up again.
-fn invalid_link(state: &AppState, err: TokenError) -> Response {
+/// Which kind of link was refused: the help differs for someone joining and someone leaving.
+#[derive(Clone, Copy)]
+enum LinkKind {
+    Confirm,
+    Unsubscribe,
+}
+
+/// An invalid, expired or spent link: a friendly page that offers a way forward.
+fn invalid_link(state: &AppState, kind: LinkKind, err: TokenError) -> Response {
     let (status, reason) = match err {
         TokenError::Expired => (StatusCode::GONE, "This link has expired."),
         TokenError::Invalid => (StatusCode::NOT_FOUND, "This link isn't valid (any more)."),
     };
     let mut context = Context::new();
     context.insert("reason", reason);
+    context.insert(
+        "link_kind",
+        match kind {
+            LinkKind::Confirm => "confirm",
+            LinkKind::Unsubscribe => "unsubscribe",
+        },
+    );
     state.page(status, "web/link_invalid.html", &context)
 }
 
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let Ok(claims) = state.signer.verify(TokenPurpose::Unsubscribe, &token) else {
-        return invalid_link(&state, TokenError::Invalid);
+        return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid);
     };
     match state.store.subscriber(claims.subject).await {
         Ok(Some(subscriber)) => {
@@ -107,7 +121,7 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<Strin
             context.insert("already", &(subscriber.status.as_str() == "unsubscribed"));
             state.page(StatusCode::OK, "web/unsubscribe.html", &context)
         }
-        Ok(None) => invalid_link(&state, TokenError::Invalid),
+        Ok(None) => invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid),
         Err(err) => PageError::Unexpected(err).into_page(&state),
     }
 }
@@ -119,7 +133,7 @@ async fn unsubscribe(
     body: Bytes,
 ) -> Response {
     let Ok(claims) = state.signer.verify(TokenPurpose::Unsubscribe, &token) else {
-        return invalid_link(&state, TokenError::Invalid);
+        return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid);
     };
     // RFC 8058: the mail client posts `List-Unsubscribe=One-Click`, urlencoded or multipart.
     let method = if contains(&body, b"List-Unsubscribe=One-Click") {
@@ -147,7 +161,9 @@ async fn unsubscribe(
             );
             state.page(StatusCode::OK, "web/unsubscribed.html", &context)
         }
-        Ok(UnsubscribeOutcome::Unknown) => invalid_link(&state, TokenError::Invalid),
+        Ok(UnsubscribeOutcome::Unknown) => {
+            invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid)
+        }
         Err(err) => PageError::Unexpected(err).into_page(&state),
     }
 }
@@ -160,7 +176,7 @@ async fn resubscribe(
     Path(token): Path<String>,
 ) -> Response {
     let Ok(claims) = state.signer.verify(TokenPurpose::Unsubscribe, &token) else {
-        return invalid_link(&state, TokenError::Invalid);
+        return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid);
     };
     if let Some(ip) = client.ip
         && state.signup_limiter.check_key(&rate_limit_key(ip)).is_err()
@@ -169,11 +185,11 @@ async fn resubscribe(
     }
     let subscriber = match state.store.subscriber(claims.subject).await {
         Ok(Some(subscriber)) => subscriber,
-        Ok(None) => return invalid_link(&state, TokenError::Invalid),
+        Ok(None) => return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid),
         Err(err) => return PageError::Unexpected(err).into_page(&state),
     };
     let Ok(email) = SubscriberEmail::parse(&subscriber.email) else {
-        return invalid_link(&state, TokenError::Invalid);
+        return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid);
     };
     let name = subscriber.name.as_deref().and_then(|n| {
         crate::domain::SubscriberName::parse_optional(Some(n))

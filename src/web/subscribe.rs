@@ -24,7 +24,7 @@ use crate::store::{SignupOutcome, SignupRequest, Timestamp};
 /// A hosted-form token older than this is refused; the visitor just submits again.
 const FORM_TOKEN_MAX_AGE: time::Duration = time::Duration::days(1);
 
-const THANKS: &str = "Thanks! Check your inbox for a message from us and confirm your subscription with the button inside.";
+const THANKS: &str = "Thanks! Check your inbox for a message from us and confirm your subscription with the button inside. If it hasn't arrived in a few minutes, look in your spam folder.";
 
 pub fn router() -> Router<AppState> {
     let cors = CorsLayer::new()
@@ -47,7 +47,7 @@ async fn subscribe_page(State(state): State<AppState>, Query(prefill): Query<Pre
         email: prefill.email.map(|e| e.chars().take(254).collect()),
         ..SignupForm::default()
     };
-    form_page(&state, StatusCode::OK, &values, None)
+    form_page(&state, StatusCode::OK, &values, None, None)
 }
 
 /// The fields of the signup form. `website` is the honeypot: hidden from people, filled
@@ -144,18 +144,34 @@ async fn form_signup(state: &AppState, client: &Client, body: &[u8]) -> Response
             match check_fill_time(&state.signer, token, state.config.signup.min_fill_time) {
                 Ok(()) => SignupSource::HostedForm,
                 Err(message) => {
-                    return form_page(state, StatusCode::BAD_REQUEST, &form, Some(message));
+                    return form_page(state, StatusCode::BAD_REQUEST, &form, None, Some(message));
                 }
             }
         }
     };
     let email = match SubscriberEmail::parse(form.email.as_deref().unwrap_or_default()) {
         Ok(email) => email,
-        Err(err) => return form_page(state, StatusCode::BAD_REQUEST, &form, Some(err.to_string())),
+        Err(err) => {
+            return form_page(
+                state,
+                StatusCode::BAD_REQUEST,
+                &form,
+                Some("email"),
+                Some(err.to_string()),
+            );
+        }
     };
     let name = match SubscriberName::parse_optional(form.name.as_deref()) {
         Ok(name) => name,
-        Err(err) => return form_page(state, StatusCode::BAD_REQUEST, &form, Some(err.to_string())),
+        Err(err) => {
+            return form_page(
+                state,
+                StatusCode::BAD_REQUEST,
+                &form,
+                Some("name"),
+                Some(err.to_string()),
+            );
+        }
     };
     match sign_up(state, client, email, name, source).await {
         Ok(()) => thanks_page(state),
@@ -226,10 +242,13 @@ fn check_fill_time(
     Ok(())
 }
 
+/// The hosted form, with what the visitor typed and, after a refusal, the message and the
+/// field at fault (marked for screen readers and focused).
 fn form_page(
     state: &AppState,
     status: StatusCode,
     values: &SignupForm,
+    error_field: Option<&'static str>,
     error: Option<String>,
 ) -> Response {
     let token = state.signer.sign(
@@ -242,6 +261,7 @@ fn form_page(
     context.insert("email", &values.email.clone().unwrap_or_default());
     context.insert("name", &values.name.clone().unwrap_or_default());
     context.insert("error", &error);
+    context.insert("error_field", &error_field);
     context.insert("consent_text", &state.config.consent_text);
     state.page(status, "web/subscribe.html", &context)
 }

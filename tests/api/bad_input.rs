@@ -43,6 +43,10 @@ async fn bad_signups_are_refused_and_leave_no_trace(backend: Backend) {
             page.contains("class=\"error\""),
             "the form explains what is wrong: {page}"
         );
+        assert!(
+            page.contains(r#"aria-invalid="true" aria-describedby="form-error""#),
+            "the email field is marked as the one at fault: {page}"
+        );
         let json = app
             .post_subscribe_json(&serde_json::json!({ "email": email }))
             .await;

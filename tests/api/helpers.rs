@@ -320,6 +320,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A fresh connection per request: a server that refused a body (413) closes the
+        // connection, and a pooled client would reuse it.
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap();
     TestApp {
