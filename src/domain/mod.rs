@@ -1,9 +1,11 @@
 //! The newsletter's vocabulary as types: parsed at the edge, trusted inside.
 
+mod campaign;
 mod email;
 mod name;
 mod subscriber;
 
+pub use campaign::{BodyFormat, CampaignStatus, DeliveryState};
 pub use email::{EmailError, SubscriberEmail};
 pub use name::{NameError, SubscriberName};
 pub use subscriber::{

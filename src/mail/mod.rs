@@ -2,6 +2,8 @@
 //! outbox), and the worker that drains the durable queue.
 
 pub mod compose;
+pub mod render;
+pub mod smtp;
 pub mod transport;
 pub mod worker;
 

@@ -5,6 +5,8 @@
 //! pool is configured, so shared SQL is written once.
 
 mod api_tokens;
+mod campaigns;
+mod deliveries;
 mod outbox;
 mod settings;
 mod subscribers;
@@ -20,6 +22,8 @@ use sqlx::sqlite::{
 };
 
 pub use api_tokens::ApiTokenRecord;
+pub use campaigns::{CampaignDraft, CampaignError, CampaignRecord, DeliveryCounts, FailedDelivery};
+pub use deliveries::ClaimedDelivery;
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, SubscriberPage,

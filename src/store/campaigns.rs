@@ -1,0 +1,403 @@
+//! Campaigns: drafts, scheduling, the audience snapshot that starts a send, pausing,
+//! cancelling, and the report counts.
+
+use anyhow::Context as _;
+use uuid::Uuid;
+
+use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
+use crate::domain::{BodyFormat, CampaignStatus};
+
+/// A scheduled send that starts more than this late says so in its report.
+const LATE_AFTER_SECONDS: i64 = 60;
+
+#[derive(Debug, Clone)]
+pub struct CampaignDraft {
+    pub subject: String,
+    pub body: String,
+    pub format: BodyFormat,
+    pub preheader: Option<String>,
+    pub layout: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignRecord {
+    pub id: Uuid,
+    pub subject: String,
+    pub body: String,
+    pub format: String,
+    pub preheader: Option<String>,
+    pub layout: String,
+    pub status: String,
+    pub scheduled_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub late_by_seconds: Option<i64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CampaignRecord {
+    pub fn status(&self) -> CampaignStatus {
+        CampaignStatus::parse(&self.status).unwrap_or(CampaignStatus::Draft)
+    }
+
+    pub fn format(&self) -> BodyFormat {
+        BodyFormat::parse(&self.format).unwrap_or(BodyFormat::Markdown)
+    }
+}
+
+/// How many deliveries of a campaign are in each state.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DeliveryCounts {
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    /// Deliveries taken over from a worker that died while holding them: each may have
+    /// reached the SMTP server before the crash, so each is a possible duplicate.
+    pub resumed_after_crash: i64,
+}
+
+impl DeliveryCounts {
+    pub fn total(&self) -> i64 {
+        self.queued + self.sent + self.failed + self.skipped
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct FailedDelivery {
+    pub subscriber_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub attempts: i32,
+    pub smtp_reply: Option<String>,
+}
+
+/// Why a campaign change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("no such campaign")]
+    NotFound,
+    #[error("the campaign is {0}; only a {1} campaign can do that")]
+    WrongStatus(String, &'static str),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+const COLUMNS: &str = "id, subject, body, format, preheader, layout, status, scheduled_at, \
+    started_at, finished_at, late_by_seconds, created_at, updated_at";
+
+impl Store {
+    pub async fn create_campaign(
+        &self,
+        draft: &CampaignDraft,
+        now: Timestamp,
+    ) -> anyhow::Result<Uuid> {
+        let id = Uuid::now_v7();
+        with_pool!(self, pool => sqlx::query(
+            "INSERT INTO campaigns (id, subject, body, format, preheader, layout, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7)",
+        )
+        .bind(id)
+        .bind(&draft.subject)
+        .bind(&draft.body)
+        .bind(draft.format.as_str())
+        .bind(&draft.preheader)
+        .bind(&draft.layout)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("creating the campaign")
+        .map(|_| ())?);
+        Ok(id)
+    }
+
+    /// Replaces a draft's content. Refused once the campaign has left the draft state.
+    pub async fn update_campaign(
+        &self,
+        id: Uuid,
+        draft: &CampaignDraft,
+        now: Timestamp,
+    ) -> Result<(), CampaignError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE campaigns SET subject = $2, body = $3, format = $4, preheader = $5, layout = $6, \
+             updated_at = $7 WHERE id = $1 AND status = 'draft'",
+        )
+        .bind(id)
+        .bind(&draft.subject)
+        .bind(&draft.body)
+        .bind(draft.format.as_str())
+        .bind(&draft.preheader)
+        .bind(&draft.layout)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("updating the campaign")?
+        .rows_affected());
+        if updated == 1 {
+            return Ok(());
+        }
+        Err(self.explain_refusal(id, "draft").await)
+    }
+
+    async fn explain_refusal(&self, id: Uuid, needed: &'static str) -> CampaignError {
+        match self.campaign(id).await {
+            Ok(Some(campaign)) => CampaignError::WrongStatus(campaign.status, needed),
+            Ok(None) => CampaignError::NotFound,
+            Err(err) => CampaignError::Unexpected(err),
+        }
+    }
+
+    pub async fn campaign(&self, id: Uuid) -> anyhow::Result<Option<CampaignRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1"));
+        with_pool!(self, pool => sqlx::query_as::<_, CampaignRecord>(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .context("reading the campaign"))
+    }
+
+    /// Every campaign, newest first.
+    pub async fn campaigns(&self) -> anyhow::Result<Vec<CampaignRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM campaigns ORDER BY created_at DESC, id DESC"
+        ));
+        with_pool!(self, pool => sqlx::query_as::<_, CampaignRecord>(sql)
+            .fetch_all(pool)
+            .await
+            .context("listing campaigns"))
+    }
+
+    /// Schedules a draft for `at`.
+    pub async fn schedule_campaign(
+        &self,
+        id: Uuid,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), CampaignError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE campaigns SET status = 'scheduled', scheduled_at = $2, updated_at = $3 \
+             WHERE id = $1 AND status = 'draft'",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("scheduling the campaign")?
+        .rows_affected());
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(self.explain_refusal(id, "draft").await)
+        }
+    }
+
+    /// Starts sending a draft or scheduled campaign: in one transaction the status becomes
+    /// `sending` and every confirmed subscriber gets one queued delivery row. Only one
+    /// instance can win this; the others see the status already changed.
+    pub async fn start_campaign(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        message_domain: &str,
+    ) -> Result<i64, CampaignError> {
+        // Both statements insert one row per confirmed subscriber with a fresh id and a
+        // Message-ID made from it; they differ in how each database makes random ids.
+        let snapshot = match &self.backend {
+            Backend::Postgres(_) => {
+                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, \
+                 next_attempt_at, message_id, created_at) \
+                 SELECT x.id, $1, x.subscriber_id, 'queued', 0, $2, \
+                 '<' || replace(x.id::text, '-', '') || '@' || $3 || '>', $2 \
+                 FROM (SELECT gen_random_uuid() AS id, id AS subscriber_id FROM subscribers WHERE status = 'confirmed') x \
+                 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
+            }
+            Backend::Sqlite(_) => {
+                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, \
+                 next_attempt_at, message_id, created_at) \
+                 SELECT x.id, $1, x.subscriber_id, 'queued', 0, $2, \
+                 '<' || lower(hex(x.id)) || '@' || $3 || '>', $2 \
+                 FROM (SELECT randomblob(16) AS id, id AS subscriber_id FROM subscribers WHERE status = 'confirmed') x \
+                 WHERE true ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
+            }
+        };
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await.context("starting a transaction")?;
+            let scheduled: Option<Option<Timestamp>> = sqlx::query_scalar(
+                "SELECT scheduled_at FROM campaigns WHERE id = $1 AND status IN ('draft', 'scheduled')",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .context("reading the campaign")?;
+            let Some(scheduled) = scheduled else {
+                drop(tx);
+                return Err(self.explain_refusal(id, "draft or scheduled").await);
+            };
+            let late_by = scheduled
+                .map(|at| (now.0 - at.0).whole_seconds())
+                .filter(|late| *late > LATE_AFTER_SECONDS);
+            let started = sqlx::query(
+                "UPDATE campaigns SET status = 'sending', started_at = $2, late_by_seconds = $3, updated_at = $2 \
+                 WHERE id = $1 AND status IN ('draft', 'scheduled')",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(late_by)
+            .execute(&mut *tx)
+            .await
+            .context("marking the campaign as sending")?
+            .rows_affected();
+            if started == 0 {
+                drop(tx);
+                return Err(self.explain_refusal(id, "draft or scheduled").await);
+            }
+            let recipients = sqlx::query(snapshot)
+                .bind(id)
+                .bind(now)
+                .bind(message_domain)
+                .execute(&mut *tx)
+                .await
+                .context("snapshotting the audience")?
+                .rows_affected();
+            tx.commit().await.context("committing the start of the send")?;
+            Ok(recipients as i64)
+        })
+    }
+
+    /// Scheduled campaigns whose time has come (or passed while the service was down).
+    pub async fn due_campaigns(&self, now: Timestamp) -> anyhow::Result<Vec<Uuid>> {
+        with_pool!(self, pool => sqlx::query_scalar::<_, Uuid>(
+            "SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= $1 ORDER BY scheduled_at",
+        )
+        .bind(now)
+        .fetch_all(pool)
+        .await
+        .context("finding due campaigns"))
+    }
+
+    /// Moves a campaign from one of `from` to `to`; `needed` names the allowed states for
+    /// the refusal message.
+    async fn change_status(
+        &self,
+        id: Uuid,
+        from: &'static str,
+        to: &'static str,
+        needed: &'static str,
+        now: Timestamp,
+    ) -> Result<(), CampaignError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "UPDATE campaigns SET status = $2, updated_at = $3 WHERE id = $1 AND status IN ({from})"
+        ));
+        let updated = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(to)
+            .bind(now)
+            .execute(pool)
+            .await
+            .context("changing the campaign's status")?
+            .rows_affected());
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(self.explain_refusal(id, needed).await)
+        }
+    }
+
+    pub async fn pause_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
+        self.change_status(id, "'sending'", "paused", "sending", now)
+            .await
+    }
+
+    pub async fn resume_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
+        self.change_status(id, "'paused'", "sending", "paused", now)
+            .await
+    }
+
+    /// Cancels a scheduled, sending or paused campaign; what was not sent yet is skipped.
+    pub async fn cancel_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
+        self.change_status(
+            id,
+            "'draft', 'scheduled', 'sending', 'paused'",
+            "cancelled",
+            "draft, scheduled, sending or paused",
+            now,
+        )
+        .await?;
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE deliveries SET state = 'skipped', smtp_reply = 'campaign cancelled', lease_owner = NULL, \
+             lease_until = NULL WHERE campaign_id = $1 AND state = 'queued'",
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .context("skipping the cancelled campaign's deliveries")
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Marks sending campaigns with nothing left queued as sent. Returns how many finished.
+    pub async fn finish_campaigns(&self, now: Timestamp) -> anyhow::Result<u64> {
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE campaigns SET status = 'sent', finished_at = $1, updated_at = $1 \
+             WHERE status = 'sending' AND NOT EXISTS \
+             (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id AND d.state = 'queued')",
+        )
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("finishing campaigns")
+        .map(|r| r.rows_affected()))
+    }
+
+    pub async fn delivery_counts(&self, id: Uuid) -> anyhow::Result<DeliveryCounts> {
+        let rows = with_pool!(self, pool => sqlx::query_as::<_, (String, i64, i64)>(
+            "SELECT state, COUNT(*), CAST(COALESCE(SUM(CASE WHEN resumed > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM deliveries WHERE campaign_id = $1 GROUP BY state",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .context("counting deliveries")?);
+        let mut counts = DeliveryCounts::default();
+        for (state, count, resumed) in rows {
+            counts.resumed_after_crash += resumed;
+            match state.as_str() {
+                "queued" => counts.queued = count,
+                "sent" => counts.sent = count,
+                "failed" => counts.failed = count,
+                "skipped" => counts.skipped = count,
+                _ => {}
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Failed deliveries with the SMTP server's reply, for the report.
+    pub async fn failed_deliveries(
+        &self,
+        id: Uuid,
+        limit: i64,
+    ) -> anyhow::Result<Vec<FailedDelivery>> {
+        with_pool!(self, pool => sqlx::query_as::<_, FailedDelivery>(
+            "SELECT d.subscriber_id, s.email, d.attempts, d.smtp_reply FROM deliveries d \
+             LEFT JOIN subscribers s ON s.id = d.subscriber_id \
+             WHERE d.campaign_id = $1 AND d.state = 'failed' ORDER BY d.sent_at, d.id LIMIT $2",
+        )
+        .bind(id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .context("listing failed deliveries"))
+    }
+
+    /// How many confirmed subscribers a send would reach now.
+    pub async fn audience_size(&self) -> anyhow::Result<i64> {
+        with_pool!(self, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM subscribers WHERE status = 'confirmed'",
+        )
+        .fetch_one(pool)
+        .await
+        .context("counting the audience"))
+    }
+}
