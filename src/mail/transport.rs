@@ -2,12 +2,12 @@
 //! relay configured, `.eml` files in the outbox folder.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use lettre::address::Envelope;
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use super::smtp::{SmtpPool, SmtpSettings};
 
 /// How a send failed, which decides whether it is retried.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -22,7 +22,7 @@ pub enum SendError {
 
 #[derive(Clone)]
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<SmtpPool>),
     Outbox(PathBuf),
 }
 
@@ -37,22 +37,14 @@ impl std::fmt::Debug for Transport {
 
 /// Checks an SMTP URL at start-up, so a typo is reported then, not at the first send.
 pub fn check_smtp_url(url: &str) -> Result<(), String> {
-    if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-        return Err("must start with smtp:// or smtps://".into());
-    }
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map(|_| ())
-        .map_err(|err| format!("not a usable SMTP URL: {err}"))
+    SmtpSettings::from_url(url).map(|_| ())
 }
 
 impl Transport {
     pub fn smtp(url: &str, connections: usize) -> anyhow::Result<Self> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .context("HUNDRED_SMTP_URL is not a usable SMTP URL")?
-            .timeout(Some(Duration::from_secs(30)))
-            .pool_config(PoolConfig::new().max_size(connections as u32))
-            .build();
-        Ok(Self::Smtp(transport))
+        let settings = SmtpSettings::from_url(url)
+            .map_err(|problem| anyhow::anyhow!("HUNDRED_SMTP_URL: {problem}"))?;
+        Ok(Self::Smtp(SmtpPool::new(settings, connections)?))
     }
 
     pub fn outbox(dir: PathBuf) -> anyhow::Result<Self> {
@@ -61,43 +53,17 @@ impl Transport {
         Ok(Self::Outbox(dir))
     }
 
-    /// Sends one formatted message. `file_stem` names the .eml file in the outbox.
-    pub async fn send(
-        &self,
-        envelope: &Envelope,
-        message: &[u8],
-        file_stem: &str,
-    ) -> Result<(), SendError> {
+    /// Sends one formatted message and returns the server's reply. `file_stem` names the
+    /// .eml file in the outbox.
+    pub async fn send(&self, envelope: &Envelope, message: &[u8], file_stem: &str) -> Result<String, SendError> {
         match self {
-            Self::Smtp(smtp) => smtp
-                .send_raw(envelope, message)
-                .await
-                .map(|_| ())
-                .map_err(|err| {
-                    let text = smtp_error_text(&err);
-                    if err.is_permanent() {
-                        SendError::Permanent(text)
-                    } else {
-                        SendError::Transient(text)
-                    }
-                }),
+            Self::Smtp(pool) => pool.send(envelope, message).await,
             Self::Outbox(dir) => write_eml(dir, message, file_stem)
                 .await
+                .map(|()| "written to the outbox".to_string())
                 .map_err(|err| SendError::Transient(format!("writing to the outbox: {err}"))),
         }
     }
-}
-
-/// The server's reply, as the owner will want to read it.
-fn smtp_error_text(err: &lettre::transport::smtp::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Writes the message under a temporary name and renames it, so a reader of the outbox

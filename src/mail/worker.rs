@@ -192,7 +192,7 @@ impl QueueWorker {
             .send(&composed.envelope, &composed.bytes, &stem)
             .await
         {
-            Ok(()) => Outcome::Sent,
+            Ok(_reply) => Outcome::Sent,
             Err(SendError::Transient(error)) => Outcome::Retry(error),
             Err(SendError::Permanent(error)) => Outcome::Failed(error),
         }
