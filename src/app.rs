@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::mail::{QueueWorker, Transport};
+use crate::mail::{CampaignSender, QueueWorker, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
 use crate::templates::Templates;
@@ -25,7 +25,6 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    transport: Transport,
 }
 
 /// Installs the process-wide TLS crypto provider. Two rustls backends can end up compiled
@@ -62,6 +61,20 @@ impl Application {
         };
         let signer = Signer::new(secret.as_bytes());
         let consent_version = store.register_consent_text(&config.consent_text).await?;
+        // Work this instance left leased when it last stopped (a crash, kill -9) is taken
+        // over now rather than when the leases run out.
+        let expired = store
+            .expire_leases_of(
+                &format!("{}/", config.instance_id),
+                crate::store::Timestamp::now(),
+            )
+            .await?;
+        if expired > 0 {
+            tracing::warn!(
+                deliveries = expired,
+                "resuming deliveries left in flight by the previous run"
+            );
+        }
         let templates = Arc::new(Templates::load()?);
 
         let transport = match &config.smtp_url {
@@ -76,12 +89,9 @@ impl Application {
             signer,
             Arc::new(Notify::new()),
             consent_version,
-        );
-        Ok(Self {
-            listener,
-            state,
             transport,
-        })
+        );
+        Ok(Self { listener, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -108,19 +118,27 @@ impl Application {
         let config = &self.state.config;
         let worker = QueueWorker::new(
             self.state.store.clone(),
-            self.transport.clone(),
+            self.state.transport.clone(),
             self.state.composer.clone(),
-            config.retry.clone(),
-            config.send_concurrency,
-            config.send_rate,
+            config,
             self.state.wake_sender.clone(),
         );
         let worker_task = tokio::spawn(worker.run(stop.clone()));
+        let campaigns = CampaignSender::new(
+            self.state.store.clone(),
+            self.state.transport.clone(),
+            self.state.composer.clone(),
+            config.clone(),
+            self.state.templates.clone(),
+            self.state.signer.clone(),
+            self.state.wake_campaigns.clone(),
+        );
+        let campaign_task = tokio::spawn(campaigns.run(stop.clone()));
 
         tracing::info!(
             address = %self.local_addr(),
             database = self.state.store.backend_name(),
-            transport = ?self.transport,
+            transport = ?self.state.transport,
             "hundred is listening"
         );
         let store = self.state.store.clone();
@@ -133,10 +151,11 @@ impl Application {
         });
         let served = server.await.context("the HTTP server failed");
         stop.cancel();
-        if tokio::time::timeout(SHUTDOWN_GRACE, worker_task)
-            .await
-            .is_err()
-        {
+        let workers = async {
+            let _ = worker_task.await;
+            let _ = campaign_task.await;
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, workers).await.is_err() {
             tracing::warn!(
                 "sends still running after the grace period; their leases will expire and they will be retried"
             );

@@ -91,6 +91,14 @@ pub struct Config {
     pub retry: RetryPolicy,
     pub consent_text: String,
     pub trust_proxy_headers: bool,
+    /// Envelope sender for bounces; each message gets `local+TOKEN@domain` (VERP).
+    pub bounce_address: Option<lettre::Address>,
+    pub dkim: Option<std::sync::Arc<crate::mail::dkim::DkimSigner>>,
+    /// Open pixels and click tracking for everyone (it can also be off per subscriber).
+    pub tracking: bool,
+    /// Names this instance's sender workers; a restarted instance takes over at once the
+    /// work its previous run left leased.
+    pub instance_id: String,
 }
 
 pub const DEFAULT_CONSENT_TEXT: &str = "Yes, send me the newsletter by email. \
@@ -265,7 +273,71 @@ impl Config {
             }
         };
 
+        let bounce_address = get("HUNDRED_BOUNCE_ADDRESS")
+            .map(|raw| parse_mailbox("HUNDRED_BOUNCE_ADDRESS", &raw).map(|mb| mb.email))
+            .transpose()?;
+
+        let dkim = match (
+            get("HUNDRED_DKIM_DOMAIN"),
+            get("HUNDRED_DKIM_SELECTOR"),
+            get("HUNDRED_DKIM_KEY_FILE"),
+        ) {
+            (None, None, None) => None,
+            (Some(domain), Some(selector), Some(key_file)) => Some(std::sync::Arc::new(
+                crate::mail::dkim::DkimSigner::load(
+                    &domain,
+                    &selector,
+                    std::path::Path::new(&key_file),
+                )
+                .map_err(|problem| ConfigError::new("HUNDRED_DKIM_KEY_FILE", problem))?,
+            )),
+            (domain, selector, _) => {
+                let missing = if domain.is_none() {
+                    "HUNDRED_DKIM_DOMAIN"
+                } else if selector.is_none() {
+                    "HUNDRED_DKIM_SELECTOR"
+                } else {
+                    "HUNDRED_DKIM_KEY_FILE"
+                };
+                return Err(ConfigError::new(
+                    missing,
+                    "DKIM signing needs HUNDRED_DKIM_DOMAIN, HUNDRED_DKIM_SELECTOR and HUNDRED_DKIM_KEY_FILE together",
+                ));
+            }
+        };
+
+        let tracking = match get("HUNDRED_TRACKING").as_deref() {
+            None | Some("1" | "true" | "yes" | "on") => true,
+            Some("0" | "false" | "no" | "off") => false,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "HUNDRED_TRACKING",
+                    format!("'{other}' is not on or off"),
+                ));
+            }
+        };
+
+        let instance_id = get("HUNDRED_INSTANCE_ID").unwrap_or_else(|| {
+            let host = std::env::var("HOSTNAME")
+                .ok()
+                .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "hundred".into());
+            format!("{host}:{}", listen.port())
+        });
+        if instance_id.len() > 100 || instance_id.chars().any(|c| c.is_control() || c == '/') {
+            return Err(ConfigError::new(
+                "HUNDRED_INSTANCE_ID",
+                "must be one line of at most 100 characters without '/'",
+            ));
+        }
+
         Ok(Self {
+            bounce_address,
+            dkim,
+            tracking,
+            instance_id,
             database_url,
             listen,
             public_url,

@@ -17,6 +17,8 @@ type HmacSha256 = Hmac<Sha256>;
 /// 128 bits of tag: forging one takes 2^128 guesses.
 const TAG_LEN: usize = 16;
 const PAYLOAD_LEN: usize = 1 + 16 + 8;
+/// 80 bits in reply and bounce addresses, where length matters more.
+const ADDRESS_TAG_LEN: usize = 10;
 
 /// What a token lets its holder do. Part of the signed payload, so a token for one
 /// purpose never works for another.
@@ -27,6 +29,14 @@ pub enum TokenPurpose {
     Unsubscribe = 2,
     /// Proves when the hosted form was shown, for the minimum fill time.
     FormShown = 3,
+    /// The open pixel of one delivery.
+    Open = 4,
+    /// One link of one delivery; the value is the link's id.
+    Click = 5,
+    /// The reply address of one delivery.
+    Reply = 6,
+    /// The per-recipient envelope sender (VERP) of one delivery.
+    Bounce = 7,
 }
 
 impl TokenPurpose {
@@ -35,6 +45,10 @@ impl TokenPurpose {
             1 => Some(Self::Confirm),
             2 => Some(Self::Unsubscribe),
             3 => Some(Self::FormShown),
+            4 => Some(Self::Open),
+            5 => Some(Self::Click),
+            6 => Some(Self::Reply),
+            7 => Some(Self::Bounce),
             _ => None,
         }
     }
@@ -83,11 +97,19 @@ impl Signer {
         subject: Uuid,
         time: Option<OffsetDateTime>,
     ) -> String {
+        self.sign_value(
+            purpose,
+            subject,
+            time.map(|t| t.unix_timestamp()).unwrap_or(0),
+        )
+    }
+
+    /// A token carrying a number besides its subject (a link id for clicks).
+    pub fn sign_value(&self, purpose: TokenPurpose, subject: Uuid, value: i64) -> String {
         let mut bytes = Vec::with_capacity(PAYLOAD_LEN + TAG_LEN);
         bytes.push(purpose as u8);
         bytes.extend_from_slice(subject.as_bytes());
-        let seconds = time.map(|t| t.unix_timestamp()).unwrap_or(0);
-        bytes.extend_from_slice(&seconds.to_be_bytes());
+        bytes.extend_from_slice(&value.to_be_bytes());
         let tag = self.tag(&bytes);
         bytes.extend_from_slice(&tag[..TAG_LEN]);
         URL_SAFE_NO_PAD.encode(bytes)
@@ -107,8 +129,28 @@ impl Signer {
         self.sign(TokenPurpose::Unsubscribe, subscriber, None)
     }
 
+    /// Checks a token made by `sign_value` and returns its subject and number.
+    pub fn verify_value(
+        &self,
+        purpose: TokenPurpose,
+        token: &str,
+    ) -> Result<(Uuid, i64), TokenError> {
+        let (subject, value) = self.open(purpose, token)?;
+        Ok((subject, value))
+    }
+
     /// Checks the tag (in constant time) and the purpose; does not check expiry.
     pub fn verify(&self, purpose: TokenPurpose, token: &str) -> Result<Claims, TokenError> {
+        let (subject, seconds) = self.open(purpose, token)?;
+        let time = if seconds == 0 {
+            None
+        } else {
+            Some(OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| TokenError::Invalid)?)
+        };
+        Ok(Claims { subject, time })
+    }
+
+    fn open(&self, purpose: TokenPurpose, token: &str) -> Result<(Uuid, i64), TokenError> {
         if token.len() > 128 {
             return Err(TokenError::Invalid);
         }
@@ -127,15 +169,45 @@ impl Signer {
             return Err(TokenError::Invalid);
         }
         let subject = Uuid::from_slice(&payload[1..17]).map_err(|_| TokenError::Invalid)?;
-        let mut seconds = [0u8; 8];
-        seconds.copy_from_slice(&payload[17..25]);
-        let seconds = i64::from_be_bytes(seconds);
-        let time = if seconds == 0 {
-            None
-        } else {
-            Some(OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| TokenError::Invalid)?)
-        };
-        Ok(Claims { subject, time })
+        let mut value = [0u8; 8];
+        value.copy_from_slice(&payload[17..25]);
+        Ok((subject, i64::from_be_bytes(value)))
+    }
+
+    /// A token for an email address's local part (`reply+TOKEN@…`): lower-case base32,
+    /// because mail systems may change the case of local parts. 16 bytes of delivery id and
+    /// a 10-byte tag make 42 characters.
+    pub fn address_token(&self, purpose: TokenPurpose, subject: Uuid) -> String {
+        let mut bytes = Vec::with_capacity(26);
+        bytes.extend_from_slice(subject.as_bytes());
+        let tag = self.tag(&[&[purpose as u8][..], subject.as_bytes()].concat());
+        bytes.extend_from_slice(&tag[..ADDRESS_TAG_LEN]);
+        data_encoding::BASE32_NOPAD
+            .encode(&bytes)
+            .to_ascii_lowercase()
+    }
+
+    pub fn verify_address_token(
+        &self,
+        purpose: TokenPurpose,
+        token: &str,
+    ) -> Result<Uuid, TokenError> {
+        if token.len() > 64 {
+            return Err(TokenError::Invalid);
+        }
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(token.to_ascii_uppercase().as_bytes())
+            .map_err(|_| TokenError::Invalid)?;
+        if bytes.len() != 16 + ADDRESS_TAG_LEN {
+            return Err(TokenError::Invalid);
+        }
+        let (id, tag) = bytes.split_at(16);
+        let mut mac = self.key.clone();
+        mac.update(&[purpose as u8]);
+        mac.update(id);
+        mac.verify_truncated_left(tag)
+            .map_err(|_| TokenError::Invalid)?;
+        Uuid::from_slice(id).map_err(|_| TokenError::Invalid)
     }
 
     /// Verifies a token whose time is an expiry, refusing it after that moment.
@@ -211,6 +283,48 @@ mod tests {
                 Err(TokenError::Invalid)
             );
         }
+    }
+
+    #[test]
+    fn address_tokens_survive_case_changes_and_refuse_forgeries() {
+        let id = Uuid::new_v4();
+        let token = signer().address_token(TokenPurpose::Reply, id);
+        assert_eq!(token.len(), 42);
+        assert!(
+            token
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
+        assert_eq!(
+            signer().verify_address_token(TokenPurpose::Reply, &token),
+            Ok(id)
+        );
+        assert_eq!(
+            signer().verify_address_token(TokenPurpose::Reply, &token.to_uppercase()),
+            Ok(id)
+        );
+        assert_eq!(
+            signer().verify_address_token(TokenPurpose::Bounce, &token),
+            Err(TokenError::Invalid)
+        );
+        let mut forged = token.clone().into_bytes();
+        forged[3] = if forged[3] == b'a' { b'b' } else { b'a' };
+        assert!(
+            signer()
+                .verify_address_token(TokenPurpose::Reply, std::str::from_utf8(&forged).unwrap())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn click_tokens_carry_their_link() {
+        let id = Uuid::new_v4();
+        let token = signer().sign_value(TokenPurpose::Click, id, 42);
+        assert_eq!(
+            signer().verify_value(TokenPurpose::Click, &token),
+            Ok((id, 42))
+        );
+        assert!(signer().verify_value(TokenPurpose::Open, &token).is_err());
     }
 
     #[test]

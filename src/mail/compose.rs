@@ -12,8 +12,9 @@ use tera::Context;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::render::RenderedCopy;
 use crate::config::Config;
-use crate::signing::Signer;
+use crate::signing::{Signer, TokenPurpose};
 use crate::templates::Templates;
 
 /// How long a confirmation link works.
@@ -22,7 +23,11 @@ pub const CONFIRMATION_VALIDITY: time::Duration = time::Duration::days(7);
 /// Who a message goes to.
 #[derive(Debug, Clone)]
 pub struct Recipient {
+    /// The subscriber.
     pub id: Uuid,
+    /// The message row (queued message or campaign delivery) this copy belongs to; its
+    /// reply and bounce addresses carry it.
+    pub message: Uuid,
     /// The address as SMTP carries it (ASCII domain).
     pub address: String,
     pub name: Option<String>,
@@ -111,7 +116,38 @@ impl Composer {
         let html = self
             .templates
             .render(&format!("email/{template}.html"), context)?;
+        self.assemble(to, message_id, subject, text, html, list_message)
+    }
 
+    /// One recipient's copy of a campaign, with every list header.
+    pub fn campaign(
+        &self,
+        to: &Recipient,
+        message_id: &str,
+        copy: &RenderedCopy,
+    ) -> anyhow::Result<Composed> {
+        self.assemble(
+            to,
+            message_id,
+            copy.subject.clone(),
+            copy.text.clone(),
+            copy.html.clone(),
+            true,
+        )
+    }
+
+    /// Builds the message with lettre's typed builders (so nothing in a name or subject
+    /// can become a header), adds the list headers, the per-message reply and bounce
+    /// addresses, and the DKIM signature.
+    fn assemble(
+        &self,
+        to: &Recipient,
+        message_id: &str,
+        subject: String,
+        text: String,
+        html: String,
+        list_message: bool,
+    ) -> anyhow::Result<Composed> {
         let address: Address = to
             .address
             .parse()
@@ -124,7 +160,11 @@ impl Composer {
             .date_now()
             .message_id(Some(message_id.to_string()));
         if let Some(reply_to) = &self.config.reply_to {
-            builder = builder.reply_to(reply_to.clone());
+            let token = self.signer.address_token(TokenPurpose::Reply, to.message);
+            builder = builder.reply_to(Mailbox::new(
+                reply_to.name.clone(),
+                tagged(&reply_to.email, &token)?,
+            ));
         }
         let mut message = builder
             .multipart(MultiPart::alternative_plain_html(text, html))
@@ -134,8 +174,18 @@ impl Composer {
                 message.headers_mut().insert_raw(header);
             }
         }
-        let envelope = Envelope::new(Some(self.config.from.email.clone()), vec![address])
-            .context("building the envelope")?;
+        if let Some(dkim) = &self.config.dkim {
+            dkim.sign(&mut message);
+        }
+        let sender = match &self.config.bounce_address {
+            Some(bounce) => tagged(
+                bounce,
+                &self.signer.address_token(TokenPurpose::Bounce, to.message),
+            )?,
+            None => self.config.from.email.clone(),
+        };
+        let envelope =
+            Envelope::new(Some(sender), vec![address]).context("building the envelope")?;
         Ok(Composed {
             envelope,
             bytes: message.formatted(),
@@ -158,6 +208,12 @@ impl Composer {
         ));
         headers
     }
+}
+
+/// `local+token@domain`.
+fn tagged(address: &Address, token: &str) -> anyhow::Result<Address> {
+    Address::new(format!("{}+{token}", address.user()), address.domain())
+        .context("building a tagged address")
 }
 
 fn header(name: &'static str, value: String) -> HeaderValue {

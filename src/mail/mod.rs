@@ -1,12 +1,25 @@
 //! Outgoing mail: composing messages from templates, the transport (SMTP or the .eml
 //! outbox), and the worker that drains the durable queue.
 
+pub mod campaign_sender;
 pub mod compose;
+pub mod dkim;
 pub mod render;
 pub mod smtp;
 pub mod transport;
 pub mod worker;
 
+pub use campaign_sender::CampaignSender;
 pub use compose::Composer;
 pub use transport::{SendError, Transport};
 pub use worker::QueueWorker;
+
+/// Exponential backoff with jitter: the first retry comes between `base` and `2 × base`,
+/// each later one waits four times as long, up to `max_delay`.
+pub fn retry_delay(policy: &crate::config::RetryPolicy, attempts: u32) -> std::time::Duration {
+    use rand::Rng as _;
+    let factor = 4u32.saturating_pow(attempts.saturating_sub(1));
+    let delay = policy.base.saturating_mul(factor).min(policy.max_delay);
+    let jitter = rand::rng().random_range(0.0..1.0);
+    delay + delay.mul_f64(jitter)
+}

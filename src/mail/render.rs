@@ -34,9 +34,12 @@ pub struct CampaignContent {
     pub layout: String,
 }
 
-/// The person a copy is rendered for.
+/// The person a copy is rendered for. A missing name is left undefined (not null), so
+/// `{{ subscriber.name | default(value="friend") }}` works, and a template that uses the
+/// name without a default is refused when it is written.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecipientData {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub email: String,
     pub attributes: serde_json::Value,
@@ -53,7 +56,7 @@ pub struct Tracking<'a> {
     pub public_base: &'a str,
     pub open_token: String,
     /// Signs a click token for a link id.
-    pub click_token: &'a dyn Fn(i64) -> String,
+    pub click_token: &'a (dyn Fn(i64) -> String + Sync),
     /// The campaign's link ids by URL.
     pub links: &'a HashMap<String, i64>,
 }
@@ -270,6 +273,7 @@ fn markdown_to_html(markdown: &str) -> String {
 fn html_to_text(html: &str) -> String {
     html2text::config::plain()
         .link_footnotes(true)
+        .no_link_wrapping()
         .string_from_read(html.as_bytes(), 78)
         .unwrap_or_default()
 }
@@ -414,7 +418,7 @@ mod tests {
     fn subscriber_data_is_escaped_and_links_are_kept_exactly() {
         let compiled = compile(&content(
             "News for {{ subscriber.name | default(value=\"you\") }}",
-            "Hello **{{ subscriber.name }}**! See [the menu](https://bakery.example/menu?day=mon&lang=en#top).",
+            "Hello **{{ subscriber.name | default(value=\"friend\") }}**! See [the menu](https://bakery.example/menu?day=mon&lang=en#top).",
         ))
         .unwrap();
         let recipient = RecipientData {
@@ -459,6 +463,13 @@ mod tests {
             copy.text
         );
         assert!(copy.html.contains("A short look inside"));
+    }
+
+    #[test]
+    fn text_keeps_long_links_whole() {
+        let html = r#"<p>Hi</p><p><a href="https://news.example/unsubscribe/AQGiFM6LxHctgD-9Q0gdAJ8AAAAAaxCaYtDxKG5L1g7gitOxf6p2DPQ">Unsubscribe</a> now</p>"#;
+        let text = html_to_text(html);
+        assert!(text.contains("https://news.example/unsubscribe/AQGiFM6LxHctgD-9Q0gdAJ8AAAAAaxCaYtDxKG5L1g7gitOxf6p2DPQ"), "{text}");
     }
 
     #[test]

@@ -158,8 +158,10 @@ impl SmtpPool {
                     self.put_back(idle);
                     return Ok(response_text(&response));
                 }
-                // The server refused the message: that answer stands.
-                Ok(Err(err)) if err.is_response() => return Err(classify(&err)),
+                // The server answered (4xx, 5xx): that answer stands.
+                Ok(Err(err)) if err.is_response() || err.is_permanent() || err.is_transient() => {
+                    return Err(classify(&err));
+                }
                 // The idle connection had died; the message was not accepted. Retry below.
                 Ok(Err(_)) | Err(_) => {}
             }

@@ -55,7 +55,12 @@ impl Transport {
 
     /// Sends one formatted message and returns the server's reply. `file_stem` names the
     /// .eml file in the outbox.
-    pub async fn send(&self, envelope: &Envelope, message: &[u8], file_stem: &str) -> Result<String, SendError> {
+    pub async fn send(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+        file_stem: &str,
+    ) -> Result<String, SendError> {
         match self {
             Self::Smtp(pool) => pool.send(envelope, message).await,
             Self::Outbox(dir) => write_eml(dir, message, file_stem)

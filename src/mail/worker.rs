@@ -10,15 +10,14 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use rand::Rng as _;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::compose::Recipient;
-use super::{Composer, SendError, Transport};
-use crate::config::RetryPolicy;
+use super::{Composer, SendError, Transport, retry_delay};
+use crate::config::{Config, RetryPolicy};
 use crate::domain::{SubscriberEmail, SubscriberStatus};
 use crate::store::{ClaimedMessage, MessageKind, Store, Timestamp};
 
@@ -50,21 +49,23 @@ impl QueueWorker {
         store: Store,
         transport: Transport,
         composer: Composer,
-        retry: RetryPolicy,
-        concurrency: usize,
-        rate_per_second: f64,
+        config: &Config,
         wake: Arc<Notify>,
     ) -> Self {
-        let per_second = NonZeroU32::new(rate_per_second.ceil().clamp(1.0, 1_000_000.0) as u32)
+        let per_second = NonZeroU32::new(config.send_rate.ceil().clamp(1.0, 1_000_000.0) as u32)
             .unwrap_or(NonZeroU32::MIN);
         Self {
             store,
             transport,
             composer,
-            retry,
-            concurrency,
+            retry: config.retry.clone(),
+            concurrency: config.send_concurrency,
             limiter: RateLimiter::direct(Quota::per_second(per_second)),
-            worker_id: format!("{}-{}", hostname(), Uuid::new_v4().simple()),
+            worker_id: format!(
+                "{}/messages-{}",
+                config.instance_id,
+                Uuid::new_v4().simple()
+            ),
             wake,
         }
     }
@@ -125,7 +126,7 @@ impl QueueWorker {
             Outcome::Retry(error) => {
                 let attempts = u32::try_from(message.attempts).unwrap_or(0) + 1;
                 let retry_at = (attempts < self.retry.max_attempts)
-                    .then(|| Timestamp::from(now.0 + self.backoff(attempts)));
+                    .then(|| Timestamp::from(now.0 + retry_delay(&self.retry, attempts)));
                 tracing::warn!(attempts, error = %error, retry = retry_at.is_some(), "send failed");
                 self.store
                     .mark_message_attempt_failed(message.id, &self.worker_id, error, retry_at)
@@ -170,6 +171,7 @@ impl QueueWorker {
             .unwrap_or_else(|_| message.recipient.clone());
         let recipient = Recipient {
             id: subscriber.id,
+            message: message.id,
             address,
             name: subscriber.name,
         };
@@ -197,21 +199,4 @@ impl QueueWorker {
             Err(SendError::Permanent(error)) => Outcome::Failed(error),
         }
     }
-
-    /// Exponential backoff with jitter: the first retry comes between `base` and
-    /// `2 × base`, each later one waits four times as long, up to `max_delay`.
-    fn backoff(&self, attempts: u32) -> Duration {
-        let factor = 4u32.saturating_pow(attempts.saturating_sub(1));
-        let delay = self
-            .retry
-            .base
-            .saturating_mul(factor)
-            .min(self.retry.max_delay);
-        let jitter = rand::rng().random_range(0.0..1.0);
-        delay + delay.mul_f64(jitter)
-    }
-}
-
-fn hostname() -> String {
-    std::env::var("HOSTNAME").unwrap_or_else(|_| "hundred".into())
 }

@@ -315,6 +315,8 @@ impl Store {
     }
 
     /// Cancels a scheduled, sending or paused campaign; what was not sent yet is skipped.
+    /// Deliveries a sender holds right now are left to it: it sees the cancellation and
+    /// skips them itself, so a copy is never counted skipped while it is being sent.
     pub async fn cancel_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
         self.change_status(
             id,
@@ -325,10 +327,11 @@ impl Store {
         )
         .await?;
         with_pool!(self, pool => sqlx::query(
-            "UPDATE deliveries SET state = 'skipped', smtp_reply = 'campaign cancelled', lease_owner = NULL, \
-             lease_until = NULL WHERE campaign_id = $1 AND state = 'queued'",
+            "UPDATE deliveries SET state = 'skipped', smtp_reply = 'campaign cancelled' \
+             WHERE campaign_id = $1 AND state = 'queued' AND (lease_until IS NULL OR lease_until < $2)",
         )
         .bind(id)
+        .bind(now)
         .execute(pool)
         .await
         .context("skipping the cancelled campaign's deliveries")
@@ -336,8 +339,19 @@ impl Store {
         Ok(())
     }
 
-    /// Marks sending campaigns with nothing left queued as sent. Returns how many finished.
+    /// Marks sending campaigns with nothing left queued as sent, and skips what a dead
+    /// sender left leased in a cancelled campaign. Returns how many campaigns finished.
     pub async fn finish_campaigns(&self, now: Timestamp) -> anyhow::Result<u64> {
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE deliveries SET state = 'skipped', smtp_reply = 'campaign cancelled' \
+             WHERE state = 'queued' AND lease_until < $1 AND campaign_id IN \
+             (SELECT id FROM campaigns WHERE status = 'cancelled')",
+        )
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("skipping deliveries of cancelled campaigns")
+        .map(|_| ())?);
         with_pool!(self, pool => sqlx::query(
             "UPDATE campaigns SET status = 'sent', finished_at = $1, updated_at = $1 \
              WHERE status = 'sending' AND NOT EXISTS \
@@ -389,6 +403,15 @@ impl Store {
         .fetch_all(pool)
         .await
         .context("listing failed deliveries"))
+    }
+
+    /// The status of each of these campaigns, for senders checking whether to go on.
+    pub async fn campaign_status(&self, id: Uuid) -> anyhow::Result<Option<String>> {
+        with_pool!(self, pool => sqlx::query_scalar::<_, String>("SELECT status FROM campaigns WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .context("reading the campaign's status"))
     }
 
     /// How many confirmed subscribers a send would reach now.

@@ -212,6 +212,20 @@ impl Store {
         Ok(expired)
     }
 
+    /// Gives back one delivery's lease (its campaign was paused before its turn).
+    pub async fn release_delivery(&self, id: Uuid, worker: &str) -> anyhow::Result<()> {
+        with_pool!(self, pool => sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'queued'",
+        )
+        .bind(id)
+        .bind(worker)
+        .execute(pool)
+        .await
+        .context("releasing a delivery")
+        .map(|_| ())?);
+        Ok(())
+    }
+
     /// Gives back delivery leases a stopping worker holds, so the rows are due again at once.
     pub async fn release_delivery_leases(&self, worker: &str) -> anyhow::Result<()> {
         with_pool!(self, pool => sqlx::query(

@@ -16,6 +16,17 @@ impl Timestamp {
         Self::from(OffsetDateTime::now_utc())
     }
 
+    /// Rounds up to the next whole millisecond, for times that must not come early
+    /// (a scheduled send).
+    pub fn not_before(time: OffsetDateTime) -> Self {
+        let truncated = Self::from(time);
+        if truncated.0 < time {
+            Self::from(time + time::Duration::milliseconds(1))
+        } else {
+            truncated
+        }
+    }
+
     fn unix_millis(self) -> i64 {
         (self.0.unix_timestamp_nanos() / 1_000_000) as i64
     }

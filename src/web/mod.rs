@@ -27,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
-use crate::mail::Composer;
+use crate::mail::{Composer, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
 use crate::templates::Templates;
@@ -46,8 +46,12 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub signer: Signer,
     pub composer: Composer,
+    /// Where mail goes (for test sends; everything else goes through the queues).
+    pub transport: Transport,
     /// Wakes the sender worker when a request has queued a message.
     pub wake_sender: Arc<Notify>,
+    /// Wakes the campaign sender when a campaign starts or resumes.
+    pub wake_campaigns: Arc<Notify>,
     pub signup_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// The version of the consent text the signup form shows.
     pub consent_version: Arc<str>,
@@ -61,6 +65,7 @@ impl AppState {
         signer: Signer,
         wake_sender: Arc<Notify>,
         consent_version: String,
+        transport: Transport,
     ) -> Self {
         let per_minute =
             NonZeroU32::new(config.signup.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
@@ -73,7 +78,9 @@ impl AppState {
             templates,
             signer,
             composer,
+            transport,
             wake_sender,
+            wake_campaigns: Arc::new(Notify::new()),
             signup_limiter: Arc::new(RateLimiter::keyed(quota)),
             consent_version: consent_version.into(),
         }

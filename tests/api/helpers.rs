@@ -128,8 +128,20 @@ impl Captured {
     }
 }
 
+/// How the server answers RCPT for one address: `code` for the next `remaining` tries
+/// (`usize::MAX`: always).
+#[derive(Clone, Debug)]
+struct Rule {
+    address: String,
+    code: u16,
+    text: String,
+    remaining: usize,
+    seen: usize,
+}
+
 #[derive(Clone)]
 struct Capture {
+    rules: Arc<Mutex<Vec<Rule>>>,
     messages: Arc<Mutex<Vec<Captured>>>,
     /// Set by tests that want the server to refuse mail.
     refuse_with: Arc<Mutex<Option<(u16, String)>>>,
@@ -137,9 +149,18 @@ struct Capture {
 }
 
 impl Handler for Capture {
-    fn rcpt(&mut self, _to: &str) -> Response {
+    fn rcpt(&mut self, to: &str) -> Response {
         if let Some((code, text)) = self.refuse_with.lock().unwrap().clone() {
             return Response::custom(code, text);
+        }
+        let mut rules = self.rules.lock().unwrap();
+        if let Some(rule) = rules
+            .iter_mut()
+            .find(|r| to.eq_ignore_ascii_case(&r.address) && r.remaining != 0)
+        {
+            rule.remaining = rule.remaining.saturating_sub(1);
+            rule.seen += 1;
+            return Response::custom(rule.code, rule.text.clone());
         }
         response::OK
     }
@@ -168,6 +189,7 @@ impl Handler for Capture {
 #[derive(Clone)]
 pub struct TestSmtp {
     pub address: SocketAddr,
+    rules: Arc<Mutex<Vec<Rule>>>,
     messages: Arc<Mutex<Vec<Captured>>>,
     refuse_with: Arc<Mutex<Option<(u16, String)>>>,
 }
@@ -194,7 +216,9 @@ impl TestSmtp {
         let address = listener.local_addr().expect("SMTP address");
         let messages = Arc::new(Mutex::new(Vec::new()));
         let refuse_with = Arc::new(Mutex::new(None));
+        let rules = Arc::new(Mutex::new(Vec::new()));
         let handler = Capture {
+            rules: rules.clone(),
             messages: messages.clone(),
             refuse_with: refuse_with.clone(),
             current: Captured {
@@ -213,9 +237,32 @@ impl TestSmtp {
         });
         Self {
             address,
+            rules,
             messages,
             refuse_with,
         }
+    }
+
+    /// Answers RCPT for `address` with `code` the next `times` times.
+    pub fn answer(&self, address: &str, code: u16, text: &str, times: usize) {
+        self.rules.lock().unwrap().push(Rule {
+            address: address.to_string(),
+            code,
+            text: text.to_string(),
+            remaining: times,
+            seen: 0,
+        });
+    }
+
+    /// How many times the server refused `address` so far.
+    pub fn refusals(&self, address: &str) -> usize {
+        self.rules
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.address.eq_ignore_ascii_case(address))
+            .map(|r| r.seen)
+            .sum()
     }
 
     pub fn refuse_recipients_with(&self, code: u16, text: &str) {
@@ -421,6 +468,42 @@ impl TestApp {
             response.status()
         );
         response.json().await.expect("a JSON answer")
+    }
+
+    /// Creates a campaign through the API and returns its JSON (asserting 201).
+    pub async fn create_campaign(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .api(reqwest::Method::POST, "/campaigns", token)
+            .await
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let json: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "{json}");
+        json
+    }
+
+    /// Waits until the campaign's status is `status`, and returns its JSON.
+    pub async fn wait_for_campaign(
+        &self,
+        token: &str,
+        id: &str,
+        status: &str,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let campaign = self.api_get(&format!("/campaigns/{id}"), token).await;
+            if campaign["status"] == status {
+                return campaign;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "campaign never became {status}: {campaign}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Counts rows with plain SQL, to prove that nothing was stored.

@@ -5,6 +5,7 @@ mod helpers;
 
 mod api;
 mod bad_input;
+mod campaigns;
 mod lifecycle;
 mod process;
 mod sending;

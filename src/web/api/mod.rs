@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, behind `Authorization: Bearer <token>`.
 
+mod campaigns;
 mod subscribers;
 
 use axum::Router;
@@ -11,7 +12,9 @@ use super::{ApiError, AppState};
 use crate::store::ApiTokenRecord;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(subscribers::router())
+    Router::new()
+        .merge(subscribers::router())
+        .merge(campaigns::router())
 }
 
 /// A request carrying a valid API token. A handler that takes one cannot be reached

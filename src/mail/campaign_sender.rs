@@ -1,0 +1,464 @@
+//! The campaign sender: starts scheduled campaigns when their time comes, then drains the
+//! delivery queue of every sending campaign.
+//!
+//! Any number of senders (in one or many instances) work side by side: each claims a batch
+//! of deliveries under a lease, renders and sends them over pooled SMTP connections, and
+//! records each outcome right after the server's answer.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::compose::Recipient;
+use super::render::{CampaignContent, CompiledCampaign, CopySettings, RecipientData, Tracking};
+use super::{Composer, SendError, Transport, retry_delay};
+use crate::config::Config;
+use crate::domain::{DeliveryState, SubscriberEmail};
+use crate::signing::{Signer, TokenPurpose};
+use crate::store::{CampaignRecord, ClaimedDelivery, Store, Timestamp};
+use crate::templates::Templates;
+
+/// Longer than any single send takes; a dead sender's deliveries are taken over after it.
+const LEASE: Duration = Duration::from_secs(120);
+const POLL: Duration = Duration::from_millis(500);
+/// How stale a campaign's status may be when a sender decides to send one more copy.
+const STATUS_TTL: Duration = Duration::from_millis(200);
+
+/// A campaign ready to render: its templates compiled once, its links known.
+struct Prepared {
+    compiled: CompiledCampaign,
+    links: Mutex<HashMap<String, i64>>,
+}
+
+pub struct CampaignSender {
+    store: Store,
+    transport: Transport,
+    composer: Composer,
+    config: Arc<Config>,
+    templates: Arc<Templates>,
+    signer: Signer,
+    limiter: DefaultDirectRateLimiter,
+    worker_id: String,
+    wake: Arc<Notify>,
+    prepared: Mutex<HashMap<Uuid, Arc<Prepared>>>,
+    /// Each campaign's status as last read, so a pause or cancel is seen within
+    /// `STATUS_TTL` without a query per message.
+    statuses: Mutex<HashMap<Uuid, (Instant, String)>>,
+}
+
+enum Outcome {
+    /// Paused before its turn: handed back for later.
+    Released,
+    Sent(String),
+    Retry(String),
+    Failed {
+        reply: String,
+        bounced: bool,
+    },
+    Skipped(&'static str),
+}
+
+impl CampaignSender {
+    pub fn new(
+        store: Store,
+        transport: Transport,
+        composer: Composer,
+        config: Arc<Config>,
+        templates: Arc<Templates>,
+        signer: Signer,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let per_second = NonZeroU32::new(config.send_rate.ceil().clamp(1.0, 1_000_000.0) as u32)
+            .unwrap_or(NonZeroU32::MIN);
+        let worker_id = format!(
+            "{}/campaigns-{}",
+            config.instance_id,
+            Uuid::new_v4().simple()
+        );
+        Self {
+            store,
+            transport,
+            composer,
+            limiter: RateLimiter::direct(Quota::per_second(per_second)),
+            config,
+            templates,
+            signer,
+            worker_id,
+            wake,
+            prepared: Mutex::new(HashMap::new()),
+            statuses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn campaign_status(&self, campaign: Uuid) -> Option<String> {
+        if let Some((at, status)) = self
+            .statuses
+            .lock()
+            .ok()
+            .and_then(|map| map.get(&campaign).cloned())
+            && at.elapsed() < STATUS_TTL
+        {
+            return Some(status);
+        }
+        let status = self.store.campaign_status(campaign).await.ok().flatten()?;
+        if let Ok(mut map) = self.statuses.lock() {
+            map.insert(campaign, (Instant::now(), status.clone()));
+        }
+        Some(status)
+    }
+
+    #[tracing::instrument(name = "campaign_sender", skip_all, fields(worker = %self.worker_id))]
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!("campaign sender started");
+        let concurrency = self.config.send_concurrency;
+        while !shutdown.is_cancelled() {
+            let now = Timestamp::now();
+            self.start_due_campaigns(now).await;
+            let lease_until = Timestamp::from(now.0 + LEASE);
+            let batch = (concurrency * 8) as i64;
+            let claimed = match self
+                .store
+                .claim_deliveries(&self.worker_id, now, lease_until, batch)
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), "could not claim deliveries; retrying shortly");
+                    Vec::new()
+                }
+            };
+            let full_batch = claimed.len() as i64 == batch;
+            if !claimed.is_empty() {
+                futures::stream::iter(claimed)
+                    .take_while(|_| std::future::ready(!shutdown.is_cancelled()))
+                    .for_each_concurrent(concurrency, |delivery| self.deliver(delivery))
+                    .await;
+            }
+            if !full_batch {
+                if let Err(err) = self.store.finish_campaigns(Timestamp::now()).await {
+                    tracing::warn!(error = %format!("{err:#}"), "could not finish campaigns");
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                }
+            }
+        }
+        if let Err(err) = self.store.release_delivery_leases(&self.worker_id).await {
+            tracing::warn!(error = %format!("{err:#}"), "could not release delivery leases; they expire by themselves");
+        }
+        tracing::info!("campaign sender stopped");
+    }
+
+    /// Starts scheduled campaigns whose time has come, including those whose time passed
+    /// while no instance was running (their report says how late they went).
+    async fn start_due_campaigns(&self, now: Timestamp) {
+        let due = match self.store.due_campaigns(now).await {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "could not look for scheduled campaigns");
+                return;
+            }
+        };
+        for id in due {
+            match self
+                .store
+                .start_campaign(id, now, self.config.sending_domain())
+                .await
+            {
+                Ok(recipients) => {
+                    tracing::info!(campaign = %id, recipients, "scheduled campaign started")
+                }
+                // Another instance started it first.
+                Err(crate::store::CampaignError::WrongStatus(..)) => {}
+                Err(err) => {
+                    tracing::warn!(campaign = %id, error = %err, "could not start a scheduled campaign")
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(delivery = %delivery.id, campaign = %delivery.campaign_id))]
+    async fn deliver(&self, delivery: ClaimedDelivery) {
+        let outcome = self.attempt(&delivery).await;
+        let now = Timestamp::now();
+        let recorded = match outcome {
+            Outcome::Released => {
+                self.store
+                    .release_delivery(delivery.id, &self.worker_id)
+                    .await
+            }
+            Outcome::Sent(reply) => self
+                .store
+                .mark_delivery_sent(delivery.id, &self.worker_id, now, &reply)
+                .await
+                .map(|held| {
+                    if !held {
+                        tracing::warn!("lease lost before the send was recorded");
+                    }
+                }),
+            Outcome::Retry(reply) => {
+                let attempts = u32::try_from(delivery.attempts).unwrap_or(0) + 1;
+                if attempts < self.config.retry.max_attempts {
+                    let at = Timestamp::from(now.0 + retry_delay(&self.config.retry, attempts));
+                    tracing::info!(attempts, reply = %reply, "temporary failure; will retry");
+                    self.store
+                        .mark_delivery_retry(delivery.id, &self.worker_id, &reply, at)
+                        .await
+                } else {
+                    self.store
+                        .mark_delivery_final(
+                            delivery.id,
+                            &self.worker_id,
+                            DeliveryState::Failed,
+                            &reply,
+                            now,
+                            None,
+                        )
+                        .await
+                }
+            }
+            Outcome::Failed { reply, bounced } => {
+                tracing::info!(reply = %reply, bounced, "refused for good");
+                let bounce = bounced.then_some(delivery.subscriber_id).flatten();
+                self.store
+                    .mark_delivery_final(
+                        delivery.id,
+                        &self.worker_id,
+                        DeliveryState::Failed,
+                        &reply,
+                        now,
+                        bounce,
+                    )
+                    .await
+            }
+            Outcome::Skipped(reason) => {
+                self.store
+                    .mark_delivery_final(
+                        delivery.id,
+                        &self.worker_id,
+                        DeliveryState::Skipped,
+                        reason,
+                        now,
+                        None,
+                    )
+                    .await
+            }
+        };
+        if let Err(err) = recorded {
+            tracing::error!(error = %format!("{err:#}"), "could not record the outcome of a delivery");
+        }
+    }
+
+    async fn attempt(&self, delivery: &ClaimedDelivery) -> Outcome {
+        let (Some(subscriber_id), Some(email)) =
+            (delivery.subscriber_id, delivery.email.as_deref())
+        else {
+            return Outcome::Skipped("subscriber erased");
+        };
+        if delivery.status.as_deref() != Some("confirmed") {
+            return Outcome::Skipped("no longer subscribed");
+        }
+        match self.campaign_status(delivery.campaign_id).await.as_deref() {
+            Some("sending") => {}
+            Some("cancelled") => return Outcome::Skipped("campaign cancelled"),
+            _ => return Outcome::Released,
+        }
+        let prepared = match self.prepared(delivery.campaign_id).await {
+            Ok(prepared) => prepared,
+            Err(err) => return Outcome::Retry(format!("preparing the campaign: {err:#}")),
+        };
+        let data = RecipientData {
+            name: delivery.name.clone(),
+            email: email.to_string(),
+            attributes: delivery
+                .attributes
+                .as_ref()
+                .map(|a| a.0.clone())
+                .unwrap_or_else(|| serde_json::json!({})),
+        };
+        let tracked = self.config.tracking && delivery.tracking.unwrap_or(true);
+        let links = if tracked {
+            match self.links(delivery.campaign_id, &prepared, &data).await {
+                Ok(links) => links,
+                Err(err) => return Outcome::Retry(format!("registering links: {err:#}")),
+            }
+        } else {
+            HashMap::new()
+        };
+        let unsubscribe_url = self.composer.unsubscribe_url(subscriber_id);
+        let click = |link: i64| {
+            self.signer
+                .sign_value(TokenPurpose::Click, delivery.id, link)
+        };
+        let copy = CopySettings {
+            unsubscribe_url: &unsubscribe_url,
+            tracking: tracked.then(|| Tracking {
+                public_base: self.config.public_base(),
+                open_token: self.signer.sign_value(TokenPurpose::Open, delivery.id, 0),
+                click_token: &click,
+                links: &links,
+            }),
+        };
+        let rendered = match prepared.compiled.render(&data, &copy) {
+            Ok(rendered) => rendered,
+            Err(err) => {
+                return Outcome::Failed {
+                    reply: format!("template: {err}"),
+                    bounced: false,
+                };
+            }
+        };
+        let address = SubscriberEmail::parse(email)
+            .map(|e| e.ascii().to_string())
+            .unwrap_or_else(|_| email.to_string());
+        let recipient = Recipient {
+            id: subscriber_id,
+            message: delivery.id,
+            address,
+            name: delivery.name.clone(),
+        };
+        let composed = match self
+            .composer
+            .campaign(&recipient, &delivery.message_id, &rendered)
+        {
+            Ok(composed) => composed,
+            Err(err) => {
+                return Outcome::Failed {
+                    reply: format!("composing: {err:#}"),
+                    bounced: false,
+                };
+            }
+        };
+        self.limiter.until_ready().await;
+        let stem = format!("campaign-{}", delivery.id.simple());
+        match self
+            .transport
+            .send(&composed.envelope, &composed.bytes, &stem)
+            .await
+        {
+            Ok(reply) => Outcome::Sent(reply),
+            Err(SendError::Transient(reply)) => Outcome::Retry(reply),
+            Err(SendError::Permanent(reply)) => {
+                let bounced = is_mailbox_failure(&reply);
+                Outcome::Failed { reply, bounced }
+            }
+        }
+    }
+
+    async fn prepared(&self, campaign: Uuid) -> anyhow::Result<Arc<Prepared>> {
+        if let Some(prepared) = self
+            .prepared
+            .lock()
+            .ok()
+            .and_then(|map| map.get(&campaign).cloned())
+        {
+            return Ok(prepared);
+        }
+        let record = self
+            .store
+            .campaign(campaign)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the campaign disappeared"))?;
+        let compiled = CompiledCampaign::compile(
+            &content_of(&record),
+            self.templates.clone(),
+            &self.config.list_name,
+        )
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+        let prepared = Arc::new(Prepared {
+            compiled,
+            links: Mutex::new(HashMap::new()),
+        });
+        if let Ok(mut map) = self.prepared.lock() {
+            map.insert(campaign, prepared.clone());
+        }
+        Ok(prepared)
+    }
+
+    /// The link ids for this recipient's copy; new links (personalised ones) are stored.
+    async fn links(
+        &self,
+        campaign: Uuid,
+        prepared: &Prepared,
+        data: &RecipientData,
+    ) -> anyhow::Result<HashMap<String, i64>> {
+        let urls = prepared
+            .compiled
+            .links_for(data)
+            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        let missing: Vec<String> = {
+            let known = prepared
+                .links
+                .lock()
+                .map_err(|_| anyhow::anyhow!("link cache poisoned"))?;
+            urls.iter()
+                .filter(|u| !known.contains_key(*u))
+                .cloned()
+                .collect()
+        };
+        if !missing.is_empty() {
+            let added = self.store.campaign_links(campaign, &missing).await?;
+            if let Ok(mut known) = prepared.links.lock() {
+                known.extend(added);
+            }
+        }
+        let known = prepared
+            .links
+            .lock()
+            .map_err(|_| anyhow::anyhow!("link cache poisoned"))?;
+        Ok(urls
+            .into_iter()
+            .filter_map(|u| known.get(&u).map(|id| (u, *id)))
+            .collect())
+    }
+}
+
+pub fn content_of(record: &CampaignRecord) -> CampaignContent {
+    CampaignContent {
+        subject: record.subject.clone(),
+        body: record.body.clone(),
+        format: record.format(),
+        preheader: record.preheader.clone(),
+        layout: record.layout.clone(),
+    }
+}
+
+/// A permanent failure that says the mailbox does not exist (enhanced status 5.1.x).
+fn is_mailbox_failure(reply: &str) -> bool {
+    reply
+        .split(|c: char| c.is_whitespace() || c == ':' || c == '(' || c == ')')
+        .any(|word| {
+            let mut parts = word.split('.');
+            parts.next() == Some("5")
+                && parts.next() == Some("1")
+                && parts
+                    .next()
+                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_mailbox_failure;
+
+    #[test]
+    fn recognises_mailbox_failures() {
+        assert!(is_mailbox_failure(
+            "permanent error (550): 5.1.1 No such user here"
+        ));
+        assert!(is_mailbox_failure("550 5.1.10 Recipient address rejected"));
+        assert!(!is_mailbox_failure(
+            "permanent error (554): 5.7.1 Message rejected as spam"
+        ));
+        assert!(!is_mailbox_failure("552 5.2.2 Mailbox full"));
+    }
+}

@@ -1,0 +1,490 @@
+//! `/api/v1/campaigns`: compose, preview, test-send, send now or later, pause, resume,
+//! cancel, and the report.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use super::ApiToken;
+use crate::domain::{BodyFormat, SubscriberEmail};
+use crate::mail::campaign_sender::content_of;
+use crate::mail::compose::Recipient;
+use crate::mail::render::{
+    CampaignContent, CompiledCampaign, CopySettings, RecipientData, TemplateError,
+};
+use crate::store::{CampaignDraft, CampaignError, CampaignRecord, Timestamp};
+use crate::web::{ApiError, AppState};
+
+const MAX_SUBJECT_CHARS: usize = 300;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns", get(list).post(create))
+        .route("/campaigns/{id}", get(one).patch(update))
+        .route("/campaigns/{id}/preview", get(preview))
+        .route("/campaigns/{id}/test", post(test_send))
+        .route("/campaigns/{id}/send", post(send))
+        .route("/campaigns/{id}/pause", post(pause))
+        .route("/campaigns/{id}/resume", post(resume))
+        .route("/campaigns/{id}/cancel", post(cancel))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CampaignInput {
+    subject: Option<String>,
+    body: Option<String>,
+    format: Option<String>,
+    preheader: Option<String>,
+    layout: Option<String>,
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|err| ApiError::BadRequest(format!("the body is not the JSON we expect: {err}")))
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+}
+
+/// Merges the input over `base` (a draft being edited) and checks that it compiles.
+fn draft_from(
+    input: CampaignInput,
+    base: Option<&CampaignRecord>,
+    state: &AppState,
+) -> Result<CampaignDraft, ApiError> {
+    let subject = input
+        .subject
+        .or_else(|| base.map(|b| b.subject.clone()))
+        .unwrap_or_default();
+    let body = input
+        .body
+        .or_else(|| base.map(|b| b.body.clone()))
+        .unwrap_or_default();
+    if subject.trim().is_empty() {
+        return Err(ApiError::Invalid {
+            field: "subject",
+            message: "a campaign needs a subject".into(),
+        });
+    }
+    if subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(ApiError::Invalid {
+            field: "subject",
+            message: format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"),
+        });
+    }
+    if body.trim().is_empty() {
+        return Err(ApiError::Invalid {
+            field: "body",
+            message: "a campaign needs a body".into(),
+        });
+    }
+    let format = match input.format.as_deref() {
+        Some(raw) => BodyFormat::parse(raw).ok_or_else(|| ApiError::Invalid {
+            field: "format",
+            message: "format must be \"markdown\" or \"html\"".into(),
+        })?,
+        None => base
+            .map(CampaignRecord::format)
+            .unwrap_or(BodyFormat::Markdown),
+    };
+    let preheader = match input.preheader {
+        Some(p) if p.trim().is_empty() => None,
+        Some(p) => Some(p),
+        None => base.and_then(|b| b.preheader.clone()),
+    };
+    let layout = input
+        .layout
+        .or_else(|| base.map(|b| b.layout.clone()))
+        .unwrap_or_else(|| "default".into());
+    let draft = CampaignDraft {
+        subject,
+        body,
+        format,
+        preheader,
+        layout,
+    };
+    compile(&draft, state)?;
+    Ok(draft)
+}
+
+fn compile(draft: &CampaignDraft, state: &AppState) -> Result<CompiledCampaign, ApiError> {
+    let content = CampaignContent {
+        subject: draft.subject.clone(),
+        body: draft.body.clone(),
+        format: draft.format,
+        preheader: draft.preheader.clone(),
+        layout: draft.layout.clone(),
+    };
+    CompiledCampaign::compile(&content, state.templates.clone(), &state.config.list_name)
+        .map_err(template_error)
+}
+
+fn template_error(err: TemplateError) -> ApiError {
+    ApiError::Invalid {
+        field: err.field,
+        message: err.reason,
+    }
+}
+
+fn campaign_error(err: CampaignError) -> ApiError {
+    match err {
+        CampaignError::NotFound => ApiError::NotFound,
+        CampaignError::WrongStatus(..) => ApiError::Conflict(err.to_string()),
+        CampaignError::Unexpected(err) => ApiError::Unexpected(err),
+    }
+}
+
+fn rfc3339(ts: Option<Timestamp>) -> Option<String> {
+    ts.and_then(|t| t.0.format(&Rfc3339).ok())
+}
+
+/// The campaign as the API shows it, with its delivery counts and failures.
+async fn campaign_json(
+    state: &AppState,
+    record: &CampaignRecord,
+) -> Result<serde_json::Value, ApiError> {
+    let counts = state.store.delivery_counts(record.id).await?;
+    let failures = state.store.failed_deliveries(record.id, 100).await?;
+    Ok(serde_json::json!({
+        "id": record.id,
+        "subject": record.subject,
+        "body": record.body,
+        "format": record.format,
+        "preheader": record.preheader,
+        "layout": record.layout,
+        "status": record.status,
+        "scheduled_at": rfc3339(record.scheduled_at),
+        "started_at": rfc3339(record.started_at),
+        "finished_at": rfc3339(record.finished_at),
+        "went_late": record.late_by_seconds.is_some(),
+        "late_by_seconds": record.late_by_seconds,
+        "created_at": rfc3339(Some(record.created_at)),
+        "updated_at": rfc3339(Some(record.updated_at)),
+        "deliveries": {
+            "total": counts.total(),
+            "queued": counts.queued,
+            "sent": counts.sent,
+            "failed": counts.failed,
+            "skipped": counts.skipped,
+            "resumed_after_crash": counts.resumed_after_crash,
+        },
+        "failures": failures,
+    }))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<CampaignRecord, ApiError> {
+    state
+        .store
+        .campaign(parse_id(id)?)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn list(
+    _token: ApiToken,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut campaigns = Vec::new();
+    for record in state.store.campaigns().await? {
+        campaigns.push(campaign_json(&state, &record).await?);
+    }
+    Ok(Json(serde_json::json!({ "campaigns": campaigns })))
+}
+
+async fn one(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let record = load(&state, &id).await?;
+    Ok(Json(campaign_json(&state, &record).await?))
+}
+
+async fn create(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let draft = draft_from(parse_json(&body)?, None, &state)?;
+    let id = state
+        .store
+        .create_campaign(&draft, Timestamp::now())
+        .await?;
+    let record = state.store.campaign(id).await?.ok_or(ApiError::NotFound)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(campaign_json(&state, &record).await?),
+    )
+        .into_response())
+}
+
+async fn update(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let record = load(&state, &id).await?;
+    let draft = draft_from(parse_json(&body)?, Some(&record), &state)?;
+    state
+        .store
+        .update_campaign(record.id, &draft, Timestamp::now())
+        .await
+        .map_err(campaign_error)?;
+    let record = load(&state, &id).await?;
+    Ok(Json(campaign_json(&state, &record).await?))
+}
+
+#[derive(Deserialize)]
+struct PreviewQuery {
+    subscriber: Option<String>,
+}
+
+/// The copy a subscriber would get (tracking is left out of previews, so they record
+/// nothing when opened).
+async fn preview(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<PreviewQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let record = load(&state, &id).await?;
+    let (subscriber_id, data) = match query.subscriber.as_deref() {
+        Some(raw) => {
+            let subscriber = state
+                .store
+                .subscriber(Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)?)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            (
+                subscriber.id,
+                RecipientData {
+                    name: subscriber.name,
+                    email: subscriber.email,
+                    attributes: subscriber.attributes,
+                },
+            )
+        }
+        None => (
+            Uuid::nil(),
+            RecipientData {
+                name: None,
+                email: "someone@example.com".into(),
+                attributes: serde_json::json!({}),
+            },
+        ),
+    };
+    let compiled = CompiledCampaign::compile(
+        &content_of(&record),
+        state.templates.clone(),
+        &state.config.list_name,
+    )
+    .map_err(template_error)?;
+    let unsubscribe_url = state.composer.unsubscribe_url(subscriber_id);
+    let copy = compiled
+        .render(
+            &data,
+            &CopySettings {
+                unsubscribe_url: &unsubscribe_url,
+                tracking: None,
+            },
+        )
+        .map_err(template_error)?;
+    Ok(Json(
+        serde_json::json!({ "subject": copy.subject, "html": copy.html, "text": copy.text }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestInput {
+    to: String,
+}
+
+/// Sends one copy to the owner now, and says what the SMTP server answered.
+async fn test_send(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let record = load(&state, &id).await?;
+    let input: TestInput = parse_json(&body)?;
+    let to = SubscriberEmail::parse(&input.to).map_err(|err| ApiError::Invalid {
+        field: "to",
+        message: err.to_string(),
+    })?;
+    let compiled = CompiledCampaign::compile(
+        &content_of(&record),
+        state.templates.clone(),
+        &state.config.list_name,
+    )
+    .map_err(template_error)?;
+    let data = RecipientData {
+        name: None,
+        email: to.as_str().to_string(),
+        attributes: serde_json::json!({}),
+    };
+    let unsubscribe_url = state.composer.unsubscribe_url(Uuid::nil());
+    let mut copy = compiled
+        .render(
+            &data,
+            &CopySettings {
+                unsubscribe_url: &unsubscribe_url,
+                tracking: None,
+            },
+        )
+        .map_err(template_error)?;
+    copy.subject = format!("[Test] {}", copy.subject);
+    let message = Uuid::now_v7();
+    let recipient = Recipient {
+        id: Uuid::nil(),
+        message,
+        address: to.ascii().to_string(),
+        name: None,
+    };
+    let message_id = format!(
+        "<test-{}@{}>",
+        message.simple(),
+        state.config.sending_domain()
+    );
+    let composed = state.composer.campaign(&recipient, &message_id, &copy)?;
+    match state
+        .transport
+        .send(
+            &composed.envelope,
+            &composed.bytes,
+            &format!("test-{}", message.simple()),
+        )
+        .await
+    {
+        Ok(reply) => Ok(Json(
+            serde_json::json!({ "sent": true, "to": to.as_str(), "smtp_reply": reply }),
+        )
+        .into_response()),
+        Err(err) => Ok((
+            StatusCode::BAD_GATEWAY,
+            Json(serde_json::json!({ "sent": false, "to": to.as_str(), "error": err.to_string() })),
+        )
+            .into_response()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SendInput {
+    at: Option<String>,
+}
+
+/// Sends now (202 with the audience size), or schedules for `at` (RFC 3339).
+async fn send(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let record = load(&state, &id).await?;
+    let input: SendInput = if body.iter().all(u8::is_ascii_whitespace) {
+        SendInput::default()
+    } else {
+        parse_json(&body)?
+    };
+    // A campaign whose templates stopped compiling (a layout removed) must not start.
+    compile(
+        &CampaignDraft {
+            subject: record.subject.clone(),
+            body: record.body.clone(),
+            format: record.format(),
+            preheader: record.preheader.clone(),
+            layout: record.layout.clone(),
+        },
+        &state,
+    )?;
+    let now = Timestamp::now();
+    match input.at {
+        Some(raw) => {
+            let at = OffsetDateTime::parse(&raw, &Rfc3339).map_err(|_| ApiError::Invalid {
+                field: "at",
+                message: "at must be an RFC 3339 time like 2026-12-01T09:00:00+01:00".into(),
+            })?;
+            if at < now.0 {
+                return Err(ApiError::Invalid {
+                    field: "at",
+                    message: "that time has passed; send now instead".into(),
+                });
+            }
+            state
+                .store
+                .schedule_campaign(record.id, Timestamp::not_before(at), now)
+                .await
+                .map_err(campaign_error)?;
+        }
+        None => {
+            let recipients = state
+                .store
+                .start_campaign(record.id, now, state.config.sending_domain())
+                .await
+                .map_err(campaign_error)?;
+            tracing::info!(campaign = %record.id, recipients, "campaign started");
+            state.wake_campaigns.notify_waiters();
+        }
+    }
+    let record = load(&state, &id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(campaign_json(&state, &record).await?),
+    )
+        .into_response())
+}
+
+async fn pause(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state
+        .store
+        .pause_campaign(parse_id(&id)?, Timestamp::now())
+        .await
+        .map_err(campaign_error)?;
+    let record = load(&state, &id).await?;
+    Ok(Json(campaign_json(&state, &record).await?))
+}
+
+async fn resume(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state
+        .store
+        .resume_campaign(parse_id(&id)?, Timestamp::now())
+        .await
+        .map_err(campaign_error)?;
+    state.wake_campaigns.notify_waiters();
+    let record = load(&state, &id).await?;
+    Ok(Json(campaign_json(&state, &record).await?))
+}
+
+async fn cancel(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state
+        .store
+        .cancel_campaign(parse_id(&id)?, Timestamp::now())
+        .await
+        .map_err(campaign_error)?;
+    let record = load(&state, &id).await?;
+    Ok(Json(campaign_json(&state, &record).await?))
+}

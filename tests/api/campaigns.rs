@@ -1,0 +1,606 @@
+//! Campaigns through the API: compose, refuse broken templates, send to every confirmed
+//! subscriber exactly once, personalised, with the headers a modern inbox expects.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+
+use crate::helpers::{Backend, Options, TestApp, TestSmtp, settle, spawn_app, spawn_app_with};
+use crate::on_both_databases;
+
+on_both_databases!(
+    a_campaign_reaches_each_confirmed_subscriber_once_personalised,
+    a_broken_template_is_refused_when_written,
+    temporary_and_permanent_refusals_are_handled_per_recipient,
+    a_scheduled_campaign_starts_at_its_time,
+    pausing_resuming_and_cancelling,
+);
+
+async fn confirmed(
+    app: &TestApp,
+    token: &str,
+    email: &str,
+    name: Option<&str>,
+    attributes: serde_json::Value,
+) -> String {
+    let mut body = serde_json::json!({ "email": email, "status": "confirmed", "consent": "asked at the counter", "attributes": attributes });
+    if let Some(name) = name {
+        body["name"] = name.into();
+    }
+    let response = app
+        .api(Method::POST, "/subscribers", token)
+        .await
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let json: serde_json::Value = response.json().await.unwrap();
+    json["id"].as_str().unwrap().to_string()
+}
+
+async fn a_campaign_reaches_each_confirmed_subscriber_once_personalised(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.api_token().await;
+    confirmed(
+        &app,
+        &token,
+        "ann@example.com",
+        Some("Ann"),
+        serde_json::json!({ "city": "Lyon" }),
+    )
+    .await;
+    confirmed(
+        &app,
+        &token,
+        "bob@example.com",
+        Some("Bob <b>\"the baker\"</b>"),
+        serde_json::json!({}),
+    )
+    .await;
+    confirmed(
+        &app,
+        &token,
+        "cy@example.com",
+        None,
+        serde_json::json!({ "city": "Porto" }),
+    )
+    .await;
+    app.signup_and_get_confirm_link("pending@example.com").await;
+    let welcome = app.confirmed_subscriber("gone@example.com").await;
+    let unsubscribe = welcome
+        .link_starting_with(&app.url("/unsubscribe/"))
+        .unwrap();
+    assert_eq!(app.post_empty(&unsubscribe).await.status(), 200);
+
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({
+                "subject": "Fresh bread for {{ subscriber.name | default(value=\"you\") }}",
+                "preheader": "This week's loaves",
+                "body": "# Hello {{ subscriber.name | default(value=\"friend\") }}!\n\nNews from {{ subscriber.attributes.city | default(value=\"the bakery\") }}.\n\nSee [the menu](https://bakery.example/menu?day=mon&lang=en#bread) and [the map](https://bakery.example/map).",
+            }),
+        )
+        .await;
+    assert_eq!(campaign["status"], "draft");
+    let id = campaign["id"].as_str().unwrap().to_string();
+
+    // The preview shows the copy one subscriber gets.
+    let list = app.api_get("/subscribers?status=confirmed", &token).await;
+    let ann = list["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["email"] == "ann@example.com")
+        .unwrap();
+    let preview = app
+        .api_get(
+            &format!(
+                "/campaigns/{id}/preview?subscriber={}",
+                ann["id"].as_str().unwrap()
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(preview["subject"], "Fresh bread for Ann");
+    assert!(
+        preview["html"]
+            .as_str()
+            .unwrap()
+            .contains("News from Lyon.")
+    );
+    assert!(
+        preview["text"]
+            .as_str()
+            .unwrap()
+            .contains("https://bakery.example/menu?day=mon&lang=en#bread")
+    );
+
+    let response = app
+        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let report = app.wait_for_campaign(&token, &id, "sent").await;
+    assert_eq!(report["deliveries"]["sent"], 3, "{report}");
+    assert_eq!(report["deliveries"]["total"], 3);
+    assert_eq!(report["deliveries"]["failed"], 0);
+    settle().await;
+
+    let campaign_mail = |address: &str| {
+        app.smtp
+            .messages_to(address)
+            .into_iter()
+            .filter(|m| m.subject().starts_with("Fresh bread"))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        campaign_mail("pending@example.com").is_empty(),
+        "only confirmed subscribers"
+    );
+    assert!(
+        campaign_mail("gone@example.com").is_empty(),
+        "not the unsubscribed"
+    );
+    let mut message_ids = HashSet::new();
+    for (address, subject, greeting, city) in [
+        (
+            "ann@example.com",
+            "Fresh bread for Ann",
+            "Hello Ann!",
+            "Lyon",
+        ),
+        (
+            "bob@example.com",
+            "Fresh bread for Bob <b>\"the baker\"</b>",
+            "Hello Bob &lt;b&gt;",
+            "the bakery",
+        ),
+        (
+            "cy@example.com",
+            "Fresh bread for you",
+            "Hello friend!",
+            "Porto",
+        ),
+    ] {
+        let copies = campaign_mail(address);
+        assert_eq!(copies.len(), 1, "{address} gets exactly one copy");
+        let mail = &copies[0];
+        assert_eq!(mail.subject(), subject);
+        let html = mail.html();
+        assert!(html.contains(greeting), "{address}: {html}");
+        assert!(html.contains(&format!("News from {city}.")), "{address}");
+        assert!(
+            !html.contains("<b>\"the baker\"</b>"),
+            "names are escaped in HTML"
+        );
+        // Headers a modern inbox expects.
+        let parsed = mail.parsed();
+        let message_id = parsed.message_id().unwrap().to_string();
+        assert!(message_id.ends_with("@bakery.example"));
+        assert!(
+            message_ids.insert(message_id),
+            "a unique Message-ID per recipient"
+        );
+        assert_eq!(
+            parsed.to().unwrap().first().unwrap().address().unwrap(),
+            address
+        );
+        assert!(parsed.date().is_some());
+        let list_unsubscribe = mail.header("List-Unsubscribe").unwrap();
+        assert!(list_unsubscribe.starts_with(&format!("<{}", app.url("/unsubscribe/"))));
+        assert_eq!(
+            mail.header("List-Unsubscribe-Post").unwrap(),
+            "List-Unsubscribe=One-Click"
+        );
+        assert!(
+            mail.header("List-Id")
+                .unwrap()
+                .contains("<corner-bakery-news.bakery.example>")
+        );
+        let raw = String::from_utf8_lossy(&mail.data).to_string();
+        assert!(
+            raw.find("Content-Type: text/plain").unwrap()
+                < raw.find("Content-Type: text/html").unwrap()
+        );
+        // Links are tracked in HTML, readable in text; the pixel is there; the unsubscribe
+        // link is visible and not rewritten.
+        assert!(html.contains(&app.url("/t/c/")), "links are rewritten");
+        assert!(
+            !html.contains("https://bakery.example/menu"),
+            "no untracked copy of the link in HTML"
+        );
+        assert!(html.contains(&app.url("/t/o/")), "an open pixel");
+        let unsubscribe_url = list_unsubscribe
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap();
+        assert!(html.contains(unsubscribe_url));
+        let text = mail.text();
+        assert!(
+            text.contains("https://bakery.example/menu?day=mon&lang=en#bread"),
+            "{text}"
+        );
+        assert!(text.contains(unsubscribe_url));
+        assert!(html.contains("This week's loaves"), "the preheader");
+    }
+    // A subscriber's unsubscribe link from the campaign works.
+    let ann_mail = &campaign_mail("ann@example.com")[0];
+    let link = ann_mail.header("List-Unsubscribe").unwrap();
+    let link = link.trim_start_matches('<').split('>').next().unwrap();
+    let response = app
+        .client
+        .post(link)
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+async fn a_broken_template_is_refused_when_written(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.api_token().await;
+    for (body, field) in [
+        (
+            serde_json::json!({ "subject": "Hi {{ subscriber.name", "body": "x" }),
+            "subject",
+        ),
+        (
+            serde_json::json!({ "subject": "Hi", "body": "Line one\n\n{% if %}" }),
+            "body",
+        ),
+        (
+            serde_json::json!({ "subject": "Hi", "body": "{{ subscriber.attributes.city }}" }),
+            "body",
+        ),
+        (
+            serde_json::json!({ "subject": "Hi", "body": "{{ nonsense }}" }),
+            "body",
+        ),
+        (
+            serde_json::json!({ "subject": "Hi", "body": "x", "layout": "fancy" }),
+            "layout",
+        ),
+        (
+            serde_json::json!({ "subject": "Hi", "body": "x", "format": "docx" }),
+            "format",
+        ),
+        (serde_json::json!({ "subject": "", "body": "x" }), "subject"),
+        (serde_json::json!({ "subject": "Hi", "body": "  " }), "body"),
+    ] {
+        let response = app
+            .api(Method::POST, "/campaigns", &token)
+            .await
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{body}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["field"], field, "{body}: {error}");
+    }
+    let response = app
+        .api(Method::POST, "/campaigns", &token)
+        .await
+        .json(&serde_json::json!({ "subject": "Hi", "body": "Line one\n\n{% if %}" }))
+        .send()
+        .await
+        .unwrap();
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        error["error"].as_str().unwrap().contains("line 3"),
+        "{error}"
+    );
+    assert_eq!(app.count("campaigns").await, 0);
+
+    // A draft can be edited; a sent campaign cannot.
+    let campaign = app
+        .create_campaign(&token, serde_json::json!({ "subject": "Hi", "body": "x" }))
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    let patched = app
+        .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
+        .await
+        .json(&serde_json::json!({ "subject": "Hello" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let broken = app
+        .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
+        .await
+        .json(&serde_json::json!({ "body": "{{" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 422);
+    assert_eq!(
+        app.api_get(&format!("/campaigns/{id}"), &token).await["body"],
+        "x"
+    );
+    assert_eq!(
+        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+            .await
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    app.wait_for_campaign(&token, id, "sent").await;
+    let late = app
+        .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
+        .await
+        .json(&serde_json::json!({ "subject": "Too late" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 409);
+}
+
+async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Backend) {
+    let smtp = TestSmtp::start();
+    let app = spawn_app_with(
+        backend,
+        Options {
+            smtp: Some(smtp.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = app.api_token().await;
+    for i in 0..6 {
+        confirmed(
+            &app,
+            &token,
+            &format!("reader{i}@example.com"),
+            None,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    let gone = confirmed(
+        &app,
+        &token,
+        "nobody@example.com",
+        None,
+        serde_json::json!({}),
+    )
+    .await;
+    smtp.answer(
+        "reader1@example.com",
+        451,
+        "4.7.1 Greylisted, try again later",
+        1,
+    );
+    smtp.answer("reader2@example.com", 421, "4.3.2 Busy", 2);
+    smtp.answer(
+        "nobody@example.com",
+        550,
+        "5.1.1 No such user here",
+        usize::MAX,
+    );
+
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({ "subject": "Weekly", "body": "Hello" }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    assert_eq!(
+        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+            .await
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let report = app.wait_for_campaign(&token, id, "sent").await;
+    assert_eq!(report["deliveries"]["sent"], 6, "{report}");
+    assert_eq!(report["deliveries"]["failed"], 1);
+    for i in 0..6 {
+        assert_eq!(
+            smtp.messages_to(&format!("reader{i}@example.com")).len(),
+            1,
+            "reader{i}"
+        );
+    }
+    assert!(smtp.messages_to("nobody@example.com").is_empty());
+    assert_eq!(
+        smtp.refusals("nobody@example.com"),
+        1,
+        "a 5xx is not retried"
+    );
+    assert_eq!(smtp.refusals("reader1@example.com"), 1);
+    assert_eq!(smtp.refusals("reader2@example.com"), 2);
+    let failure = &report["failures"][0];
+    assert_eq!(failure["email"], "nobody@example.com");
+    assert!(
+        failure["smtp_reply"]
+            .as_str()
+            .unwrap()
+            .contains("5.1.1 No such user here"),
+        "{failure}"
+    );
+    assert_eq!(failure["attempts"], 1);
+    // 5.1.1: the mailbox does not exist, so the subscriber is marked bounced.
+    assert_eq!(
+        app.api_get(&format!("/subscribers/{gone}"), &token).await["status"],
+        "bounced"
+    );
+}
+
+async fn a_scheduled_campaign_starts_at_its_time(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.api_token().await;
+    confirmed(
+        &app,
+        &token,
+        "early@example.com",
+        None,
+        serde_json::json!({}),
+    )
+    .await;
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({ "subject": "Later", "body": "Hello" }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    let past = app
+        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+        .await
+        .json(&serde_json::json!({ "at": "2020-01-01T00:00:00Z" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 422);
+    let garbage = app
+        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+        .await
+        .json(&serde_json::json!({ "at": "tomorrow" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 422);
+    let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let at = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let scheduled = app
+        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+        .await
+        .json(&serde_json::json!({ "at": at }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scheduled.status(), 202);
+    let json: serde_json::Value = scheduled.json().await.unwrap();
+    assert_eq!(json["status"], "scheduled");
+    assert!(
+        app.smtp
+            .messages_to("early@example.com")
+            .iter()
+            .all(|m| m.subject() != "Later")
+    );
+    let report = app.wait_for_campaign(&token, id, "sent").await;
+    assert_eq!(report["went_late"], false);
+    assert_eq!(report["deliveries"]["sent"], 1);
+    let started = time::OffsetDateTime::parse(
+        report["started_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let at =
+        time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339).unwrap();
+    assert!(started >= at, "not before its time");
+}
+
+async fn pausing_resuming_and_cancelling(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options::default()
+            .env("HUNDRED_SEND_RATE", "5")
+            .env("HUNDRED_SEND_CONCURRENCY", "1"),
+    )
+    .await;
+    let token = app.api_token().await;
+    for i in 0..20 {
+        confirmed(
+            &app,
+            &token,
+            &format!("slow{i}@example.com"),
+            None,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({ "subject": "Slow", "body": "Hello" }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    assert_eq!(
+        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+            .await
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let paused = app
+        .api(Method::POST, &format!("/campaigns/{id}/pause"), &token)
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status(), 200);
+    settle().await;
+    let while_paused = app.api_get(&format!("/campaigns/{id}"), &token).await;
+    assert_eq!(while_paused["status"], "paused");
+    let sent_then = while_paused["deliveries"]["sent"].as_i64().unwrap();
+    assert!(sent_then < 20, "{while_paused}");
+    settle().await;
+    assert_eq!(
+        app.api_get(&format!("/campaigns/{id}"), &token).await["deliveries"]["sent"]
+            .as_i64()
+            .unwrap(),
+        sent_then,
+        "nothing goes out while paused"
+    );
+    assert_eq!(
+        app.api(Method::POST, &format!("/campaigns/{id}/pause"), &token)
+            .await
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
+    assert_eq!(
+        app.api(Method::POST, &format!("/campaigns/{id}/resume"), &token)
+            .await
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let cancelled = app
+        .api(Method::POST, &format!("/campaigns/{id}/cancel"), &token)
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+    settle().await;
+    let report = app.api_get(&format!("/campaigns/{id}"), &token).await;
+    assert_eq!(report["status"], "cancelled");
+    let sent = report["deliveries"]["sent"].as_i64().unwrap();
+    assert_eq!(
+        sent + report["deliveries"]["skipped"].as_i64().unwrap(),
+        20,
+        "{report}"
+    );
+    assert!(sent > sent_then && sent < 20, "{report}");
+    let received = (0..20)
+        .map(|i| app.smtp.messages_to(&format!("slow{i}@example.com")).len())
+        .sum::<usize>();
+    assert_eq!(
+        received as i64, sent,
+        "what the report says went out is what arrived"
+    );
+}
