@@ -33,6 +33,69 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// What both the server and the command-line tools need: the migrated store, the shared
+/// signing key, the templates and the mail transport.
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub signer: Signer,
+    pub templates: Arc<Templates>,
+    pub transport: Transport,
+    pub consent_version: String,
+}
+
+impl Services {
+    pub async fn prepare(config: Config) -> anyhow::Result<Self> {
+        install_crypto_provider();
+        let config = Arc::new(config);
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        let secret = match &config.secret_key {
+            Some(secret) => secret.expose().to_string(),
+            None => {
+                let mut bytes = [0u8; 32];
+                rand::rng().fill_bytes(&mut bytes);
+                store.secret_key_or_store(&hex::encode(bytes)).await?
+            }
+        };
+        let signer = Signer::new(secret.as_bytes());
+        let consent_version = store.register_consent_text(&config.consent_text).await?;
+        let templates = Arc::new(Templates::load()?);
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::smtp(url.expose(), config.send_concurrency)?,
+            None => Transport::outbox(config.outbox_dir.clone())?,
+        };
+        Ok(Self {
+            config,
+            store,
+            signer,
+            templates,
+            transport,
+            consent_version,
+        })
+    }
+
+    pub fn composer(&self) -> crate::mail::Composer {
+        crate::mail::Composer::new(
+            self.config.clone(),
+            self.templates.clone(),
+            self.signer.clone(),
+        )
+    }
+
+    pub fn campaign_sender(&self, wake: Arc<Notify>) -> CampaignSender {
+        CampaignSender::new(
+            self.store.clone(),
+            self.transport.clone(),
+            self.composer(),
+            self.config.clone(),
+            self.templates.clone(),
+            self.signer.clone(),
+            wake,
+        )
+    }
+}
+
 impl Application {
     /// Everything that can fail at start-up happens here, so `serve` fails fast with a
     /// message saying what to fix.
@@ -46,26 +109,13 @@ impl Application {
     /// Like `build`, on a listener the caller already bound (tests bind port 0 first, so
     /// the public URL can name the real port).
     pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
-        install_crypto_provider();
-        let config = Arc::new(config);
-        let store = Store::connect(&config.database_url).await?;
-        store.migrate().await?;
-
-        let secret = match &config.secret_key {
-            Some(secret) => secret.expose().to_string(),
-            None => {
-                let mut bytes = [0u8; 32];
-                rand::rng().fill_bytes(&mut bytes);
-                store.secret_key_or_store(&hex::encode(bytes)).await?
-            }
-        };
-        let signer = Signer::new(secret.as_bytes());
-        let consent_version = store.register_consent_text(&config.consent_text).await?;
+        let services = Services::prepare(config).await?;
         // Work this instance left leased when it last stopped (a crash, kill -9) is taken
         // over now rather than when the leases run out.
-        let expired = store
+        let expired = services
+            .store
             .expire_leases_of(
-                &format!("{}/", config.instance_id),
+                &format!("{}/", services.config.instance_id),
                 crate::store::Timestamp::now(),
             )
             .await?;
@@ -75,21 +125,14 @@ impl Application {
                 "resuming deliveries left in flight by the previous run"
             );
         }
-        let templates = Arc::new(Templates::load()?);
-
-        let transport = match &config.smtp_url {
-            Some(url) => Transport::smtp(url.expose(), config.send_concurrency)?,
-            None => Transport::outbox(config.outbox_dir.clone())?,
-        };
-
         let state = AppState::new(
-            config,
-            store,
-            templates,
-            signer,
+            services.config,
+            services.store,
+            services.templates,
+            services.signer,
             Arc::new(Notify::new()),
-            consent_version,
-            transport,
+            services.consent_version,
+            services.transport,
         );
         Ok(Self { listener, state })
     }

@@ -2,6 +2,7 @@
 //! by person, who genuinely cares.
 
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod mail;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hundred::{Application, Config, app, store::Store};
+use hundred::{Application, Config, app, cli, store::Store};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -27,6 +27,27 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Send and follow campaigns.
+    Campaign {
+        #[command(subcommand)]
+        command: CampaignCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Start sending a campaign (or follow one already sending) with a progress bar.
+    Send {
+        /// The campaign's id, from `hundred campaign list`.
+        id: String,
+    },
+    /// List campaigns, newest first.
+    List,
+    /// Show a campaign's delivery report.
+    Report {
+        /// The campaign's id.
+        id: String,
     },
 }
 
@@ -87,16 +108,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Token {
             command: TokenCommand::Create { name },
-        } => {
-            let name = name.trim();
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-                anyhow::bail!("--name must be one line of 1 to 100 characters");
-            }
-            let store = Store::connect(&config.database_url).await?;
-            store.migrate().await?;
-            let token = store.create_api_token(name).await?;
-            println!("{token}");
-            Ok(())
-        }
+        } => cli::token_create(config, &name).await,
+        Command::Campaign { command } => match command {
+            CampaignCommand::Send { id } => cli::campaign_send(config, &id).await,
+            CampaignCommand::List => cli::campaign_list(config).await,
+            CampaignCommand::Report { id } => cli::campaign_report(config, &id).await,
+        },
     }
 }

@@ -73,6 +73,8 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
 /// One message as the SMTP server received it.
 #[derive(Debug, Clone)]
 pub struct Captured {
+    /// The name the client gave in EHLO.
+    pub helo: String,
     pub mail_from: String,
     pub rcpt_to: Vec<String>,
     pub data: Vec<u8>,
@@ -141,6 +143,8 @@ struct Rule {
 
 #[derive(Clone)]
 struct Capture {
+    /// How long the server thinks before accepting each message's data (a slow relay).
+    delay: Arc<Mutex<Duration>>,
     rules: Arc<Mutex<Vec<Rule>>>,
     messages: Arc<Mutex<Vec<Captured>>>,
     /// Set by tests that want the server to refuse mail.
@@ -149,6 +153,11 @@ struct Capture {
 }
 
 impl Handler for Capture {
+    fn helo(&mut self, _ip: std::net::IpAddr, domain: &str) -> Response {
+        self.current.helo = domain.to_string();
+        response::OK
+    }
+
     fn rcpt(&mut self, to: &str) -> Response {
         if let Some((code, text)) = self.refuse_with.lock().unwrap().clone() {
             return Response::custom(code, text);
@@ -166,7 +175,12 @@ impl Handler for Capture {
     }
 
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
+        let delay = *self.delay.lock().unwrap();
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
         self.current = Captured {
+            helo: self.current.helo.clone(),
             mail_from: from.to_string(),
             rcpt_to: to.to_vec(),
             data: Vec::new(),
@@ -189,6 +203,7 @@ impl Handler for Capture {
 #[derive(Clone)]
 pub struct TestSmtp {
     pub address: SocketAddr,
+    delay: Arc<Mutex<Duration>>,
     rules: Arc<Mutex<Vec<Rule>>>,
     messages: Arc<Mutex<Vec<Captured>>>,
     refuse_with: Arc<Mutex<Option<(u16, String)>>>,
@@ -217,11 +232,14 @@ impl TestSmtp {
         let messages = Arc::new(Mutex::new(Vec::new()));
         let refuse_with = Arc::new(Mutex::new(None));
         let rules = Arc::new(Mutex::new(Vec::new()));
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
         let handler = Capture {
+            delay: delay.clone(),
             rules: rules.clone(),
             messages: messages.clone(),
             refuse_with: refuse_with.clone(),
             current: Captured {
+                helo: String::new(),
                 mail_from: String::new(),
                 rcpt_to: Vec::new(),
                 data: Vec::new(),
@@ -237,10 +255,16 @@ impl TestSmtp {
         });
         Self {
             address,
+            delay,
             rules,
             messages,
             refuse_with,
         }
+    }
+
+    /// Makes the server take `delay` before accepting each message's data.
+    pub fn slow_down(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
     }
 
     /// Answers RCPT for `address` with `code` the next `times` times.

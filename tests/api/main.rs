@@ -6,6 +6,7 @@ mod helpers;
 mod api;
 mod bad_input;
 mod campaigns;
+mod crash;
 mod lifecycle;
 mod process;
 mod sending;

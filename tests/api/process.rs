@@ -10,7 +10,7 @@ use crate::on_both_databases;
 
 on_both_databases!(zero_config_serve_writes_the_confirmation_to_the_outbox);
 
-fn hundred() -> Command {
+pub fn hundred() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hundred"));
     // Nothing from the developer's environment leaks in.
     for (key, _) in std::env::vars() {
@@ -23,7 +23,7 @@ fn hundred() -> Command {
 }
 
 /// Starts `hundred serve` and returns it with the address it reports listening on.
-fn serve(mut command: Command) -> (Child, String) {
+pub fn serve(mut command: Command) -> (Child, String) {
     let mut child = command
         .arg("serve")
         .stderr(Stdio::piped())
@@ -49,7 +49,7 @@ fn serve(mut command: Command) -> (Child, String) {
     (child, address)
 }
 
-fn stop(child: &mut Child) -> std::process::ExitStatus {
+pub fn stop(child: &mut Child) -> std::process::ExitStatus {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())

@@ -1,0 +1,194 @@
+//! The owner's command-line tools: API tokens and campaigns.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::app::Services;
+use crate::config::Config;
+use crate::store::{CampaignError, CampaignRecord, Store, Timestamp};
+
+pub async fn token_create(config: Config, name: &str) -> anyhow::Result<()> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        anyhow::bail!("--name must be one line of 1 to 100 characters");
+    }
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    println!("{}", store.create_api_token(name).await?);
+    Ok(())
+}
+
+fn parse_campaign_id(raw: &str) -> anyhow::Result<Uuid> {
+    Uuid::parse_str(raw.trim())
+        .with_context(|| format!("'{raw}' is not a campaign id (see `hundred campaign list`)"))
+}
+
+async fn load(store: &Store, id: Uuid) -> anyhow::Result<CampaignRecord> {
+    store
+        .campaign(id)
+        .await?
+        .with_context(|| format!("there is no campaign {id} (see `hundred campaign list`)"))
+}
+
+/// Starts a draft or scheduled campaign (or follows one already sending) and shows its
+/// progress until it is done. This process sends too, beside any running `serve`: the
+/// senders share the work through the database.
+pub async fn campaign_send(config: Config, raw_id: &str) -> anyhow::Result<()> {
+    let id = parse_campaign_id(raw_id)?;
+    let services = Services::prepare(config).await?;
+    let store = services.store.clone();
+    let record = load(&store, id).await?;
+    match store
+        .start_campaign(id, Timestamp::now(), services.config.sending_domain())
+        .await
+    {
+        Ok(recipients) => eprintln!(
+            "Sending \"{}\" to {recipients} confirmed subscribers.",
+            record.subject
+        ),
+        Err(CampaignError::WrongStatus(status, _)) if status == "sending" => {
+            eprintln!("\"{}\" is already sending; following it.", record.subject)
+        }
+        Err(CampaignError::WrongStatus(status, _)) => {
+            anyhow::bail!("the campaign is {status}; nothing to send")
+        }
+        Err(err) => return Err(err.into()),
+    }
+
+    let stop = CancellationToken::new();
+    let sender = services.campaign_sender(Arc::new(Notify::new()));
+    let sending = tokio::spawn(sender.run(stop.clone()));
+
+    let counts = store.delivery_counts(id).await?;
+    let bar = ProgressBar::new(counts.total().max(0) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} sent · {per_sec} · ETA {eta} · {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+    let outcome = loop {
+        let counts = store.delivery_counts(id).await?;
+        bar.set_length(counts.total().max(0) as u64);
+        bar.set_position((counts.sent + counts.failed + counts.skipped).max(0) as u64);
+        bar.set_message(format!(
+            "{} failed, {} skipped",
+            counts.failed, counts.skipped
+        ));
+        let status = store.campaign_status(id).await?.unwrap_or_default();
+        if matches!(status.as_str(), "sent" | "cancelled" | "paused") {
+            break status;
+        }
+        tokio::select! {
+            _ = &mut interrupted => break "interrupted".to_string(),
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    };
+    bar.finish();
+    stop.cancel();
+    let _ = sending.await;
+    if outcome == "interrupted" {
+        eprintln!(
+            "Stopped following. The campaign goes on with `hundred serve` or another `hundred campaign send {id}`."
+        );
+    }
+    print_report(&store, id).await
+}
+
+pub async fn campaign_list(config: Config) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    let campaigns = store.campaigns().await?;
+    if campaigns.is_empty() {
+        println!("No campaigns yet.");
+        return Ok(());
+    }
+    println!(
+        "{:<36}  {:<9}  {:>6}  {:>6}  {:<16}  subject",
+        "id", "status", "sent", "total", "created"
+    );
+    for campaign in campaigns {
+        let counts = store.delivery_counts(campaign.id).await?;
+        println!(
+            "{:<36}  {:<9}  {:>6}  {:>6}  {:<16}  {}",
+            campaign.id,
+            campaign.status,
+            counts.sent,
+            counts.total(),
+            short_time(campaign.created_at),
+            campaign.subject.chars().take(60).collect::<String>(),
+        );
+    }
+    Ok(())
+}
+
+pub async fn campaign_report(config: Config, raw_id: &str) -> anyhow::Result<()> {
+    let id = parse_campaign_id(raw_id)?;
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    print_report(&store, id).await
+}
+
+async fn print_report(store: &Store, id: Uuid) -> anyhow::Result<()> {
+    let campaign = load(store, id).await?;
+    let counts = store.delivery_counts(id).await?;
+    println!("{}", campaign.subject);
+    println!("  status     {}", campaign.status);
+    if let Some(at) = campaign.scheduled_at {
+        println!("  scheduled  {}", long_time(at));
+    }
+    if let Some(at) = campaign.started_at {
+        println!("  started    {}", long_time(at));
+    }
+    if let Some(late) = campaign.late_by_seconds {
+        println!("  went late  started {late} s after its time (the service was not running)");
+    }
+    if let Some(at) = campaign.finished_at {
+        println!("  finished   {}", long_time(at));
+    }
+    println!(
+        "  recipients {}: {} sent, {} failed, {} skipped, {} queued",
+        counts.total(),
+        counts.sent,
+        counts.failed,
+        counts.skipped,
+        counts.queued
+    );
+    if counts.resumed_after_crash > 0 {
+        println!(
+            "  {} deliveries were taken over from a sender that stopped unexpectedly; each may have reached its recipient twice",
+            counts.resumed_after_crash
+        );
+    }
+    let failures = store.failed_deliveries(id, 50).await?;
+    if !failures.is_empty() {
+        println!("  failures:");
+        for failure in failures {
+            println!(
+                "    {}  after {} attempt(s): {}",
+                failure.email.as_deref().unwrap_or("(erased)"),
+                failure.attempts,
+                failure.smtp_reply.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+fn long_time(ts: Timestamp) -> String {
+    ts.0.format(&Rfc3339).unwrap_or_default()
+}
+
+fn short_time(ts: Timestamp) -> String {
+    long_time(ts)
+        .chars()
+        .take(16)
+        .collect::<String>()
+        .replace('T', " ")
+}
