@@ -501,6 +501,31 @@ mod tests {
     }
 
     #[test]
+    fn dkim_needs_all_three_settings_and_a_readable_key() {
+        let err = with(&[("HUNDRED_DKIM_DOMAIN", "bakery.example")]).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_DKIM_SELECTOR");
+        let err = with(&[
+            ("HUNDRED_DKIM_DOMAIN", "bakery.example"),
+            ("HUNDRED_DKIM_SELECTOR", "s1"),
+            ("HUNDRED_DKIM_KEY_FILE", "/nonexistent/key.pem"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_DKIM_KEY_FILE");
+        assert!(err.problem.contains("/nonexistent/key.pem"));
+        let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim-rsa.pem");
+        let config = with(&[
+            ("HUNDRED_DKIM_DOMAIN", "bakery.example"),
+            ("HUNDRED_DKIM_SELECTOR", "s1"),
+            ("HUNDRED_DKIM_KEY_FILE", key),
+        ])
+        .unwrap();
+        assert!(
+            !format!("{config:?}").contains("PRIVATE"),
+            "the key is never printed"
+        );
+    }
+
+    #[test]
     fn secrets_are_masked() {
         let config = with(&[
             ("HUNDRED_SMTP_URL", "smtp://me:hunter2@mail.example.com:587"),

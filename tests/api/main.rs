@@ -7,6 +7,7 @@ mod api;
 mod bad_input;
 mod campaigns;
 mod crash;
+mod dkim;
 mod lifecycle;
 mod process;
 mod sending;
