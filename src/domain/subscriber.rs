@@ -139,6 +139,8 @@ pub struct Subscriber {
     pub name: Option<String>,
     pub status: SubscriberStatus,
     pub attributes: serde_json::Value,
+    /// Whether opens and clicks are tracked for this person.
+    pub tracking: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub consent: ConsentRecord,

@@ -98,7 +98,7 @@ pub struct SubscriberPage {
 macro_rules! select_subscribers {
     ($tail:literal) => {
         concat!(
-            "SELECT s.id, s.email, s.name, s.status, s.attributes, s.created_at, s.signed_up_at, ",
+            "SELECT s.id, s.email, s.name, s.status, s.attributes, s.tracking, s.created_at, s.signed_up_at, ",
             "s.signup_ip, s.signup_user_agent, s.signup_source, s.consent_text_version, ",
             "c.text AS consent_text, s.stated_consent, s.confirmed_at, s.confirmed_ip, ",
             "s.unsubscribed_at, s.unsubscribe_method FROM subscribers s ",
@@ -135,6 +135,7 @@ struct SubscriberRow {
     name: Option<String>,
     status: String,
     attributes: Json<serde_json::Value>,
+    tracking: bool,
     created_at: Timestamp,
     signed_up_at: Timestamp,
     signup_ip: Option<String>,
@@ -163,6 +164,7 @@ impl SubscriberRow {
             name: self.name,
             status,
             attributes: self.attributes.0,
+            tracking: self.tracking,
             created_at: self.created_at.into(),
             consent: ConsentRecord {
                 signed_up_at: self.signed_up_at.into(),
@@ -460,6 +462,38 @@ impl Store {
                 None => UnsubscribeOutcome::Unknown,
             })
         })
+    }
+
+    /// Changes what the owner may change about a subscriber: name, attributes, tracking.
+    /// Returns false when there is no such subscriber.
+    pub async fn update_subscriber(
+        &self,
+        id: Uuid,
+        name: Option<Option<String>>,
+        attributes: Option<serde_json::Value>,
+        tracking: Option<bool>,
+        now: Timestamp,
+    ) -> anyhow::Result<bool> {
+        let (set_name, name) = match name {
+            Some(name) => (true, name),
+            None => (false, None),
+        };
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE subscribers SET name = CASE WHEN $2 THEN $3 ELSE name END, \
+             attributes = COALESCE($4, attributes), tracking = COALESCE($5, tracking), updated_at = $6 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(set_name)
+        .bind(name)
+        .bind(attributes.map(Json))
+        .bind(tracking)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("updating the subscriber")?
+        .rows_affected());
+        Ok(updated == 1)
     }
 
     pub async fn subscriber(&self, id: Uuid) -> anyhow::Result<Option<Subscriber>> {

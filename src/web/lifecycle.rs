@@ -57,15 +57,17 @@ async fn confirm(
         Ok(claims) => claims,
         Err(err) => return invalid_link(&state, LinkKind::Confirm, err),
     };
-    let outcome = state
-        .store
-        .confirm(
-            claims.subject,
-            client.ip_string().as_deref(),
-            Timestamp::now(),
-            state.config.sending_domain(),
-        )
-        .await;
+    let (store, ip, domain) = (
+        state.store.clone(),
+        client.ip_string(),
+        state.config.sending_domain().to_string(),
+    );
+    let outcome = super::to_completion(async move {
+        store
+            .confirm(claims.subject, ip.as_deref(), Timestamp::now(), &domain)
+            .await
+    })
+    .await;
     match outcome {
         Ok(ConfirmOutcome::Confirmed) => {
             tracing::info!(subscriber = %claims.subject, "subscriber confirmed");
@@ -141,15 +143,13 @@ async fn unsubscribe(
     } else {
         UnsubscribeMethod::Page
     };
-    let outcome = state
-        .store
-        .unsubscribe(
-            claims.subject,
-            method,
-            client.ip_string().as_deref(),
-            Timestamp::now(),
-        )
-        .await;
+    let (store, ip) = (state.store.clone(), client.ip_string());
+    let outcome = super::to_completion(async move {
+        store
+            .unsubscribe(claims.subject, method, ip.as_deref(), Timestamp::now())
+            .await
+    })
+    .await;
     match outcome {
         Ok(UnsubscribeOutcome::Unsubscribed { email }) => {
             tracing::info!(subscriber = %claims.subject, method = method.as_str(), "unsubscribed");

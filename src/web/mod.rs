@@ -97,6 +97,17 @@ impl AppState {
     }
 }
 
+/// Runs `work` on its own task and waits for it. A handler future is dropped when the
+/// client disconnects; work spawned this way still finishes (commits or rolls back) instead
+/// of being cut off in the middle of a transaction.
+pub(crate) async fn to_completion<T: Send + 'static>(
+    work: impl Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|err| anyhow::anyhow!("the request's work did not finish: {err}"))?
+}
+
 /// The whole application's routes and layers.
 pub fn router(state: AppState) -> Router {
     // Forget idle per-IP limiter entries now and then, so memory stays flat.

@@ -207,7 +207,10 @@ pub(super) async fn sign_up(
             .unwrap_or(time::Duration::minutes(10)),
         message_domain: state.config.sending_domain().to_string(),
     };
-    let outcome = state.store.signup(&request).await?;
+    // The store's work runs to completion even if the visitor's connection drops meanwhile,
+    // so a signup is either wholly recorded with its confirmation queued, or not at all.
+    let store = state.store.clone();
+    let outcome = super::to_completion(async move { store.signup(&request).await }).await?;
     tracing::info!(source = source.as_str(), outcome = ?outcome, "signup");
     if matches!(
         outcome,

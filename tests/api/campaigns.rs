@@ -14,6 +14,7 @@ on_both_databases!(
     temporary_and_permanent_refusals_are_handled_per_recipient,
     a_scheduled_campaign_starts_at_its_time,
     pausing_resuming_and_cancelling,
+    tracking_can_be_off_for_one_subscriber_or_everyone,
 );
 
 async fn confirmed(
@@ -603,4 +604,95 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
         received as i64, sent,
         "what the report says went out is what arrived"
     );
+}
+
+async fn tracking_can_be_off_for_one_subscriber_or_everyone(backend: Backend) {
+    let body = serde_json::json!({ "subject": "Links", "body": "See [the menu](https://bakery.example/menu?a=1&b=2)." });
+    let app = spawn_app(backend).await;
+    let token = app.api_token().await;
+    confirmed(
+        &app,
+        &token,
+        "tracked@example.com",
+        None,
+        serde_json::json!({}),
+    )
+    .await;
+    let private = confirmed(
+        &app,
+        &token,
+        "private@example.com",
+        None,
+        serde_json::json!({}),
+    )
+    .await;
+    let response = app
+        .api(Method::PATCH, &format!("/subscribers/{private}"), &token)
+        .await
+        .json(&serde_json::json!({ "tracking": false, "name": "Pat" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let updated: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(updated["tracking"], false);
+    assert_eq!(updated["name"], "Pat");
+    let bad = app
+        .api(Method::PATCH, &format!("/subscribers/{private}"), &token)
+        .await
+        .json(&serde_json::json!({ "tracking": "no" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
+    let campaign = app.create_campaign(&token, body.clone()).await;
+    let id = campaign["id"].as_str().unwrap();
+    assert_eq!(
+        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+            .await
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    app.wait_for_campaign(&token, id, "sent").await;
+    let tracked = app.smtp.wait_for("tracked@example.com", 1).await[0].html();
+    assert!(tracked.contains("/t/c/") && tracked.contains("/t/o/"));
+    let private = app.smtp.wait_for("private@example.com", 1).await[0].html();
+    assert!(
+        !private.contains("/t/c/") && !private.contains("/t/o/"),
+        "no tracking for this subscriber"
+    );
+    assert!(
+        private.contains("https://bakery.example/menu?a=1&amp;b=2"),
+        "the link as written"
+    );
+
+    // Off for everyone.
+    let app = spawn_app_with(backend, Options::default().env("HUNDRED_TRACKING", "off")).await;
+    let token = app.api_token().await;
+    confirmed(
+        &app,
+        &token,
+        "anyone@example.com",
+        None,
+        serde_json::json!({}),
+    )
+    .await;
+    let campaign = app.create_campaign(&token, body).await;
+    let id = campaign["id"].as_str().unwrap();
+    assert_eq!(
+        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+            .await
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    app.wait_for_campaign(&token, id, "sent").await;
+    let html = app.smtp.wait_for("anyone@example.com", 1).await[0].html();
+    assert!(!html.contains("/t/c/") && !html.contains("/t/o/"));
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiToken;
-use crate::domain::{SignupSource, SubscriberStatus};
+use crate::domain::{SignupSource, SubscriberName, SubscriberStatus};
 use crate::store::{NewSubscriber, StoreError, Timestamp};
 use crate::web::{ApiError, AppState, parse_person};
 
@@ -20,7 +20,7 @@ const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/subscribers", get(list).post(add))
-        .route("/subscribers/{id}", get(one).delete(erase))
+        .route("/subscribers/{id}", get(one).patch(update).delete(erase))
         .route("/subscribers/{id}/export", get(export))
 }
 
@@ -190,6 +190,75 @@ async fn add(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(subscriber)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateSubscriber {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
+    attributes: Option<serde_json::Value>,
+    tracking: Option<bool>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from a field not sent (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// Changes a subscriber's name (`null` removes it), attributes (replaced whole) or
+/// tracking (`false`: no pixel, no rewritten links for them).
+async fn update(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let input: UpdateSubscriber = serde_json::from_slice(&body).map_err(|err| {
+        ApiError::BadRequest(format!("the body is not the JSON we expect: {err}"))
+    })?;
+    let name = match input.name {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(raw)) => Some(
+            SubscriberName::parse_optional(Some(&raw))
+                .map_err(|err| ApiError::Invalid {
+                    field: "name",
+                    message: err.to_string(),
+                })?
+                .map(|n| n.as_str().to_string()),
+        ),
+    };
+    let attributes = match input.attributes {
+        None => None,
+        Some(value @ serde_json::Value::Object(_))
+            if value.to_string().len() <= MAX_ATTRIBUTES_BYTES =>
+        {
+            Some(value)
+        }
+        Some(_) => {
+            return Err(ApiError::Invalid {
+                field: "attributes",
+                message: "attributes must be a JSON object of at most 16 KiB".into(),
+            });
+        }
+    };
+    if !state
+        .store
+        .update_subscriber(id, name, attributes, input.tracking, Timestamp::now())
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    let subscriber = state
+        .store
+        .subscriber(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(subscriber).into_response())
 }
 
 async fn erase(
