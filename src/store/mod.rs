@@ -52,17 +52,29 @@ pub(crate) trait BeginWrite {
     ) -> impl Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
 }
 
+// Both begin on their own task. If the caller's future is dropped while `BEGIN` is in
+// flight (a visitor closing the tab), sqlx can hand the connection back to the pool still
+// inside the transaction, and whatever borrows it next runs invisibly inside that
+// transaction. On its own task the begin always completes; an unwanted transaction is then
+// dropped, which rolls it back before the connection is reused.
+
 impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.begin_with("BEGIN IMMEDIATE").await
+        let pool = self.clone();
+        tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+            .await
+            .map_err(|err| sqlx::Error::Io(std::io::Error::other(err)))?
     }
 }
 
 impl BeginWrite for PgPool {
     type Db = sqlx::Postgres;
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.begin().await
+        let pool = self.clone();
+        tokio::spawn(async move { pool.begin().await })
+            .await
+            .map_err(|err| sqlx::Error::Io(std::io::Error::other(err)))?
     }
 }
 
