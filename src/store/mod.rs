@@ -116,8 +116,15 @@ impl Store {
                 .context("could not open the SQLite database")?;
             Backend::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(url)
+            let mut options = PgConnectOptions::from_str(url)
                 .with_context(|| "HUNDRED_DATABASE_URL is not a valid postgres:// URL")?;
+            // TLS to a server on the same machine protects nothing and costs a handshake per
+            // connection (most of the start-up time); an explicit sslmode still wins.
+            let host = options.get_host().to_string();
+            let loopback = host == "localhost" || host.starts_with('/') || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback && !url.contains("sslmode=") {
+                options = options.ssl_mode(sqlx::postgres::PgSslMode::Disable);
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
