@@ -121,7 +121,11 @@ impl Store {
             // TLS to a server on the same machine protects nothing and costs a handshake per
             // connection (most of the start-up time); an explicit sslmode still wins.
             let host = options.get_host().to_string();
-            let loopback = host == "localhost" || host.starts_with('/') || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            let loopback = host == "localhost"
+                || host.starts_with('/')
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
             if loopback && !url.contains("sslmode=") {
                 options = options.ssl_mode(sqlx::postgres::PgSslMode::Disable);
             }
