@@ -22,7 +22,8 @@
 # messages/s), BENCH_NO_BUILD=1 (use target/release/hundred as it is), BENCH_BIN=path
 # (use that binary, no build), BENCH_RUST_LOG (hundred's RUST_LOG; unset: its default,
 # which logs one INFO line per signup), BENCH_PG_PARAMS (appended to the Postgres URLs of
-# hundred and pgbench, e.g. '?sslmode=disable'; unset: both negotiate TLS as by default),
+# hundred and pgbench, e.g. '?sslmode=disable'; unset: hundred's default, and pgbench uses
+# TLS exactly when hundred's connections did in this run),
 # BENCH_SKIP_STARTUP=1, BENCH_ONLY=sqlite|postgres|pgbench (one part only), BENCH_KEEP=1
 # (keep the temp dir with logs), BENCH_OUT=dir (copy logs and summary there).
 set -euo pipefail
@@ -98,7 +99,8 @@ fi
 # Two cores are easily disturbed: wait (up to BENCH_QUIET_WAIT s, default 600) until no
 # compiler, linker, browser or other benchmark is running, and record what else was busy.
 busy_others() {
-  ps -eo pid=,comm= | awk '$2 ~ /^(cargo|rustc|cc|ld|cc1|collect2|chromium|chromedriver|pgbench|wrk|hundred)$/'
+  ps -eo pid=,comm= | awk -v me="${SERVER_PID:-0}" \
+    '$1 != me && $2 ~ /^(cargo|rustc|cc|ld|cc1|collect2|chromium|chromedriver|pgbench|wrk|hundred)$/'
 }
 wait_quiet() {
   local waited=0
@@ -110,6 +112,13 @@ wait_quiet() {
   local left
   left=$(busy_others | awk '{ print $2 }' | sort | uniq -c | xargs)
   [[ -n "$left" ]] && out "warning: measured while these were running: $left"
+  return 0
+}
+# After a measured run: did something heavy start meanwhile?
+check_quiet_after() {
+  local left
+  left=$(busy_others | awk '{ print $2 }' | sort | uniq -c | xargs)
+  [[ -n "$left" ]] && out "warning: $1 was measured while these started running: $left"
   return 0
 }
 
@@ -193,6 +202,7 @@ run_wrk() {
   BENCH_RUN="${name}m" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s --latency \
     -s "$ROOT/benches/signup.lua" "http://127.0.0.1:$PORT/subscribe" >"$dir/wrk.txt"
   echo "$m0 $(cpu_machine) $p0 $(cpu_proc "$SERVER_PID")" >"$dir/cpu.txt"
+  check_quiet_after "$name"
   cat "$dir/wrk.txt" >&2
 }
 
@@ -234,7 +244,7 @@ out "# hundred signup benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 out "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 out "source: $SOURCE"
 out "tools: $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2); $(pgbench --version); $(psql "$PG/postgres" -Atc 'SHOW server_version') (fsync=$(psql "$PG/postgres" -Atc 'SHOW fsync'), synchronous_commit=$(psql "$PG/postgres" -Atc 'SHOW synchronous_commit'))"
-out "load: ${DURATION}s measured after ${WARMUP}s warm-up, $CONNS connections, $THREADS client threads; sender rate ${BENCH_SEND_RATE:-50 (default)} msg/s; RUST_LOG ${BENCH_RUST_LOG:-unset (default: info)}; Postgres URL params: ${BENCH_PG_PARAMS:-none (TLS negotiated, sslmode=prefer)}${BENCH_BIN:+; binary: $BENCH_BIN}"
+out "load: ${DURATION}s measured after ${WARMUP}s warm-up, $CONNS connections, $THREADS client threads; sender rate ${BENCH_SEND_RATE:-50 (default)} msg/s; RUST_LOG ${BENCH_RUST_LOG:-unset (default: info)}; Postgres URL params: ${BENCH_PG_PARAMS:-none}${BENCH_BIN:+; binary: $BENCH_BIN}"
 
 # --- hundred on SQLite ---------------------------------------------------------------------
 if want sqlite; then
@@ -266,6 +276,8 @@ if want postgres; then
   start_server postgres "$PG/$DBNAME${BENCH_PG_PARAMS:-}"
   run_wrk postgres
   RSS_AFTER=$(rss_mib "$SERVER_PID")
+  # Whether hundred's connections use TLS, so pgbench can be given the same.
+  HUNDRED_TLS=$(psql "$PG/postgres" -Atc "SELECT COALESCE(bool_or(s.ssl), false) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = '$DBNAME'")
   # Sessions of hundred's pool left inside a transaction nobody will finish (see
   # BENCHMARKS.md: a request cancelled during BEGIN leaks one).
   sleep 2
@@ -278,6 +290,7 @@ if want postgres; then
     "$(q "SELECT string_agg(state || '=' || n, ' ') FROM (SELECT state, COUNT(*) n FROM outbound_messages GROUP BY state) s")"
   report_wrk postgres
   out "postgres.rss_after_load ${RSS_AFTER} MiB"
+  out "postgres.tls hundred's connections use TLS: $HUNDRED_TLS"
   out "postgres.leaked_transactions $LEAKED pool sessions idle in transaction 2 s after the load; shutdown: $SHUTDOWN_NOTE"
 fi
 
@@ -292,13 +305,25 @@ if want pgbench; then
   psql "$PG/$DBNAME" -qc "INSERT INTO consent_texts (version, text, first_shown_at) VALUES ('pgbench00001', 'Yes, send me the newsletter by email.', now())"
   psql "$PG/postgres" -qc CHECKPOINT
   mkdir -p "$WORK/pgbench"
+  # pgbench talks to Postgres the way hundred did in this run: with TLS or without.
+  # BENCH_PG_PARAMS overrides; with BENCH_ONLY=pgbench, libpq's default (sslmode=prefer).
+  if [[ -n "${BENCH_PG_PARAMS:-}" ]]; then
+    PGB_PARAMS=$BENCH_PG_PARAMS
+  elif [[ "${HUNDRED_TLS:-}" == t ]]; then
+    PGB_PARAMS="?sslmode=require"
+  elif [[ "${HUNDRED_TLS:-}" == f ]]; then
+    PGB_PARAMS="?sslmode=disable"
+  else
+    PGB_PARAMS=""
+  fi
   PGB=(pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -D n=0 -D consent=pgbench00001
     -f "$ROOT/benches/pgbench_signup.sql")
-  "${PGB[@]}" -T "$WARMUP" -D run=1 "$PG/$DBNAME${BENCH_PG_PARAMS:-}" >"$WORK/pgbench/warmup.txt" 2>&1
+  "${PGB[@]}" -T "$WARMUP" -D run=1 "$PG/$DBNAME$PGB_PARAMS" >"$WORK/pgbench/warmup.txt" 2>&1
   M0=$(cpu_machine)
-  "${PGB[@]}" -T "$DURATION" -D run=2 -l --log-prefix="$WORK/pgbench/tx" "$PG/$DBNAME${BENCH_PG_PARAMS:-}" \
+  "${PGB[@]}" -T "$DURATION" -D run=2 -l --log-prefix="$WORK/pgbench/tx" "$PG/$DBNAME$PGB_PARAMS" \
     >"$WORK/pgbench/pgbench.txt" 2>&1
   M1=$(cpu_machine)
+  check_quiet_after pgbench
   cat "$WORK/pgbench/pgbench.txt" >&2
   pgf() { grep -m1 "$1" "$WORK/pgbench/pgbench.txt" | sed -E "s/.*$1[^0-9]*([0-9.]+).*/\1/"; }
   TPS=$(pgf 'tps =')
@@ -312,7 +337,7 @@ if want pgbench; then
   SUBS=$(psql "$PG/$DBNAME" -Atc 'SELECT COUNT(*) FROM subscribers')
   EVENTS=$(psql "$PG/$DBNAME" -Atc 'SELECT COUNT(*) FROM consent_events')
   MSGS=$(psql "$PG/$DBNAME" -Atc 'SELECT COUNT(*) FROM outbound_messages')
-  out "pgbench.throughput $TPS tps over ${DURATION} s, -c $CONNS -j $THREADS, -M prepared"
+  out "pgbench.throughput $TPS tps over ${DURATION} s, -c $CONNS -j $THREADS, -M prepared, URL params: ${PGB_PARAMS:-none}"
   out "pgbench.latency p50=$(pct 50) ms p90=$(pct 90) ms p99=$(pct 99) ms max=$(tail -n1 "$WORK/pgbench/latencies" | awk '{ printf "%.2f", $1 / 1000 }') ms mean=$(pgf 'latency average =') ms (from $N logged transactions)"
   out "pgbench.cpu $(cpu_report "$M0 $M1" "$PROCESSED") (op = transaction; includes pgbench itself)"
   EXPECT=$((WARM_PROCESSED + PROCESSED))
