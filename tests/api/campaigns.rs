@@ -324,15 +324,7 @@ async fn a_broken_template_is_refused_when_written(backend: Backend) {
         app.api_get(&format!("/campaigns/{id}"), &token).await["body"],
         "x"
     );
-    assert_eq!(
-        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-            .await
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
+    app.send_campaign_now(&token, id).await;
     app.wait_for_campaign(&token, id, "sent").await;
     let late = app
         .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
@@ -394,15 +386,7 @@ async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Bac
         )
         .await;
     let id = campaign["id"].as_str().unwrap();
-    assert_eq!(
-        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-            .await
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
+    app.send_campaign_now(&token, id).await;
     let report = app.wait_for_campaign(&token, id, "sent").await;
     assert_eq!(report["deliveries"]["sent"], 6, "{report}");
     assert_eq!(report["deliveries"]["failed"], 1);
@@ -531,15 +515,7 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
         )
         .await;
     let id = campaign["id"].as_str().unwrap();
-    assert_eq!(
-        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-            .await
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
+    app.send_campaign_now(&token, id).await;
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     let paused = app
         .api(Method::POST, &format!("/campaigns/{id}/pause"), &token)
@@ -648,15 +624,7 @@ async fn tracking_can_be_off_for_one_subscriber_or_everyone(backend: Backend) {
 
     let campaign = app.create_campaign(&token, body.clone()).await;
     let id = campaign["id"].as_str().unwrap();
-    assert_eq!(
-        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-            .await
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
+    app.send_campaign_now(&token, id).await;
     app.wait_for_campaign(&token, id, "sent").await;
     let tracked = app.smtp.wait_for("tracked@example.com", 1).await[0].html();
     assert!(tracked.contains("/t/c/") && tracked.contains("/t/o/"));
@@ -683,15 +651,7 @@ async fn tracking_can_be_off_for_one_subscriber_or_everyone(backend: Backend) {
     .await;
     let campaign = app.create_campaign(&token, body).await;
     let id = campaign["id"].as_str().unwrap();
-    assert_eq!(
-        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-            .await
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
+    app.send_campaign_now(&token, id).await;
     app.wait_for_campaign(&token, id, "sent").await;
     let html = app.smtp.wait_for("anyone@example.com", 1).await[0].html();
     assert!(!html.contains("/t/c/") && !html.contains("/t/o/"));

@@ -10,7 +10,6 @@ use std::time::Instant;
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::common::verify::DomainKey;
 use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, ResolverCache, Txt};
-use reqwest::Method;
 
 use crate::helpers::{Backend, Options, spawn_app_with};
 use crate::on_both_databases;
@@ -65,15 +64,7 @@ async fn signatures_verify(backend: Backend, key_file: &str, record: String) {
     app.confirmed_subscriber("signed@example.com").await;
     let campaign = app.create_campaign(&token, serde_json::json!({ "subject": "Signed news", "body": "Hello [there](https://bakery.example/)" })).await;
     let id = campaign["id"].as_str().unwrap();
-    assert_eq!(
-        app.api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-            .await
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
+    app.send_campaign_now(&token, id).await;
     app.wait_for_campaign(&token, id, "sent").await;
 
     let dns = Dns(Mutex::new(HashMap::new()));

@@ -509,6 +509,21 @@ impl TestApp {
         json
     }
 
+    /// Sends a campaign now through the API (asserting 202).
+    pub async fn send_campaign_now(&self, token: &str, id: &str) {
+        let response = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/campaigns/{id}/send"),
+                token,
+            )
+            .await
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+    }
+
     /// Waits until the campaign's status is `status`, and returns its JSON.
     pub async fn wait_for_campaign(
         &self,
