@@ -40,6 +40,18 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// CPU time (user and system) this process has used so far, in seconds.
+fn cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the pointer it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -65,6 +77,12 @@ See you soon,  \nthe Corner Bakery";
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     hundred::app::install_crypto_provider();
+    if std::env::var("BENCH_LOG").is_ok() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("BENCH_LOG"))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let smtp = env("BENCH_SMTP", "127.0.0.1:2525");
     let database = env("BENCH_DATABASE", "sqlite:///tmp/hundred-bench-campaign.db");
     let messages: usize = env("BENCH_MESSAGES", "10000").parse()?;
@@ -119,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
         "hundred: sending {messages} personalised messages over {concurrency} connections ..."
     );
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     store
         .start_campaign(campaign, Timestamp::now(), "bakery.example")
         .await?;
@@ -132,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let hundred_elapsed = started.elapsed();
+    let hundred_cpu = cpu_seconds() - cpu_before;
     stop.cancel();
     let _ = task.await;
     let counts = store.delivery_counts(campaign).await?;
@@ -144,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
     let hundred_rate = messages as f64 / hundred_elapsed.as_secs_f64();
 
     // One of the copies hundred sent, rendered again, is the baseline's message.
+    let per_copy;
     let sample = {
         use hundred::mail::compose::Recipient;
         use hundred::mail::render::{
@@ -182,30 +203,48 @@ async fn main() -> anyhow::Result<()> {
         };
         let composer = services.composer();
         let unsubscribe = composer.unsubscribe_url(id);
-        let copy = compiled
-            .render(
-                &data,
-                &CopySettings {
-                    unsubscribe_url: &unsubscribe,
-                    tracking: Some(Tracking {
-                        public_base: services.config.public_base(),
-                        open_token: services.signer.sign_value(
-                            hundred::signing::TokenPurpose::Open,
-                            id,
-                            0,
-                        ),
-                        click_token: &click,
-                        links: &links,
-                    }),
-                },
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let render = |data: &RecipientData| {
+            compiled
+                .render(
+                    data,
+                    &CopySettings {
+                        unsubscribe_url: &unsubscribe,
+                        tracking: Some(Tracking {
+                            public_base: services.config.public_base(),
+                            open_token: services.signer.sign_value(
+                                hundred::signing::TokenPurpose::Open,
+                                id,
+                                0,
+                            ),
+                            click_token: &click,
+                            links: &links,
+                        }),
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        };
+        let copy = render(&data)?;
         let recipient = Recipient {
             id,
             message: id,
             address: "reader1@example.com".into(),
             name: Some("Reader 1".into()),
         };
+        // The CPU cost of one personalised copy (render and compose), on one thread.
+        let rounds = messages.min(2000);
+        let timer = Instant::now();
+        for i in 0..rounds {
+            let copy = render(&RecipientData {
+                name: Some(format!("Reader {i}")),
+                ..data.clone()
+            })?;
+            std::hint::black_box(composer.campaign(
+                &recipient,
+                &format!("<{}@bakery.example>", id.simple()),
+                &copy,
+            )?);
+        }
+        per_copy = timer.elapsed() / rounds as u32;
         composer
             .campaign(
                 &recipient,
@@ -218,7 +257,9 @@ async fn main() -> anyhow::Result<()> {
         "baseline: bare lettre loop, {messages} messages of {} bytes over {concurrency} connections ...",
         sample.len()
     );
+    let cpu_before = cpu_seconds();
     let baseline_elapsed = baseline(&smtp, messages, concurrency, &sample).await?;
+    let baseline_cpu = cpu_seconds() - cpu_before;
     let baseline_rate = messages as f64 / baseline_elapsed.as_secs_f64();
 
     println!("messages                 {messages}");
@@ -234,6 +275,20 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "ratio                    {:.2}",
         hundred_rate / baseline_rate
+    );
+    println!(
+        "hundred's CPU time       {:.0} µs per message ({:.0} % of one core)",
+        hundred_cpu / messages as f64 * 1e6,
+        hundred_cpu / hundred_elapsed.as_secs_f64() * 100.0
+    );
+    println!(
+        "baseline's CPU time      {:.0} µs per message ({:.0} % of one core)",
+        baseline_cpu / messages as f64 * 1e6,
+        baseline_cpu / baseline_elapsed.as_secs_f64() * 100.0
+    );
+    println!(
+        "render + compose         {:.0} µs per copy on one thread",
+        per_copy.as_secs_f64() * 1e6
     );
     println!("RSS before sending       {rss_before:.1} MB");
     println!("peak RSS (whole run)     {peak:.1} MB");

@@ -10,9 +10,9 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt as _;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -117,45 +117,91 @@ impl CampaignSender {
     #[tracing::instrument(name = "campaign_sender", skip_all, fields(worker = %self.worker_id))]
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!("campaign sender started");
-        let concurrency = self.config.send_concurrency;
+        let this = Arc::new(self);
+        let concurrency = this.config.send_concurrency.max(1);
+        let (outcomes, recorder) = Recorder::start(this.store.clone(), this.worker_id.clone());
+        let slots = Arc::new(Semaphore::new(concurrency));
+        let mut in_flight = JoinSet::new();
+        // Small enough that instances sharing a campaign share it evenly; claiming ahead
+        // hides the cost of the extra claims.
+        let batch = (concurrency * 4).max(16) as i64;
+        // The next batch, claimed while this one goes out.
+        let mut next_batch: Option<tokio::task::JoinHandle<Vec<ClaimedDelivery>>> = None;
         while !shutdown.is_cancelled() {
-            let now = Timestamp::now();
-            self.start_due_campaigns(now).await;
-            let lease_until = Timestamp::from(now.0 + LEASE);
-            let batch = (concurrency * 8) as i64;
-            let claimed = match self
-                .store
-                .claim_deliveries(&self.worker_id, now, lease_until, batch)
-                .await
-            {
-                Ok(claimed) => claimed,
-                Err(err) => {
-                    tracing::warn!(error = %format!("{err:#}"), "could not claim deliveries; retrying shortly");
-                    Vec::new()
-                }
+            let claimed = match next_batch.take() {
+                Some(claiming) => claiming.await.unwrap_or_default(),
+                None => this.claim(batch).await,
             };
             let full_batch = claimed.len() as i64 == batch;
-            if !claimed.is_empty() {
-                futures::stream::iter(claimed)
-                    .take_while(|_| std::future::ready(!shutdown.is_cancelled()))
-                    .for_each_concurrent(concurrency, |delivery| self.deliver(delivery))
-                    .await;
+            if full_batch {
+                let sender = this.clone();
+                next_batch = Some(tokio::spawn(async move { sender.claim(batch).await }));
+            }
+            // Each copy is its own task, so rendering uses every core; the next batch is
+            // claimed while the last copies of this one are still going out.
+            for delivery in claimed {
+                let slot = tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    slot = slots.clone().acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                };
+                let sender = this.clone();
+                let outcomes = outcomes.clone();
+                in_flight.spawn(async move {
+                    sender.deliver(delivery, &outcomes).await;
+                    drop(slot);
+                });
+                while in_flight.try_join_next().is_some() {}
             }
             if !full_batch {
-                if let Err(err) = self.store.finish_campaigns(Timestamp::now()).await {
+                // The queue looks empty: let every copy in flight be recorded before
+                // deciding whether a campaign is finished.
+                while in_flight.join_next().await.is_some() {}
+                outcomes.flush().await;
+                if let Err(err) = this.store.finish_campaigns(Timestamp::now()).await {
                     tracing::warn!(error = %format!("{err:#}"), "could not finish campaigns");
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = self.wake.notified() => {}
+                    _ = this.wake.notified() => {}
                     _ = tokio::time::sleep(POLL) => {}
                 }
             }
         }
-        if let Err(err) = self.store.release_delivery_leases(&self.worker_id).await {
+        if let Some(claiming) = next_batch.take() {
+            // Claimed but never started: released below with the rest.
+            let _ = claiming.await;
+        }
+        while in_flight.join_next().await.is_some() {}
+        drop(outcomes);
+        if recorder.await.is_err() {
+            tracing::error!("the outcome recorder stopped unexpectedly");
+        }
+        // Whatever is still leased was claimed but not sent.
+        if let Err(err) = this.store.release_delivery_leases(&this.worker_id).await {
             tracing::warn!(error = %format!("{err:#}"), "could not release delivery leases; they expire by themselves");
         }
         tracing::info!("campaign sender stopped");
+    }
+
+    /// Starts what is due, then claims up to `batch` deliveries.
+    async fn claim(&self, batch: i64) -> Vec<ClaimedDelivery> {
+        self.start_due_campaigns(Timestamp::now()).await;
+        let now = Timestamp::now();
+        let lease_until = Timestamp::from(now.0 + LEASE);
+        match self
+            .store
+            .claim_deliveries(&self.worker_id, now, lease_until, batch)
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "could not claim deliveries; retrying shortly");
+                Vec::new()
+            }
+        }
     }
 
     /// Starts scheduled campaigns whose time has come, including those whose time passed
@@ -187,75 +233,47 @@ impl CampaignSender {
     }
 
     #[tracing::instrument(skip_all, fields(delivery = %delivery.id, campaign = %delivery.campaign_id))]
-    async fn deliver(&self, delivery: ClaimedDelivery) {
+    async fn deliver(&self, delivery: ClaimedDelivery, outcomes: &Outcomes) {
         let outcome = self.attempt(&delivery).await;
         let now = Timestamp::now();
-        let recorded = match outcome {
-            Outcome::Released => {
-                self.store
-                    .release_delivery(delivery.id, &self.worker_id)
-                    .await
-            }
-            Outcome::Sent(reply) => self
-                .store
-                .mark_delivery_sent(delivery.id, &self.worker_id, now, &reply)
-                .await
-                .map(|held| {
-                    if !held {
-                        tracing::warn!("lease lost before the send was recorded");
-                    }
-                }),
+        let record = match outcome {
+            Outcome::Released => Record::Release(delivery.id),
+            Outcome::Sent(reply) => Record::Sent(delivery.id, now, reply),
             Outcome::Retry(reply) => {
                 let attempts = u32::try_from(delivery.attempts).unwrap_or(0) + 1;
                 if attempts < self.config.retry.max_attempts {
                     let at = Timestamp::from(now.0 + retry_delay(&self.config.retry, attempts));
                     tracing::info!(attempts, reply = %reply, "temporary failure; will retry");
-                    self.store
-                        .mark_delivery_retry(delivery.id, &self.worker_id, &reply, at)
-                        .await
+                    Record::Retry(delivery.id, reply, at)
                 } else {
-                    self.store
-                        .mark_delivery_final(
-                            delivery.id,
-                            &self.worker_id,
-                            DeliveryState::Failed,
-                            &reply,
-                            now,
-                            None,
-                        )
-                        .await
+                    Record::Final {
+                        id: delivery.id,
+                        state: DeliveryState::Failed,
+                        reply,
+                        at: now,
+                        bounce: None,
+                    }
                 }
             }
             Outcome::Failed { reply, bounced } => {
                 tracing::info!(reply = %reply, bounced, "refused for good");
-                let bounce = bounced.then_some(delivery.subscriber_id).flatten();
-                self.store
-                    .mark_delivery_final(
-                        delivery.id,
-                        &self.worker_id,
-                        DeliveryState::Failed,
-                        &reply,
-                        now,
-                        bounce,
-                    )
-                    .await
+                Record::Final {
+                    id: delivery.id,
+                    state: DeliveryState::Failed,
+                    reply,
+                    at: now,
+                    bounce: bounced.then_some(delivery.subscriber_id).flatten(),
+                }
             }
-            Outcome::Skipped(reason) => {
-                self.store
-                    .mark_delivery_final(
-                        delivery.id,
-                        &self.worker_id,
-                        DeliveryState::Skipped,
-                        reason,
-                        now,
-                        None,
-                    )
-                    .await
-            }
+            Outcome::Skipped(reason) => Record::Final {
+                id: delivery.id,
+                state: DeliveryState::Skipped,
+                reply: reason.to_string(),
+                at: now,
+                bounce: None,
+            },
         };
-        if let Err(err) = recorded {
-            tracing::error!(error = %format!("{err:#}"), "could not record the outcome of a delivery");
-        }
+        outcomes.record(record).await;
     }
 
     async fn attempt(&self, delivery: &ClaimedDelivery) -> Outcome {
@@ -285,9 +303,21 @@ impl CampaignSender {
                 .map(|a| a.0.clone())
                 .unwrap_or_else(|| serde_json::json!({})),
         };
+        let personal = match prepared.compiled.personalise(&data) {
+            Ok(personal) => personal,
+            Err(err) => {
+                return Outcome::Failed {
+                    reply: format!("template: {err}"),
+                    bounced: false,
+                };
+            }
+        };
         let tracked = self.config.tracking && delivery.tracking.unwrap_or(true);
         let links = if tracked {
-            match self.links(delivery.campaign_id, &prepared, &data).await {
+            match self
+                .links(delivery.campaign_id, &prepared, personal.links())
+                .await
+            {
                 Ok(links) => links,
                 Err(err) => return Outcome::Retry(format!("registering links: {err:#}")),
             }
@@ -308,7 +338,7 @@ impl CampaignSender {
                 links: &links,
             }),
         };
-        let rendered = match prepared.compiled.render(&data, &copy) {
+        let rendered = match prepared.compiled.finish(personal, email, &copy) {
             Ok(rendered) => rendered,
             Err(err) => {
                 return Outcome::Failed {
@@ -389,12 +419,8 @@ impl CampaignSender {
         &self,
         campaign: Uuid,
         prepared: &Prepared,
-        data: &RecipientData,
+        urls: Vec<String>,
     ) -> anyhow::Result<HashMap<String, i64>> {
-        let urls = prepared
-            .compiled
-            .links_for(data)
-            .map_err(|err| anyhow::anyhow!("{err}"))?;
         let missing: Vec<String> = {
             let known = prepared
                 .links
@@ -419,6 +445,153 @@ impl CampaignSender {
             .into_iter()
             .filter_map(|u| known.get(&u).map(|id| (u, *id)))
             .collect())
+    }
+}
+
+/// What to write down about one delivery.
+enum Record {
+    Release(Uuid),
+    Sent(Uuid, Timestamp, String),
+    Retry(Uuid, String, Timestamp),
+    Final {
+        id: Uuid,
+        state: DeliveryState,
+        reply: String,
+        at: Timestamp,
+        bounce: Option<Uuid>,
+    },
+}
+
+enum ToRecorder {
+    Record(Record),
+    /// Answered once everything sent before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The senders' side of the recorder.
+#[derive(Clone)]
+struct Outcomes(mpsc::Sender<ToRecorder>);
+
+impl Outcomes {
+    async fn record(&self, record: Record) {
+        if self.0.send(ToRecorder::Record(record)).await.is_err() {
+            tracing::error!(
+                "the outcome recorder is gone; this delivery's lease will expire and it will be retried"
+            );
+        }
+    }
+
+    async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.0.send(ToRecorder::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+/// Writes outcomes in arrival order. Copies accepted while a commit is in flight are
+/// written together in the next one, so the database is not one commit per message behind
+/// the SMTP server, and no copy waits for a timer.
+struct Recorder {
+    store: Store,
+    worker: String,
+}
+
+const RECORD_GROUP: usize = 64;
+/// How long an accepted copy may wait for others to share its commit. This bounds the
+/// extra width of the window in which a crash could cause a second copy.
+const LINGER: Duration = Duration::from_millis(2);
+
+impl Recorder {
+    fn start(store: Store, worker: String) -> (Outcomes, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(RECORD_GROUP * 4);
+        let recorder = Self { store, worker };
+        (Outcomes(tx), tokio::spawn(recorder.run(rx)))
+    }
+
+    async fn run(self, mut rx: mpsc::Receiver<ToRecorder>) {
+        let mut sent = Vec::new();
+        while let Some(first) = rx.recv().await {
+            let mut next = Some(first);
+            let mut linger = None;
+            loop {
+                match next.take() {
+                    Some(ToRecorder::Record(Record::Sent(id, at, reply))) => {
+                        sent.push((id, at, reply));
+                        linger.get_or_insert_with(|| tokio::time::Instant::now() + LINGER);
+                    }
+                    Some(ToRecorder::Record(other)) => {
+                        self.write_sent(&mut sent).await;
+                        self.write(other).await;
+                    }
+                    Some(ToRecorder::Flush(done)) => {
+                        self.write_sent(&mut sent).await;
+                        let _ = done.send(());
+                    }
+                    None => {}
+                }
+                if sent.len() >= RECORD_GROUP {
+                    break;
+                }
+                next = match linger {
+                    Some(until) => match tokio::time::timeout_at(until, rx.recv()).await {
+                        Ok(Some(message)) => Some(message),
+                        Ok(None) | Err(_) => break,
+                    },
+                    None => match rx.try_recv() {
+                        Ok(message) => Some(message),
+                        Err(_) => break,
+                    },
+                };
+            }
+            self.write_sent(&mut sent).await;
+        }
+    }
+
+    async fn write_sent(&self, sent: &mut Vec<(Uuid, Timestamp, String)>) {
+        if sent.is_empty() {
+            return;
+        }
+        match self.store.mark_deliveries_sent(&self.worker, sent).await {
+            Ok(recorded) if recorded < sent.len() as u64 => tracing::warn!(
+                lost = sent.len() as u64 - recorded,
+                "leases lost before the sends were recorded"
+            ),
+            Ok(_) => {}
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), copies = sent.len(), "could not record sent deliveries; their leases will expire and they may be sent again")
+            }
+        }
+        sent.clear();
+    }
+
+    async fn write(&self, record: Record) {
+        let worker = self.worker.as_str();
+        let written = match record {
+            Record::Release(id) => self.store.release_delivery(id, worker).await,
+            Record::Sent(id, at, reply) => self
+                .store
+                .mark_delivery_sent(id, worker, at, &reply)
+                .await
+                .map(|_| ()),
+            Record::Retry(id, reply, at) => {
+                self.store.mark_delivery_retry(id, worker, &reply, at).await
+            }
+            Record::Final {
+                id,
+                state,
+                reply,
+                at,
+                bounce,
+            } => {
+                self.store
+                    .mark_delivery_final(id, worker, state, &reply, at, bounce)
+                    .await
+            }
+        };
+        if let Err(err) = written {
+            tracing::error!(error = %format!("{err:#}"), "could not record the outcome of a delivery");
+        }
     }
 }
 

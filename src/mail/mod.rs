@@ -6,6 +6,7 @@ pub mod compose;
 pub mod dkim;
 pub mod render;
 pub mod smtp;
+pub mod text;
 pub mod transport;
 pub mod worker;
 

@@ -1,8 +1,9 @@
 //! The campaign delivery queue: claiming rows under a lease, recording each outcome, and
 //! the campaign's link table.
 //!
-//! A delivery is marked sent in its own short transaction right after the SMTP server
-//! accepts it: the window in which a crash could cause a second copy is that one commit.
+//! A delivery is marked sent right after the SMTP server accepts it, in one commit with
+//! the other copies accepted while the previous commit was in flight (group commit): the
+//! window in which a crash could cause a second copy is that commit.
 //! A worker that dies leaves its lease to expire; the row is then taken over and counted
 //! in `resumed`, so the report can say how many copies may have gone out twice.
 
@@ -47,7 +48,9 @@ impl Store {
                     "WHERE id IN (SELECT d.id FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id ",
                     "WHERE d.state = 'queued' AND c.status = 'sending' AND d.next_attempt_at <= $3 ",
                     "AND (d.lease_until IS NULL OR d.lease_until < $3) ",
-                    "ORDER BY d.next_attempt_at LIMIT $4 ", $lock, ")"
+                    // Any due rows will do: ordering them would sort the whole queue on
+                    // every claim.
+                    "LIMIT $4 ", $lock, ")"
                 )
             };
         }
@@ -104,6 +107,60 @@ impl Store {
         .context("recording a sent delivery")?
         .rows_affected());
         Ok(updated == 1)
+    }
+
+    /// Records a group of accepted messages in one transaction (one commit for the group;
+    /// groups form only while an earlier commit is in flight). Returns how many were still
+    /// leased to `worker`.
+    pub async fn mark_deliveries_sent(
+        &self,
+        worker: &str,
+        sent: &[(Uuid, Timestamp, String)],
+    ) -> anyhow::Result<u64> {
+        if let [(id, at, reply)] = sent {
+            return Ok(u64::from(
+                self.mark_delivery_sent(*id, worker, *at, reply).await?,
+            ));
+        }
+        // One statement for the group: the rows' values in a VALUES list.
+        let cast = |ty: &'static str| match self.backend {
+            Backend::Postgres(_) => ty,
+            Backend::Sqlite(_) => "",
+        };
+        let mut sql = String::from("WITH v(id, at, reply) AS (VALUES ");
+        for i in 0..sent.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let n = 2 + i * 3;
+            sql.push_str(&format!(
+                "(${}{}, ${}{}, ${}{})",
+                n,
+                cast("::uuid"),
+                n + 1,
+                cast("::timestamptz"),
+                n + 2,
+                cast("::text")
+            ));
+        }
+        sql.push_str(
+            ") UPDATE deliveries SET state = 'sent', sent_at = v.at, attempts = deliveries.attempts + 1, \
+             smtp_reply = v.reply, lease_owner = NULL, lease_until = NULL FROM v \
+             WHERE deliveries.id = v.id AND deliveries.lease_owner = $1 AND deliveries.state = 'queued'",
+        );
+        let recorded = with_pool!(self, pool => {
+            // Built from placeholders only; every value is bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(worker);
+            for (id, at, reply) in sent {
+                query = query.bind(id).bind(at).bind(reply);
+            }
+            query
+                .execute(pool)
+                .await
+                .context("recording sent deliveries")?
+                .rows_affected()
+        });
+        Ok(recorded)
     }
 
     /// Records a temporary failure, to be retried at `retry_at`.

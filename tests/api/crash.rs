@@ -224,7 +224,9 @@ async fn kill_9_mid_send_then_restart_delivers_every_copy_once(backend: Backend)
 async fn two_instances_send_one_campaign_together(backend: Backend) {
     const RECIPIENTS: usize = 120;
     let deployment = Deployment::new(backend).await;
-    deployment.smtp.slow_down(Duration::from_millis(5));
+    // Slow enough (about 0.9 s in all) that the second instance, which only hears of the
+    // campaign at its next look at the queue (every 0.5 s), arrives while it is going out.
+    deployment.smtp.slow_down(Duration::from_millis(30));
     let (mut one, address_one) = serve(deployment.command("instance-one"));
     let (mut two, address_two) = serve(deployment.command("instance-two"));
     let id = deployment.start_campaign(&address_one, RECIPIENTS).await;
