@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -119,7 +119,6 @@ impl CampaignSender {
         tracing::info!("campaign sender started");
         let this = Arc::new(self);
         let concurrency = this.config.send_concurrency.max(1);
-        let (outcomes, recorder) = Recorder::start(this.store.clone(), this.worker_id.clone());
         let slots = Arc::new(Semaphore::new(concurrency));
         let mut in_flight = JoinSet::new();
         // Small enough that instances sharing a campaign share it evenly; claiming ahead
@@ -148,9 +147,8 @@ impl CampaignSender {
                     },
                 };
                 let sender = this.clone();
-                let outcomes = outcomes.clone();
                 in_flight.spawn(async move {
-                    sender.deliver(delivery, &outcomes).await;
+                    sender.deliver(delivery).await;
                     drop(slot);
                 });
                 while in_flight.try_join_next().is_some() {}
@@ -159,7 +157,6 @@ impl CampaignSender {
                 // The queue looks empty: let every copy in flight be recorded before
                 // deciding whether a campaign is finished.
                 while in_flight.join_next().await.is_some() {}
-                outcomes.flush().await;
                 if let Err(err) = this.store.finish_campaigns(Timestamp::now()).await {
                     tracing::warn!(error = %format!("{err:#}"), "could not finish campaigns");
                 }
@@ -175,10 +172,6 @@ impl CampaignSender {
             let _ = claiming.await;
         }
         while in_flight.join_next().await.is_some() {}
-        drop(outcomes);
-        if recorder.await.is_err() {
-            tracing::error!("the outcome recorder stopped unexpectedly");
-        }
         // Whatever is still leased was claimed but not sent.
         if let Err(err) = this.store.release_delivery_leases(&this.worker_id).await {
             tracing::warn!(error = %format!("{err:#}"), "could not release delivery leases; they expire by themselves");
@@ -232,48 +225,76 @@ impl CampaignSender {
         }
     }
 
+    /// Sends one copy and records the outcome at once: a copy the server accepted is
+    /// committed as sent before this task ends, so the window in which a crash could cause
+    /// a second copy is one round trip to the database.
     #[tracing::instrument(skip_all, fields(delivery = %delivery.id, campaign = %delivery.campaign_id))]
-    async fn deliver(&self, delivery: ClaimedDelivery, outcomes: &Outcomes) {
+    async fn deliver(&self, delivery: ClaimedDelivery) {
         let outcome = self.attempt(&delivery).await;
         let now = Timestamp::now();
-        let record = match outcome {
-            Outcome::Released => Record::Release(delivery.id),
-            Outcome::Sent(reply) => Record::Sent(delivery.id, now, reply),
+        let worker = self.worker_id.as_str();
+        let recorded = match outcome {
+            Outcome::Released => self.store.release_delivery(delivery.id, worker).await,
+            Outcome::Sent(reply) => self
+                .store
+                .mark_deliveries_sent(worker, &[(delivery.id, now, reply)])
+                .await
+                .map(|held| {
+                    if held == 0 {
+                        tracing::warn!("lease lost before the send was recorded");
+                    }
+                }),
             Outcome::Retry(reply) => {
                 let attempts = u32::try_from(delivery.attempts).unwrap_or(0) + 1;
                 if attempts < self.config.retry.max_attempts {
                     let at = Timestamp::from(now.0 + retry_delay(&self.config.retry, attempts));
                     tracing::info!(attempts, reply = %reply, "temporary failure; will retry");
-                    Record::Retry(delivery.id, reply, at)
+                    self.store
+                        .mark_delivery_retry(delivery.id, worker, &reply, at)
+                        .await
                 } else {
-                    Record::Final {
-                        id: delivery.id,
-                        state: DeliveryState::Failed,
-                        reply,
-                        at: now,
-                        bounce: None,
-                    }
+                    self.store
+                        .mark_delivery_final(
+                            delivery.id,
+                            worker,
+                            DeliveryState::Failed,
+                            &reply,
+                            now,
+                            None,
+                        )
+                        .await
                 }
             }
             Outcome::Failed { reply, bounced } => {
                 tracing::info!(reply = %reply, bounced, "refused for good");
-                Record::Final {
-                    id: delivery.id,
-                    state: DeliveryState::Failed,
-                    reply,
-                    at: now,
-                    bounce: bounced.then_some(delivery.subscriber_id).flatten(),
-                }
+                let bounce = bounced.then_some(delivery.subscriber_id).flatten();
+                self.store
+                    .mark_delivery_final(
+                        delivery.id,
+                        worker,
+                        DeliveryState::Failed,
+                        &reply,
+                        now,
+                        bounce,
+                    )
+                    .await
             }
-            Outcome::Skipped(reason) => Record::Final {
-                id: delivery.id,
-                state: DeliveryState::Skipped,
-                reply: reason.to_string(),
-                at: now,
-                bounce: None,
-            },
+            Outcome::Skipped(reason) => {
+                self.store
+                    .mark_delivery_final(
+                        delivery.id,
+                        worker,
+                        DeliveryState::Skipped,
+                        reason,
+                        now,
+                        None,
+                    )
+                    .await
+            }
         };
-        outcomes.record(record).await;
+        if let Err(err) = recorded {
+            tracing::error!(error = %format!("{err:#}"), "could not record the outcome of a delivery");
+        }
     }
 
     async fn attempt(&self, delivery: &ClaimedDelivery) -> Outcome {
@@ -445,153 +466,6 @@ impl CampaignSender {
             .into_iter()
             .filter_map(|u| known.get(&u).map(|id| (u, *id)))
             .collect())
-    }
-}
-
-/// What to write down about one delivery.
-enum Record {
-    Release(Uuid),
-    Sent(Uuid, Timestamp, String),
-    Retry(Uuid, String, Timestamp),
-    Final {
-        id: Uuid,
-        state: DeliveryState,
-        reply: String,
-        at: Timestamp,
-        bounce: Option<Uuid>,
-    },
-}
-
-enum ToRecorder {
-    Record(Record),
-    /// Answered once everything sent before it is written.
-    Flush(oneshot::Sender<()>),
-}
-
-/// The senders' side of the recorder.
-#[derive(Clone)]
-struct Outcomes(mpsc::Sender<ToRecorder>);
-
-impl Outcomes {
-    async fn record(&self, record: Record) {
-        if self.0.send(ToRecorder::Record(record)).await.is_err() {
-            tracing::error!(
-                "the outcome recorder is gone; this delivery's lease will expire and it will be retried"
-            );
-        }
-    }
-
-    async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.0.send(ToRecorder::Flush(done)).await.is_ok() {
-            let _ = wait.await;
-        }
-    }
-}
-
-/// Writes outcomes in arrival order. Copies accepted while a commit is in flight are
-/// written together in the next one, so the database is not one commit per message behind
-/// the SMTP server, and no copy waits for a timer.
-struct Recorder {
-    store: Store,
-    worker: String,
-}
-
-const RECORD_GROUP: usize = 64;
-/// How long an accepted copy may wait for others to share its commit. This bounds the
-/// extra width of the window in which a crash could cause a second copy.
-const LINGER: Duration = Duration::from_millis(2);
-
-impl Recorder {
-    fn start(store: Store, worker: String) -> (Outcomes, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(RECORD_GROUP * 4);
-        let recorder = Self { store, worker };
-        (Outcomes(tx), tokio::spawn(recorder.run(rx)))
-    }
-
-    async fn run(self, mut rx: mpsc::Receiver<ToRecorder>) {
-        let mut sent = Vec::new();
-        while let Some(first) = rx.recv().await {
-            let mut next = Some(first);
-            let mut linger = None;
-            loop {
-                match next.take() {
-                    Some(ToRecorder::Record(Record::Sent(id, at, reply))) => {
-                        sent.push((id, at, reply));
-                        linger.get_or_insert_with(|| tokio::time::Instant::now() + LINGER);
-                    }
-                    Some(ToRecorder::Record(other)) => {
-                        self.write_sent(&mut sent).await;
-                        self.write(other).await;
-                    }
-                    Some(ToRecorder::Flush(done)) => {
-                        self.write_sent(&mut sent).await;
-                        let _ = done.send(());
-                    }
-                    None => {}
-                }
-                if sent.len() >= RECORD_GROUP {
-                    break;
-                }
-                next = match linger {
-                    Some(until) => match tokio::time::timeout_at(until, rx.recv()).await {
-                        Ok(Some(message)) => Some(message),
-                        Ok(None) | Err(_) => break,
-                    },
-                    None => match rx.try_recv() {
-                        Ok(message) => Some(message),
-                        Err(_) => break,
-                    },
-                };
-            }
-            self.write_sent(&mut sent).await;
-        }
-    }
-
-    async fn write_sent(&self, sent: &mut Vec<(Uuid, Timestamp, String)>) {
-        if sent.is_empty() {
-            return;
-        }
-        match self.store.mark_deliveries_sent(&self.worker, sent).await {
-            Ok(recorded) if recorded < sent.len() as u64 => tracing::warn!(
-                lost = sent.len() as u64 - recorded,
-                "leases lost before the sends were recorded"
-            ),
-            Ok(_) => {}
-            Err(err) => {
-                tracing::error!(error = %format!("{err:#}"), copies = sent.len(), "could not record sent deliveries; their leases will expire and they may be sent again")
-            }
-        }
-        sent.clear();
-    }
-
-    async fn write(&self, record: Record) {
-        let worker = self.worker.as_str();
-        let written = match record {
-            Record::Release(id) => self.store.release_delivery(id, worker).await,
-            Record::Sent(id, at, reply) => self
-                .store
-                .mark_delivery_sent(id, worker, at, &reply)
-                .await
-                .map(|_| ()),
-            Record::Retry(id, reply, at) => {
-                self.store.mark_delivery_retry(id, worker, &reply, at).await
-            }
-            Record::Final {
-                id,
-                state,
-                reply,
-                at,
-                bounce,
-            } => {
-                self.store
-                    .mark_delivery_final(id, worker, state, &reply, at, bounce)
-                    .await
-            }
-        };
-        if let Err(err) = written {
-            tracing::error!(error = %format!("{err:#}"), "could not record the outcome of a delivery");
-        }
     }
 }
 

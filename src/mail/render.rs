@@ -797,6 +797,62 @@ mod tests {
     }
 
     #[test]
+    fn shared_blocks_are_reused_and_personal_ones_stay_personal() {
+        let compiled = compile(&content(
+            "Hi",
+            "# Hello {{ subscriber.name | default(value=\"friend\") }}\n\nThe same for everyone, [menu](https://bakery.example/menu).\n\n[Your page](https://bakery.example/u?e={{ subscriber.email }})",
+        ))
+        .unwrap();
+        let copy = CopySettings {
+            unsubscribe_url: "https://news.example/unsubscribe/abc",
+            tracking: None,
+        };
+        let person = |name: &str| RecipientData {
+            name: Some(name.into()),
+            email: format!("{}@example.com", name.to_lowercase()),
+            attributes: serde_json::json!({}),
+        };
+        let ann = compiled.render(&person("Ann"), &copy).unwrap();
+        let bob = compiled.render(&person("Bob"), &copy).unwrap();
+        for (mine, theirs, name, other) in [(&ann, &bob, "Ann", "Bob"), (&bob, &ann, "Bob", "Ann")]
+        {
+            assert!(
+                mine.html.contains(&format!("Hello {name}</h1>")),
+                "{}",
+                mine.html
+            );
+            assert!(!mine.html.contains(&format!("Hello {other}")));
+            assert!(
+                mine.text.contains(&format!("# Hello {name}")),
+                "{}",
+                mine.text
+            );
+            let page = format!(
+                "https://bakery.example/u?e={}@example.com",
+                name.to_lowercase()
+            );
+            assert!(
+                mine.text.contains(&format!("Your page <{page}>")),
+                "{}",
+                mine.text
+            );
+            assert!(!theirs.text.contains(&page));
+            // The layout's rules for content reach every block.
+            assert!(
+                mine.html.contains(r#"<h1 style="font-size: 26px;"#),
+                "{}",
+                mine.html
+            );
+            assert!(mine.html.contains("The same for everyone"));
+            assert!(mine.text.contains("menu <https://bakery.example/menu>"));
+            assert!(
+                mine.text
+                    .contains("Unsubscribe in one click: https://news.example/unsubscribe/abc")
+            );
+        }
+    }
+
+    #[test]
     fn finds_links_in_either_quote_style() {
         let html = r#"<a href="https://a.example/x?a=1&amp;b=2">a</a> <A HREF='http://b.example'>b</A> <a href="mailto:x@y.z">m</a>"#;
         let urls: Vec<String> = trackable_links(html).into_iter().map(|l| l.url).collect();
