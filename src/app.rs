@@ -21,6 +21,8 @@ use crate::web::{self, AppState};
 
 /// How long in-flight sends get to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long closing the database connections may take at the end of a shutdown.
+const STORE_CLOSE: Duration = Duration::from_secs(5);
 
 pub struct Application {
     listener: TcpListener,
@@ -194,16 +196,25 @@ impl Application {
         });
         let served = server.await.context("the HTTP server failed");
         stop.cancel();
+        let worker_abort = worker_task.abort_handle();
+        let campaign_abort = campaign_task.abort_handle();
         let workers = async {
             let _ = worker_task.await;
             let _ = campaign_task.await;
         };
         if tokio::time::timeout(SHUTDOWN_GRACE, workers).await.is_err() {
             tracing::warn!(
-                "sends still running after the grace period; their leases will expire and they will be retried"
+                "sends still running after the grace period; stopping them (their leases will expire and they will be retried)"
             );
+            worker_abort.abort();
+            campaign_abort.abort();
         }
-        store.close().await;
+        if tokio::time::timeout(STORE_CLOSE, store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the database connections did not close in time; leaving them");
+        }
         served
     }
 }

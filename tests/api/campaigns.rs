@@ -371,6 +371,8 @@ async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Bac
         "4.7.1 Greylisted, try again later",
         1,
     );
+    // 421 makes the server close the connection (RFC 5321 4.2.2): a connection dropped
+    // mid-session, twice; the copy goes out on a new connection.
     smtp.answer("reader2@example.com", 421, "4.3.2 Busy", 2);
     smtp.answer(
         "nobody@example.com",
