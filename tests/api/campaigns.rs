@@ -15,6 +15,7 @@ on_both_databases!(
     a_scheduled_campaign_starts_at_its_time,
     pausing_resuming_and_cancelling,
     tracking_can_be_off_for_one_subscriber_or_everyone,
+    a_connection_dropped_during_data_is_retried_and_delivers_once,
 );
 
 async fn confirmed(
@@ -657,4 +658,114 @@ async fn tracking_can_be_off_for_one_subscriber_or_everyone(backend: Backend) {
     app.wait_for_campaign(&token, id, "sent").await;
     let html = app.smtp.wait_for("anyone@example.com", 1).await[0].html();
     assert!(!html.contains("/t/c/") && !html.contains("/t/o/"));
+}
+
+/// A relay in front of the test server that cuts the first `drops` connections the moment
+/// the client has sent a whole message (`<CRLF>.<CRLF>`), before the server sees its end:
+/// the client gets no reply at all, as when a connection dies mid-send.
+async fn dropping_relay(
+    upstream: std::net::SocketAddr,
+    drops: usize,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let remaining = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(drops));
+    let drops_left = remaining.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let remaining = remaining.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let replies = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                });
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = client_read.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let whole_message = seen.windows(5).any(|w| w == b"\r\n.\r\n");
+                    if whole_message
+                        && remaining
+                            .fetch_update(
+                                std::sync::atomic::Ordering::SeqCst,
+                                std::sync::atomic::Ordering::SeqCst,
+                                |r| r.checked_sub(1),
+                            )
+                            .is_ok()
+                    {
+                        // Cut both ways without passing the end of the message on.
+                        replies.abort();
+                        return;
+                    }
+                    if server_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    if whole_message {
+                        seen.clear();
+                    }
+                }
+                replies.abort();
+            });
+        }
+    });
+    (address, drops_left)
+}
+
+async fn a_connection_dropped_during_data_is_retried_and_delivers_once(backend: Backend) {
+    let smtp = TestSmtp::start();
+    let (relay, drops_left) = dropping_relay(smtp.address, 1).await;
+    let app = spawn_app_with(
+        backend,
+        Options {
+            smtp: Some(smtp.clone()),
+            smtp_address: Some(relay),
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = app.api_token().await;
+    for i in 0..5 {
+        confirmed(
+            &app,
+            &token,
+            &format!("reader{i}@example.com"),
+            None,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({ "subject": "Weekly", "body": "Hello" }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    app.send_campaign_now(&token, id).await;
+    let report = app.wait_for_campaign(&token, id, "sent").await;
+    assert_eq!(report["deliveries"]["sent"], 5, "{report}");
+    assert_eq!(report["deliveries"]["failed"], 0, "{report}");
+    for i in 0..5 {
+        assert_eq!(
+            smtp.messages_to(&format!("reader{i}@example.com")).len(),
+            1,
+            "reader{i} gets exactly one copy"
+        );
+    }
+    assert_eq!(
+        drops_left.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a connection was cut mid-message, and its copy went out again"
+    );
 }
