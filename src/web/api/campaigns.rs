@@ -451,13 +451,9 @@ async fn pause(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state
-        .store
-        .pause_campaign(parse_id(&id)?, Timestamp::now())
-        .await
-        .map_err(campaign_error)?;
-    let record = load(&state, &id).await?;
-    Ok(Json(campaign_json(&state, &record).await?))
+    let campaign = parse_id(&id)?;
+    let changed = state.store.pause_campaign(campaign, Timestamp::now()).await;
+    after_change(&state, &id, changed).await
 }
 
 async fn resume(
@@ -465,14 +461,13 @@ async fn resume(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state
+    let campaign = parse_id(&id)?;
+    let changed = state
         .store
-        .resume_campaign(parse_id(&id)?, Timestamp::now())
-        .await
-        .map_err(campaign_error)?;
+        .resume_campaign(campaign, Timestamp::now())
+        .await;
     state.wake_campaigns.notify_waiters();
-    let record = load(&state, &id).await?;
-    Ok(Json(campaign_json(&state, &record).await?))
+    after_change(&state, &id, changed).await
 }
 
 async fn cancel(
@@ -480,11 +475,22 @@ async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state
+    let campaign = parse_id(&id)?;
+    let changed = state
         .store
-        .cancel_campaign(parse_id(&id)?, Timestamp::now())
-        .await
-        .map_err(campaign_error)?;
-    let record = load(&state, &id).await?;
-    Ok(Json(campaign_json(&state, &record).await?))
+        .cancel_campaign(campaign, Timestamp::now())
+        .await;
+    after_change(&state, &id, changed).await
+}
+
+/// The answer to pause, resume and cancel: the campaign as it now is, or why it could not
+/// change.
+async fn after_change<T>(
+    state: &AppState,
+    id: &str,
+    changed: Result<T, CampaignError>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    changed.map_err(campaign_error)?;
+    let record = load(state, id).await?;
+    Ok(Json(campaign_json(state, &record).await?))
 }
