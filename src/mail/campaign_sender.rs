@@ -237,10 +237,10 @@ impl CampaignSender {
             Outcome::Released => self.store.release_delivery(delivery.id, worker).await,
             Outcome::Sent(reply) => self
                 .store
-                .mark_deliveries_sent(worker, &[(delivery.id, now, reply)])
+                .mark_delivery_sent(delivery.id, worker, now, &reply)
                 .await
                 .map(|held| {
-                    if held == 0 {
+                    if !held {
                         tracing::warn!("lease lost before the send was recorded");
                     }
                 }),

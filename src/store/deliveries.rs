@@ -3,7 +3,7 @@
 //!
 //! A delivery is marked sent right after the SMTP server accepts it, by the task that sent
 //! it: the window in which a crash could cause a second copy is that one statement (on
-//! Postgres its commit does not wait for the disk; see `mark_deliveries_sent`).
+//! Postgres its commit does not wait for the disk; see `mark_delivery_sent`).
 //! A worker that dies leaves its lease to expire; the row is then taken over and counted
 //! in `resumed`, so the report can say how many copies may have gone out twice.
 
@@ -86,79 +86,46 @@ impl Store {
         })
     }
 
-    /// Records accepted messages in one statement. Returns how many were still leased to
-    /// `worker` (fewer means a lease was lost and another sender took the row over).
-    pub async fn mark_deliveries_sent(
+    /// Records an accepted message. Returns false if the lease was lost meanwhile (another
+    /// sender took the row over).
+    pub async fn mark_delivery_sent(
         &self,
+        id: Uuid,
         worker: &str,
-        sent: &[(Uuid, Timestamp, String)],
-    ) -> anyhow::Result<u64> {
-        if sent.is_empty() {
-            return Ok(0);
+        now: Timestamp,
+        reply: &str,
+    ) -> anyhow::Result<bool> {
+        macro_rules! mark_sent_sql {
+            ($relaxed:literal) => {
+                concat!(
+                    "UPDATE deliveries SET state = 'sent', sent_at = $3, attempts = attempts + 1, smtp_reply = $4, ",
+                    "lease_owner = NULL, lease_until = NULL ", $relaxed,
+                    "WHERE id = $1 AND lease_owner = $2 AND state = 'queued'"
+                )
+            };
         }
-        // One statement for the group: the rows' values in a VALUES list.
-        let cast = |ty: &'static str| match self.backend {
-            Backend::Postgres(_) => ty,
-            Backend::Sqlite(_) => "",
-        };
-        let mut sql = String::from("WITH v(id, at, reply) AS (VALUES ");
-        for i in 0..sent.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let n = 2 + i * 3;
-            sql.push_str(&format!(
-                "(${}{}, ${}{}, ${}{})",
-                n,
-                cast("::uuid"),
-                n + 1,
-                cast("::timestamptz"),
-                n + 2,
-                cast("::text")
-            ));
-        }
-        sql.push_str(
-            ") UPDATE deliveries SET state = 'sent', sent_at = v.at, attempts = deliveries.attempts + 1, \
-             smtp_reply = v.reply, lease_owner = NULL, lease_until = NULL FROM v",
-        );
-        if let Backend::Postgres(_) = self.backend {
+        let sql = match &self.backend {
             // On Postgres this statement's commit does not wait for the WAL to reach the
             // disk (set for this transaction only, in the same round trip). A crash of
             // hundred loses nothing, since Postgres has the commit; only a crash of the
             // database server itself could lose its last fraction of a second, which would
-            // mean a second copy, never a skipped one. Waiting for the disk would keep
-            // accepted copies unrecorded for longer, which is the window that matters.
-            sql.push_str(
-                " CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed",
-            );
-        }
-        sql.push_str(
-            " WHERE deliveries.id = v.id AND deliveries.lease_owner = $1 AND deliveries.state = 'queued'",
-        );
-        // Built from placeholders only; every value is bound.
-        let sql = sqlx::AssertSqlSafe(sql);
-        macro_rules! bound {
-            ($db:ty) => {{
-                let mut query = sqlx::query::<$db>(sql).bind(worker);
-                for (id, at, reply) in sent {
-                    query = query.bind(id).bind(at).bind(reply);
-                }
-                query
-            }};
-        }
-        let recorded = match &self.backend {
-            Backend::Sqlite(pool) => bound!(sqlx::Sqlite)
-                .execute(pool)
-                .await
-                .context("recording sent deliveries")?
-                .rows_affected(),
-            Backend::Postgres(pool) => bound!(sqlx::Postgres)
-                .execute(pool)
-                .await
-                .context("recording sent deliveries")?
-                .rows_affected(),
+            // mean a second copy, never a skipped one. Waiting for the disk would keep an
+            // accepted copy unrecorded for longer, which is the window that matters.
+            Backend::Postgres(_) => mark_sent_sql!(
+                "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed "
+            ),
+            Backend::Sqlite(_) => mark_sent_sql!(""),
         };
-        Ok(recorded)
+        let updated = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(worker)
+            .bind(now)
+            .bind(reply)
+            .execute(pool)
+            .await
+            .context("recording a sent delivery")?
+            .rows_affected());
+        Ok(updated == 1)
     }
 
     /// Records a temporary failure, to be retried at `retry_at`.

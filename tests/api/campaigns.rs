@@ -41,6 +41,20 @@ async fn confirmed(
     json["id"].as_str().unwrap().to_string()
 }
 
+/// Adds `count` confirmed subscribers `{prefix}0@example.com`, `{prefix}1@…`, ….
+async fn confirmed_many(app: &TestApp, token: &str, prefix: &str, count: usize) {
+    for i in 0..count {
+        confirmed(
+            app,
+            token,
+            &format!("{prefix}{i}@example.com"),
+            None,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+}
+
 async fn a_campaign_reaches_each_confirmed_subscriber_once_personalised(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
@@ -348,16 +362,7 @@ async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Bac
     )
     .await;
     let token = app.api_token().await;
-    for i in 0..6 {
-        confirmed(
-            &app,
-            &token,
-            &format!("reader{i}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-    }
+    confirmed_many(&app, &token, "reader", 6).await;
     let gone = confirmed(
         &app,
         &token,
@@ -503,16 +508,7 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
     )
     .await;
     let token = app.api_token().await;
-    for i in 0..20 {
-        confirmed(
-            &app,
-            &token,
-            &format!("slow{i}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-    }
+    confirmed_many(&app, &token, "slow", 20).await;
     let campaign = app
         .create_campaign(
             &token,
@@ -737,16 +733,7 @@ async fn a_connection_dropped_during_data_is_retried_and_delivers_once(backend: 
     )
     .await;
     let token = app.api_token().await;
-    for i in 0..5 {
-        confirmed(
-            &app,
-            &token,
-            &format!("reader{i}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-    }
+    confirmed_many(&app, &token, "reader", 5).await;
     let campaign = app
         .create_campaign(
             &token,
