@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+
 use indicatif::{ProgressBar, ProgressStyle};
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::Notify;
@@ -69,7 +70,15 @@ pub async fn campaign_send(config: Config, raw_id: &str) -> anyhow::Result<()> {
     let counts = store.delivery_counts(id).await?;
     let bar = ProgressBar::new(counts.total().max(0) as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} sent · {per_sec} · ETA {eta} · {msg}")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} sent · {rate} · ETA {eta} · {msg}")
+            .map(|style| {
+                style.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0}/s", state.per_sec());
+                    },
+                )
+            })
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -22,7 +22,7 @@ use super::{Composer, SendError, Transport, retry_delay};
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
-use crate::store::{CampaignRecord, ClaimedDelivery, Store, Timestamp};
+use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Store, Timestamp};
 use crate::templates::Templates;
 
 /// Longer than any single send takes; a dead sender's deliveries are taken over after it.
@@ -118,8 +118,13 @@ impl CampaignSender {
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!("campaign sender started");
         let this = Arc::new(self);
+        let (recorder, recording) = Recorder::start(this.store.clone(), this.worker_id.clone());
         let concurrency = this.config.send_concurrency.max(1);
-        let slots = Arc::new(Semaphore::new(concurrency));
+        // Two copies in flight per SMTP connection: while one waits for the commit that
+        // records it, the connection carries the next (one copy per connection measured
+        // 20-25 % fewer messages a second). A copy keeps its slot until it is recorded, so
+        // a crash can leave at most two accepted, unrecorded copies per connection.
+        let slots = Arc::new(Semaphore::new(concurrency * 2));
         let mut in_flight = JoinSet::new();
         // Small enough that instances sharing a campaign share it evenly; claiming ahead
         // hides the cost of the extra claims.
@@ -147,8 +152,9 @@ impl CampaignSender {
                     },
                 };
                 let sender = this.clone();
+                let recorder = recorder.clone();
                 in_flight.spawn(async move {
-                    sender.deliver(delivery).await;
+                    sender.deliver(delivery, &recorder).await;
                     drop(slot);
                 });
                 while in_flight.try_join_next().is_some() {}
@@ -172,6 +178,10 @@ impl CampaignSender {
             let _ = claiming.await;
         }
         while in_flight.join_next().await.is_some() {}
+        drop(recorder);
+        if recording.await.is_err() {
+            tracing::error!("the recorder of sent copies stopped unexpectedly");
+        }
         // Whatever is still leased was claimed but not sent.
         if let Err(err) = this.store.release_delivery_leases(&this.worker_id).await {
             tracing::warn!(error = %format!("{err:#}"), "could not release delivery leases; they expire by themselves");
@@ -226,18 +236,22 @@ impl CampaignSender {
     }
 
     /// Sends one copy and records the outcome at once: a copy the server accepted is
-    /// committed as sent before this task ends, so the window in which a crash could cause
-    /// a second copy is one round trip to the database.
+    /// committed as sent before this task ends (and before its slot is free for another
+    /// copy), so the window in which a crash could cause a second copy is at most two
+    /// commits: the one in flight when the server answered, and the one that records it.
     #[tracing::instrument(skip_all, fields(delivery = %delivery.id, campaign = %delivery.campaign_id))]
-    async fn deliver(&self, delivery: ClaimedDelivery) {
+    async fn deliver(&self, delivery: ClaimedDelivery, recorder: &Recorder) {
         let outcome = self.attempt(&delivery).await;
         let now = Timestamp::now();
         let worker = self.worker_id.as_str();
         let recorded = match outcome {
             Outcome::Released => self.store.release_delivery(delivery.id, worker).await,
-            Outcome::Sent(reply) => self
-                .store
-                .mark_delivery_sent(delivery.id, worker, now, &reply)
+            Outcome::Sent(reply) => recorder
+                .record(SentCopy {
+                    id: delivery.id,
+                    at: now,
+                    reply,
+                })
                 .await
                 .map(|held| {
                     if !held {
@@ -466,6 +480,70 @@ impl CampaignSender {
             .into_iter()
             .filter_map(|u| known.get(&u).map(|id| (u, *id)))
             .collect())
+    }
+}
+
+/// The most copies recorded in one commit.
+const RECORD_GROUP: usize = 64;
+/// How often writing a group is tried before its copies are left to their leases (and so
+/// may be sent again): a database that is briefly unreachable should not cause that.
+const RECORD_TRIES: u32 = 3;
+
+/// Records accepted copies for the tasks that sent them, with group commit: one writer
+/// commits every copy waiting, and the copies accepted while that commit is in flight wait
+/// for the next one. There is no timer: under light load each copy gets its own commit at
+/// once; under heavy load one commit records many, which is what keeps the database from
+/// falling behind the SMTP server.
+#[derive(Clone)]
+struct Recorder(mpsc::Sender<(SentCopy, oneshot::Sender<bool>)>);
+
+impl Recorder {
+    fn start(store: Store, worker: String) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(RECORD_GROUP * 4);
+        (Self(tx), tokio::spawn(record_groups(store, worker, rx)))
+    }
+
+    /// Waits until the copy is committed as sent. False if its lease was lost meanwhile.
+    async fn record(&self, copy: SentCopy) -> anyhow::Result<bool> {
+        let (done, committed) = oneshot::channel();
+        self.0
+            .send((copy, done))
+            .await
+            .map_err(|_| anyhow::anyhow!("the recorder of sent copies has stopped"))?;
+        committed.await.map_err(|_| {
+            anyhow::anyhow!("could not record the copy as sent; its lease will expire")
+        })
+    }
+}
+
+async fn record_groups(
+    store: Store,
+    worker: String,
+    mut queue: mpsc::Receiver<(SentCopy, oneshot::Sender<bool>)>,
+) {
+    let mut group = Vec::with_capacity(RECORD_GROUP);
+    while queue.recv_many(&mut group, RECORD_GROUP).await > 0 {
+        let copies: Vec<SentCopy> = group.iter().map(|(copy, _)| copy.clone()).collect();
+        let mut tries = 0;
+        let recorded = loop {
+            tries += 1;
+            match store.mark_deliveries_sent(&worker, &copies).await {
+                Ok(recorded) => break Some(recorded),
+                Err(err) if tries < RECORD_TRIES => {
+                    tracing::warn!(error = %format!("{err:#}"), copies = copies.len(), "could not record sent copies; trying again");
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(tries))).await;
+                }
+                Err(err) => {
+                    tracing::error!(error = %format!("{err:#}"), copies = copies.len(), "could not record sent copies; their leases will expire and they may be sent again");
+                    break None;
+                }
+            }
+        };
+        for (copy, done) in group.drain(..) {
+            if let Some(recorded) = &recorded {
+                let _ = done.send(recorded.contains(&copy.id));
+            }
+        }
     }
 }
 

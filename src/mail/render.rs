@@ -564,6 +564,15 @@ fn explain(err: &tera::Error) -> String {
         }
         source = cause.source();
     }
+    if text.contains("Field `name` is not defined") {
+        text.push_str(
+            "\nNot every subscriber has a name: write {{ subscriber.name | default(value=\"friend\") }}",
+        );
+    } else if text.contains("is not defined") && text.contains("attributes") {
+        text.push_str(
+            "\nNot every subscriber has every attribute: give it a default, as in {{ subscriber.attributes.city | default(value=\"your town\") }}",
+        );
+    }
     text
 }
 
@@ -728,6 +737,21 @@ mod tests {
         assert_eq!(
             err.field, "body",
             "a value not every subscriber has needs a default"
+        );
+        assert!(
+            err.reason
+                .contains("{{ subscriber.attributes.city | default(value=\"your town\") }}"),
+            "the refusal says how to fix it: {}",
+            err.reason
+        );
+        let err = compile(&content("Hello {{ subscriber.name }}", "Hi"))
+            .err()
+            .unwrap();
+        assert!(
+            err.reason
+                .contains("{{ subscriber.name | default(value=\"friend\") }}"),
+            "the refusal says how to fix it: {}",
+            err.reason
         );
         assert!(
             compile(&content(

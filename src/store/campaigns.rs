@@ -263,6 +263,23 @@ impl Store {
             tx.commit().await.context("committing the start of the send")?;
             Ok(recipients as i64)
         })
+        .inspect(|_| self.refresh_delivery_statistics())
+    }
+
+    /// After a snapshot added many queued rows at once, Postgres's planner still believes
+    /// the old row counts until autovacuum notices (up to a minute later): it estimated 76
+    /// queued rows where there were 11,585, which can turn the claim's and the
+    /// recording's index lookups into scans of the whole queue. Refreshing the table's
+    /// statistics takes a few milliseconds; it runs beside the send.
+    fn refresh_delivery_statistics(&self) {
+        if let Backend::Postgres(pool) = &self.backend {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                if let Err(err) = sqlx::query("ANALYZE deliveries").execute(&pool).await {
+                    tracing::warn!(error = %err, "could not refresh the deliveries table's statistics");
+                }
+            });
+        }
     }
 
     /// Scheduled campaigns whose time has come (or passed while the service was down).

@@ -1,9 +1,9 @@
 //! The campaign delivery queue: claiming rows under a lease, recording each outcome, and
 //! the campaign's link table.
 //!
-//! A delivery is marked sent right after the SMTP server accepts it, by the task that sent
-//! it: the window in which a crash could cause a second copy is that one statement (on
-//! Postgres its commit does not wait for the disk; see `mark_delivery_sent`).
+//! A delivery is marked sent right after the SMTP server accepts it: the copies accepted
+//! while one commit is in flight are recorded together in the next (see
+//! `mark_deliveries_sent`, and the recorder in `mail::campaign_sender`).
 //! A worker that dies leaves its lease to expire; the row is then taken over and counted
 //! in `resumed`, so the report can say how many copies may have gone out twice.
 
@@ -16,6 +16,16 @@ use uuid::Uuid;
 use super::{Backend, Store, Timestamp, with_pool};
 
 /// A delivery a worker holds the lease on, with what it needs to render the message.
+/// A copy the SMTP server accepted, to be recorded as sent.
+#[derive(Debug, Clone)]
+pub struct SentCopy {
+    pub id: Uuid,
+    /// When the server accepted it.
+    pub at: Timestamp,
+    /// The server's reply.
+    pub reply: String,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedDelivery {
     pub id: Uuid,
@@ -86,46 +96,70 @@ impl Store {
         })
     }
 
-    /// Records an accepted message. Returns false if the lease was lost meanwhile (another
-    /// sender took the row over).
-    pub async fn mark_delivery_sent(
+    /// Records accepted messages, all in one statement and one commit. Returns the ids that
+    /// were still leased to `worker`; a missing id lost its lease meanwhile (another sender
+    /// took the row over).
+    pub async fn mark_deliveries_sent(
         &self,
-        id: Uuid,
         worker: &str,
-        now: Timestamp,
-        reply: &str,
-    ) -> anyhow::Result<bool> {
+        sent: &[SentCopy],
+    ) -> anyhow::Result<Vec<Uuid>> {
+        if sent.is_empty() {
+            return Ok(Vec::new());
+        }
         macro_rules! mark_sent_sql {
-            ($relaxed:literal) => {
+            ($rows:literal) => {
                 concat!(
-                    "UPDATE deliveries SET state = 'sent', sent_at = $3, attempts = attempts + 1, smtp_reply = $4, ",
-                    "lease_owner = NULL, lease_until = NULL ", $relaxed,
-                    "WHERE id = $1 AND lease_owner = $2 AND state = 'queued'"
+                    "UPDATE deliveries SET state = 'sent', sent_at = v.at, attempts = deliveries.attempts + 1, ",
+                    "smtp_reply = v.reply, lease_owner = NULL, lease_until = NULL FROM ", $rows,
+                    " WHERE deliveries.id = v.id AND deliveries.lease_owner = $1 AND deliveries.state = 'queued' ",
+                    "RETURNING deliveries.id"
                 )
             };
         }
-        let sql = match &self.backend {
-            // On Postgres this statement's commit does not wait for the WAL to reach the
-            // disk (set for this transaction only, in the same round trip). A crash of
-            // hundred loses nothing, since Postgres has the commit; only a crash of the
-            // database server itself could lose its last fraction of a second, which would
-            // mean a second copy, never a skipped one. Waiting for the disk would keep an
-            // accepted copy unrecorded for longer, which is the window that matters.
-            Backend::Postgres(_) => mark_sent_sql!(
-                "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed "
-            ),
-            Backend::Sqlite(_) => mark_sent_sql!(""),
+        let recorded = match &self.backend {
+            // The rows come as three arrays, so the statement is the same for any number
+            // of copies (prepared once per connection). Its commit does not wait for the
+            // WAL to reach the disk (set for this transaction only, in the same round
+            // trip): a crash of hundred loses nothing, since Postgres has the commit; only
+            // a crash of the database server itself could lose its last fraction of a
+            // second, which would mean a second copy, never a skipped one. Waiting for the
+            // disk would keep accepted copies unrecorded for longer, which is the window
+            // that matters.
+            Backend::Postgres(pool) => {
+                let ids: Vec<Uuid> = sent.iter().map(|c| c.id).collect();
+                let ats: Vec<time::OffsetDateTime> = sent.iter().map(|c| c.at.0).collect();
+                let replies: Vec<&str> = sent.iter().map(|c| c.reply.as_str()).collect();
+                sqlx::query_scalar::<_, Uuid>(mark_sent_sql!(
+                    "unnest($2::uuid[], $3::timestamptz[], $4::text[]) AS v(id, at, reply) \
+                     CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+                ))
+                .bind(worker)
+                .bind(ids)
+                .bind(ats)
+                .bind(replies)
+                .fetch_all(pool)
+                .await
+            }
+            // SQLite has no arrays: the rows come as one JSON array of [id, at, reply].
+            Backend::Sqlite(pool) => {
+                let rows: Vec<serde_json::Value> = sent
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!([c.id.simple().to_string(), c.at.unix_millis(), c.reply])
+                    })
+                    .collect();
+                sqlx::query_scalar::<_, Uuid>(mark_sent_sql!(
+                    "(SELECT unhex(value ->> 0) AS id, value ->> 1 AS at, value ->> 2 AS reply \
+                     FROM json_each($2)) AS v"
+                ))
+                .bind(worker)
+                .bind(serde_json::Value::Array(rows).to_string())
+                .fetch_all(pool)
+                .await
+            }
         };
-        let updated = with_pool!(self, pool => sqlx::query(sql)
-            .bind(id)
-            .bind(worker)
-            .bind(now)
-            .bind(reply)
-            .execute(pool)
-            .await
-            .context("recording a sent delivery")?
-            .rows_affected());
-        Ok(updated == 1)
+        recorded.context("recording sent deliveries")
     }
 
     /// Records a temporary failure, to be retried at `retry_at`.

@@ -23,7 +23,7 @@ use sqlx::sqlite::{
 
 pub use api_tokens::ApiTokenRecord;
 pub use campaigns::{CampaignDraft, CampaignError, CampaignRecord, DeliveryCounts, FailedDelivery};
-pub use deliveries::ClaimedDelivery;
+pub use deliveries::{ClaimedDelivery, SentCopy};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, SubscriberPage,

@@ -27,7 +27,7 @@ impl Timestamp {
         }
     }
 
-    fn unix_millis(self) -> i64 {
+    pub(crate) fn unix_millis(self) -> i64 {
         (self.0.unix_timestamp_nanos() / 1_000_000) as i64
     }
 
