@@ -17,6 +17,7 @@ use crate::mail::{CampaignSender, QueueWorker, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
 use crate::templates::Templates;
+use crate::tracking::{EventWriter, Tracker};
 use crate::web::{self, AppState};
 
 /// How long in-flight sends get to finish after a stop signal.
@@ -27,6 +28,7 @@ const STORE_CLOSE: Duration = Duration::from_secs(5);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    events: EventWriter,
 }
 
 /// Installs the process-wide TLS crypto provider. Two rustls backends can end up compiled
@@ -127,16 +129,13 @@ impl Application {
                 "resuming deliveries left in flight by the previous run"
             );
         }
-        let state = AppState::new(
-            services.config,
-            services.store,
-            services.templates,
-            services.signer,
-            Arc::new(Notify::new()),
-            services.consent_version,
-            services.transport,
-        );
-        Ok(Self { listener, state })
+        let (tracker, events) = Tracker::new(services.store.clone(), &services.config);
+        let state = AppState::new(services, tracker);
+        Ok(Self {
+            listener,
+            state,
+            events,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -159,48 +158,61 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let address = self.local_addr();
+        let Self {
+            listener,
+            state,
+            events,
+        } = self;
         let stop = CancellationToken::new();
-        let config = &self.state.config;
+        let config = &state.config;
         let worker = QueueWorker::new(
-            self.state.store.clone(),
-            self.state.transport.clone(),
-            self.state.composer.clone(),
+            state.store.clone(),
+            state.transport.clone(),
+            state.composer.clone(),
             config,
-            self.state.wake_sender.clone(),
+            state.wake_sender.clone(),
         );
         let worker_task = tokio::spawn(worker.run(stop.clone()));
         let campaigns = CampaignSender::new(
-            self.state.store.clone(),
-            self.state.transport.clone(),
-            self.state.composer.clone(),
+            state.store.clone(),
+            state.transport.clone(),
+            state.composer.clone(),
             config.clone(),
-            self.state.templates.clone(),
-            self.state.signer.clone(),
-            self.state.wake_campaigns.clone(),
+            state.templates.clone(),
+            state.signer.clone(),
+            state.wake_campaigns.clone(),
         );
         let campaign_task = tokio::spawn(campaigns.run(stop.clone()));
+        // Stopped only after the server has answered its last request, so every event
+        // recorded is stored.
+        let events_stop = CancellationToken::new();
+        let events_task = tokio::spawn(events.run(events_stop.clone()));
 
         tracing::info!(
-            address = %self.local_addr(),
-            database = self.state.store.backend_name(),
-            transport = ?self.state.transport,
+            address = %address,
+            database = state.store.backend_name(),
+            transport = ?state.transport,
             "hundred is listening"
         );
-        let store = self.state.store.clone();
-        let app = web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let store = state.store.clone();
+        let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let http_stop = stop.clone();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests and sends");
             http_stop.cancel();
         });
         let served = server.await.context("the HTTP server failed");
         stop.cancel();
+        events_stop.cancel();
         let worker_abort = worker_task.abort_handle();
         let campaign_abort = campaign_task.abort_handle();
+        let events_abort = events_task.abort_handle();
         let workers = async {
             let _ = worker_task.await;
             let _ = campaign_task.await;
+            let _ = events_task.await;
         };
         if tokio::time::timeout(SHUTDOWN_GRACE, workers).await.is_err() {
             tracing::warn!(
@@ -208,6 +220,7 @@ impl Application {
             );
             worker_abort.abort();
             campaign_abort.abort();
+            events_abort.abort();
         }
         if tokio::time::timeout(STORE_CLOSE, store.close())
             .await

@@ -96,6 +96,12 @@ pub struct Config {
     pub dkim: Option<std::sync::Arc<crate::mail::dkim::DkimSigner>>,
     /// Open pixels and click tracking for everyone (it can also be off per subscriber).
     pub tracking: bool,
+    /// Opens and clicks this soon after delivery are machines (prefetching proxies, link
+    /// scanners), not people.
+    pub machine_window: std::time::Duration,
+    /// Addresses Apple Mail Privacy Protection fetches images from: opens from there are
+    /// machine opens.
+    pub apple_proxy_ranges: Vec<ipnet::IpNet>,
     /// Names this instance's sender workers; a restarted instance takes over at once the
     /// work its previous run left leased.
     pub instance_id: String,
@@ -317,6 +323,26 @@ impl Config {
             }
         };
 
+        let machine_window = std::time::Duration::from_secs(parse_number::<u64>(
+            "HUNDRED_MACHINE_WINDOW_SECONDS",
+            get("HUNDRED_MACHINE_WINDOW_SECONDS"),
+            10,
+        )?);
+        let apple_proxy_ranges = get("HUNDRED_APPLE_PROXY_RANGES")
+            .unwrap_or_else(|| DEFAULT_APPLE_PROXY_RANGES.to_string())
+            .split(',')
+            .map(str::trim)
+            .filter(|range| !range.is_empty())
+            .map(|range| {
+                range.parse::<ipnet::IpNet>().map_err(|_| {
+                    ConfigError::new(
+                        "HUNDRED_APPLE_PROXY_RANGES",
+                        format!("'{range}' is not an address range like 17.0.0.0/8"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
         let instance_id = get("HUNDRED_INSTANCE_ID").unwrap_or_else(|| {
             let host = std::env::var("HOSTNAME")
                 .ok()
@@ -337,6 +363,8 @@ impl Config {
             bounce_address,
             dkim,
             tracking,
+            machine_window,
+            apple_proxy_ranges,
             instance_id,
             database_url,
             listen,
@@ -441,6 +469,9 @@ fn parse_mailbox(variable: &'static str, raw: &str) -> Result<Mailbox, ConfigErr
         )
     })
 }
+
+/// Apple's own network, from which Mail Privacy Protection's proxies fetch images.
+const DEFAULT_APPLE_PROXY_RANGES: &str = "17.0.0.0/8";
 
 fn parse_number<T: std::str::FromStr>(
     variable: &'static str,

@@ -9,6 +9,7 @@ pub mod mail;
 pub mod signing;
 pub mod store;
 pub mod templates;
+pub mod tracking;
 pub mod web;
 
 pub use app::Application;

@@ -324,19 +324,15 @@ impl Store {
         Ok(ids)
     }
 
-    /// The stored URL of a campaign link, for the click redirect.
-    pub async fn campaign_link_url(
-        &self,
-        campaign: Uuid,
-        link: i64,
-    ) -> anyhow::Result<Option<String>> {
+    /// The stored URL of a link, for the click redirect. Link ids are unique across
+    /// campaigns, and the click token that names one is signed with its delivery.
+    pub async fn link_url(&self, link: i64) -> anyhow::Result<Option<String>> {
         with_pool!(self, pool => sqlx::query_scalar::<_, String>(
-            "SELECT url FROM campaign_links WHERE campaign_id = $1 AND id = $2",
+            "SELECT url FROM campaign_links WHERE id = $1",
         )
-        .bind(campaign)
         .bind(link)
         .fetch_optional(pool)
         .await
-        .context("reading a campaign link"))
+        .context("reading a link"))
     }
 }

@@ -7,6 +7,7 @@
 mod api_tokens;
 mod campaigns;
 mod deliveries;
+mod events;
 mod outbox;
 mod settings;
 mod subscribers;
@@ -24,6 +25,9 @@ use sqlx::sqlite::{
 pub use api_tokens::ApiTokenRecord;
 pub use campaigns::{CampaignDraft, CampaignError, CampaignRecord, DeliveryCounts, FailedDelivery};
 pub use deliveries::{ClaimedDelivery, SentCopy};
+pub use events::{
+    CampaignEngagement, DeliveryFacts, LinkClicks, NewEvent, ScannerBurst, StoredClick,
+};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, SubscriberPage,

@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod lifecycle;
 mod subscribe;
+mod track;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -26,11 +27,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::app::Services;
 use crate::config::Config;
 use crate::mail::{Composer, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
 use crate::templates::Templates;
+use crate::tracking::Tracker;
 
 pub use client::Client;
 pub use error::{ApiError, PageError, parse_person};
@@ -55,18 +58,22 @@ pub struct AppState {
     pub signup_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// The version of the consent text the signup form shows.
     pub consent_version: Arc<str>,
+    /// Takes opens and clicks to the event writer.
+    pub tracker: Tracker,
 }
 
 impl AppState {
-    pub fn new(
-        config: Arc<Config>,
-        store: Store,
-        templates: Arc<Templates>,
-        signer: Signer,
-        wake_sender: Arc<Notify>,
-        consent_version: String,
-        transport: Transport,
-    ) -> Self {
+    /// The state for the prepared services; `tracker` takes opens and clicks to the
+    /// event writer the application runs.
+    pub fn new(services: Services, tracker: Tracker) -> Self {
+        let Services {
+            config,
+            store,
+            signer,
+            templates,
+            transport,
+            consent_version,
+        } = services;
         let per_minute =
             NonZeroU32::new(config.signup.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(config.signup.burst_per_ip).unwrap_or(NonZeroU32::MIN);
@@ -79,10 +86,11 @@ impl AppState {
             signer,
             composer,
             transport,
-            wake_sender,
+            wake_sender: Arc::new(Notify::new()),
             wake_campaigns: Arc::new(Notify::new()),
             signup_limiter: Arc::new(RateLimiter::keyed(quota)),
             consent_version: consent_version.into(),
+            tracker,
         }
     }
 
@@ -125,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .merge(subscribe::router())
         .merge(lifecycle::router())
         .merge(health::router())
+        .merge(track::router())
         .nest("/api/v1", api::router())
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

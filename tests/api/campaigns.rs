@@ -18,7 +18,7 @@ on_both_databases!(
     a_connection_dropped_during_data_is_retried_and_delivers_once,
 );
 
-async fn confirmed(
+pub(crate) async fn confirmed(
     app: &TestApp,
     token: &str,
     email: &str,

@@ -1,6 +1,6 @@
 //! Exactly once across crashes and instances, with the real binary: `kill -9` in the
 //! middle of a send, restart, count the copies each recipient got; two instances sending
-//! one campaign together.
+//! one campaign together; a shutdown stores every open it answered.
 
 use std::collections::HashMap;
 use std::process::{Child, Command};
@@ -12,7 +12,8 @@ use crate::process::{hundred, serve, stop};
 
 on_both_databases!(
     kill_9_mid_send_then_restart_delivers_every_copy_once,
-    two_instances_send_one_campaign_together
+    two_instances_send_one_campaign_together,
+    opens_recorded_before_a_shutdown_are_all_stored
 );
 
 struct Deployment {
@@ -250,4 +251,107 @@ async fn two_instances_send_one_campaign_together(backend: Backend) {
         senders.contains("instance-one") && senders.contains("instance-two"),
         "{senders:?}"
     );
+}
+
+async fn opens_recorded_before_a_shutdown_are_all_stored(backend: Backend) {
+    const OPENS: usize = 300;
+    let deployment = Deployment::new(backend).await;
+    let (mut server, address) = serve(deployment.command("events"));
+    let id = deployment.start_campaign(&address, 1).await;
+    deployment.wait_until_sent(&address, &id).await;
+    let html = deployment.smtp.messages()[0].html();
+    let at = html.find("/t/o/").expect("the copy has an open pixel");
+    // The copy names the default public URL; this instance listens on a port of its own.
+    let pixel = format!(
+        "http://{address}{}",
+        &html[at..at + html[at..].find('"').unwrap()]
+    );
+
+    // The database is busy (another writer holds the events table), so answered opens
+    // pile up in the queue; then the service is told to stop. It must still store them
+    // all once the database is free, before it exits.
+    let blocker = Blocker::hold_events(&deployment.database_url).await;
+    let client = reqwest::Client::new();
+    let mut opens = tokio::task::JoinSet::new();
+    for _ in 0..OPENS {
+        let (client, pixel) = (client.clone(), pixel.clone());
+        opens.spawn(async move {
+            client
+                .get(&pixel)
+                .header(
+                    "user-agent",
+                    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Thunderbird/128.0",
+                )
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        });
+    }
+    while let Some(status) = opens.join_next().await {
+        assert_eq!(
+            status.unwrap().unwrap(),
+            200,
+            "the pixel does not wait for the database"
+        );
+    }
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.id().to_string())
+        .status();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "hundred exited with events still unstored"
+    );
+    blocker.release().await;
+    stop(&mut server);
+
+    let (mut again, address) = serve(deployment.command("events"));
+    let report = deployment.get(&address, &format!("/campaigns/{id}")).await;
+    stop(&mut again);
+    assert_eq!(
+        report["engagement"]["raw_opens"], OPENS as i64,
+        "{}",
+        report["engagement"]
+    );
+}
+
+/// Another writer holding the events table, as a long report or a migration would.
+enum Blocker {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Blocker {
+    async fn hold_events(database_url: &str) -> Self {
+        if database_url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
+            let mut connection = pool.acquire().await.unwrap();
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut *connection)
+                .await
+                .unwrap();
+            Self::Sqlite(connection)
+        } else {
+            let pool = sqlx::PgPool::connect(database_url).await.unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            Self::Postgres(tx)
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            Self::Sqlite(mut connection) => {
+                sqlx::query("COMMIT")
+                    .execute(&mut *connection)
+                    .await
+                    .unwrap();
+            }
+            Self::Postgres(tx) => tx.commit().await.unwrap(),
+        }
+    }
 }

@@ -12,3 +12,4 @@ mod lifecycle;
 mod process;
 mod sending;
 mod signup;
+mod tracking;

@@ -154,6 +154,7 @@ async fn campaign_json(
 ) -> Result<serde_json::Value, ApiError> {
     let counts = state.store.delivery_counts(record.id).await?;
     let failures = state.store.failed_deliveries(record.id, 100).await?;
+    let engagement = state.store.campaign_engagement(record.id).await?;
     Ok(serde_json::json!({
         "id": record.id,
         "subject": record.subject,
@@ -178,6 +179,16 @@ async fn campaign_json(
             "resumed_after_crash": counts.resumed_after_crash,
         },
         "failures": failures,
+        "engagement": {
+            "delivered": counts.sent,
+            "human_opens": engagement.human_opens,
+            "machine_opens": engagement.machine_opens,
+            "human_clicks": engagement.human_clicks,
+            "scanner_clicks": engagement.scanner_clicks,
+            "raw_opens": engagement.raw_opens,
+            "raw_clicks": engagement.raw_clicks,
+            "links": engagement.links,
+        },
     }))
 }
 

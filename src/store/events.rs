@@ -1,0 +1,260 @@
+//! Opens and clicks: written in batches by the tracking writer, read back as a campaign's
+//! genuine numbers.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use uuid::Uuid;
+
+use super::{Backend, Store, Timestamp, with_pool};
+
+/// What the tracking writer needs to know about a delivery to judge an event on it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryFacts {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub subscriber_id: Option<Uuid>,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// One judged open or click, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub delivery_id: Uuid,
+    pub campaign_id: Uuid,
+    pub subscriber_id: Option<Uuid>,
+    pub kind: &'static str,
+    pub link_id: Option<i64>,
+    pub verdict: &'static str,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// A click already stored, for spotting a scanner that clicks every link at once.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredClick {
+    pub delivery_id: Uuid,
+    pub link_id: Option<i64>,
+    pub at: Timestamp,
+}
+
+/// Clicks on one delivery between `from` and `to` that turned out to be a scanner's: it
+/// followed every link within seconds, which a person does not do.
+#[derive(Debug, Clone)]
+pub struct ScannerBurst {
+    pub delivery_id: Uuid,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub reason: String,
+}
+
+/// A campaign's opens and clicks, counted per recipient (repeats count once).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CampaignEngagement {
+    /// Recipients who opened it, as far as we can tell a person did (a human click counts
+    /// as an open: the images may have been blocked).
+    pub human_opens: i64,
+    /// Recipients whose copy was only ever opened by software (privacy proxies, bots).
+    pub machine_opens: i64,
+    pub human_clicks: i64,
+    /// Recipients whose copy's links were followed by a scanner.
+    pub scanner_clicks: i64,
+    /// Every stored open and click, repeats included.
+    pub raw_opens: i64,
+    pub raw_clicks: i64,
+    pub links: Vec<LinkClicks>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct LinkClicks {
+    pub url: String,
+    pub human_clicks: i64,
+    pub scanner_clicks: i64,
+}
+
+/// Ids as one bound parameter: a uuid array on Postgres, a JSON array of hex on SQLite.
+fn sqlite_ids(ids: &[Uuid]) -> String {
+    serde_json::Value::Array(
+        ids.iter()
+            .map(|id| serde_json::Value::String(id.simple().to_string()))
+            .collect(),
+    )
+    .to_string()
+}
+
+impl Store {
+    pub async fn delivery_facts(&self, ids: &[Uuid]) -> anyhow::Result<Vec<DeliveryFacts>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        const COLUMNS: &str = "SELECT id, campaign_id, subscriber_id, sent_at FROM deliveries ";
+        let facts = match &self.backend {
+            Backend::Postgres(pool) => {
+                sqlx::query_as::<_, DeliveryFacts>(sqlx::AssertSqlSafe(format!(
+                    "{COLUMNS}WHERE id = ANY($1)"
+                )))
+                .bind(ids)
+                .fetch_all(pool)
+                .await
+            }
+            Backend::Sqlite(pool) => {
+                sqlx::query_as::<_, DeliveryFacts>(sqlx::AssertSqlSafe(format!(
+                    "{COLUMNS}WHERE id IN (SELECT unhex(value) FROM json_each($1))"
+                )))
+                .bind(sqlite_ids(ids))
+                .fetch_all(pool)
+                .await
+            }
+        };
+        facts.context("reading deliveries for tracking")
+    }
+
+    /// Clicks on these deliveries since `since`.
+    pub async fn recent_clicks(
+        &self,
+        deliveries: &[Uuid],
+        since: Timestamp,
+    ) -> anyhow::Result<Vec<StoredClick>> {
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        const COLUMNS: &str =
+            "SELECT delivery_id, link_id, at FROM events WHERE kind = 'click' AND at >= $2 AND ";
+        let clicks = match &self.backend {
+            Backend::Postgres(pool) => {
+                sqlx::query_as::<_, StoredClick>(sqlx::AssertSqlSafe(format!(
+                    "{COLUMNS}delivery_id = ANY($1)"
+                )))
+                .bind(deliveries)
+                .bind(since)
+                .fetch_all(pool)
+                .await
+            }
+            Backend::Sqlite(pool) => {
+                sqlx::query_as::<_, StoredClick>(sqlx::AssertSqlSafe(format!(
+                    "{COLUMNS}delivery_id IN (SELECT unhex(value) FROM json_each($1))"
+                )))
+                .bind(sqlite_ids(deliveries))
+                .bind(since)
+                .fetch_all(pool)
+                .await
+            }
+        };
+        clicks.context("reading recent clicks")
+    }
+
+    /// How many distinct links each campaign has.
+    pub async fn campaign_link_counts(
+        &self,
+        campaigns: &[Uuid],
+    ) -> anyhow::Result<HashMap<Uuid, i64>> {
+        let mut counts = HashMap::with_capacity(campaigns.len());
+        for campaign in campaigns {
+            let count: i64 = with_pool!(self, pool => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM campaign_links WHERE campaign_id = $1",
+            )
+            .bind(campaign)
+            .fetch_one(pool)
+            .await
+            .context("counting a campaign's links")?);
+            counts.insert(*campaign, count);
+        }
+        Ok(counts)
+    }
+
+    /// Stores judged events, and turns earlier clicks into a scanner's where a burst
+    /// showed them to be one, in one transaction (a report never sees half of it).
+    pub async fn insert_events(
+        &self,
+        events: &[NewEvent],
+        bursts: &[ScannerBurst],
+    ) -> anyhow::Result<()> {
+        if events.is_empty() && bursts.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            for event in events {
+                sqlx::query(
+                    "INSERT INTO events (delivery_id, campaign_id, subscriber_id, kind, link_id, verdict, reason, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(event.delivery_id)
+                .bind(event.campaign_id)
+                .bind(event.subscriber_id)
+                .bind(event.kind)
+                .bind(event.link_id)
+                .bind(event.verdict)
+                .bind(&event.reason)
+                .bind(event.at)
+                .execute(&mut *tx)
+                .await
+                .context("storing an event")?;
+            }
+            for burst in bursts {
+                sqlx::query(
+                    "UPDATE events SET verdict = 'scanner', reason = $4 \
+                     WHERE delivery_id = $1 AND kind = 'click' AND at >= $2 AND at <= $3 AND verdict = 'human'",
+                )
+                .bind(burst.delivery_id)
+                .bind(burst.from)
+                .bind(burst.to)
+                .bind(&burst.reason)
+                .execute(&mut *tx)
+                .await
+                .context("marking a scanner's clicks")?;
+            }
+            tx.commit().await.context("committing events")?;
+        });
+        Ok(())
+    }
+
+    /// A campaign's opens and clicks, per recipient and per link.
+    pub async fn campaign_engagement(&self, campaign: Uuid) -> anyhow::Result<CampaignEngagement> {
+        with_pool!(self, pool => {
+            let (human_opens, human_clicks, scanner_clicks, raw_opens, raw_clicks): (i64, i64, i64, i64, i64) = sqlx::query_as(
+                "SELECT \
+                   COUNT(DISTINCT CASE WHEN verdict = 'human' THEN delivery_id END), \
+                   COUNT(DISTINCT CASE WHEN kind = 'click' AND verdict = 'human' THEN delivery_id END), \
+                   COUNT(DISTINCT CASE WHEN kind = 'click' AND verdict = 'scanner' THEN delivery_id END), \
+                   COUNT(CASE WHEN kind = 'open' THEN 1 END), \
+                   COUNT(CASE WHEN kind = 'click' THEN 1 END) \
+                 FROM events WHERE campaign_id = $1",
+            )
+            .bind(campaign)
+            .fetch_one(pool)
+            .await
+            .context("counting a campaign's opens and clicks")?;
+            // Machine opens: copies opened by software and never by a person.
+            let machine_only: i64 = sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT e.delivery_id) FROM events e WHERE e.campaign_id = $1 \
+                 AND e.kind = 'open' AND e.verdict = 'machine' AND NOT EXISTS ( \
+                   SELECT 1 FROM events h WHERE h.delivery_id = e.delivery_id AND h.verdict = 'human')",
+            )
+            .bind(campaign)
+            .fetch_one(pool)
+            .await
+            .context("counting machine-only opens")?;
+            let links = sqlx::query_as::<_, LinkClicks>(
+                "SELECT l.url, \
+                   COUNT(DISTINCT CASE WHEN e.verdict = 'human' THEN e.delivery_id END) AS human_clicks, \
+                   COUNT(DISTINCT CASE WHEN e.verdict = 'scanner' THEN e.delivery_id END) AS scanner_clicks \
+                 FROM campaign_links l LEFT JOIN events e ON e.link_id = l.id AND e.kind = 'click' \
+                 WHERE l.campaign_id = $1 GROUP BY l.id, l.url ORDER BY l.id",
+            )
+            .bind(campaign)
+            .fetch_all(pool)
+            .await
+            .context("counting clicks per link")?;
+            Ok(CampaignEngagement {
+                human_opens,
+                machine_opens: machine_only,
+                human_clicks,
+                scanner_clicks,
+                raw_opens,
+                raw_clicks,
+                links,
+            })
+        })
+    }
+}

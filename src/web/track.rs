@@ -1,0 +1,122 @@
+//! The tracking endpoints: the open pixel and the click redirect. They check the signed
+//! token, hand the event to the tracker's queue and answer at once; nothing here waits on
+//! the database except the first click on a link (to learn its URL). HEAD answers like GET
+//! and records nothing: software checking a link is not a person opening or clicking.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::{AppState, Client};
+use crate::signing::TokenPurpose;
+use crate::store::Timestamp;
+use crate::tracking::RawEvent;
+use crate::tracking::classify::EventKind;
+
+/// The smallest transparent GIF (1×1).
+const PIXEL: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/o/{token}", get(open))
+        .route("/t/c/{token}", get(click))
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        "Not found",
+    )
+        .into_response()
+}
+
+async fn open(
+    State(state): State<AppState>,
+    method: Method,
+    client: Client,
+    Path(token): Path<String>,
+) -> Response {
+    let Ok((delivery, _)) = state.signer.verify_value(TokenPurpose::Open, &token) else {
+        return not_found();
+    };
+    if method != Method::HEAD {
+        state
+            .tracker
+            .record(RawEvent {
+                kind: EventKind::Open,
+                delivery,
+                link: None,
+                at: Timestamp::now(),
+                user_agent: client.user_agent,
+                ip: client.ip,
+            })
+            .await;
+    }
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store, no-cache, must-revalidate, private"),
+            ),
+        ],
+        PIXEL,
+    )
+        .into_response()
+}
+
+async fn click(
+    State(state): State<AppState>,
+    method: Method,
+    client: Client,
+    Path(token): Path<String>,
+) -> Response {
+    let Ok((delivery, link)) = state.signer.verify_value(TokenPurpose::Click, &token) else {
+        return not_found();
+    };
+    let url = match state.tracker.link_url(link).await {
+        Ok(Some(url)) => url,
+        Ok(None) => return not_found(),
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "could not read a link for a click");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again in a moment.",
+            )
+                .into_response();
+        }
+    };
+    // Only http(s) URLs are ever stored (the renderer rewrites nothing else), but a
+    // redirect must never carry anything that would break the header.
+    let Ok(location) = HeaderValue::from_str(&url) else {
+        return not_found();
+    };
+    if method != Method::HEAD {
+        state
+            .tracker
+            .record(RawEvent {
+                kind: EventKind::Click,
+                delivery,
+                link: Some(link),
+                at: Timestamp::now(),
+                user_agent: client.user_agent,
+                ip: client.ip,
+            })
+            .await;
+    }
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+    )
+        .into_response()
+}

@@ -1,0 +1,200 @@
+//! Opens and clicks: the pixel and the redirect, each event judged human or machine, and
+//! the campaign's genuine numbers.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, USER_AGENT};
+
+use crate::campaigns::confirmed;
+use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
+use crate::on_both_databases;
+
+on_both_databases!(opens_and_clicks_are_judged_human_or_machine);
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
+const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+const MENU: &str = "https://bakery.example/menu?day=mon&lang=en#top";
+const HOURS: &str = "https://bakery.example/hours";
+
+/// A client that does not follow redirects, so the test sees where a click goes.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn fetch(url: &str, agent: &str) -> reqwest::Response {
+    browser()
+        .get(url)
+        .header(USER_AGENT, agent)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Every `/t/…` URL in the HTML part, in order.
+fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
+    let marker = format!("/t/{kind}/");
+    let mut urls = Vec::new();
+    for (at, _) in html.match_indices(&marker) {
+        let start = html[..at].rfind("http").unwrap();
+        let end = at + html[at..].find('"').unwrap();
+        let url = html[start..end].to_string();
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls
+}
+
+async fn engagement_when(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let campaign = app.api_get(&format!("/campaigns/{id}"), token).await;
+        if done(&campaign["engagement"]) {
+            return campaign["engagement"].clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the events never showed: {}",
+            campaign["engagement"]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options::default().env("HUNDRED_MACHINE_WINDOW_SECONDS", "2"),
+    )
+    .await;
+    let token = app.api_token().await;
+    for who in ["apple", "scanner", "person", "gateway"] {
+        confirmed(
+            &app,
+            &token,
+            &format!("{who}@example.com"),
+            None,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({
+                "subject": "This week",
+                "body": format!("See [the menu]({MENU}) and [our hours]({HOURS})."),
+            }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    app.send_campaign_now(&token, id).await;
+    app.wait_for_campaign(&token, id, "sent").await;
+    let copy = |who: &str| {
+        let messages = app.smtp.messages_to(&format!("{who}@example.com"));
+        assert_eq!(messages.len(), 1, "{who}");
+        messages[0].html()
+    };
+    let (apple, scanner, person, gateway) = (
+        copy("apple"),
+        copy("scanner"),
+        copy("person"),
+        copy("gateway"),
+    );
+
+    // At delivery: Apple's proxy fetches the pixel, a scanner follows every link.
+    let pixel = &tracking_urls(&apple, "o")[0];
+    let fetched = fetch(pixel, "Mozilla/5.0").await;
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.headers()[CONTENT_TYPE], "image/gif");
+    assert!(
+        fetched.headers()[CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+    assert!(fetched.bytes().await.unwrap().starts_with(b"GIF89a"));
+    let links = tracking_urls(&scanner, "c");
+    assert_eq!(links.len(), 2, "{scanner}");
+    for (link, target) in links.iter().zip([MENU, HOURS]) {
+        let followed = fetch(link, DESKTOP).await;
+        assert_eq!(followed.status(), 302);
+        assert_eq!(followed.headers()[LOCATION], target);
+    }
+
+    // HEAD answers like GET and records nothing; forged tokens get 404 and no redirect.
+    let person_pixel = &tracking_urls(&person, "o")[0];
+    let person_links = tracking_urls(&person, "c");
+    let head = browser()
+        .head(person_pixel)
+        .header(USER_AGENT, IPHONE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    let mut forged = person_links[0].clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    for url in [
+        forged,
+        app.url("/t/c/not-a-token"),
+        app.url("/t/o/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ] {
+        let refused = fetch(&url, IPHONE).await;
+        assert_eq!(refused.status(), 404, "{url}");
+        assert!(refused.headers().get(LOCATION).is_none(), "{url}");
+    }
+
+    // Later, a person opens the message and follows one link.
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    assert_eq!(fetch(person_pixel, IPHONE).await.status(), 200);
+    let followed = fetch(&person_links[0], IPHONE).await;
+    assert_eq!(followed.status(), 302);
+    assert_eq!(
+        followed.headers()[LOCATION],
+        MENU,
+        "the exact URL, query string and fragment intact"
+    );
+
+    // A mail gateway that follows every link of a message at once, later on and with a
+    // browser's user agent, is still a scanner: a person does not click everything.
+    for link in tracking_urls(&gateway, "c") {
+        assert_eq!(fetch(&link, DESKTOP).await.status(), 302);
+    }
+
+    let engagement = engagement_when(&app, &token, id, |e| e["raw_clicks"] == 5).await;
+    assert_eq!(engagement["delivered"], 4, "{engagement}");
+    assert_eq!(engagement["human_opens"], 1, "{engagement}");
+    assert_eq!(engagement["machine_opens"], 1, "{engagement}");
+    assert_eq!(engagement["human_clicks"], 1, "{engagement}");
+    assert_eq!(engagement["scanner_clicks"], 2, "{engagement}");
+    assert_eq!(
+        engagement["raw_opens"], 2,
+        "HEAD is not an open: {engagement}"
+    );
+    let per_link: Vec<(String, i64, i64)> = engagement["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["url"].as_str().unwrap().to_string(),
+                l["human_clicks"].as_i64().unwrap(),
+                l["scanner_clicks"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_link,
+        vec![(MENU.to_string(), 1, 2), (HOURS.to_string(), 0, 2)]
+    );
+    assert_eq!(app.count("events").await, 7, "forged tokens record nothing");
+}
