@@ -163,49 +163,98 @@ impl Store {
     }
 
     /// Stores judged events, and turns earlier clicks into a scanner's where a burst
-    /// showed them to be one, in one transaction (a report never sees half of it).
+    /// showed them to be one, in one transaction (a report never sees half of it). The
+    /// events go in one statement whose SQL does not depend on how many there are: arrays
+    /// on Postgres, one JSON array on SQLite.
     pub async fn insert_events(
         &self,
         events: &[NewEvent],
         bursts: &[ScannerBurst],
     ) -> anyhow::Result<()> {
-        if events.is_empty() && bursts.is_empty() {
-            return Ok(());
+        macro_rules! insert_sql {
+            ($rows:literal) => {
+                concat!(
+                    "INSERT INTO events (delivery_id, campaign_id, subscriber_id, kind, link_id, verdict, reason, at) ",
+                    $rows
+                )
+            };
         }
-        with_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting a transaction")?;
-            for event in events {
-                sqlx::query(
-                    "INSERT INTO events (delivery_id, campaign_id, subscriber_id, kind, link_id, verdict, reason, at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(event.delivery_id)
-                .bind(event.campaign_id)
-                .bind(event.subscriber_id)
-                .bind(event.kind)
-                .bind(event.link_id)
-                .bind(event.verdict)
-                .bind(&event.reason)
-                .bind(event.at)
-                .execute(&mut *tx)
-                .await
-                .context("storing an event")?;
+        const MARK_SCANNER: &str = "UPDATE events SET verdict = 'scanner', reason = $4 \
+             WHERE delivery_id = $1 AND kind = 'click' AND at >= $2 AND at <= $3 AND verdict = 'human'";
+        match &self.backend {
+            Backend::Postgres(pool) => {
+                let mut tx = pool.begin().await.context("starting a transaction")?;
+                if !events.is_empty() {
+                    sqlx::query(insert_sql!(
+                        "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], \
+                         $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])"
+                    ))
+                    .bind(events.iter().map(|e| e.delivery_id).collect::<Vec<_>>())
+                    .bind(events.iter().map(|e| e.campaign_id).collect::<Vec<_>>())
+                    .bind(events.iter().map(|e| e.subscriber_id).collect::<Vec<_>>())
+                    .bind(events.iter().map(|e| e.kind).collect::<Vec<_>>())
+                    .bind(events.iter().map(|e| e.link_id).collect::<Vec<_>>())
+                    .bind(events.iter().map(|e| e.verdict).collect::<Vec<_>>())
+                    .bind(events.iter().map(|e| e.reason.as_str()).collect::<Vec<_>>())
+                    .bind(events.iter().map(|e| e.at.0).collect::<Vec<_>>())
+                    .execute(&mut *tx)
+                    .await
+                    .context("storing events")?;
+                }
+                for burst in bursts {
+                    sqlx::query(MARK_SCANNER)
+                        .bind(burst.delivery_id)
+                        .bind(burst.from)
+                        .bind(burst.to)
+                        .bind(&burst.reason)
+                        .execute(&mut *tx)
+                        .await
+                        .context("marking a scanner's clicks")?;
+                }
+                tx.commit().await.context("committing events")?;
             }
-            for burst in bursts {
-                sqlx::query(
-                    "UPDATE events SET verdict = 'scanner', reason = $4 \
-                     WHERE delivery_id = $1 AND kind = 'click' AND at >= $2 AND at <= $3 AND verdict = 'human'",
-                )
-                .bind(burst.delivery_id)
-                .bind(burst.from)
-                .bind(burst.to)
-                .bind(&burst.reason)
-                .execute(&mut *tx)
-                .await
-                .context("marking a scanner's clicks")?;
+            Backend::Sqlite(pool) => {
+                let mut tx = pool.begin().await.context("starting a transaction")?;
+                if !events.is_empty() {
+                    let hex = |id: Uuid| id.simple().to_string();
+                    let rows: Vec<serde_json::Value> = events
+                        .iter()
+                        .map(|e| {
+                            serde_json::json!([
+                                hex(e.delivery_id),
+                                hex(e.campaign_id),
+                                e.subscriber_id.map(hex),
+                                e.kind,
+                                e.link_id,
+                                e.verdict,
+                                e.reason,
+                                e.at.unix_millis(),
+                            ])
+                        })
+                        .collect();
+                    sqlx::query(insert_sql!(
+                        "SELECT unhex(value ->> 0), unhex(value ->> 1), unhex(value ->> 2), \
+                         value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 \
+                         FROM json_each($1)"
+                    ))
+                    .bind(serde_json::Value::Array(rows).to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .context("storing events")?;
+                }
+                for burst in bursts {
+                    sqlx::query(MARK_SCANNER)
+                        .bind(burst.delivery_id)
+                        .bind(burst.from)
+                        .bind(burst.to)
+                        .bind(&burst.reason)
+                        .execute(&mut *tx)
+                        .await
+                        .context("marking a scanner's clicks")?;
+                }
+                tx.commit().await.context("committing events")?;
             }
-            tx.commit().await.context("committing events")?;
-        });
+        }
         Ok(())
     }
 
