@@ -41,9 +41,19 @@ pub use error::{ApiError, PageError, parse_person};
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Everything a handler needs; cheap to clone.
+/// Everything a handler needs; one shared copy (axum clones the state for every request,
+/// which is then one reference count).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub config: Arc<Config>,
     pub store: Store,
     pub templates: Arc<Templates>,
@@ -79,7 +89,7 @@ impl AppState {
         let burst = NonZeroU32::new(config.signup.burst_per_ip).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
         let composer = Composer::new(config.clone(), templates.clone(), signer.clone());
-        Self {
+        Self(Arc::new(Shared {
             config,
             store,
             templates,
@@ -91,7 +101,7 @@ impl AppState {
             signup_limiter: Arc::new(RateLimiter::keyed(quota)),
             consent_version: consent_version.into(),
             tracker,
-        }
+        }))
     }
 
     /// Renders a page template with the list name and public URL every page uses.
