@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod inbound;
 pub mod mail;
 pub mod signing;
 pub mod store;
