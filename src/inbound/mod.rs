@@ -26,6 +26,7 @@ mod classify;
 mod headers;
 mod input;
 mod quote;
+pub mod receive;
 mod text;
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod api_tokens;
 mod campaigns;
 mod deliveries;
 mod events;
+mod inbound;
 mod outbox;
 mod settings;
 mod subscribers;
@@ -28,6 +29,7 @@ pub use deliveries::{ClaimedDelivery, SentCopy};
 pub use events::{
     CampaignEngagement, DeliveryFacts, LinkClicks, NewEvent, ScannerBurst, StoredClick,
 };
+pub use inbound::{InboundOutcome, Match, NewInbound, SOFT_BOUNCES_TO_SUPPRESS};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, SubscriberPage,

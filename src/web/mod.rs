@@ -7,6 +7,7 @@ mod api;
 mod client;
 mod error;
 mod health;
+mod inbound;
 mod lifecycle;
 mod subscribe;
 mod track;
@@ -145,9 +146,11 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(track::router())
         .nest("/api/v1", api::router())
-        .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Inbound mail has its own, larger limit.
+        .merge(inbound::router())
+        .with_state(state)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

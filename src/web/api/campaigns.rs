@@ -155,6 +155,17 @@ async fn campaign_json(
     let counts = state.store.delivery_counts(record.id).await?;
     let failures = state.store.failed_deliveries(record.id, 100).await?;
     let engagement = state.store.campaign_engagement(record.id).await?;
+    let mut inbound = serde_json::Map::new();
+    for (field, kind) in [
+        ("replies", "reply"),
+        ("auto_replies", "auto_reply"),
+        ("hard_bounces", "hard_bounce"),
+        ("soft_bounces", "soft_bounce"),
+        ("complaints", "complaint"),
+    ] {
+        let count = state.store.campaign_inbound_count(record.id, kind).await?;
+        inbound.insert(field.into(), count.into());
+    }
     Ok(serde_json::json!({
         "id": record.id,
         "subject": record.subject,
@@ -188,6 +199,11 @@ async fn campaign_json(
             "raw_opens": engagement.raw_opens,
             "raw_clicks": engagement.raw_clicks,
             "links": engagement.links,
+            "replies": inbound["replies"],
+            "auto_replies": inbound["auto_replies"],
+            "hard_bounces": inbound["hard_bounces"],
+            "soft_bounces": inbound["soft_bounces"],
+            "complaints": inbound["complaints"],
         },
     }))
 }

@@ -1,0 +1,213 @@
+//! Mail that comes back: finding what it answers, storing it once, and what it does to the
+//! subscriber (a hard bounce or a complaint stops all mail to them).
+
+use anyhow::Context as _;
+use uuid::Uuid;
+
+use super::{Store, Timestamp, with_pool};
+
+/// Soft bounces within `SOFT_BOUNCE_DAYS` that suppress an address like a hard bounce.
+pub const SOFT_BOUNCES_TO_SUPPRESS: i64 = 3;
+const SOFT_BOUNCE_DAYS: i64 = 30;
+
+/// The copy (or the subscriber) an inbound message belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct Match {
+    pub subscriber_id: Option<Uuid>,
+    pub delivery_id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    pub matched_by: Option<&'static str>,
+}
+
+/// One inbound message as stored.
+#[derive(Debug, Clone)]
+pub struct NewInbound {
+    pub kind: &'static str,
+    pub matched: Match,
+    pub message_id: Option<String>,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    pub sent_at: Option<Timestamp>,
+    pub text: Option<String>,
+    pub status: Option<String>,
+    pub detail: Option<String>,
+    pub received_at: Timestamp,
+}
+
+/// What storing an inbound message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundOutcome {
+    Stored,
+    /// Its Message-ID was seen before: nothing new.
+    Duplicate,
+    /// Stored, and the subscriber will not be mailed again (`bounced` or `complained`).
+    Suppressed(&'static str),
+}
+
+impl Store {
+    /// The delivery whose copy carried one of these Message-IDs.
+    pub async fn match_message_ids(&self, message_ids: &[String]) -> anyhow::Result<Match> {
+        for message_id in message_ids {
+            let found: Option<(Uuid, Uuid, Option<Uuid>)> = with_pool!(self, pool => sqlx::query_as(
+                "SELECT id, campaign_id, subscriber_id FROM deliveries WHERE message_id = $1",
+            )
+            .bind(message_id)
+            .fetch_optional(pool)
+            .await
+            .context("matching a Message-ID")?);
+            if let Some((delivery, campaign, subscriber)) = found {
+                return Ok(Match {
+                    subscriber_id: subscriber,
+                    delivery_id: Some(delivery),
+                    campaign_id: Some(campaign),
+                    matched_by: None,
+                });
+            }
+        }
+        Ok(Match::default())
+    }
+
+    /// The campaign copy, or else the confirmation or welcome message, with this id.
+    pub async fn match_message(&self, id: Uuid) -> anyhow::Result<Match> {
+        let delivery: Option<(Uuid, Option<Uuid>)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT campaign_id, subscriber_id FROM deliveries WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("matching a delivery")?);
+        if let Some((campaign, subscriber)) = delivery {
+            return Ok(Match {
+                subscriber_id: subscriber,
+                delivery_id: Some(id),
+                campaign_id: Some(campaign),
+                matched_by: None,
+            });
+        }
+        let subscriber: Option<Option<Uuid>> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT subscriber_id FROM outbound_messages WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("matching a message")?);
+        Ok(Match {
+            subscriber_id: subscriber.flatten(),
+            ..Match::default()
+        })
+    }
+
+    /// The subscriber with this address (by its normalised key).
+    pub async fn subscriber_id_by_email_key(&self, key: &str) -> anyhow::Result<Option<Uuid>> {
+        with_pool!(self, pool => sqlx::query_scalar::<_, Uuid>(
+            "SELECT id FROM subscribers WHERE email_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+        .context("finding a subscriber by address"))
+    }
+
+    /// Stores the message once (by Message-ID) and applies what it means for the
+    /// subscriber, in one transaction.
+    pub async fn record_inbound(&self, message: &NewInbound) -> anyhow::Result<InboundOutcome> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            let inserted = sqlx::query(
+                "INSERT INTO inbound_messages (received_at, kind, subscriber_id, delivery_id, campaign_id, \
+                 matched_by, message_id, from_address, subject, sent_at, text, status, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 ON CONFLICT (message_id) DO NOTHING",
+            )
+            .bind(message.received_at)
+            .bind(message.kind)
+            .bind(message.matched.subscriber_id)
+            .bind(message.matched.delivery_id)
+            .bind(message.matched.campaign_id)
+            .bind(message.matched.matched_by)
+            .bind(&message.message_id)
+            .bind(&message.from_address)
+            .bind(&message.subject)
+            .bind(message.sent_at)
+            .bind(&message.text)
+            .bind(&message.status)
+            .bind(&message.detail)
+            .execute(&mut *tx)
+            .await
+            .context("storing an inbound message")?
+            .rows_affected();
+            if inserted == 0 {
+                return Ok(InboundOutcome::Duplicate);
+            }
+            let mut outcome = InboundOutcome::Stored;
+            if let Some(subscriber) = message.matched.subscriber_id {
+                let suppress = match message.kind {
+                    "hard_bounce" => Some(("bounced", format!(
+                        "hard bounce{}",
+                        message.status.as_deref().map(|s| format!(" {s}")).unwrap_or_default()
+                    ))),
+                    "complaint" => Some(("complained", "marked the newsletter as spam".to_string())),
+                    "soft_bounce" => {
+                        let since = Timestamp::from(
+                            message.received_at.0 - time::Duration::days(SOFT_BOUNCE_DAYS),
+                        );
+                        let soft: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM inbound_messages WHERE subscriber_id = $1 \
+                             AND kind = 'soft_bounce' AND received_at >= $2",
+                        )
+                        .bind(subscriber)
+                        .bind(since)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .context("counting soft bounces")?;
+                        (soft >= SOFT_BOUNCES_TO_SUPPRESS).then(|| ("bounced", format!(
+                            "{soft} soft bounces in {SOFT_BOUNCE_DAYS} days"
+                        )))
+                    }
+                    _ => None,
+                };
+                if let Some((status, detail)) = suppress {
+                    // A complaint outranks a bounce; neither is undone by the other.
+                    let changed = sqlx::query(
+                        "UPDATE subscribers SET status = $2, updated_at = $3 WHERE id = $1 \
+                         AND status <> 'complained' AND status <> $2",
+                    )
+                    .bind(subscriber)
+                    .bind(status)
+                    .bind(message.received_at)
+                    .execute(&mut *tx)
+                    .await
+                    .context("suppressing the subscriber")?
+                    .rows_affected();
+                    if changed > 0 {
+                        sqlx::query(
+                            "INSERT INTO consent_events (subscriber_id, kind, at, detail) VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(subscriber)
+                        .bind(status)
+                        .bind(message.received_at)
+                        .bind(&detail)
+                        .execute(&mut *tx)
+                        .await
+                        .context("recording the suppression")?;
+                        outcome = InboundOutcome::Suppressed(status);
+                    }
+                }
+            }
+            tx.commit().await.context("committing an inbound message")?;
+            Ok(outcome)
+        })
+    }
+
+    /// How many inbound messages of `kind` a campaign has (replies, bounces, complaints).
+    pub async fn campaign_inbound_count(&self, campaign: Uuid, kind: &str) -> anyhow::Result<i64> {
+        with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbound_messages WHERE campaign_id = $1 AND kind = $2",
+        )
+        .bind(campaign)
+        .bind(kind)
+        .fetch_one(pool)
+        .await
+        .context("counting a campaign's inbound messages"))
+    }
+}

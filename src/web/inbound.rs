@@ -1,0 +1,76 @@
+//! `POST /inbound/mime`: a raw RFC 5322 message from a mail system's webhook or pipe,
+//! behind `Authorization: Bearer HUNDRED_INBOUND_SECRET`. Off (404) when no secret is set.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use crate::inbound::MAX_MESSAGE_BYTES;
+use crate::inbound::receive::{ReceiveError, receive};
+
+/// The inbound route with its own body limit: mail is larger than any form.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/inbound/mime", post(inbound_mime))
+        .layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES))
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// Compares digests, so the time taken says nothing about the secret.
+fn secret_matches(given: &str, secret: &str) -> bool {
+    Sha256::digest(given.as_bytes()) == Sha256::digest(secret.as_bytes())
+}
+
+async fn inbound_mime(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(secret) = &state.config.inbound_secret else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "inbound mail is off (set HUNDRED_INBOUND_SECRET)",
+        );
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !secret_matches(given.trim(), secret.expose()) {
+        let mut response = error(
+            StatusCode::UNAUTHORIZED,
+            "Authorization: Bearer HUNDRED_INBOUND_SECRET is required",
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    let (store, signer) = (state.store.clone(), state.signer.clone());
+    // On its own task: a sender that hangs up mid-request does not cut the transaction.
+    let received = tokio::spawn(async move { receive(&store, &signer, &body).await }).await;
+    match received {
+        Ok(Ok(received)) => (StatusCode::OK, Json(received)).into_response(),
+        Ok(Err(ReceiveError::NotMail(reason))) => error(StatusCode::UNPROCESSABLE_ENTITY, &reason),
+        Ok(Err(ReceiveError::Store(err))) => {
+            tracing::error!(error = %format!("{err:#}"), "could not store an inbound message");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not store the message; send it again later",
+            )
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "receiving an inbound message failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on our side",
+            )
+        }
+    }
+}
