@@ -6,6 +6,7 @@ pub mod classify;
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ pub struct Tracker {
     queue: mpsc::Sender<RawEvent>,
     store: Store,
     links: Arc<Mutex<HashMap<i64, Arc<str>>>>,
+    /// When the last "writer is behind" warning was logged (Unix seconds).
+    warned_at: Arc<AtomicI64>,
 }
 
 impl Tracker {
@@ -66,6 +69,7 @@ impl Tracker {
             queue,
             store,
             links: Arc::new(Mutex::new(HashMap::new())),
+            warned_at: Arc::new(AtomicI64::new(0)),
         };
         (tracker, writer)
     }
@@ -82,7 +86,17 @@ impl Tracker {
             agent.truncate(end);
         }
         if let Err(mpsc::error::TrySendError::Full(event)) = self.queue.try_send(event) {
-            tracing::warn!("the event writer is behind; this request waits for room");
+            // Said at most once a minute: under load every request would say it.
+            let now = Timestamp::now().0.unix_timestamp();
+            let last = self.warned_at.load(Ordering::Relaxed);
+            if now - last >= 60
+                && self
+                    .warned_at
+                    .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                tracing::warn!("the event writer is behind; requests wait for room in its queue");
+            }
             if self.queue.send(event).await.is_err() {
                 tracing::error!("the event writer has stopped; an event was not recorded");
             }

@@ -93,9 +93,15 @@ async fn click(
                 .into_response();
         }
     };
-    // Only http(s) URLs are ever stored (the renderer rewrites nothing else), but a
-    // redirect must never carry anything that would break the header.
-    let Ok(location) = HeaderValue::from_str(&url) else {
+    // Only http(s) URLs are ever stored (the renderer rewrites nothing else). The URL goes
+    // out exactly as written; one with characters a header cannot carry (an accented path,
+    // say) goes out percent-encoded, never broken.
+    let location = HeaderValue::from_str(&url).ok().or_else(|| {
+        url::Url::parse(&url)
+            .ok()
+            .and_then(|parsed| HeaderValue::from_str(parsed.as_str()).ok())
+    });
+    let Some(location) = location else {
         return not_found();
     };
     if method != Method::HEAD {

@@ -9,7 +9,10 @@ use crate::campaigns::confirmed;
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 use crate::on_both_databases;
 
-on_both_databases!(opens_and_clicks_are_judged_human_or_machine);
+on_both_databases!(
+    opens_and_clicks_are_judged_human_or_machine,
+    a_link_with_accents_still_redirects
+);
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
 const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
@@ -46,6 +49,20 @@ fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
         }
     }
     urls
+}
+
+/// Sends a campaign to every confirmed subscriber and waits until it is sent; its id.
+async fn send_to_everyone(app: &TestApp, token: &str, subject: &str, body: &str) -> String {
+    let campaign = app
+        .create_campaign(
+            token,
+            serde_json::json!({ "subject": subject, "body": body }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap().to_string();
+    app.send_campaign_now(token, &id).await;
+    app.wait_for_campaign(token, &id, "sent").await;
+    id
 }
 
 async fn engagement_when(
@@ -86,18 +103,13 @@ async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
         )
         .await;
     }
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({
-                "subject": "This week",
-                "body": format!("See [the menu]({MENU}) and [our hours]({HOURS})."),
-            }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, id).await;
-    app.wait_for_campaign(&token, id, "sent").await;
+    let id = &send_to_everyone(
+        &app,
+        &token,
+        "This week",
+        &format!("See [the menu]({MENU}) and [our hours]({HOURS})."),
+    )
+    .await;
     let copy = |who: &str| {
         let messages = app.smtp.messages_to(&format!("{who}@example.com"));
         assert_eq!(messages.len(), 1, "{who}");
@@ -197,4 +209,39 @@ async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
         vec![(MENU.to_string(), 1, 2), (HOURS.to_string(), 0, 2)]
     );
     assert_eq!(app.count("events").await, 7, "forged tokens record nothing");
+}
+
+async fn a_link_with_accents_still_redirects(backend: Backend) {
+    let app = spawn_app_with(backend, Options::default()).await;
+    let token = app.api_token().await;
+    confirmed(
+        &app,
+        &token,
+        "reader@example.com",
+        None,
+        serde_json::json!({}),
+    )
+    .await;
+    send_to_everyone(
+        &app,
+        &token,
+        "Menu",
+        "See [the café](<https://bakery.example/café?plat=crème brûlée>).",
+    )
+    .await;
+    let html = app.smtp.messages_to("reader@example.com")[0].html();
+    let link = &tracking_urls(&html, "c")[0];
+    let followed = fetch(link, IPHONE).await;
+    assert_eq!(followed.status(), 302);
+    let location = followed.headers()[LOCATION].to_str().unwrap().to_string();
+    let parsed = url::Url::parse(&location).unwrap();
+    assert_eq!(parsed.host_str(), Some("bakery.example"));
+    assert_eq!(
+        percent_encoding::percent_decode_str(parsed.path())
+            .decode_utf8()
+            .unwrap(),
+        "/café"
+    );
+    let plat: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    assert_eq!(plat, vec![("plat".to_string(), "crème brûlée".to_string())]);
 }
