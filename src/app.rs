@@ -29,6 +29,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     events: EventWriter,
+    inbound_smtp: Option<crate::inbound::smtp::InboundSmtp>,
 }
 
 /// Installs the process-wide TLS crypto provider. Two rustls backends can end up compiled
@@ -129,12 +130,38 @@ impl Application {
                 "resuming deliveries left in flight by the previous run"
             );
         }
+        let inbound_smtp = match services.config.inbound_smtp_listen {
+            Some(address) => {
+                // Mail is taken for the reply and bounce domains only (any, if neither is set).
+                let domains = services
+                    .config
+                    .reply_to
+                    .iter()
+                    .map(|mailbox| mailbox.email.domain().to_string())
+                    .chain(
+                        services
+                            .config
+                            .bounce_address
+                            .iter()
+                            .map(|address| address.domain().to_string()),
+                    )
+                    .collect();
+                Some(crate::inbound::smtp::bind(
+                    address,
+                    services.store.clone(),
+                    services.signer.clone(),
+                    domains,
+                )?)
+            }
+            None => None,
+        };
         let (tracker, events) = Tracker::new(services.store.clone(), &services.config);
         let state = AppState::new(services, tracker);
         Ok(Self {
             listener,
             state,
             events,
+            inbound_smtp,
         })
     }
 
@@ -142,6 +169,11 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| self.state.config.listen)
+    }
+
+    /// Where the inbound SMTP listener listens, when it is on.
+    pub fn inbound_smtp_address(&self) -> Option<SocketAddr> {
+        self.inbound_smtp.as_ref().map(|smtp| smtp.address)
     }
 
     pub fn port(&self) -> u16 {
@@ -163,7 +195,11 @@ impl Application {
             listener,
             state,
             events,
+            inbound_smtp,
         } = self;
+        if let Some(smtp) = inbound_smtp {
+            smtp.spawn();
+        }
         let stop = CancellationToken::new();
         let config = &state.config;
         let worker = QueueWorker::new(

@@ -85,6 +85,8 @@ pub struct Config {
     pub unsubscribe_mailto: Option<String>,
     pub secret_key: Option<Secret>,
     pub inbound_secret: Option<Secret>,
+    /// Where the built-in SMTP listener for replies and bounces listens; off when unset.
+    pub inbound_smtp_listen: Option<SocketAddr>,
     pub send_rate: f64,
     pub send_concurrency: usize,
     pub signup: SignupLimits,
@@ -201,6 +203,16 @@ impl Config {
             other => other.map(Secret::new),
         };
         let inbound_secret = get("HUNDRED_INBOUND_SECRET").map(Secret::new);
+        let inbound_smtp_listen = get("HUNDRED_INBOUND_SMTP_LISTEN")
+            .map(|raw| {
+                raw.trim().parse::<SocketAddr>().map_err(|_| {
+                    ConfigError::new(
+                        "HUNDRED_INBOUND_SMTP_LISTEN",
+                        format!("'{raw}' is not an address like 0.0.0.0:2525"),
+                    )
+                })
+            })
+            .transpose()?;
 
         let send_rate = parse_number::<f64>("HUNDRED_SEND_RATE", get("HUNDRED_SEND_RATE"), 50.0)?;
         if !(send_rate > 0.0 && send_rate.is_finite()) {
@@ -377,6 +389,7 @@ impl Config {
             unsubscribe_mailto,
             secret_key,
             inbound_secret,
+            inbound_smtp_listen,
             send_rate,
             send_concurrency,
             signup,

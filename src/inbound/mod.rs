@@ -27,6 +27,7 @@ mod headers;
 mod input;
 mod quote;
 pub mod receive;
+pub mod smtp;
 mod text;
 
 #[cfg(test)]

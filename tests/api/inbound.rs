@@ -9,7 +9,8 @@ use crate::on_both_databases;
 on_both_databases!(
     replies_bounces_and_complaints_reach_the_right_subscriber,
     the_webhook_wants_its_secret_and_real_mail,
-    every_corpus_message_ends_in_its_labelled_state
+    every_corpus_message_ends_in_its_labelled_state,
+    a_reply_through_the_smtp_listener_is_matched_by_its_token
 );
 
 const SECRET: &str = "inbound-secret-for-tests-0123456789";
@@ -435,5 +436,103 @@ async fn every_corpus_message_ends_in_its_labelled_state(backend: Backend) {
         "{} wrong:\n{}",
         wrong.len(),
         wrong.join("\n")
+    );
+}
+
+/// One SMTP conversation; the server's reply to each line (the last one to the message).
+fn smtp_session(address: std::net::SocketAddr, lines: &[String]) -> Vec<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let read_reply = |reader: &mut BufReader<std::net::TcpStream>| {
+        let mut reply = String::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            reply.push_str(&line);
+            // "250-..." continues, "250 ..." ends a reply.
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return reply;
+            }
+        }
+    };
+    read_reply(&mut reader);
+    let mut replies = Vec::new();
+    for line in lines {
+        writer.write_all(line.as_bytes()).unwrap();
+        writer.write_all(b"\r\n").unwrap();
+        replies.push(read_reply(&mut reader));
+    }
+    replies
+}
+
+async fn a_reply_through_the_smtp_listener_is_matched_by_its_token(backend: Backend) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = spawn_app_with(
+        backend,
+        Options::default()
+            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
+            .env("HUNDRED_INBOUND_SMTP_LISTEN", &port.to_string()),
+    )
+    .await;
+    let token = app.api_token().await;
+    confirmed(&app, &token, "fay@example.com", None, serde_json::json!({})).await;
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({ "subject": "Saturday market", "body": "Fresh bread." }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap().to_string();
+    app.send_campaign_now(&token, &id).await;
+    app.wait_for_campaign(&token, &id, "sent").await;
+    let reply_to = app.smtp.messages_to("fay@example.com")[0]
+        .header("Reply-To")
+        .unwrap();
+    let tagged = reply_to
+        .rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>').to_string())
+        .unwrap();
+
+    // Fay answers from her phone, from another address, with no In-Reply-To: the token in
+    // the address she wrote to is all there is.
+    let message = format!(
+        "From: Fay <fay.phone@mobile.example>\r\nTo: {tagged}\r\nSubject: Re: Saturday market\r\n\
+         Message-ID: <smtp-reply-1@mobile.example>\r\n\r\nSave me a sourdough, please!\r\n."
+    );
+    let lines = vec![
+        "EHLO mobile.example".to_string(),
+        "MAIL FROM:<fay.phone@mobile.example>".to_string(),
+        "RCPT TO:<relay-me@elsewhere.example>".to_string(),
+        format!("RCPT TO:<{tagged}>"),
+        "DATA".to_string(),
+        message,
+        "QUIT".to_string(),
+    ];
+    let replies = tokio::task::spawn_blocking(move || smtp_session(port, &lines))
+        .await
+        .unwrap();
+    assert!(replies[2].starts_with("550"), "no relaying: {}", replies[2]);
+    assert!(replies[3].starts_with("250"), "{}", replies[3]);
+    assert!(
+        replies[5].starts_with("250"),
+        "stored, then accepted: {}",
+        replies[5]
+    );
+
+    let stored = stored_text(&app, "<smtp-reply-1@mobile.example>").await;
+    assert_eq!(stored, "Save me a sourdough, please!");
+    let report = app.api_get(&format!("/campaigns/{id}"), &token).await;
+    assert_eq!(
+        report["engagement"]["replies"], 1,
+        "{}",
+        report["engagement"]
     );
 }
