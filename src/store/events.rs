@@ -307,3 +307,54 @@ impl Store {
         })
     }
 }
+
+/// One line of a subscriber's story: consent, a copy delivered, an open or click (human or
+/// not, and why), a reply with its text, a bounce or complaint.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct TimelineEntry {
+    pub at: Timestamp,
+    /// delivered, open, click, reply, auto_reply, hard_bounce, soft_bounce, complaint, or a
+    /// consent event (signed_up, confirmed, unsubscribed, bounced…).
+    pub kind: String,
+    pub campaign_id: Option<Uuid>,
+    /// The campaign's subject, or the inbound message's.
+    pub subject: Option<String>,
+    /// For opens and clicks: human, machine or scanner.
+    pub verdict: Option<String>,
+    /// Why (the verdict's reason, an automatic reply's sign, a consent event's detail).
+    pub reason: Option<String>,
+    /// The link clicked.
+    pub url: Option<String>,
+    /// A reply's new text; a bounce's diagnostic.
+    pub text: Option<String>,
+}
+
+impl Store {
+    /// A subscriber's story, oldest first (at most the latest 1,000 lines).
+    pub async fn subscriber_timeline(
+        &self,
+        subscriber: Uuid,
+    ) -> anyhow::Result<Vec<TimelineEntry>> {
+        const TIMELINE: &str = "SELECT * FROM ( \
+             SELECT d.sent_at AS at, 'delivered' AS kind, d.campaign_id AS campaign_id, c.subject AS subject, \
+               CAST(NULL AS TEXT) AS verdict, CAST(NULL AS TEXT) AS reason, CAST(NULL AS TEXT) AS url, CAST(NULL AS TEXT) AS text \
+             FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+             WHERE d.subscriber_id = $1 AND d.state = 'sent' AND d.sent_at IS NOT NULL \
+           UNION ALL \
+             SELECT e.at, e.kind, e.campaign_id, c.subject, e.verdict, e.reason, l.url, NULL \
+             FROM events e JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN campaign_links l ON l.id = e.link_id \
+             WHERE e.subscriber_id = $1 \
+           UNION ALL \
+             SELECT m.received_at, m.kind, m.campaign_id, m.subject, NULL, m.detail, NULL, m.text \
+             FROM inbound_messages m WHERE m.subscriber_id = $1 \
+           UNION ALL \
+             SELECT ce.at, ce.kind, NULL, NULL, NULL, ce.detail, NULL, NULL \
+             FROM consent_events ce WHERE ce.subscriber_id = $1 \
+           ORDER BY at DESC LIMIT 1000) AS latest ORDER BY at";
+        with_pool!(self, pool => sqlx::query_as::<_, TimelineEntry>(TIMELINE)
+            .bind(subscriber)
+            .fetch_all(pool)
+            .await
+            .context("reading a subscriber's timeline"))
+    }
+}

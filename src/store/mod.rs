@@ -28,6 +28,7 @@ pub use campaigns::{CampaignDraft, CampaignError, CampaignRecord, DeliveryCounts
 pub use deliveries::{ClaimedDelivery, SentCopy};
 pub use events::{
     CampaignEngagement, DeliveryFacts, LinkClicks, NewEvent, ScannerBurst, StoredClick,
+    TimelineEntry,
 };
 pub use inbound::{InboundOutcome, Match, NewInbound, SOFT_BOUNCES_TO_SUPPRESS};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};

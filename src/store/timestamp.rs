@@ -102,3 +102,14 @@ impl<'r> Decode<'r, Postgres> for Timestamp {
         Ok(Self(<OffsetDateTime as Decode<Postgres>>::decode(value)?))
     }
 }
+
+/// In JSON: RFC 3339 in UTC, as every other time the API shows.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = self
+            .0
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&text)
+    }
+}

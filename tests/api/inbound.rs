@@ -135,6 +135,23 @@ On Wed, 25 Nov 2026 at 10:00, Bakery <news@bakery.example> wrote:
         stored, "Lovely, I will come by on Saturday!",
         "the quote is trimmed"
     );
+    // Ann's story: consent, the copy delivered, her reply with its text.
+    let ann = app
+        .api_get(&format!("/subscribers/{}", ids["ann"]), &token)
+        .await;
+    let timeline = ann["timeline"].as_array().unwrap();
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    let delivered = kinds.iter().position(|k| *k == "delivered").unwrap();
+    let replied = kinds.iter().position(|k| *k == "reply").unwrap();
+    assert!(delivered < replied, "{kinds:?}");
+    assert_eq!(timeline[delivered]["subject"], "Saturday market");
+    assert_eq!(
+        timeline[replied]["text"],
+        "Lovely, I will come by on Saturday!"
+    );
 
     // A reply from another address, matched by the token in the reply address alone.
     let eve_reply_to = copy("eve").header("Reply-To").unwrap();

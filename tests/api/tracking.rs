@@ -93,8 +93,9 @@ async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
     )
     .await;
     let token = app.api_token().await;
+    let mut ids = std::collections::HashMap::new();
     for who in ["apple", "scanner", "person", "gateway"] {
-        confirmed(
+        let id = confirmed(
             &app,
             &token,
             &format!("{who}@example.com"),
@@ -102,6 +103,7 @@ async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
             serde_json::json!({}),
         )
         .await;
+        ids.insert(who, id);
     }
     let id = &send_to_everyone(
         &app,
@@ -209,6 +211,45 @@ async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
         vec![(MENU.to_string(), 1, 2), (HOURS.to_string(), 0, 2)]
     );
     assert_eq!(app.count("events").await, 7, "forged tokens record nothing");
+
+    // Each person's timeline says what happened and whether it was them.
+    let mut stories = std::collections::HashMap::new();
+    for who in ["apple", "person", "scanner"] {
+        let subscriber = app
+            .api_get(&format!("/subscribers/{}", ids[who]), &token)
+            .await;
+        let mut story: Vec<(String, String, String)> = subscriber["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "open" || e["kind"] == "click")
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap().to_string(),
+                    e["verdict"].as_str().unwrap().to_string(),
+                    e["url"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        // Two events within the same millisecond may come in either order.
+        story.sort();
+        stories.insert(who, story);
+    }
+    let line = |kind: &str, verdict: &str, url: &str| {
+        (kind.to_string(), verdict.to_string(), url.to_string())
+    };
+    assert_eq!(stories["apple"], vec![line("open", "machine", "")]);
+    assert_eq!(
+        stories["person"],
+        vec![line("click", "human", MENU), line("open", "human", "")]
+    );
+    assert_eq!(
+        stories["scanner"],
+        vec![
+            line("click", "scanner", HOURS),
+            line("click", "scanner", MENU)
+        ]
+    );
 }
 
 async fn a_link_with_accents_still_redirects(backend: Backend) {

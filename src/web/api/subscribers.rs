@@ -92,7 +92,12 @@ async fn one(
         .subscriber(parse_id(&id)?)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(subscriber).into_response())
+    let timeline = state.store.subscriber_timeline(subscriber.id).await?;
+    let mut json = serde_json::to_value(&subscriber)
+        .map_err(|err| ApiError::Unexpected(anyhow::anyhow!("showing a subscriber: {err}")))?;
+    json["timeline"] = serde_json::to_value(&timeline)
+        .map_err(|err| ApiError::Unexpected(anyhow::anyhow!("showing a timeline: {err}")))?;
+    Ok(Json(json).into_response())
 }
 
 #[derive(Deserialize)]
