@@ -171,11 +171,6 @@ impl Application {
             .unwrap_or_else(|_| self.state.config.listen)
     }
 
-    /// Where the inbound SMTP listener listens, when it is on.
-    pub fn inbound_smtp_address(&self) -> Option<SocketAddr> {
-        self.inbound_smtp.as_ref().map(|smtp| smtp.address)
-    }
-
     pub fn port(&self) -> u16 {
         self.local_addr().port()
     }

@@ -95,7 +95,7 @@ impl Handler for Receiver {
 /// The listener, bound and ready to run.
 pub struct InboundSmtp {
     server: Server<Receiver>,
-    pub address: std::net::SocketAddr,
+    address: std::net::SocketAddr,
 }
 
 impl InboundSmtp {

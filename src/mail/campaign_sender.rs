@@ -22,7 +22,7 @@ use super::{Composer, SendError, Transport, retry_delay};
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
-use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Store, Timestamp};
+use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Store, Timestamp, retrying};
 use crate::templates::Templates;
 
 /// Longer than any single send takes; a dead sender's deliveries are taken over after it.
@@ -523,24 +523,17 @@ async fn record_groups(
 ) {
     let mut group = Vec::with_capacity(RECORD_GROUP);
     while queue.recv_many(&mut group, RECORD_GROUP).await > 0 {
-        let copies: Vec<SentCopy> = group.iter().map(|(copy, _)| copy.clone()).collect();
-        let mut tries = 0;
-        let recorded = loop {
-            tries += 1;
-            match store.mark_deliveries_sent(&worker, &copies).await {
-                Ok(recorded) => break Some(recorded),
-                Err(err) if tries < RECORD_TRIES => {
-                    tracing::warn!(error = %format!("{err:#}"), copies = copies.len(), "could not record sent copies; trying again");
-                    tokio::time::sleep(Duration::from_millis(200 * u64::from(tries))).await;
-                }
-                Err(err) => {
-                    tracing::error!(error = %format!("{err:#}"), copies = copies.len(), "could not record sent copies; their leases will expire and they may be sent again");
-                    break None;
-                }
-            }
-        };
-        for (copy, done) in group.drain(..) {
-            if let Some(recorded) = &recorded {
+        let (copies, waiting): (Vec<SentCopy>, Vec<_>) = group.drain(..).unzip();
+        let what = format!("could not record {} sent copies", copies.len());
+        let recorded = retrying(
+            RECORD_TRIES,
+            &what,
+            "their leases will expire and they may be sent again",
+            || store.mark_deliveries_sent(&worker, &copies),
+        )
+        .await;
+        if let Some(recorded) = recorded {
+            for (copy, done) in copies.iter().zip(waiting) {
                 let _ = done.send(recorded.contains(&copy.id));
             }
         }

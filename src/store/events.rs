@@ -179,8 +179,24 @@ impl Store {
                 )
             };
         }
-        const MARK_SCANNER: &str = "UPDATE events SET verdict = 'scanner', reason = $4 \
-             WHERE delivery_id = $1 AND kind = 'click' AND at >= $2 AND at <= $3 AND verdict = 'human'";
+        // Earlier clicks of a burst become a scanner's, in the same transaction.
+        macro_rules! mark_scanner {
+            ($tx:ident) => {
+                for burst in bursts {
+                    sqlx::query(
+                        "UPDATE events SET verdict = 'scanner', reason = $4 WHERE delivery_id = $1 \
+                         AND kind = 'click' AND at >= $2 AND at <= $3 AND verdict = 'human'",
+                    )
+                    .bind(burst.delivery_id)
+                    .bind(burst.from)
+                    .bind(burst.to)
+                    .bind(&burst.reason)
+                    .execute(&mut *$tx)
+                    .await
+                    .context("marking a scanner's clicks")?;
+                }
+            };
+        }
         match &self.backend {
             Backend::Postgres(pool) => {
                 let mut tx = pool.begin().await.context("starting a transaction")?;
@@ -201,16 +217,7 @@ impl Store {
                     .await
                     .context("storing events")?;
                 }
-                for burst in bursts {
-                    sqlx::query(MARK_SCANNER)
-                        .bind(burst.delivery_id)
-                        .bind(burst.from)
-                        .bind(burst.to)
-                        .bind(&burst.reason)
-                        .execute(&mut *tx)
-                        .await
-                        .context("marking a scanner's clicks")?;
-                }
+                mark_scanner!(tx);
                 tx.commit().await.context("committing events")?;
             }
             Backend::Sqlite(pool) => {
@@ -242,16 +249,7 @@ impl Store {
                     .await
                     .context("storing events")?;
                 }
-                for burst in bursts {
-                    sqlx::query(MARK_SCANNER)
-                        .bind(burst.delivery_id)
-                        .bind(burst.from)
-                        .bind(burst.to)
-                        .bind(&burst.reason)
-                        .execute(&mut *tx)
-                        .await
-                        .context("marking a scanner's clicks")?;
-                }
+                mark_scanner!(tx);
                 tx.commit().await.context("committing events")?;
             }
         }

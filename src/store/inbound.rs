@@ -4,10 +4,10 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
-use super::{Store, Timestamp, with_pool};
+use super::{Backend, Store, Timestamp, with_pool};
 
 /// Soft bounces within `SOFT_BOUNCE_DAYS` that suppress an address like a hard bounce.
-pub const SOFT_BOUNCES_TO_SUPPRESS: i64 = 3;
+const SOFT_BOUNCES_TO_SUPPRESS: i64 = 3;
 const SOFT_BOUNCE_DAYS: i64 = 30;
 
 /// The copy (or the subscriber) an inbound message belongs to.
@@ -45,26 +45,43 @@ pub enum InboundOutcome {
 }
 
 impl Store {
-    /// The delivery whose copy carried one of these Message-IDs.
+    /// The delivery whose copy carried one of these Message-IDs (the first in their
+    /// order that is ours), in one query.
     pub async fn match_message_ids(&self, message_ids: &[String]) -> anyhow::Result<Match> {
-        for message_id in message_ids {
-            let found: Option<(Uuid, Uuid, Option<Uuid>)> = with_pool!(self, pool => sqlx::query_as(
-                "SELECT id, campaign_id, subscriber_id FROM deliveries WHERE message_id = $1",
-            )
-            .bind(message_id)
-            .fetch_optional(pool)
-            .await
-            .context("matching a Message-ID")?);
-            if let Some((delivery, campaign, subscriber)) = found {
-                return Ok(Match {
-                    subscriber_id: subscriber,
-                    delivery_id: Some(delivery),
-                    campaign_id: Some(campaign),
-                    matched_by: None,
-                });
+        if message_ids.is_empty() {
+            return Ok(Match::default());
+        }
+        const COLUMNS: &str = "SELECT message_id, id, campaign_id, subscriber_id FROM deliveries ";
+        let found: Vec<(String, Uuid, Uuid, Option<Uuid>)> = match &self.backend {
+            Backend::Postgres(pool) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{COLUMNS}WHERE message_id = ANY($1)"
+                )))
+                .bind(message_ids)
+                .fetch_all(pool)
+                .await
+            }
+            Backend::Sqlite(pool) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{COLUMNS}WHERE message_id IN (SELECT value FROM json_each($1))"
+                )))
+                .bind(serde_json::Value::from(message_ids.to_vec()).to_string())
+                .fetch_all(pool)
+                .await
             }
         }
-        Ok(Match::default())
+        .context("matching Message-IDs")?;
+        let first = message_ids
+            .iter()
+            .find_map(|wanted| found.iter().find(|(id, ..)| id == wanted));
+        Ok(first
+            .map(|(_, delivery, campaign, subscriber)| Match {
+                subscriber_id: *subscriber,
+                delivery_id: Some(*delivery),
+                campaign_id: Some(*campaign),
+                matched_by: None,
+            })
+            .unwrap_or_default())
     }
 
     /// The campaign copy, or else the confirmation or welcome message, with this id.

@@ -14,6 +14,7 @@ mod settings;
 mod subscribers;
 mod timestamp;
 
+use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -30,13 +31,38 @@ pub use events::{
     CampaignEngagement, DeliveryFacts, LinkClicks, NewEvent, ScannerBurst, StoredClick,
     TimelineEntry,
 };
-pub use inbound::{InboundOutcome, Match, NewInbound, SOFT_BOUNCES_TO_SUPPRESS};
+pub use inbound::{InboundOutcome, Match, NewInbound};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, SubscriberPage,
     UnsubscribeOutcome,
 };
 pub use timestamp::Timestamp;
+
+/// Runs a write until it succeeds, at most `tries` times, waiting longer after each
+/// failure. Each failure is logged as `what`; when every try failed, with `consequence`,
+/// and the answer is `None`.
+pub async fn retrying<T, Fut>(
+    tries: u32,
+    what: &str,
+    consequence: &str,
+    mut write: impl FnMut() -> Fut,
+) -> Option<T>
+where
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    for attempt in 1..=tries {
+        match write().await {
+            Ok(done) => return Some(done),
+            Err(err) if attempt < tries => {
+                tracing::warn!(error = %format!("{err:#}"), "{what}; trying again");
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+            }
+            Err(err) => tracing::error!(error = %format!("{err:#}"), "{what}; {consequence}"),
+        }
+    }
+    None
+}
 
 /// Runs `$body` with `$pool` bound to the concrete pool of whichever backend is in use.
 macro_rules! with_pool {

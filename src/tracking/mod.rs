@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::store::{NewEvent, ScannerBurst, Store, StoredClick, Timestamp};
+use crate::store::{NewEvent, ScannerBurst, Store, StoredClick, Timestamp, retrying};
 use classify::{EventKind, Rules, Signals, Verdict, judge};
 
 /// Events waiting for the writer. A full channel makes requests wait rather than lose
@@ -155,22 +155,8 @@ impl EventWriter {
     }
 
     async fn write(&self, batch: &mut Vec<RawEvent>) {
-        let count = batch.len();
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.judge_and_store(batch).await {
-                Ok(()) => break,
-                Err(err) if tries < 5 => {
-                    tracing::warn!(error = %format!("{err:#}"), events = count, "could not store events; trying again");
-                    tokio::time::sleep(Duration::from_millis(200 << tries)).await;
-                }
-                Err(err) => {
-                    tracing::error!(error = %format!("{err:#}"), events = count, "could not store events; they are lost");
-                    break;
-                }
-            }
-        }
+        let what = format!("could not store {} events", batch.len());
+        retrying(5, &what, "they are lost", || self.judge_and_store(batch)).await;
         batch.clear();
     }
 
