@@ -129,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         format: BodyFormat::Markdown,
         preheader: Some("Rye, spelt and sourdough".into()),
         layout: "default".into(),
+        audience: None,
     };
     let campaign = store.create_campaign(&draft, Timestamp::now()).await?;
     let rss_before = rss_mb();

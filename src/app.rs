@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::domain::EngagementModel;
 use crate::mail::{CampaignSender, QueueWorker, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
@@ -49,12 +50,29 @@ pub struct Services {
     pub consent_version: String,
 }
 
+/// Connects to the configured database, brings its schema up to date, and makes sure the
+/// stored engagement was weighed with the configured half-life.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url)
+        .await?
+        .with_engagement_model(EngagementModel {
+            half_life_days: config.engagement_half_life_days,
+        });
+    store.migrate().await?;
+    if store.ensure_engagement_model().await? {
+        tracing::info!(
+            half_life_days = config.engagement_half_life_days,
+            "engagement recomputed with the configured half-life"
+        );
+    }
+    Ok(store)
+}
+
 impl Services {
     pub async fn prepare(config: Config) -> anyhow::Result<Self> {
         install_crypto_provider();
         let config = Arc::new(config);
-        let store = Store::connect(&config.database_url).await?;
-        store.migrate().await?;
+        let store = open_store(&config).await?;
         let secret = match &config.secret_key {
             Some(secret) => secret.expose().to_string(),
             None => {

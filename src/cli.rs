@@ -11,17 +11,19 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::app::Services;
+use crate::app::{Services, open_store};
 use crate::config::Config;
-use crate::store::{CampaignError, CampaignRecord, Store, Timestamp};
+use crate::domain::Tier;
+use crate::store::{
+    CampaignError, CampaignRecord, Store, SubscriberFilter, SubscriberOrder, Timestamp,
+};
 
 pub async fn token_create(config: Config, name: &str) -> anyhow::Result<()> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         anyhow::bail!("--name must be one line of 1 to 100 characters");
     }
-    let store = Store::connect(&config.database_url).await?;
-    store.migrate().await?;
+    let store = open_store(&config).await?;
     println!("{}", store.create_api_token(name).await?);
     Ok(())
 }
@@ -111,8 +113,7 @@ pub async fn campaign_send(config: Config, raw_id: &str) -> anyhow::Result<()> {
 }
 
 pub async fn campaign_list(config: Config) -> anyhow::Result<()> {
-    let store = Store::connect(&config.database_url).await?;
-    store.migrate().await?;
+    let store = open_store(&config).await?;
     let campaigns = store.campaigns().await?;
     if campaigns.is_empty() {
         println!("No campaigns yet.");
@@ -139,9 +140,84 @@ pub async fn campaign_list(config: Config) -> anyhow::Result<()> {
 
 pub async fn campaign_report(config: Config, raw_id: &str) -> anyhow::Result<()> {
     let id = parse_campaign_id(raw_id)?;
-    let store = Store::connect(&config.database_url).await?;
-    store.migrate().await?;
+    let store = open_store(&config).await?;
     print_report(&store, id).await
+}
+
+/// The list's headline, its tiers, and the most engaged subscribers as a table.
+pub async fn engagement(config: Config, tier: Option<&str>, limit: u32) -> anyhow::Result<()> {
+    let tier = tier
+        .map(|raw| {
+            Tier::parse(raw.trim()).with_context(|| {
+                format!("'{raw}' is not a tier; use core, engaged, new, quiet, dormant or gone")
+            })
+        })
+        .transpose()?;
+    let limit = limit.clamp(1, 1000);
+    let store = open_store(&config).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let summary = store.engagement_summary(now).await?;
+    println!(
+        "{} engaged of {} confirmed",
+        summary.engaged, summary.confirmed
+    );
+    let tiers: Vec<String> = summary
+        .tiers
+        .iter()
+        .map(|t| format!("{} {}", t.tier.as_str(), t.count))
+        .collect();
+    println!("{}", tiers.join(" · "));
+    let filter = SubscriberFilter {
+        status: None,
+        tier,
+        order: SubscriberOrder::Engagement,
+    };
+    let page = store.subscribers(filter, i64::from(limit), 0, now).await?;
+    if page.subscribers.is_empty() {
+        println!(
+            "\nNo subscribers{}.",
+            tier.map(|t| format!(" in the {} tier", t.as_str()))
+                .unwrap_or_default()
+        );
+        return Ok(());
+    }
+    println!();
+    println!(
+        "{:>6}  {:<8}  {:<32}  {:<20}  why",
+        "score", "tier", "email", "name"
+    );
+    for ranked in &page.subscribers {
+        let engagement = &ranked.engagement;
+        println!(
+            "{:>6.1}  {:<8}  {:<32}  {:<20}  {}",
+            engagement.score,
+            engagement.tier.as_str(),
+            clip(&ranked.subscriber.email, 32),
+            clip(ranked.subscriber.name.as_deref().unwrap_or(""), 20),
+            engagement.reasons.join("; "),
+        );
+    }
+    if page.total > page.subscribers.len() as i64 {
+        println!(
+            "… and {} more (--limit to see more)",
+            page.total - page.subscribers.len() as i64
+        );
+    }
+    Ok(())
+}
+
+/// At most `width` characters, one line, with … where it was cut.
+fn clip(text: &str, width: usize) -> String {
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if line.chars().count() <= width {
+        return line;
+    }
+    let mut clipped: String = line.chars().take(width - 1).collect();
+    clipped.push('…');
+    clipped
 }
 
 async fn print_report(store: &Store, id: Uuid) -> anyhow::Result<()> {

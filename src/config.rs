@@ -104,6 +104,8 @@ pub struct Config {
     /// Addresses Apple Mail Privacy Protection fetches images from: opens from there are
     /// machine opens.
     pub apple_proxy_ranges: Vec<ipnet::IpNet>,
+    /// How fast interest fades: a human signal counts half after this many days.
+    pub engagement_half_life_days: f64,
     /// Names this instance's sender workers; a restarted instance takes over at once the
     /// work its previous run left leased.
     pub instance_id: String,
@@ -340,6 +342,17 @@ impl Config {
             get("HUNDRED_MACHINE_WINDOW_SECONDS"),
             10,
         )?);
+        let engagement_half_life_days = parse_number::<f64>(
+            "HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS",
+            get("HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS"),
+            crate::domain::engagement::DEFAULT_HALF_LIFE_DAYS,
+        )?;
+        if !(1.0..=3650.0).contains(&engagement_half_life_days) {
+            return Err(ConfigError::new(
+                "HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS",
+                "must be a number of days from 1 to 3650",
+            ));
+        }
         let apple_proxy_ranges = get("HUNDRED_APPLE_PROXY_RANGES")
             .unwrap_or_else(|| DEFAULT_APPLE_PROXY_RANGES.to_string())
             .split(',')
@@ -377,6 +390,7 @@ impl Config {
             tracking,
             machine_window,
             apple_proxy_ranges,
+            engagement_half_life_days,
             instance_id,
             database_url,
             listen,

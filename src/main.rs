@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hundred::{Application, Config, app, cli, store::Store};
+use hundred::{Application, Config, app, cli};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -32,6 +32,15 @@ enum Command {
     Campaign {
         #[command(subcommand)]
         command: CampaignCommand,
+    },
+    /// Show who genuinely cares: the tiers, then the most engaged subscribers.
+    Engagement {
+        /// Only this tier: core, engaged, new, quiet, dormant or gone.
+        #[arg(long)]
+        tier: Option<String>,
+        /// How many subscribers to list.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
     },
 }
 
@@ -106,8 +115,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app.run_until(app::shutdown_signal()).await
         }
         Command::Migrate => {
-            let store = Store::connect(&config.database_url).await?;
-            store.migrate().await?;
+            let store = app::open_store(&config).await?;
             eprintln!("database is up to date ({})", store.backend_name());
             Ok(())
         }
@@ -119,5 +127,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             CampaignCommand::List => cli::campaign_list(config).await,
             CampaignCommand::Report { id } => cli::campaign_report(config, &id).await,
         },
+        Command::Engagement { tier, limit } => {
+            cli::engagement(config, tier.as_deref(), limit).await
+        }
     }
 }

@@ -2,11 +2,15 @@
 
 mod campaign;
 mod email;
+pub mod engagement;
 mod name;
 mod subscriber;
 
 pub use campaign::{BodyFormat, CampaignStatus, DeliveryState};
 pub use email::{EmailError, SubscriberEmail};
+pub use engagement::{
+    CopySignals, Engagement, EngagementModel, Figures, Standing, Tier, TierBounds, ago,
+};
 pub use name::{NameError, SubscriberName};
 pub use subscriber::{
     ConsentRecord, SignupSource, Subscriber, SubscriberStatus, UnsubscribeMethod,

@@ -4,8 +4,9 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
+use super::engagement::{bind_tiers, ranked_subscribers};
 use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
-use crate::domain::{BodyFormat, CampaignStatus};
+use crate::domain::{BodyFormat, CampaignStatus, Tier, TierBounds};
 
 /// A scheduled send that starts more than this late says so in its report.
 const LATE_AFTER_SECONDS: i64 = 60;
@@ -17,6 +18,8 @@ pub struct CampaignDraft {
     pub format: BodyFormat,
     pub preheader: Option<String>,
     pub layout: String,
+    /// The tiers it is for; `None`: every confirmed subscriber.
+    pub audience: Option<Vec<Tier>>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,6 +37,8 @@ pub struct CampaignRecord {
     pub late_by_seconds: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// A JSON array of tier names; `None`: every confirmed subscriber.
+    pub audience_tiers: Option<String>,
 }
 
 impl CampaignRecord {
@@ -44,6 +49,25 @@ impl CampaignRecord {
     pub fn format(&self) -> BodyFormat {
         BodyFormat::parse(&self.format).unwrap_or(BodyFormat::Markdown)
     }
+
+    /// The tiers it is for; `None`: every confirmed subscriber.
+    pub fn audience(&self) -> Option<Vec<Tier>> {
+        let names: Vec<String> = serde_json::from_str(self.audience_tiers.as_deref()?).ok()?;
+        Some(names.iter().filter_map(|name| Tier::parse(name)).collect())
+    }
+}
+
+/// How a campaign's tiers are stored.
+fn tiers_json(tiers: Option<&[Tier]>) -> Option<String> {
+    tiers.map(|tiers| {
+        serde_json::Value::Array(
+            tiers
+                .iter()
+                .map(|t| serde_json::Value::String(t.as_str().into()))
+                .collect(),
+        )
+        .to_string()
+    })
 }
 
 /// How many deliveries of a campaign are in each state.
@@ -84,7 +108,7 @@ pub enum CampaignError {
 }
 
 const COLUMNS: &str = "id, subject, body, format, preheader, layout, status, scheduled_at, \
-    started_at, finished_at, late_by_seconds, created_at, updated_at";
+    started_at, finished_at, late_by_seconds, created_at, updated_at, audience_tiers";
 
 impl Store {
     pub async fn create_campaign(
@@ -94,8 +118,8 @@ impl Store {
     ) -> anyhow::Result<Uuid> {
         let id = Uuid::now_v7();
         with_pool!(self, pool => sqlx::query(
-            "INSERT INTO campaigns (id, subject, body, format, preheader, layout, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7)",
+            "INSERT INTO campaigns (id, subject, body, format, preheader, layout, status, created_at, \
+             updated_at, audience_tiers) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7, $8)",
         )
         .bind(id)
         .bind(&draft.subject)
@@ -104,6 +128,7 @@ impl Store {
         .bind(&draft.preheader)
         .bind(&draft.layout)
         .bind(now)
+        .bind(tiers_json(draft.audience.as_deref()))
         .execute(pool)
         .await
         .context("creating the campaign")
@@ -120,7 +145,7 @@ impl Store {
     ) -> Result<(), CampaignError> {
         let updated = with_pool!(self, pool => sqlx::query(
             "UPDATE campaigns SET subject = $2, body = $3, format = $4, preheader = $5, layout = $6, \
-             updated_at = $7 WHERE id = $1 AND status = 'draft'",
+             updated_at = $7, audience_tiers = $8 WHERE id = $1 AND status = 'draft'",
         )
         .bind(id)
         .bind(&draft.subject)
@@ -129,6 +154,7 @@ impl Store {
         .bind(&draft.preheader)
         .bind(&draft.layout)
         .bind(now)
+        .bind(tiers_json(draft.audience.as_deref()))
         .execute(pool)
         .await
         .context("updating the campaign")?
@@ -201,26 +227,34 @@ impl Store {
         now: Timestamp,
         message_domain: &str,
     ) -> Result<i64, CampaignError> {
-        // Both statements insert one row per confirmed subscriber with a fresh id and a
-        // Message-ID made from it; they differ in how each database makes random ids.
+        // Both statements insert one row per confirmed subscriber of the campaign's tiers
+        // (all of them when it names none) with a fresh id and a Message-ID made from it;
+        // they differ in how each database makes random ids and reads a list of tiers.
         let snapshot = match &self.backend {
-            Backend::Postgres(_) => {
-                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, \
-                 next_attempt_at, message_id, created_at) \
-                 SELECT x.id, $1, x.subscriber_id, 'queued', 0, $2, \
-                 '<' || replace(x.id::text, '-', '') || '@' || $3 || '>', $2 \
-                 FROM (SELECT gen_random_uuid() AS id, id AS subscriber_id FROM subscribers WHERE status = 'confirmed') x \
-                 ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
-            }
-            Backend::Sqlite(_) => {
-                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, \
-                 next_attempt_at, message_id, created_at) \
-                 SELECT x.id, $1, x.subscriber_id, 'queued', 0, $2, \
-                 '<' || lower(hex(x.id)) || '@' || $3 || '>', $2 \
-                 FROM (SELECT randomblob(16) AS id, id AS subscriber_id FROM subscribers WHERE status = 'confirmed') x \
-                 WHERE true ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
-            }
+            Backend::Postgres(_) => concat!(
+                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, ",
+                "next_attempt_at, message_id, created_at) ",
+                "SELECT x.id, $7, x.subscriber_id, 'queued', 0, $8, ",
+                "'<' || replace(x.id::text, '-', '') || '@' || $9 || '>', $8 ",
+                "FROM (SELECT gen_random_uuid() AS id, id AS subscriber_id FROM ",
+                ranked_subscribers!(),
+                "WHERE status = 'confirmed' AND ($10::text IS NULL OR tier IN ",
+                "(SELECT jsonb_array_elements_text($10::jsonb)))) x ",
+                "ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
+            ),
+            Backend::Sqlite(_) => concat!(
+                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, ",
+                "next_attempt_at, message_id, created_at) ",
+                "SELECT x.id, $7, x.subscriber_id, 'queued', 0, $8, ",
+                "'<' || lower(hex(x.id)) || '@' || $9 || '>', $8 ",
+                "FROM (SELECT randomblob(16) AS id, id AS subscriber_id FROM ",
+                ranked_subscribers!(),
+                "WHERE status = 'confirmed' AND ($10 IS NULL OR tier IN ",
+                "(SELECT value FROM json_each($10)))) x ",
+                "WHERE true ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
+            ),
         };
+        let bounds = TierBounds::at(&self.engagement_model, now.0);
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let scheduled: Option<Option<Timestamp>> = sqlx::query_scalar(
@@ -252,14 +286,34 @@ impl Store {
                 drop(tx);
                 return Err(self.explain_refusal(id, "draft or scheduled").await);
             }
-            let recipients = sqlx::query(snapshot)
+            let audience: Option<String> = sqlx::query_scalar(
+                "SELECT audience_tiers FROM campaigns WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .context("reading the campaign's audience")?;
+            let recipients = bind_tiers!(sqlx::query(snapshot), bounds)
                 .bind(id)
                 .bind(now)
                 .bind(message_domain)
+                .bind(audience)
                 .execute(&mut *tx)
                 .await
                 .context("snapshotting the audience")?
                 .rows_affected();
+            // One more campaign for each recipient: what tells a quiet subscriber from a
+            // dormant one.
+            sqlx::query(
+                "INSERT INTO engagement (subscriber_id, campaigns, campaigns_since_signal) \
+                 SELECT subscriber_id, 1, 1 FROM deliveries WHERE campaign_id = $1 AND subscriber_id IS NOT NULL \
+                 ON CONFLICT (subscriber_id) DO UPDATE SET campaigns = engagement.campaigns + 1, \
+                 campaigns_since_signal = engagement.campaigns_since_signal + 1",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .context("counting the campaign for its recipients")?;
             tx.commit().await.context("committing the start of the send")?;
             Ok(recipients as i64)
         })
@@ -431,13 +485,27 @@ impl Store {
             .context("reading the campaign's status"))
     }
 
-    /// How many confirmed subscribers a send would reach now.
-    pub async fn audience_size(&self) -> anyhow::Result<i64> {
-        with_pool!(self, pool => sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM subscribers WHERE status = 'confirmed'",
-        )
-        .fetch_one(pool)
-        .await
-        .context("counting the audience"))
+    /// How many confirmed subscribers a send to these tiers (`None`: all) would reach now.
+    pub async fn audience_size(&self, tiers: Option<&[Tier]>) -> anyhow::Result<i64> {
+        let bounds = TierBounds::at(&self.engagement_model, time::OffsetDateTime::now_utc());
+        let tiers = tiers_json(tiers);
+        let sql = match &self.backend {
+            Backend::Postgres(_) => concat!(
+                "SELECT COUNT(*) FROM ",
+                ranked_subscribers!(),
+                "WHERE status = 'confirmed' AND ($7::text IS NULL OR tier IN ",
+                "(SELECT jsonb_array_elements_text($7::jsonb)))"
+            ),
+            Backend::Sqlite(_) => concat!(
+                "SELECT COUNT(*) FROM ",
+                ranked_subscribers!(),
+                "WHERE status = 'confirmed' AND ($7 IS NULL OR tier IN (SELECT value FROM json_each($7)))"
+            ),
+        };
+        with_pool!(self, pool => bind_tiers!(sqlx::query_scalar::<_, i64>(sql), bounds)
+            .bind(&tiers)
+            .fetch_one(pool)
+            .await
+            .context("counting the audience"))
     }
 }

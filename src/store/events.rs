@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use anyhow::Context as _;
 use uuid::Uuid;
 
+use super::engagement::RefreshEngagement as _;
 use super::{Backend, Store, Timestamp, with_pool};
 
 /// What the tracking writer needs to know about a delivery to judge an event on it.
@@ -72,8 +73,33 @@ pub struct LinkClicks {
     pub scanner_clicks: i64,
 }
 
+/// Sets a copy's first human open and click from the rows of `u` (id, opened, clicked)
+/// where they are earlier than what it has; returns the subscribers whose copies changed.
+macro_rules! first_signals_sql {
+    ($source:literal) => {
+        concat!(
+            "UPDATE deliveries AS d SET ",
+            "opened_at = CASE WHEN d.opened_at IS NULL OR d.opened_at > u.opened THEN u.opened ELSE d.opened_at END, ",
+            "clicked_at = CASE WHEN u.clicked IS NOT NULL AND (d.clicked_at IS NULL OR d.clicked_at > u.clicked) ",
+            "THEN u.clicked ELSE d.clicked_at END FROM ",
+            $source,
+            " WHERE d.id = u.id AND (d.opened_at IS NULL OR d.opened_at > u.opened ",
+            "OR (u.clicked IS NOT NULL AND (d.clicked_at IS NULL OR d.clicked_at > u.clicked))) ",
+            "RETURNING subscriber_id"
+        )
+    };
+}
+
+/// The distinct subscribers among these (erased ones are `None`).
+fn subscribers_of(ids: Vec<Option<Uuid>>) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = ids.into_iter().flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// Ids as one bound parameter: a uuid array on Postgres, a JSON array of hex on SQLite.
-fn sqlite_ids(ids: &[Uuid]) -> String {
+pub(crate) fn sqlite_ids(ids: &[Uuid]) -> String {
     serde_json::Value::Array(
         ids.iter()
             .map(|id| serde_json::Value::String(id.simple().to_string()))
@@ -197,6 +223,47 @@ impl Store {
                 }
             };
         }
+        // Each copy's first human open (a human click is one too) and first human click in
+        // this batch; the copy keeps the earliest it has seen, and only a change counts.
+        let mut first: HashMap<Uuid, (Timestamp, Option<Timestamp>)> = HashMap::new();
+        for event in events.iter().filter(|e| e.verdict == "human") {
+            let click = (event.kind == "click").then_some(event.at);
+            first
+                .entry(event.delivery_id)
+                .and_modify(|(opened, clicked)| {
+                    *opened = (*opened).min(event.at);
+                    *clicked = match (*clicked, click) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                })
+                .or_insert((event.at, click));
+        }
+        let firsts: Vec<(Uuid, Timestamp, Option<Timestamp>)> = first
+            .into_iter()
+            .map(|(id, (opened, clicked))| (id, opened, clicked))
+            .collect();
+        // A burst turned clicks counted as a person's into a scanner's: its copies' firsts
+        // are taken again from what stays human.
+        macro_rules! recount_bursts {
+            ($tx:ident, $engaged:ident) => {
+                for burst in bursts {
+                    $engaged.extend(
+                        sqlx::query_scalar::<_, Option<Uuid>>(
+                            "UPDATE deliveries SET \
+                             opened_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id AND verdict = 'human'), \
+                             clicked_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id \
+                                           AND verdict = 'human' AND kind = 'click') \
+                             WHERE id = $1 RETURNING subscriber_id",
+                        )
+                        .bind(burst.delivery_id)
+                        .fetch_all(&mut *$tx)
+                        .await
+                        .context("recounting a scanner's copy")?,
+                    );
+                }
+            };
+        }
         match &self.backend {
             Backend::Postgres(pool) => {
                 let mut tx = pool.begin().await.context("starting a transaction")?;
@@ -218,6 +285,24 @@ impl Store {
                     .context("storing events")?;
                 }
                 mark_scanner!(tx);
+                let mut engaged: Vec<Option<Uuid>> = Vec::new();
+                if !firsts.is_empty() {
+                    engaged.extend(
+                        sqlx::query_scalar::<_, Option<Uuid>>(first_signals_sql!(
+                            "unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u (id, opened, clicked)"
+                        ))
+                        .bind(firsts.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+                        .bind(firsts.iter().map(|(_, opened, _)| opened.0).collect::<Vec<_>>())
+                        .bind(firsts.iter().map(|(_, _, clicked)| clicked.map(|c| c.0)).collect::<Vec<_>>())
+                        .fetch_all(&mut *tx)
+                        .await
+                        .context("recording first human opens and clicks")?,
+                    );
+                }
+                recount_bursts!(tx, engaged);
+                let engaged = subscribers_of(engaged);
+                tx.refresh_engagement(&self.engagement_model, &engaged)
+                    .await?;
                 tx.commit().await.context("committing events")?;
             }
             Backend::Sqlite(pool) => {
@@ -250,6 +335,32 @@ impl Store {
                     .context("storing events")?;
                 }
                 mark_scanner!(tx);
+                let mut engaged: Vec<Option<Uuid>> = Vec::new();
+                if !firsts.is_empty() {
+                    let rows: Vec<serde_json::Value> = firsts
+                        .iter()
+                        .map(|(id, opened, clicked)| {
+                            serde_json::json!([
+                                id.simple().to_string(),
+                                opened.unix_millis(),
+                                clicked.map(|c| c.unix_millis()),
+                            ])
+                        })
+                        .collect();
+                    engaged.extend(
+                        sqlx::query_scalar::<_, Option<Uuid>>(first_signals_sql!(
+                            "(SELECT unhex(value ->> 0) AS id, value ->> 1 AS opened,                              value ->> 2 AS clicked FROM json_each($1)) AS u"
+                        ))
+                        .bind(serde_json::Value::Array(rows).to_string())
+                        .fetch_all(&mut *tx)
+                        .await
+                        .context("recording first human opens and clicks")?,
+                    );
+                }
+                recount_bursts!(tx, engaged);
+                let engaged = subscribers_of(engaged);
+                tx.refresh_engagement(&self.engagement_model, &engaged)
+                    .await?;
                 tx.commit().await.context("committing events")?;
             }
         }

@@ -4,6 +4,7 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
+use super::engagement::RefreshEngagement as _;
 use super::{Backend, Store, Timestamp, with_pool};
 
 /// Soft bounces within `SOFT_BOUNCE_DAYS` that suppress an address like a hard bounce.
@@ -210,6 +211,23 @@ impl Store {
                         outcome = InboundOutcome::Suppressed(status);
                     }
                 }
+            }
+            if message.kind == "reply"
+                && let Some(subscriber) = message.matched.subscriber_id
+            {
+                if let Some(delivery) = message.matched.delivery_id {
+                    // A reply says the copy was read, as a human click does.
+                    sqlx::query(
+                        "UPDATE deliveries SET replied_at = COALESCE(replied_at, $2), \
+                         opened_at = COALESCE(opened_at, $2) WHERE id = $1",
+                    )
+                    .bind(delivery)
+                    .bind(message.received_at)
+                    .execute(&mut *tx)
+                    .await
+                    .context("recording the reply on its copy")?;
+                }
+                tx.refresh_engagement(&self.engagement_model, &[subscriber]).await?;
             }
             tx.commit().await.context("committing an inbound message")?;
             Ok(outcome)

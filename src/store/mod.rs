@@ -7,6 +7,7 @@
 mod api_tokens;
 mod campaigns;
 mod deliveries;
+mod engagement;
 mod events;
 mod inbound;
 mod outbox;
@@ -27,6 +28,10 @@ use sqlx::sqlite::{
 pub use api_tokens::ApiTokenRecord;
 pub use campaigns::{CampaignDraft, CampaignError, CampaignRecord, DeliveryCounts, FailedDelivery};
 pub use deliveries::{ClaimedDelivery, SentCopy};
+pub use engagement::{
+    CampaignInterest, EngagementSummary, RankedSubscriber, SubscriberFilter, SubscriberOrder,
+    SubscriberPage, TierCount,
+};
 pub use events::{
     CampaignEngagement, DeliveryFacts, LinkClicks, NewEvent, ScannerBurst, StoredClick,
     TimelineEntry,
@@ -34,8 +39,7 @@ pub use events::{
 pub use inbound::{InboundOutcome, Match, NewInbound};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use subscribers::{
-    ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, SubscriberPage,
-    UnsubscribeOutcome,
+    ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,
 };
 pub use timestamp::Timestamp;
 
@@ -120,6 +124,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// How human signals are weighed over time (see `with_engagement_model`).
+    pub(crate) engagement_model: crate::domain::EngagementModel,
 }
 
 impl Store {
@@ -174,7 +180,10 @@ impl Store {
                 "HUNDRED_DATABASE_URL: unsupported scheme; use sqlite://path/to/file.db or postgres://user@host/db"
             );
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            engagement_model: Default::default(),
+        })
     }
 
     /// Brings the schema up to date. Safe to run from several instances at once.

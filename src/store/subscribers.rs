@@ -9,7 +9,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::outbox::{MessageKind, queue_message};
-use super::{BeginWrite as _, Store, Timestamp, with_pool};
+use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
 use crate::domain::{
     ConsentRecord, SignupSource, Subscriber, SubscriberEmail, SubscriberName, SubscriberStatus,
     UnsubscribeMethod,
@@ -86,12 +86,6 @@ pub enum UnsubscribeOutcome {
         email: String,
     },
     Unknown,
-}
-
-#[derive(Debug, Clone)]
-pub struct SubscriberPage {
-    pub total: i64,
-    pub subscribers: Vec<Subscriber>,
 }
 
 /// A `SELECT` of every subscriber column with its consent text, followed by `$tail`.
@@ -507,38 +501,31 @@ impl Store {
         row.map(SubscriberRow::into_subscriber).transpose()
     }
 
-    /// A page of subscribers, newest first, optionally of one status.
-    pub async fn subscribers(
-        &self,
-        status: Option<SubscriberStatus>,
-        limit: i64,
-        offset: i64,
-    ) -> anyhow::Result<SubscriberPage> {
-        let status = status.map(SubscriberStatus::as_str);
-        let (total, rows) = with_pool!(self, pool => {
-            let total: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM subscribers WHERE ($1 IS NULL OR status = $1)",
-            )
-            .bind(status)
-            .fetch_one(pool)
-            .await
-            .context("counting subscribers")?;
-            let rows = sqlx::query_as::<_, SubscriberRow>(select_subscribers!(
-                "WHERE ($1 IS NULL OR s.status = $1) ORDER BY s.created_at DESC, s.id DESC LIMIT $2 OFFSET $3"
-            ))
-                .bind(status)
-                .bind(limit)
-                .bind(offset)
+    /// These subscribers, in no particular order (those not found left out).
+    pub async fn subscribers_by_id(&self, ids: &[Uuid]) -> anyhow::Result<Vec<Subscriber>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = match &self.backend {
+            Backend::Postgres(pool) => {
+                sqlx::query_as::<_, SubscriberRow>(select_subscribers!("WHERE s.id = ANY($1)"))
+                    .bind(ids)
+                    .fetch_all(pool)
+                    .await
+            }
+            Backend::Sqlite(pool) => {
+                sqlx::query_as::<_, SubscriberRow>(select_subscribers!(
+                    "WHERE s.id IN (SELECT unhex(value) FROM json_each($1))"
+                ))
+                .bind(super::events::sqlite_ids(ids))
                 .fetch_all(pool)
                 .await
-                .context("listing subscribers")?;
-            (total, rows)
-        });
-        let subscribers = rows
-            .into_iter()
+            }
+        }
+        .context("reading subscribers")?;
+        rows.into_iter()
             .map(SubscriberRow::into_subscriber)
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(SubscriberPage { total, subscribers })
+            .collect()
     }
 
     /// Erases a subscriber: every row about them goes, and a one-way hash of the address

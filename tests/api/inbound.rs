@@ -13,7 +13,7 @@ on_both_databases!(
     a_reply_through_the_smtp_listener_is_matched_by_its_token
 );
 
-const SECRET: &str = "inbound-secret-for-tests-0123456789";
+pub(crate) const SECRET: &str = "inbound-secret-for-tests-0123456789";
 
 async fn app_with_inbound(backend: Backend) -> TestApp {
     spawn_app_with(
@@ -25,7 +25,7 @@ async fn app_with_inbound(backend: Backend) -> TestApp {
     .await
 }
 
-async fn post_mail(app: &TestApp, raw: &str, secret: &str) -> reqwest::Response {
+pub(crate) async fn post_mail(app: &TestApp, raw: &str, secret: &str) -> reqwest::Response {
     app.client
         .post(app.url("/inbound/mime"))
         .bearer_auth(secret)
@@ -36,7 +36,7 @@ async fn post_mail(app: &TestApp, raw: &str, secret: &str) -> reqwest::Response 
         .unwrap()
 }
 
-async fn receive(app: &TestApp, raw: &str) -> serde_json::Value {
+pub(crate) async fn receive(app: &TestApp, raw: &str) -> serde_json::Value {
     let response = post_mail(app, raw, SECRET).await;
     let status = response.status();
     let json: serde_json::Value = response.json().await.unwrap();
@@ -457,7 +457,7 @@ async fn every_corpus_message_ends_in_its_labelled_state(backend: Backend) {
 }
 
 /// One SMTP conversation; the server's reply to each line (the last one to the message).
-fn smtp_session(address: std::net::SocketAddr, lines: &[String]) -> Vec<String> {
+pub(crate) fn smtp_session(address: std::net::SocketAddr, lines: &[String]) -> Vec<String> {
     use std::io::{BufRead, BufReader, Write};
     let stream = std::net::TcpStream::connect(address).unwrap();
     stream

@@ -8,6 +8,7 @@ mod bad_input;
 mod campaigns;
 mod crash;
 mod dkim;
+mod engagement;
 mod inbound;
 mod lifecycle;
 mod process;

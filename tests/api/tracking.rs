@@ -14,20 +14,20 @@ on_both_databases!(
     a_link_with_accents_still_redirects
 );
 
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
-const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
-const MENU: &str = "https://bakery.example/menu?day=mon&lang=en#top";
-const HOURS: &str = "https://bakery.example/hours";
+pub(crate) const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
+pub(crate) const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+pub(crate) const MENU: &str = "https://bakery.example/menu?day=mon&lang=en#top";
+pub(crate) const HOURS: &str = "https://bakery.example/hours";
 
 /// A client that does not follow redirects, so the test sees where a click goes.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-async fn fetch(url: &str, agent: &str) -> reqwest::Response {
+pub(crate) async fn fetch(url: &str, agent: &str) -> reqwest::Response {
     browser()
         .get(url)
         .header(USER_AGENT, agent)
@@ -37,7 +37,7 @@ async fn fetch(url: &str, agent: &str) -> reqwest::Response {
 }
 
 /// Every `/t/…` URL in the HTML part, in order.
-fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
+pub(crate) fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
     let marker = format!("/t/{kind}/");
     let mut urls = Vec::new();
     for (at, _) in html.match_indices(&marker) {
@@ -52,7 +52,12 @@ fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
 }
 
 /// Sends a campaign to every confirmed subscriber and waits until it is sent; its id.
-async fn send_to_everyone(app: &TestApp, token: &str, subject: &str, body: &str) -> String {
+pub(crate) async fn send_to_everyone(
+    app: &TestApp,
+    token: &str,
+    subject: &str,
+    body: &str,
+) -> String {
     let campaign = app
         .create_campaign(
             token,
@@ -65,7 +70,7 @@ async fn send_to_everyone(app: &TestApp, token: &str, subject: &str, body: &str)
     id
 }
 
-async fn engagement_when(
+pub(crate) async fn engagement_when(
     app: &TestApp,
     token: &str,
     id: &str,

@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::ApiToken;
-use crate::domain::{BodyFormat, SubscriberEmail};
+use crate::domain::{BodyFormat, CampaignStatus, SubscriberEmail, Tier};
 use crate::mail::campaign_sender::content_of;
 use crate::mail::compose::Recipient;
 use crate::mail::render::{
@@ -44,6 +44,48 @@ struct CampaignInput {
     format: Option<String>,
     preheader: Option<String>,
     layout: Option<String>,
+    audience: Option<AudienceInput>,
+}
+
+/// Who a campaign is for: `{}` for every confirmed subscriber, or `{"tiers": [...]}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AudienceInput {
+    tiers: Option<Vec<String>>,
+}
+
+fn parse_audience(input: AudienceInput) -> Result<Option<Vec<Tier>>, ApiError> {
+    let Some(names) = input.tiers else {
+        return Ok(None);
+    };
+    if names.is_empty() {
+        return Err(ApiError::Invalid {
+            field: "audience",
+            message:
+                "name at least one tier, or leave tiers out to send to every confirmed subscriber"
+                    .into(),
+        });
+    }
+    let mut tiers = Vec::with_capacity(names.len());
+    for name in &names {
+        let tier = Tier::parse(name).ok_or_else(|| ApiError::Invalid {
+            field: "audience",
+            message: format!(
+                "'{}' is not a tier; tiers are core, engaged, new, quiet, dormant (gone subscribers get no mail)",
+                name.chars().take(40).collect::<String>()
+            ),
+        })?;
+        if tier == Tier::Gone {
+            return Err(ApiError::Invalid {
+                field: "audience",
+                message: "gone subscribers left the list and get no mail".into(),
+            });
+        }
+        if !tiers.contains(&tier) {
+            tiers.push(tier);
+        }
+    }
+    Ok(Some(tiers))
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -105,12 +147,17 @@ fn draft_from(
         .layout
         .or_else(|| base.map(|b| b.layout.clone()))
         .unwrap_or_else(|| "default".into());
+    let audience = match input.audience {
+        Some(audience) => parse_audience(audience)?,
+        None => base.and_then(CampaignRecord::audience),
+    };
     let draft = CampaignDraft {
         subject,
         body,
         format,
         preheader,
         layout,
+        audience,
     };
     compile(&draft, state)?;
     Ok(draft)
@@ -155,6 +202,14 @@ async fn campaign_json(
     let counts = state.store.delivery_counts(record.id).await?;
     let failures = state.store.failed_deliveries(record.id, 100).await?;
     let engagement = state.store.campaign_engagement(record.id).await?;
+    let tiers = record.audience();
+    // Before the send, how many it would reach now; after, how many it was addressed to.
+    let audience_size = match record.status() {
+        CampaignStatus::Draft | CampaignStatus::Scheduled => {
+            state.store.audience_size(tiers.as_deref()).await?
+        }
+        _ => counts.total(),
+    };
     let mut inbound = serde_json::Map::new();
     for (field, kind) in [
         ("replies", "reply"),
@@ -173,6 +228,7 @@ async fn campaign_json(
         "format": record.format,
         "preheader": record.preheader,
         "layout": record.layout,
+        "audience": { "tiers": tiers, "size": audience_size },
         "status": record.status,
         "scheduled_at": rfc3339(record.scheduled_at),
         "started_at": rfc3339(record.started_at),
@@ -433,6 +489,7 @@ async fn send(
             format: record.format(),
             preheader: record.preheader.clone(),
             layout: record.layout.clone(),
+            audience: record.audience(),
         },
         &state,
     )?;

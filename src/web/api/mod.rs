@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, behind `Authorization: Bearer <token>`.
 
 mod campaigns;
+mod engagement;
 mod subscribers;
 
 use axum::Router;
@@ -15,6 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(subscribers::router())
         .merge(campaigns::router())
+        .merge(engagement::router())
 }
 
 /// A request carrying a valid API token. A handler that takes one cannot be reached

@@ -10,8 +10,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiToken;
-use crate::domain::{SignupSource, SubscriberName, SubscriberStatus};
-use crate::store::{NewSubscriber, StoreError, Timestamp};
+use time::OffsetDateTime;
+
+use crate::domain::{SignupSource, SubscriberName, SubscriberStatus, Tier};
+use crate::store::{
+    NewSubscriber, RankedSubscriber, StoreError, SubscriberFilter, SubscriberOrder, Timestamp,
+};
 use crate::web::{ApiError, AppState, parse_person};
 
 const MAX_PAGE: i64 = 1000;
@@ -27,6 +31,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
+    tier: Option<String>,
+    sort: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
 }
@@ -48,9 +54,34 @@ async fn list(
             }
             })?),
         };
+    let tier = match query.tier.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(Tier::parse(raw).ok_or_else(|| ApiError::Invalid {
+            field: "tier",
+            message: "tier must be one of core, engaged, new, quiet, dormant, gone".into(),
+        })?),
+    };
+    let order = match query.sort.as_deref() {
+        None | Some("" | "newest") => SubscriberOrder::Newest,
+        Some("engagement") => SubscriberOrder::Engagement,
+        Some(_) => {
+            return Err(ApiError::Invalid {
+                field: "sort",
+                message: "sort must be newest or engagement".into(),
+            });
+        }
+    };
     let limit = parse_bounded("limit", query.limit.as_deref(), 100, 1, MAX_PAGE)?;
     let offset = parse_bounded("offset", query.offset.as_deref(), 0, 0, i64::MAX)?;
-    let page = state.store.subscribers(status, limit, offset).await?;
+    let filter = SubscriberFilter {
+        status,
+        tier,
+        order,
+    };
+    let page = state
+        .store
+        .subscribers(filter, limit, offset, OffsetDateTime::now_utc())
+        .await?;
     Ok(Json(serde_json::json!({
         "total": page.total,
         "limit": limit,
@@ -93,7 +124,16 @@ async fn one(
         .await?
         .ok_or(ApiError::NotFound)?;
     let timeline = state.store.subscriber_timeline(subscriber.id).await?;
-    let mut json = serde_json::to_value(&subscriber)
+    let engagement = state
+        .store
+        .subscriber_engagement(subscriber.id, OffsetDateTime::now_utc())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let ranked = RankedSubscriber {
+        subscriber,
+        engagement,
+    };
+    let mut json = serde_json::to_value(&ranked)
         .map_err(|err| ApiError::Unexpected(anyhow::anyhow!("showing a subscriber: {err}")))?;
     json["timeline"] = serde_json::to_value(&timeline)
         .map_err(|err| ApiError::Unexpected(anyhow::anyhow!("showing a timeline: {err}")))?;

@@ -1,0 +1,480 @@
+//! Genuine interest, person by person: one subscriber per behaviour, a campaign, what each
+//! of them does with it, and then the engagement order, tiers, reasons and headline that
+//! the owner sees, a campaign for chosen tiers, and the same figures recomputed from
+//! scratch by an instance with another half-life.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::header::LOCATION;
+
+use crate::campaigns::confirmed;
+use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
+use crate::inbound::{SECRET, receive, smtp_session};
+use crate::on_both_databases;
+use crate::tracking::{
+    DESKTOP, HOURS, IPHONE, MENU, engagement_when, fetch, send_to_everyone, tracking_urls,
+};
+
+on_both_databases!(
+    the_engagement_order_is_replier_clicker_opener_then_machines,
+    bad_engagement_queries_are_refused
+);
+
+const PEOPLE: [&str; 11] = [
+    "apple",
+    "scanner",
+    "gateway",
+    "opener",
+    "clicker",
+    "replier",
+    "texter",
+    "away",
+    "bouncer",
+    "complainer",
+    "silent",
+];
+
+fn address(who: &str) -> String {
+    format!("{who}@example.com")
+}
+
+fn copy(app: &TestApp, who: &str) -> crate::helpers::Captured {
+    let mut copies = app.smtp.messages_to(&address(who));
+    assert_eq!(copies.len(), 1, "{who} got one copy");
+    copies.remove(0)
+}
+
+/// The address part of a header like `Bakery <replies+TOKEN@bakery.example>`.
+fn bare_address(header: &str) -> String {
+    header
+        .rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>').to_string())
+        .unwrap_or_else(|| header.to_string())
+}
+
+async fn the_engagement_order_is_replier_clicker_opener_then_machines(backend: Backend) {
+    let smtp_in = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = spawn_app_with(
+        backend,
+        Options::default()
+            .env("HUNDRED_MACHINE_WINDOW_SECONDS", "2")
+            .env("HUNDRED_INBOUND_SECRET", SECRET)
+            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
+            .env("HUNDRED_INBOUND_SMTP_LISTEN", &smtp_in.to_string()),
+    )
+    .await;
+    let token = app.api_token().await;
+    let mut ids = HashMap::new();
+    for who in PEOPLE {
+        let id = confirmed(&app, &token, &address(who), None, serde_json::json!({})).await;
+        ids.insert(who, id);
+    }
+    let campaign = send_to_everyone(
+        &app,
+        &token,
+        "Saturday market",
+        &format!("See [the menu]({MENU}) and [our hours]({HOURS})."),
+    )
+    .await;
+
+    // At delivery: Apple's proxy fetches the pixel, a link scanner follows every link.
+    let apple_pixel = &tracking_urls(&copy(&app, "apple").html(), "o")[0];
+    assert_eq!(fetch(apple_pixel, "Mozilla/5.0").await.status(), 200);
+    for link in tracking_urls(&copy(&app, "scanner").html(), "c") {
+        assert_eq!(fetch(&link, DESKTOP).await.status(), 302);
+    }
+
+    // Later, people.
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let opener_pixel = &tracking_urls(&copy(&app, "opener").html(), "o")[0];
+    for _ in 0..3 {
+        // Reopened three times: kept raw, counted once.
+        assert_eq!(fetch(opener_pixel, IPHONE).await.status(), 200);
+    }
+    let clicker_link = &tracking_urls(&copy(&app, "clicker").html(), "c")[0];
+    let followed = fetch(clicker_link, IPHONE).await;
+    assert_eq!(followed.status(), 302);
+    assert_eq!(
+        followed.headers()[LOCATION],
+        MENU,
+        "the exact URL, query intact"
+    );
+    // A mail gateway following every link later, with a browser's user agent, one link at a
+    // time: the first click may be stored as a person's before the second shows the burst.
+    let gateway_links = tracking_urls(&copy(&app, "gateway").html(), "c");
+    assert_eq!(fetch(&gateway_links[0], DESKTOP).await.status(), 302);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fetch(&gateway_links[1], DESKTOP).await.status(), 302);
+
+    // A reply by webhook, delivered twice by a nervous mail client: one reply.
+    let reply = format!(
+        "From: Replier <replier@example.com>
+To: Bakery <replies@bakery.example>
+Subject: Re: Saturday market
+Message-ID: <engaged-reply-1@example.com>
+In-Reply-To: {}
+Content-Type: text/plain
+
+Save me a rye loaf, please!
+
+On Thu, Bakery wrote:
+> See the menu
+",
+        copy(&app, "replier").header("Message-ID").unwrap()
+    );
+    assert_eq!(receive(&app, &reply).await["duplicate"], false);
+    assert_eq!(receive(&app, &reply).await["duplicate"], true);
+
+    // A reply through the SMTP listener from another address, matched by its token alone.
+    let tagged = bare_address(&copy(&app, "texter").header("Reply-To").unwrap());
+    let lines = vec![
+        "EHLO phone.example".to_string(),
+        "MAIL FROM:<texter.phone@mobile.example>".to_string(),
+        format!("RCPT TO:<{tagged}>"),
+        "DATA".to_string(),
+        format!(
+            "From: <texter.phone@mobile.example>\r\nTo: {tagged}\r\nSubject: Re: Saturday market\r\n\
+             Message-ID: <engaged-sms-1@mobile.example>\r\n\r\nSee you Saturday!\r\n."
+        ),
+        "QUIT".to_string(),
+    ];
+    let replies = tokio::task::spawn_blocking(move || smtp_session(smtp_in, &lines))
+        .await
+        .unwrap();
+    assert!(replies[4].starts_with("250"), "stored: {}", replies[4]);
+
+    // An out-of-office answer, a 5.1.1 bounce and a complaint.
+    let away = receive(
+        &app,
+        &format!(
+            "From: away@example.com
+To: Bakery <replies@bakery.example>
+Subject: Out of office: Saturday market
+Auto-Submitted: auto-replied
+Message-ID: <engaged-ooo-1@example.com>
+In-Reply-To: {}
+Content-Type: text/plain
+
+I am away until January.
+",
+            copy(&app, "away").header("Message-ID").unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(away["kind"], "auto_reply", "{away}");
+    let bounce = receive(
+        &app,
+        &format!(
+            "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+To: bounces@bakery.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <engaged-dsn-1@mx.example.com>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"
+
+--b1
+Content-Type: text/plain
+
+Your message could not be delivered.
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; bouncer@example.com
+Action: failed
+Status: 5.1.1
+
+--b1
+Content-Type: text/rfc822-headers
+
+Message-ID: {}
+
+--b1--
+",
+            copy(&app, "bouncer").header("Message-ID").unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(bounce["suppressed"], "bounced", "{bounce}");
+    let complaint = receive(
+        &app,
+        &format!(
+            "From: feedback@isp.example
+To: abuse@bakery.example
+Subject: Abuse report
+Message-ID: <engaged-arf-1@isp.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary=\"b2\"
+
+--b2
+Content-Type: text/plain
+
+An abuse report.
+
+--b2
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+Version: 1
+Original-Rcpt-To: complainer@example.com
+
+--b2
+Content-Type: message/rfc822
+
+To: complainer@example.com
+Message-ID: {}
+
+Hello
+--b2--
+",
+            copy(&app, "complainer").header("Message-ID").unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(complaint["suppressed"], "complained", "{complaint}");
+
+    // Every event stored: 1 Apple open, 3 opener opens, 2 scanner + 1 clicker + 2 gateway.
+    engagement_when(&app, &token, &campaign, |e| {
+        e["raw_opens"] == 4 && e["raw_clicks"] == 5
+    })
+    .await;
+
+    // The owner's view, most engaged first.
+    let list = app
+        .api_get("/subscribers?sort=engagement&limit=100", &token)
+        .await;
+    let rows = list["subscribers"].as_array().unwrap();
+    let by_email: HashMap<&str, &serde_json::Value> = rows
+        .iter()
+        .map(|s| (s["email"].as_str().unwrap(), s))
+        .collect();
+    let at = |who: &str| {
+        rows.iter()
+            .position(|s| s["email"] == address(who))
+            .unwrap()
+    };
+    let score = |who: &str| by_email[address(who).as_str()]["score"].as_f64().unwrap();
+    let tier = |who: &str| {
+        by_email[address(who).as_str()]["tier"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let reasons = |who: &str| {
+        by_email[address(who).as_str()]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let order: Vec<&str> = rows.iter().map(|s| s["email"].as_str().unwrap()).collect();
+    assert!(at("replier") < at("clicker"), "{order:?}");
+    assert!(at("texter") < at("clicker"), "{order:?}");
+    assert!(at("clicker") < at("opener"), "{order:?}");
+    for nothing in ["apple", "scanner", "gateway", "away", "silent"] {
+        assert!(at("opener") < at(nothing), "{nothing}: {order:?}");
+        assert_eq!(score(nothing), 0.0, "{nothing} showed no human interest");
+        assert_eq!(
+            reasons(nothing),
+            ["no human open, click or reply in 1 campaign", "joined today"],
+            "{nothing}"
+        );
+    }
+    assert!(score("replier") > score("clicker"));
+    assert!(score("clicker") > score("opener"));
+    assert!(score("opener") > 0.0);
+    assert!(
+        (score("replier") - 11.0).abs() < 0.2,
+        "a reply (10) and its open (1): {}",
+        score("replier")
+    );
+    assert!(
+        (score("opener") - 1.0).abs() < 0.1,
+        "three opens count once"
+    );
+    assert_eq!(tier("replier"), "core");
+    assert_eq!(tier("texter"), "core");
+    assert_eq!(tier("clicker"), "engaged");
+    assert_eq!(tier("opener"), "engaged");
+    assert_eq!(tier("apple"), "new", "one campaign is too soon to judge");
+    assert_eq!(tier("bouncer"), "gone");
+    assert_eq!(tier("complainer"), "gone");
+    assert_eq!(
+        reasons("texter"),
+        ["replied once, last today", "opened 1 campaign, last today"],
+        "a reply says the copy was read"
+    );
+    assert_eq!(
+        reasons("clicker"),
+        [
+            "clicked in 1 campaign, last today",
+            "opened 1 campaign, last today"
+        ]
+    );
+    assert_eq!(reasons("bouncer")[0], "their address bounces");
+
+    // One subscriber's page says the same.
+    let replier = app
+        .api_get(&format!("/subscribers/{}", ids["replier"]), &token)
+        .await;
+    assert_eq!(replier["tier"], "core");
+    assert_eq!(replier["score"], by_email["replier@example.com"]["score"]);
+    assert!(
+        replier["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("replied once"),
+        "{}",
+        replier["reasons"]
+    );
+    assert!(replier["last_human_activity_at"].is_string());
+
+    // Filtered by tier.
+    let core = app
+        .api_get("/subscribers?sort=engagement&tier=core", &token)
+        .await;
+    let mut core_emails: Vec<&str> = core["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["email"].as_str().unwrap())
+        .collect();
+    core_emails.sort();
+    assert_eq!(core_emails, ["replier@example.com", "texter@example.com"]);
+    assert_eq!(core["total"], 2);
+
+    // The headline: engaged of confirmed, per tier, and after the campaign.
+    let summary = app.api_get("/engagement", &token).await;
+    assert_eq!(summary["confirmed"], 9, "{summary}");
+    assert_eq!(summary["engaged"], 4, "{summary}");
+    let tiers: HashMap<&str, i64> = summary["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["tier"].as_str().unwrap(), t["count"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(tiers["core"], 2, "{summary}");
+    assert_eq!(tiers["engaged"], 2, "{summary}");
+    assert_eq!(tiers["new"], 5, "{summary}");
+    assert_eq!(tiers["gone"], 2, "{summary}");
+    assert_eq!(summary["campaigns"][0]["delivered"], 11, "{summary}");
+    assert_eq!(summary["campaigns"][0]["engaged"], 4, "{summary}");
+
+    // A campaign for the core only reaches the two who wrote back.
+    let thanks = app
+        .create_campaign(
+            &token,
+            serde_json::json!({
+                "subject": "Thank you for writing",
+                "body": "A loaf is waiting for you.",
+                "audience": { "tiers": ["core"] },
+            }),
+        )
+        .await;
+    assert_eq!(thanks["audience"]["tiers"], serde_json::json!(["core"]));
+    assert_eq!(thanks["audience"]["size"], 2, "{thanks}");
+    let thanks_id = thanks["id"].as_str().unwrap();
+    app.send_campaign_now(&token, thanks_id).await;
+    let done = app.wait_for_campaign(&token, thanks_id, "sent").await;
+    assert_eq!(done["deliveries"]["sent"], 2, "{done}");
+    for who in ["replier", "texter"] {
+        assert!(
+            app.smtp
+                .messages_to(&address(who))
+                .iter()
+                .any(|m| m.subject() == "Thank you for writing")
+        );
+    }
+    // The next campaign for everyone skips the bounced and the complaining.
+    let next = send_to_everyone(&app, &token, "Next week", "Cakes.").await;
+    let next = app.api_get(&format!("/campaigns/{next}"), &token).await;
+    assert_eq!(next["deliveries"]["sent"], 9, "{next}");
+    for who in ["bouncer", "complainer"] {
+        assert_eq!(app.smtp.messages_to(&address(who)).len(), 1, "{who}");
+    }
+
+    // Another instance on the same database with another half-life recomputes every
+    // subscriber from their copies and replies: the same people in the same order.
+    let other = spawn_app_with(
+        backend,
+        Options {
+            database_url: Some(app.database_url.clone()),
+            ..Options::default()
+        }
+        .env("HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS", "7"),
+    )
+    .await;
+    let recomputed = other
+        .api_get("/subscribers?sort=engagement&limit=100", &token)
+        .await;
+    let again: Vec<&str> = recomputed["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(again[..4], order[..4]);
+    for row in recomputed["subscribers"].as_array().unwrap() {
+        let email = row["email"].as_str().unwrap();
+        let before = by_email[email]["score"].as_f64().unwrap();
+        let after = row["score"].as_f64().unwrap();
+        assert!(
+            (before - after).abs() < 0.2,
+            "{email}: {before} before, {after} recomputed"
+        );
+    }
+}
+
+async fn bad_engagement_queries_are_refused(backend: Backend) {
+    let app = spawn_app_with(backend, Options::default()).await;
+    let token = app.api_token().await;
+    for query in ["sort=loudest", "tier=vip", "tier=core&sort=", "status=gone"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/subscribers?{query}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let ok = query == "tier=core&sort=";
+        assert_eq!(response.status().is_success(), ok, "{query}");
+        if !ok {
+            assert_eq!(response.status(), 422, "{query}");
+        }
+    }
+    for audience in [
+        serde_json::json!({ "tiers": [] }),
+        serde_json::json!({ "tiers": ["vip"] }),
+        serde_json::json!({ "tiers": ["gone"] }),
+        serde_json::json!({ "everyone": true }),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/campaigns"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "subject": "Hi", "body": "Hello", "audience": audience }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(status.is_client_error(), "{audience}: {status} {body}");
+        assert!(
+            body.contains("audience") || body.contains("everyone"),
+            "{body}"
+        );
+    }
+    let unauthorised = app.get("/api/v1/engagement").await;
+    assert_eq!(unauthorised.status(), 401);
+    let empty = app.api_get("/engagement", &token).await;
+    assert_eq!(empty["confirmed"], 0);
+    assert_eq!(empty["engaged"], 0);
+    assert_eq!(empty["campaigns"], serde_json::json!([]));
+}
