@@ -8,6 +8,7 @@ mod bad_input;
 mod campaigns;
 mod crash;
 mod dkim;
+mod imap;
 mod inbound;
 mod lifecycle;
 mod process;
