@@ -1,5 +1,6 @@
 //! Start-up and shutdown: connect and migrate the store, settle the signing key, bind the
-//! listener, then run the HTTP server and the sender worker until told to stop.
+//! listener, then run the HTTP server, the sender workers and the inbound doors (SMTP
+//! listener, IMAP poller) until told to stop.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::domain::EngagementModel;
+use crate::inbound::imap::ImapPoller;
 use crate::mail::{CampaignSender, QueueWorker, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
@@ -31,6 +33,7 @@ pub struct Application {
     state: AppState,
     events: EventWriter,
     inbound_smtp: Option<crate::inbound::smtp::InboundSmtp>,
+    imap: Option<ImapPoller>,
 }
 
 /// Installs the process-wide TLS crypto provider. Two rustls backends can end up compiled
@@ -173,6 +176,19 @@ impl Application {
             }
             None => None,
         };
+        let imap = services
+            .config
+            .imap
+            .clone()
+            .map(|settings| {
+                ImapPoller::new(
+                    settings,
+                    services.config.imap_poll_interval,
+                    services.store.clone(),
+                    services.signer.clone(),
+                )
+            })
+            .transpose()?;
         let (tracker, events) = Tracker::new(services.store.clone(), &services.config);
         let state = AppState::new(services, tracker);
         Ok(Self {
@@ -180,6 +196,7 @@ impl Application {
             state,
             events,
             inbound_smtp,
+            imap,
         })
     }
 
@@ -209,6 +226,7 @@ impl Application {
             state,
             events,
             inbound_smtp,
+            imap,
         } = self;
         if let Some(smtp) = inbound_smtp {
             smtp.spawn();
@@ -233,6 +251,7 @@ impl Application {
             state.wake_campaigns.clone(),
         );
         let campaign_task = tokio::spawn(campaigns.run(stop.clone()));
+        let imap_task = imap.map(|poller| tokio::spawn(poller.run(stop.clone())));
         // Stopped only after the server has answered its last request, so every event
         // recorded is stored.
         let events_stop = CancellationToken::new();
@@ -258,10 +277,14 @@ impl Application {
         let worker_abort = worker_task.abort_handle();
         let campaign_abort = campaign_task.abort_handle();
         let events_abort = events_task.abort_handle();
+        let imap_abort = imap_task.as_ref().map(|task| task.abort_handle());
         let workers = async {
             let _ = worker_task.await;
             let _ = campaign_task.await;
             let _ = events_task.await;
+            if let Some(task) = imap_task {
+                let _ = task.await;
+            }
         };
         if tokio::time::timeout(SHUTDOWN_GRACE, workers).await.is_err() {
             tracing::warn!(
@@ -270,6 +293,9 @@ impl Application {
             worker_abort.abort();
             campaign_abort.abort();
             events_abort.abort();
+            if let Some(imap) = imap_abort {
+                imap.abort();
+            }
         }
         if tokio::time::timeout(STORE_CLOSE, store.close())
             .await

@@ -87,6 +87,11 @@ pub struct Config {
     pub inbound_secret: Option<Secret>,
     /// Where the built-in SMTP listener for replies and bounces listens; off when unset.
     pub inbound_smtp_listen: Option<SocketAddr>,
+    /// The mailbox polled for replies and bounces; off when unset. Its password is a
+    /// [`Secret`] inside.
+    pub imap: Option<crate::inbound::imap::ImapSettings>,
+    /// How often that mailbox is read.
+    pub imap_poll_interval: Duration,
     pub send_rate: f64,
     pub send_concurrency: usize,
     pub signup: SignupLimits,
@@ -215,6 +220,20 @@ impl Config {
                 })
             })
             .transpose()?;
+        let imap = get("HUNDRED_IMAP_URL")
+            .map(|raw| {
+                crate::inbound::imap::ImapSettings::from_url(&raw)
+                    .map_err(|problem| ConfigError::new("HUNDRED_IMAP_URL", problem))
+            })
+            .transpose()?;
+        let imap_poll_interval = Duration::from_secs(
+            positive(
+                "HUNDRED_IMAP_POLL_SECONDS",
+                get("HUNDRED_IMAP_POLL_SECONDS"),
+                60,
+            )?
+            .into(),
+        );
 
         let send_rate = parse_number::<f64>("HUNDRED_SEND_RATE", get("HUNDRED_SEND_RATE"), 50.0)?;
         if !(send_rate > 0.0 && send_rate.is_finite()) {
@@ -404,6 +423,8 @@ impl Config {
             secret_key,
             inbound_secret,
             inbound_smtp_listen,
+            imap,
+            imap_poll_interval,
             send_rate,
             send_concurrency,
             signup,
@@ -452,6 +473,17 @@ impl Config {
             (
                 "HUNDRED_INBOUND_SECRET",
                 mask(self.inbound_secret.is_some()),
+            ),
+            (
+                "HUNDRED_IMAP_URL",
+                self.imap
+                    .as_ref()
+                    .map(|imap| imap.to_string())
+                    .unwrap_or_else(|| "unset".into()),
+            ),
+            (
+                "HUNDRED_IMAP_POLL_SECONDS",
+                self.imap_poll_interval.as_secs().to_string(),
             ),
         ]
     }
@@ -556,6 +588,13 @@ mod tests {
         assert_eq!(err.variable, "HUNDRED_FROM");
         let err = with(&[("HUNDRED_SIGNUP_MIN_FILL_SECONDS", "30")]).unwrap_err();
         assert_eq!(err.variable, "HUNDRED_SIGNUP_MIN_FILL_SECONDS");
+        let err = with(&[("HUNDRED_IMAP_URL", "pop3://me:hunter2@mail.example.com")]).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_IMAP_URL");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        for seconds in ["0", "soon"] {
+            let err = with(&[("HUNDRED_IMAP_POLL_SECONDS", seconds)]).unwrap_err();
+            assert_eq!(err.variable, "HUNDRED_IMAP_POLL_SECONDS");
+        }
     }
 
     #[test]
@@ -588,6 +627,10 @@ mod tests {
         let config = with(&[
             ("HUNDRED_SMTP_URL", "smtp://me:hunter2@mail.example.com:587"),
             ("HUNDRED_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            (
+                "HUNDRED_IMAP_URL",
+                "imaps://shop:hunter2@imap.example.com/INBOX",
+            ),
         ])
         .unwrap();
         let summary = format!("{:?} {:?}", config.masked_summary(), config);

@@ -24,6 +24,7 @@
 mod bounce;
 mod classify;
 mod headers;
+pub mod imap;
 mod input;
 mod quote;
 pub mod receive;

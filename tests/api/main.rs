@@ -9,6 +9,7 @@ mod campaigns;
 mod crash;
 mod dkim;
 mod engagement;
+mod imap;
 mod inbound;
 mod lifecycle;
 mod process;

@@ -1,0 +1,584 @@
+//! IMAP polling for replies and bounces (`HUNDRED_IMAP_URL`), so a small business can keep
+//! its replies in its own mailbox: every `HUNDRED_IMAP_POLL_SECONDS` the poller logs in,
+//! reads the unread messages of one mailbox and receives each exactly as through
+//! `POST /inbound/mime`.
+//!
+//! Nothing is lost: a message is fetched without marking it read (`BODY.PEEK`), and marked
+//! `\Seen` only once it is stored (or known already, by its Message-ID). What the store could
+//! not take stays unread for the next poll. What is not mail, and what is larger than
+//! [`MAX_MESSAGE_BYTES`], is marked read with a log line rather than tried forever. Nothing is
+//! deleted or moved: the mailbox stays the business's own. The one window left is a message
+//! without a Message-ID whose `\Seen` could not be set after it was stored; it is stored again
+//! at the next poll.
+//!
+//! A poll that fails (server down, wrong password, database away) is logged, never with the
+//! password, and tried again later, waiting twice as long after each failure in a row.
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use async_imap::{Client, Session};
+use futures::TryStreamExt as _;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::MAX_MESSAGE_BYTES;
+use super::receive::{ReceiveError, receive};
+use crate::config::Secret;
+use crate::signing::Signer;
+use crate::store::Store;
+
+/// How long one IMAP command (or connecting, or the TLS handshake) may take.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long storing one message may take before it is left for the next poll.
+const STORE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest wait between two polls after failures (unless the interval is longer).
+const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// Sizes are asked for this many messages at once.
+const SIZE_BATCH: usize = 100;
+
+/// How the connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapTls {
+    /// `imaps://`: TLS from the first byte (port 993).
+    Implicit,
+    /// `imap://`: STARTTLS, required (port 143), so the password never crosses in clear.
+    StartTls,
+    /// `imap://…?tls=none`: no TLS at all, for a server on this machine or a trusted network.
+    None,
+}
+
+/// Where and as whom to poll, parsed from `HUNDRED_IMAP_URL`.
+#[derive(Clone, Debug)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: ImapTls,
+    pub user: String,
+    password: Secret,
+    /// The mailbox (folder) read, `INBOX` unless the URL's path names another.
+    pub mailbox: String,
+}
+
+impl ImapSettings {
+    /// `imaps://user:pass@host[:port][/mailbox]` or `imap://…[?tls=required|none]`. The
+    /// problem, when there is one, never quotes the URL (it holds the password).
+    pub fn from_url(raw: &str) -> Result<Self, String> {
+        let url = Url::parse(raw.trim()).map_err(|err| format!("not a URL: {err}"))?;
+        let tls_param = url
+            .query_pairs()
+            .find(|(key, _)| key == "tls")
+            .map(|(_, value)| value.into_owned());
+        let (tls, default_port) = match (url.scheme(), tls_param.as_deref()) {
+            ("imaps", None | Some("required")) => (ImapTls::Implicit, 993),
+            ("imap", None | Some("required")) => (ImapTls::StartTls, 143),
+            ("imap", Some("none")) => (ImapTls::None, 143),
+            ("imap" | "imaps", Some(other)) => {
+                return Err(format!("tls={other} is not one of required, none"));
+            }
+            _ => {
+                return Err("must start with imaps:// (TLS) or imap:// (STARTTLS)".into());
+            }
+        };
+        let host = url
+            .host_str()
+            .filter(|host| !host.is_empty())
+            .ok_or("has no host")?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let decode = |part: &str, what: &str| {
+            percent_encoding::percent_decode_str(part)
+                .decode_utf8()
+                .map(|decoded| decoded.into_owned())
+                .map_err(|_| format!("the {what} is not valid UTF-8"))
+        };
+        let user = decode(url.username(), "user name")?;
+        let password = decode(url.password().unwrap_or_default(), "password")?;
+        if user.is_empty() || url.password().is_none() {
+            return Err("needs a user and a password: imaps://user:password@host/INBOX".into());
+        }
+        let mailbox = match decode(url.path().trim_start_matches('/'), "mailbox")? {
+            mailbox if mailbox.is_empty() => "INBOX".to_string(),
+            mailbox => mailbox,
+        };
+        for (value, what) in [
+            (&user, "user name"),
+            (&password, "password"),
+            (&mailbox, "mailbox"),
+        ] {
+            if value.chars().any(char::is_control) {
+                return Err(format!("the {what} has a control character"));
+            }
+        }
+        Ok(Self {
+            port: url.port().unwrap_or(default_port),
+            host,
+            tls,
+            user,
+            password: Secret::new(password),
+            mailbox,
+        })
+    }
+}
+
+/// For logs and the settings summary: everything but the password.
+impl fmt::Display for ImapSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls == ImapTls::Implicit {
+            "imaps"
+        } else {
+            "imap"
+        };
+        let query = if self.tls == ImapTls::None {
+            "?tls=none"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "{scheme}://{}:***@{}:{}/{}{query}",
+            self.user, self.host, self.port, self.mailbox
+        )
+    }
+}
+
+/// Reads one mailbox now and then and hands what it finds to [`receive`].
+pub struct ImapPoller {
+    settings: ImapSettings,
+    interval: Duration,
+    store: Store,
+    signer: Signer,
+    tls: Option<tokio_rustls::TlsConnector>,
+}
+
+/// What one poll did.
+#[derive(Debug, Default)]
+struct Round {
+    stored: usize,
+    duplicates: usize,
+    not_mail: usize,
+    too_big: usize,
+}
+
+impl ImapPoller {
+    /// Fails when TLS is wanted and the system has no CA certificates.
+    pub fn new(
+        settings: ImapSettings,
+        interval: Duration,
+        store: Store,
+        signer: Signer,
+    ) -> anyhow::Result<Self> {
+        let tls = match settings.tls {
+            ImapTls::None => None,
+            ImapTls::Implicit | ImapTls::StartTls => Some(tls_connector()?),
+        };
+        Ok(Self {
+            settings,
+            interval,
+            store,
+            signer,
+            tls,
+        })
+    }
+
+    /// Polls until `stop` is cancelled.
+    #[tracing::instrument(name = "imap_poller", skip_all, fields(mailbox = %self.settings))]
+    pub async fn run(self, stop: CancellationToken) {
+        tracing::info!(
+            every_seconds = self.interval.as_secs(),
+            "polling the IMAP mailbox for replies and bounces"
+        );
+        let mut failures: u32 = 0;
+        loop {
+            match self.poll(&stop).await {
+                Ok(round) => {
+                    if failures > 0 {
+                        tracing::info!("the IMAP mailbox answers again");
+                    }
+                    failures = 0;
+                    if round.stored + round.duplicates + round.not_mail + round.too_big > 0 {
+                        tracing::info!(
+                            stored = round.stored,
+                            already_known = round.duplicates,
+                            not_mail = round.not_mail,
+                            too_big = round.too_big,
+                            "read the new messages of the IMAP mailbox"
+                        );
+                    }
+                }
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(
+                        error = %format!("{err:#}"),
+                        failures,
+                        retry_in_seconds = backoff(self.interval, failures).as_secs(),
+                        "polling the IMAP mailbox failed; unread messages stay unread for the next poll"
+                    );
+                }
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(backoff(self.interval, failures)) => {}
+            }
+        }
+        tracing::info!("IMAP poller stopped");
+    }
+
+    /// One poll: connect, log in, read what is unread, log out. A stop while connecting
+    /// abandons the poll; once reading, it ends between two messages, never between storing
+    /// one and marking it read.
+    async fn poll(&self, stop: &CancellationToken) -> anyhow::Result<Round> {
+        let mut session = tokio::select! {
+            () = stop.cancelled() => return Ok(Round::default()),
+            session = self.connect() => session?,
+        };
+        let round = self.read_unseen(&mut session, stop).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
+        round
+    }
+
+    async fn connect(&self) -> anyhow::Result<Session<ImapStream>> {
+        let settings = &self.settings;
+        let address = format!("{}:{}", settings.host, settings.port);
+        let tcp = within(
+            &format!("connecting to {address}"),
+            TcpStream::connect((settings.host.as_str(), settings.port)),
+        )
+        .await?;
+        let _ = tcp.set_nodelay(true);
+        let stream = match settings.tls {
+            ImapTls::Implicit => self.secure(tcp).await?,
+            ImapTls::StartTls | ImapTls::None => ImapStream::Plain(tcp),
+        };
+        let mut client = Client::new(stream);
+        within("reading the server's greeting", async {
+            client
+                .read_response()
+                .await?
+                .ok_or_else(|| anyhow!("the server closed the connection"))
+        })
+        .await?;
+        if settings.tls == ImapTls::StartTls {
+            within(
+                "STARTTLS (for a server without it, use imaps:// or ?tls=none)",
+                client.run_command_and_check_ok("STARTTLS", None),
+            )
+            .await?;
+            let ImapStream::Plain(tcp) = client.into_inner() else {
+                bail!("STARTTLS on a connection that is already secure");
+            };
+            client = Client::new(self.secure(tcp).await?);
+        }
+        within(&format!("logging in as {}", settings.user), async {
+            client
+                .login(&settings.user, settings.password.expose())
+                .await
+                .map_err(|(err, _client)| err)
+        })
+        .await
+    }
+
+    async fn secure(&self, tcp: TcpStream) -> anyhow::Result<ImapStream> {
+        let connector = self
+            .tls
+            .as_ref()
+            .context("TLS was not set up for this mailbox")?;
+        let name = rustls::pki_types::ServerName::try_from(self.settings.host.clone())
+            .context("the host is not a valid TLS server name")?;
+        let tls = within("the TLS handshake", connector.connect(name, tcp)).await?;
+        Ok(ImapStream::Tls(Box::new(tls)))
+    }
+
+    async fn read_unseen(
+        &self,
+        session: &mut Session<ImapStream>,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<Round> {
+        let mailbox = &self.settings.mailbox;
+        within(
+            &format!("opening the mailbox {mailbox}"),
+            session.select(mailbox),
+        )
+        .await?;
+        let mut unseen: Vec<u32> = within(
+            "searching for unread messages",
+            session.uid_search("UNSEEN UNDELETED"),
+        )
+        .await?
+        .into_iter()
+        .collect();
+        unseen.sort_unstable();
+        let mut round = Round::default();
+        for batch in unseen.chunks(SIZE_BATCH) {
+            let sizes: Vec<(u32, u32)> = within("asking for message sizes", async {
+                session
+                    .uid_fetch(uid_set(batch), "(UID RFC822.SIZE)")
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?
+            .iter()
+            .filter_map(|fetch| Some((fetch.uid?, fetch.size?)))
+            .collect();
+            for &uid in batch {
+                if stop.is_cancelled() {
+                    return Ok(round);
+                }
+                // Gone since the search (deleted by someone else): nothing to do.
+                let Some(&(_, size)) = sizes.iter().find(|(id, _)| *id == uid) else {
+                    continue;
+                };
+                self.read_one(session, uid, size, &mut round).await?;
+            }
+        }
+        Ok(round)
+    }
+
+    /// Receives one message and marks it read, or leaves it unread when it could not be
+    /// stored (the error ends this poll).
+    async fn read_one(
+        &self,
+        session: &mut Session<ImapStream>,
+        uid: u32,
+        size: u32,
+        round: &mut Round,
+    ) -> anyhow::Result<()> {
+        let limit = MAX_MESSAGE_BYTES;
+        let raw = if usize::try_from(size).map_or(true, |size| size > limit) {
+            None
+        } else {
+            // At most one byte over the limit is fetched, whatever the size said.
+            let fetched = within(&format!("fetching message UID {uid}"), async {
+                session
+                    .uid_fetch(
+                        uid.to_string(),
+                        format!("(UID BODY.PEEK[]<0.{}>)", limit + 1),
+                    )
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
+            let Some(raw) = fetched
+                .iter()
+                .find(|fetch| fetch.uid == Some(uid))
+                .and_then(|fetch| fetch.body())
+                .map(<[u8]>::to_vec)
+            else {
+                return Ok(());
+            };
+            (raw.len() <= limit).then_some(raw)
+        };
+        let Some(raw) = raw else {
+            tracing::warn!(
+                uid,
+                bytes = size,
+                limit,
+                "an IMAP message is larger than the inbound limit; marked read and left in the mailbox"
+            );
+            round.too_big += 1;
+            return mark_seen(session, uid).await;
+        };
+        let received =
+            tokio::time::timeout(STORE_TIMEOUT, receive(&self.store, &self.signer, &raw))
+                .await
+                .map_err(|_| {
+                    anyhow!(
+                        "storing message UID {uid} took over {}s; it stays unread",
+                        STORE_TIMEOUT.as_secs()
+                    )
+                })?;
+        match received {
+            Ok(received) if received.duplicate => round.duplicates += 1,
+            Ok(_) => round.stored += 1,
+            Err(ReceiveError::NotMail(reason)) => {
+                tracing::warn!(
+                    uid,
+                    %reason,
+                    "an IMAP message is not mail; marked read and left in the mailbox"
+                );
+                round.not_mail += 1;
+            }
+            Err(ReceiveError::Store(err)) => {
+                return Err(err.context(format!("storing message UID {uid}; it stays unread")));
+            }
+        }
+        mark_seen(session, uid).await
+    }
+}
+
+/// The wait before the next poll: the interval, doubled for each failure in a row after the
+/// first, up to a cap (or the interval, if that is longer).
+fn backoff(interval: Duration, failures: u32) -> Duration {
+    let doubled = interval.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
+    doubled.min(MAX_BACKOFF.max(interval))
+}
+
+async fn mark_seen(session: &mut Session<ImapStream>, uid: u32) -> anyhow::Result<()> {
+    within(&format!("marking message UID {uid} as read"), async {
+        session
+            .uid_store(uid.to_string(), "+FLAGS.SILENT (\\Seen)")
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await
+    .map(|_| ())
+}
+
+/// `1,5,9`: a UID set for one command.
+fn uid_set(uids: &[u32]) -> String {
+    uids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Runs one step with a time limit, saying which step failed.
+async fn within<T, E>(step: &str, work: impl Future<Output = Result<T, E>>) -> anyhow::Result<T>
+where
+    E: Into<anyhow::Error>,
+{
+    match tokio::time::timeout(COMMAND_TIMEOUT, work).await {
+        Ok(done) => done.map_err(Into::into).context(step.to_string()),
+        Err(_) => Err(anyhow!(
+            "{step}: no answer within {}s",
+            COMMAND_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+fn tls_connector() -> anyhow::Result<tokio_rustls::TlsConnector> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if roots.is_empty() {
+        bail!("HUNDRED_IMAP_URL: TLS needs the system's CA certificates (install ca-certificates)");
+    }
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// The connection: plain until STARTTLS, or TLS.
+#[derive(Debug)]
+enum ImapStream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for ImapStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ImapStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_url_of_a_mailbox() {
+        let settings =
+            ImapSettings::from_url("imaps://shop%40bakery.example:p%40ss%2Fw0rd@mail.example.com")
+                .unwrap();
+        assert_eq!(settings.tls, ImapTls::Implicit);
+        assert_eq!(settings.port, 993);
+        assert_eq!(settings.host, "mail.example.com");
+        assert_eq!(settings.user, "shop@bakery.example");
+        assert_eq!(settings.password.expose(), "p@ss/w0rd");
+        assert_eq!(settings.mailbox, "INBOX");
+
+        let settings =
+            ImapSettings::from_url("imap://me:pw@127.0.0.1:1143/Newsletter%20replies?tls=none")
+                .unwrap();
+        assert_eq!(settings.tls, ImapTls::None);
+        assert_eq!(settings.port, 1143);
+        assert_eq!(settings.mailbox, "Newsletter replies");
+        let settings = ImapSettings::from_url("imap://me:pw@[::1]/INBOX").unwrap();
+        assert_eq!((settings.tls, settings.port), (ImapTls::StartTls, 143));
+        assert_eq!(settings.host, "::1");
+    }
+
+    #[test]
+    fn refuses_what_cannot_work_without_quoting_the_password() {
+        for url in [
+            "pop3://me:hunter2@mail.example.com",
+            "imap://me:hunter2@mail.example.com?tls=maybe",
+            "imaps://mail.example.com/INBOX",
+            "imaps://me@mail.example.com/INBOX",
+            "imaps://me:hunter2@/INBOX",
+            "imaps://me:hunter2%0A@mail.example.com",
+            "not a url hunter2",
+        ] {
+            let problem = ImapSettings::from_url(url).unwrap_err();
+            assert!(!problem.contains("hunter2"), "{url}: {problem}");
+        }
+    }
+
+    #[test]
+    fn the_password_never_shows() {
+        let settings = ImapSettings::from_url("imaps://me:hunter2@mail.example.com").unwrap();
+        let shown = format!("{settings} {settings:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(
+            settings.to_string(),
+            "imaps://me:***@mail.example.com:993/INBOX"
+        );
+    }
+
+    #[test]
+    fn failures_in_a_row_wait_longer() {
+        let poller_wait = |interval: u64, failures: u32| {
+            backoff(Duration::from_secs(interval), failures).as_secs()
+        };
+        assert_eq!(poller_wait(60, 0), 60);
+        assert_eq!(poller_wait(60, 1), 60);
+        assert_eq!(poller_wait(60, 3), 240);
+        assert_eq!(poller_wait(60, 50), 900);
+        assert_eq!(poller_wait(3600, 5), 3600);
+    }
+}
