@@ -115,7 +115,10 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     hundred::app::install_crypto_provider();
-    let database = env("BENCH_DATABASE", "sqlite:///tmp/hundred-bench-engagement.db");
+    let database = env(
+        "BENCH_DATABASE",
+        "sqlite:///tmp/hundred-bench-engagement.db",
+    );
     let subscribers: i64 = env("BENCH_SUBSCRIBERS", "10000").parse()?;
     let campaigns: i64 = env("BENCH_CAMPAIGNS", "50").parse()?;
     let runs: usize = env("BENCH_RUNS", "40").parse()?;
@@ -126,22 +129,19 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     seed(&database, subscribers, campaigns).await?;
     eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
-    let events: i64 = {
-        let counted = match &database {
-            url if url.starts_with("sqlite:") => {
-                let pool = sqlx::SqlitePool::connect(url).await?;
-                sqlx::query_scalar("SELECT COUNT(*) FROM events")
-                    .fetch_one(&pool)
-                    .await?
-            }
-            url => {
-                let pool = sqlx::PgPool::connect(url).await?;
-                sqlx::query_scalar("SELECT COUNT(*) FROM events")
-                    .fetch_one(&pool)
-                    .await?
-            }
-        };
-        counted
+    let events: i64 = match &database {
+        url if url.starts_with("sqlite:") => {
+            let pool = sqlx::SqlitePool::connect(url).await?;
+            sqlx::query_scalar("SELECT COUNT(*) FROM events")
+                .fetch_one(&pool)
+                .await?
+        }
+        url => {
+            let pool = sqlx::PgPool::connect(url).await?;
+            sqlx::query_scalar("SELECT COUNT(*) FROM events")
+                .fetch_one(&pool)
+                .await?
+        }
     };
     let token = store.create_api_token("bench").await?;
     store.close().await;
@@ -178,7 +178,10 @@ async fn main() -> anyhow::Result<()> {
     println!("bench.rebuild_s {:.2}", rebuild.as_secs_f64());
     let cases = [
         ("newest_first_baseline", "/api/v1/subscribers?limit=50"),
-        ("engagement_first_page", "/api/v1/subscribers?sort=engagement&limit=50"),
+        (
+            "engagement_first_page",
+            "/api/v1/subscribers?sort=engagement&limit=50",
+        ),
         (
             "engagement_page_100",
             "/api/v1/subscribers?sort=engagement&limit=50&offset=5000",
@@ -199,7 +202,11 @@ async fn main() -> anyhow::Result<()> {
                 .bearer_auth(&token)
                 .send()
                 .await?;
-            anyhow::ensure!(response.status().is_success(), "{path}: {}", response.status());
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
             let body = response.bytes().await?;
             anyhow::ensure!(!body.is_empty(), "{path}: empty");
             if run >= 3 {

@@ -37,6 +37,8 @@ pub enum TokenPurpose {
     Reply = 6,
     /// The per-recipient envelope sender (VERP) of one delivery.
     Bounce = 7,
+    /// The "keep me" answer to a re-permission request.
+    Keep = 8,
 }
 
 impl TokenPurpose {
@@ -49,6 +51,7 @@ impl TokenPurpose {
             5 => Some(Self::Click),
             6 => Some(Self::Reply),
             7 => Some(Self::Bounce),
+            8 => Some(Self::Keep),
             _ => None,
         }
     }
@@ -127,6 +130,12 @@ impl Signer {
 
     pub fn unsubscribe_token(&self, subscriber: Uuid) -> String {
         self.sign(TokenPurpose::Unsubscribe, subscriber, None)
+    }
+
+    /// A re-permission request's "keep me" link. It does not expire: a late answer still
+    /// counts while the person is on the list.
+    pub fn keep_token(&self, subscriber: Uuid) -> String {
+        self.sign(TokenPurpose::Keep, subscriber, None)
     }
 
     /// Checks a token made by `sign_value` and returns its subject and number.

@@ -20,6 +20,8 @@ pub const OPEN: f64 = 1.0;
 pub const CLICK: f64 = 3.0;
 /// One reply a person wrote.
 pub const REPLY: f64 = 10.0;
+/// A "keep me" answer to a re-permission request.
+pub const KEPT: f64 = 3.0;
 
 /// `core`: a score of at least this (a reply in the last few weeks, or opening and
 /// clicking most campaigns).
@@ -81,9 +83,14 @@ impl EngagementModel {
         score.log2() + days_since_epoch(now) / self.half_life_days
     }
 
-    /// What a subscriber's signals add up to, from the copies they were sent and their
-    /// replies.
-    pub fn figures(&self, copies: &[CopySignals], replies: &[OffsetDateTime]) -> Figures {
+    /// What a subscriber's signals add up to, from the copies they were sent, their
+    /// replies, and their "keep me" answers.
+    pub fn figures(
+        &self,
+        copies: &[CopySignals],
+        replies: &[OffsetDateTime],
+        kept: &[OffsetDateTime],
+    ) -> Figures {
         let opened: Vec<OffsetDateTime> = copies.iter().filter_map(|c| c.opened_at).collect();
         let clicked: Vec<OffsetDateTime> = copies.iter().filter_map(|c| c.clicked_at).collect();
         let rank = self.rank(
@@ -91,12 +98,14 @@ impl EngagementModel {
                 .iter()
                 .map(|at| (OPEN, *at))
                 .chain(clicked.iter().map(|at| (CLICK, *at)))
-                .chain(replies.iter().map(|at| (REPLY, *at))),
+                .chain(replies.iter().map(|at| (REPLY, *at)))
+                .chain(kept.iter().map(|at| (KEPT, *at))),
         );
         let last_open_at = opened.iter().max().copied();
         let last_click_at = clicked.iter().max().copied();
         let last_reply_at = replies.iter().max().copied();
-        let last_signal_at = [last_open_at, last_click_at, last_reply_at]
+        let last_kept_at = kept.iter().max().copied();
+        let last_signal_at = [last_open_at, last_click_at, last_reply_at, last_kept_at]
             .into_iter()
             .flatten()
             .max();
@@ -112,6 +121,7 @@ impl EngagementModel {
             last_open_at,
             last_click_at,
             last_reply_at,
+            last_kept_at,
             last_signal_at,
             campaigns: copies.len() as i64,
             campaigns_since_signal,
@@ -140,6 +150,8 @@ pub struct Figures {
     pub last_open_at: Option<OffsetDateTime>,
     pub last_click_at: Option<OffsetDateTime>,
     pub last_reply_at: Option<OffsetDateTime>,
+    /// The last "keep me" answer to a re-permission request.
+    pub last_kept_at: Option<OffsetDateTime>,
     pub last_signal_at: Option<OffsetDateTime>,
     /// Campaigns addressed to them, and those since their last human signal.
     pub campaigns: i64,
@@ -258,6 +270,9 @@ impl Engagement {
             figures.last_click_at,
         );
         counted(figures.opens, "opened", "campaign", figures.last_open_at);
+        if let Some(kept) = figures.last_kept_at {
+            reasons.push(format!("asked to keep receiving it, {}", ago(now - kept)));
+        }
         if figures.last_signal_at.is_none() {
             reasons.push(if figures.campaigns == 0 {
                 "not sent a campaign yet".to_string()
@@ -370,12 +385,12 @@ mod tests {
             copy(20, None, None),
             copy(30, None, None),
         ];
-        let figures = model.figures(&copies, &[day(12), day(13)]);
+        let figures = model.figures(&copies, &[day(12), day(13)], &[]);
         assert_eq!((figures.opens, figures.clicks, figures.replies), (2, 1, 2));
         assert_eq!(figures.last_signal_at, Some(day(13)));
         assert_eq!(figures.campaigns, 4);
         assert_eq!(figures.campaigns_since_signal, 2);
-        let nothing = model.figures(&copies[2..], &[]);
+        let nothing = model.figures(&copies[2..], &[], &[]);
         assert_eq!(nothing.rank, None);
         assert_eq!(nothing.campaigns_since_signal, 2);
     }
@@ -386,6 +401,7 @@ mod tests {
         let figures = model.figures(
             &[copy(0, Some(0), Some(2)), copy(10, Some(10), None)],
             &[day(3), day(15)],
+            &[],
         );
         let standing = Standing {
             status: "confirmed",
@@ -400,7 +416,7 @@ mod tests {
                 "opened 2 campaigns, last 10 days ago",
             ]
         );
-        let silent = model.figures(&[copy(0, None, None); 6], &[]);
+        let silent = model.figures(&[copy(0, None, None); 6], &[], &[]);
         let shown = Engagement::describe(&model, &silent, Tier::Dormant, &standing, day(200));
         assert_eq!(
             shown.reasons,

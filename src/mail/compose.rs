@@ -88,6 +88,28 @@ impl Composer {
         self.compose("welcome", to, message_id, &context, true)
     }
 
+    /// "Still want this?" to a dormant subscriber: a button to keep receiving it, answered
+    /// by `answer_by`. A list message, with every list header.
+    pub fn repermission(
+        &self,
+        to: &Recipient,
+        message_id: &str,
+        answer_by: OffsetDateTime,
+    ) -> anyhow::Result<Composed> {
+        let mut context = self.base_context(to);
+        let token = self.signer.keep_token(to.id);
+        context.insert(
+            "keep_url",
+            &format!("{}/keep/{token}", self.config.public_base()),
+        );
+        let date = answer_by.date();
+        context.insert(
+            "answer_by",
+            &format!("{} {} {}", date.day(), date.month(), date.year()),
+        );
+        self.compose("repermission", to, message_id, &context, true)
+    }
+
     fn base_context(&self, to: &Recipient) -> Context {
         let mut context = Context::new();
         context.insert("list_name", &self.config.list_name);

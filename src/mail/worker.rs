@@ -161,7 +161,7 @@ impl QueueWorker {
         };
         let expected = match kind {
             MessageKind::Confirmation => SubscriberStatus::Pending,
-            MessageKind::Welcome => SubscriberStatus::Confirmed,
+            MessageKind::Welcome | MessageKind::Repermission => SubscriberStatus::Confirmed,
         };
         if subscriber.status != expected {
             return Outcome::Cancelled("subscriber status changed");
@@ -182,6 +182,18 @@ impl QueueWorker {
                 OffsetDateTime::now_utc(),
             ),
             MessageKind::Welcome => self.composer.welcome(&recipient, &message.message_id),
+            MessageKind::Repermission => {
+                match self.store.open_permission_request(subscriber_id).await {
+                    Ok(Some(answer_by)) => {
+                        self.composer
+                            .repermission(&recipient, &message.message_id, answer_by.0)
+                    }
+                    Ok(None) => return Outcome::Cancelled("already answered"),
+                    Err(err) => {
+                        return Outcome::Retry(format!("reading the request: {err:#}"));
+                    }
+                }
+            }
         };
         let composed = match composed {
             Ok(composed) => composed,

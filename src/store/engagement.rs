@@ -50,7 +50,7 @@ macro_rules! ranked_subscribers {
             "(SELECT s.id, s.status, s.created_at, s.confirmed_at, e.rank, ",
             "COALESCE(e.opens, 0) AS opens, COALESCE(e.clicks, 0) AS clicks, ",
             "COALESCE(e.replies, 0) AS replies, e.last_open_at, e.last_click_at, e.last_reply_at, ",
-            "e.last_signal_at, COALESCE(e.campaigns, 0) AS campaigns, ",
+            "e.last_signal_at, e.last_kept_at, COALESCE(e.campaigns, 0) AS campaigns, ",
             "COALESCE(e.campaigns_since_signal, 0) AS campaigns_since_signal, ",
             $crate::store::engagement::tier_case!(),
             " AS tier FROM subscribers s LEFT JOIN engagement e ON e.subscriber_id = s.id) ranked "
@@ -99,7 +99,16 @@ macro_rules! refresh {
             .fetch_all(&mut *$conn)
             .await
             .context("reading the replies of engaged subscribers")?;
-            let figures = figures_of($model, ids, copies, replies);
+            let kept: Vec<(Uuid, Timestamp)> = sqlx::query_as(concat!(
+                "SELECT subscriber_id, kept_at FROM permission_requests ",
+                "WHERE kept_at IS NOT NULL AND subscriber_id ",
+                $in_ids
+            ))
+            .bind($bind(ids))
+            .fetch_all(&mut *$conn)
+            .await
+            .context("reading the keep-me answers of engaged subscribers")?;
+            let figures = figures_of($model, ids, copies, replies, kept);
             $upsert(&mut *$conn, &figures).await?;
         }
         Ok(())
@@ -155,6 +164,7 @@ fn figures_of(
     ids: &[Uuid],
     copies: Vec<(Uuid, Timestamp, Option<Timestamp>, Option<Timestamp>)>,
     replies: Vec<(Uuid, Timestamp)>,
+    kept: Vec<(Uuid, Timestamp)>,
 ) -> Vec<(Uuid, Figures)> {
     let mut sent: HashMap<Uuid, Vec<CopySignals>> = HashMap::new();
     for (subscriber, sent_at, opened_at, clicked_at) in copies {
@@ -164,10 +174,15 @@ fn figures_of(
             clicked_at: clicked_at.map(|t| t.0),
         });
     }
-    let mut written: HashMap<Uuid, Vec<OffsetDateTime>> = HashMap::new();
-    for (subscriber, at) in replies {
-        written.entry(subscriber).or_default().push(at.0);
-    }
+    let by_subscriber = |rows: Vec<(Uuid, Timestamp)>| {
+        let mut map: HashMap<Uuid, Vec<OffsetDateTime>> = HashMap::new();
+        for (subscriber, at) in rows {
+            map.entry(subscriber).or_default().push(at.0);
+        }
+        map
+    };
+    let written = by_subscriber(replies);
+    let answered = by_subscriber(kept);
     let mut unique = ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
@@ -176,7 +191,8 @@ fn figures_of(
         .map(|id| {
             let copies = sent.get(&id).map(Vec::as_slice).unwrap_or_default();
             let replies = written.get(&id).map(Vec::as_slice).unwrap_or_default();
-            (id, model.figures(copies, replies))
+            let kept = answered.get(&id).map(Vec::as_slice).unwrap_or_default();
+            (id, model.figures(copies, replies, kept))
         })
         .collect()
 }
@@ -184,7 +200,7 @@ fn figures_of(
 macro_rules! upsert_columns {
     () => {
         "INSERT INTO engagement (subscriber_id, rank, opens, clicks, replies, last_open_at, \
-         last_click_at, last_reply_at, last_signal_at, campaigns, campaigns_since_signal) "
+         last_click_at, last_reply_at, last_signal_at, campaigns, campaigns_since_signal, last_kept_at) "
     };
 }
 
@@ -194,7 +210,7 @@ macro_rules! upsert_conflict {
          clicks = excluded.clicks, replies = excluded.replies, last_open_at = excluded.last_open_at, \
          last_click_at = excluded.last_click_at, last_reply_at = excluded.last_reply_at, \
          last_signal_at = excluded.last_signal_at, campaigns = excluded.campaigns, \
-         campaigns_since_signal = excluded.campaigns_since_signal"
+         campaigns_since_signal = excluded.campaigns_since_signal, last_kept_at = excluded.last_kept_at"
     };
 }
 
@@ -210,7 +226,7 @@ async fn upsert_postgres(
         upsert_columns!(),
         "SELECT * FROM unnest($1::uuid[], $2::float8[], $3::bigint[], $4::bigint[], $5::bigint[], \
          $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::bigint[], \
-         $11::bigint[])",
+         $11::bigint[], $12::timestamptz[])",
         upsert_conflict!()
     ))
     .bind(rows.iter().map(|(id, _)| *id).collect::<Vec<_>>())
@@ -224,6 +240,7 @@ async fn upsert_postgres(
     .bind(column(|f| f.last_signal_at))
     .bind(count(|f| f.campaigns))
     .bind(count(|f| f.campaigns_since_signal))
+    .bind(column(|f| f.last_kept_at))
     .execute(conn)
     .await
     .context("storing engagement")?;
@@ -250,13 +267,14 @@ async fn upsert_sqlite(
                 millis(f.last_signal_at),
                 f.campaigns,
                 f.campaigns_since_signal,
+                millis(f.last_kept_at),
             ])
         })
         .collect();
     sqlx::query(concat!(
         upsert_columns!(),
         "SELECT unhex(value ->> 0), value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-         value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10 \
+         value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11 \
          FROM json_each($1) WHERE true",
         upsert_conflict!()
     ))
@@ -312,6 +330,7 @@ struct RankedRow {
     last_open_at: Option<Timestamp>,
     last_click_at: Option<Timestamp>,
     last_reply_at: Option<Timestamp>,
+    last_kept_at: Option<Timestamp>,
     last_signal_at: Option<Timestamp>,
     campaigns: i64,
     campaigns_since_signal: i64,
@@ -328,6 +347,7 @@ impl RankedRow {
             last_open_at: self.last_open_at.map(|t| t.0),
             last_click_at: self.last_click_at.map(|t| t.0),
             last_reply_at: self.last_reply_at.map(|t| t.0),
+            last_kept_at: self.last_kept_at.map(|t| t.0),
             last_signal_at: self.last_signal_at.map(|t| t.0),
             campaigns: self.campaigns,
             campaigns_since_signal: self.campaigns_since_signal,

@@ -11,6 +11,7 @@ mod engagement;
 mod events;
 mod inbound;
 mod outbox;
+mod permission;
 mod settings;
 mod subscribers;
 mod timestamp;
@@ -38,6 +39,7 @@ pub use events::{
 };
 pub use inbound::{InboundOutcome, Match, NewInbound};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
+pub use permission::{KeepOutcome, PermissionSummary};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,
 };

@@ -14,6 +14,8 @@ use super::{Backend, Store, Timestamp, with_pool};
 pub enum MessageKind {
     Confirmation,
     Welcome,
+    /// "Still want this?", to a dormant subscriber.
+    Repermission,
 }
 
 impl MessageKind {
@@ -21,6 +23,7 @@ impl MessageKind {
         match self {
             Self::Confirmation => "confirmation",
             Self::Welcome => "welcome",
+            Self::Repermission => "repermission",
         }
     }
 
@@ -28,6 +31,7 @@ impl MessageKind {
         match raw {
             "confirmation" => Some(Self::Confirmation),
             "welcome" => Some(Self::Welcome),
+            "repermission" => Some(Self::Repermission),
             _ => None,
         }
     }

@@ -18,7 +18,7 @@ use super::subscribe::{sign_up, thanks_page};
 use super::{AppState, PageError};
 use crate::domain::{SignupSource, SubscriberEmail, UnsubscribeMethod};
 use crate::signing::{TokenError, TokenPurpose};
-use crate::store::{ConfirmOutcome, Timestamp, UnsubscribeOutcome};
+use crate::store::{ConfirmOutcome, KeepOutcome, Timestamp, UnsubscribeOutcome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,6 +28,67 @@ pub fn router() -> Router<AppState> {
             get(unsubscribe_page).post(unsubscribe),
         )
         .route("/unsubscribe/{token}/resubscribe", post(resubscribe))
+        .route("/keep/{token}", get(keep_page).post(keep))
+}
+
+/// The re-permission message's "keep me" link: a page with a button (scanners only GET).
+async fn keep_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let Ok(claims) = state.signer.verify(TokenPurpose::Keep, &token) else {
+        return invalid_link(&state, LinkKind::Keep, TokenError::Invalid);
+    };
+    match state.store.subscriber(claims.subject).await {
+        Ok(Some(subscriber)) => {
+            let mut context = Context::new();
+            context.insert("action", &format!("/keep/{token}"));
+            context.insert("email", &subscriber.email);
+            state.page(StatusCode::OK, "web/keep.html", &context)
+        }
+        Ok(None) => invalid_link(&state, LinkKind::Keep, TokenError::Invalid),
+        Err(err) => PageError::Unexpected(err).into_page(&state),
+    }
+}
+
+async fn keep(
+    State(state): State<AppState>,
+    client: Client,
+    Path(token): Path<String>,
+) -> Response {
+    let Ok(claims) = state.signer.verify(TokenPurpose::Keep, &token) else {
+        return invalid_link(&state, LinkKind::Keep, TokenError::Invalid);
+    };
+    let (store, ip) = (state.store.clone(), client.ip_string());
+    let outcome = super::to_completion(async move {
+        store
+            .keep_subscriber(claims.subject, ip.as_deref(), Timestamp::now())
+            .await
+    })
+    .await;
+    let mut context = Context::new();
+    match outcome {
+        Ok(KeepOutcome::Kept { email }) => {
+            tracing::info!(subscriber = %claims.subject, "kept after a re-permission request");
+            context.insert("title", "Thank you");
+            context.insert(
+                "message",
+                &format!("We'll keep sending {} to {email}.", state.config.list_name),
+            );
+            state.page(StatusCode::OK, "web/message.html", &context)
+        }
+        Ok(KeepOutcome::NotSubscribed { email }) => {
+            context.insert("title", "You're not on the list");
+            context.insert(
+                "message",
+                &format!(
+                    "{email} no longer receives {}. To get it again, sign up at {}/subscribe.",
+                    state.config.list_name,
+                    state.config.public_base()
+                ),
+            );
+            state.page(StatusCode::OK, "web/message.html", &context)
+        }
+        Ok(KeepOutcome::Unknown) => invalid_link(&state, LinkKind::Keep, TokenError::Invalid),
+        Err(err) => PageError::Unexpected(err).into_page(&state),
+    }
 }
 
 async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
@@ -91,6 +152,7 @@ fn confirmed_page(state: &AppState) -> Response {
 enum LinkKind {
     Confirm,
     Unsubscribe,
+    Keep,
 }
 
 /// An invalid, expired or spent link: a friendly page that offers a way forward.
@@ -106,6 +168,7 @@ fn invalid_link(state: &AppState, kind: LinkKind, err: TokenError) -> Response {
         match kind {
             LinkKind::Confirm => "confirm",
             LinkKind::Unsubscribe => "unsubscribe",
+            LinkKind::Keep => "keep",
         },
     );
     state.page(status, "web/link_invalid.html", &context)

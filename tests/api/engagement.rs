@@ -18,7 +18,8 @@ use crate::tracking::{
 
 on_both_databases!(
     the_engagement_order_is_replier_clicker_opener_then_machines,
-    bad_engagement_queries_are_refused
+    bad_engagement_queries_are_refused,
+    dormant_subscribers_are_asked_and_only_the_owner_unsubscribes_them
 );
 
 const PEOPLE: [&str; 11] = [
@@ -283,7 +284,10 @@ Hello
         assert_eq!(score(nothing), 0.0, "{nothing} showed no human interest");
         assert_eq!(
             reasons(nothing),
-            ["no human open, click or reply in 1 campaign", "joined today"],
+            [
+                "no human open, click or reply in 1 campaign",
+                "joined today"
+            ],
             "{nothing}"
         );
     }
@@ -477,4 +481,223 @@ async fn bad_engagement_queries_are_refused(backend: Backend) {
     assert_eq!(empty["confirmed"], 0);
     assert_eq!(empty["engaged"], 0);
     assert_eq!(empty["campaigns"], serde_json::json!([]));
+}
+
+async fn post_api(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let request = app.api(reqwest::Method::POST, path, token).await;
+    match body {
+        Some(body) => request.json(&body),
+        None => request,
+    }
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn tier_counts(app: &TestApp, token: &str) -> HashMap<String, i64> {
+    app.api_get("/engagement", token).await["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["tier"].as_str().unwrap().to_string(),
+                t["count"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn dormant_subscribers_are_asked_and_only_the_owner_unsubscribes_them(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options::default().env("HUNDRED_MACHINE_WINDOW_SECONDS", "0"),
+    )
+    .await;
+    let token = app.api_token().await;
+    let mut ids = HashMap::new();
+    for who in ["dora", "kim", "ola"] {
+        let id = confirmed(&app, &token, &address(who), None, serde_json::json!({})).await;
+        ids.insert(who, id);
+    }
+    // They joined long ago; five campaigns since, and only Ola ever opened one.
+    app.move_back(
+        "subscribers",
+        &["created_at", "signed_up_at", "confirmed_at"],
+        200,
+    )
+    .await;
+    let mut last = String::new();
+    for week in 1..=5 {
+        last = send_to_everyone(&app, &token, &format!("Week {week}"), "Fresh bread.").await;
+    }
+    let ola_copy = app
+        .smtp
+        .messages_to(&address("ola"))
+        .into_iter()
+        .find(|m| m.subject() == "Week 5")
+        .unwrap();
+    let pixel = &tracking_urls(&ola_copy.html(), "o")[0];
+    assert_eq!(fetch(pixel, IPHONE).await.status(), 200);
+    engagement_when(&app, &token, &last, |e| e["human_opens"] == 1).await;
+    let tiers = tier_counts(&app, &token).await;
+    assert_eq!(tiers["dormant"], 2, "{tiers:?}");
+    assert_eq!(tiers["engaged"], 1, "{tiers:?}");
+    let dora = app
+        .api_get(&format!("/subscribers/{}", ids["dora"]), &token)
+        .await;
+    assert_eq!(dora["tier"], "dormant");
+    assert_eq!(
+        dora["reasons"],
+        serde_json::json!(["no human open, click or reply in 5 campaigns"])
+    );
+
+    // One action asks the dormant: a message with a keep-me button to each of them.
+    let asked = post_api(
+        &app,
+        &token,
+        "/repermission",
+        Some(serde_json::json!({ "answer_within_days": 10 })),
+    )
+    .await;
+    assert_eq!(asked.status(), 202);
+    let asked: serde_json::Value = asked.json().await.unwrap();
+    assert_eq!(asked["asked"], 2, "{asked}");
+    assert_eq!(asked["requests"]["waiting"], 2, "{asked}");
+    let question = |who: &str| {
+        let who = who.to_string();
+        let smtp = app.smtp.clone();
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Some(m) = smtp
+                    .messages_to(&address(&who))
+                    .into_iter()
+                    .find(|m| m.subject() == "Do you still want Corner Bakery News?")
+                {
+                    return m;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{who} was never asked"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let kim_question = question("kim").await;
+    let dora_question = question("dora").await;
+    assert!(kim_question.text().contains("Yes, keep sending it"));
+    assert!(kim_question.header("List-Unsubscribe").is_some());
+    assert!(
+        app.smtp
+            .messages_to(&address("ola"))
+            .iter()
+            .all(|m| !m.subject().starts_with("Do you still")),
+        "Ola is not dormant"
+    );
+    let keep_url = kim_question
+        .link_starting_with(&app.url("/keep/"))
+        .expect("a keep-me link");
+
+    // A scanner (or Kim) opening the link changes nothing; the button does.
+    let page = app.get(&keep_url).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("kim@example.com"), "{page}");
+    assert!(page.contains("method=\"post\""), "{page}");
+    let summary = app.api_get("/repermission", &token).await;
+    assert_eq!(summary["waiting"], 2, "a GET is no answer: {summary}");
+    for _ in 0..2 {
+        let kept = app.post_empty(&keep_url).await;
+        assert_eq!(kept.status(), 200);
+        let kept = kept.text().await.unwrap();
+        assert!(kept.contains("keep sending"), "{kept}");
+    }
+    let kim = app
+        .api_get(&format!("/subscribers/{}", ids["kim"]), &token)
+        .await;
+    assert_eq!(kim["status"], "confirmed");
+    assert_eq!(kim["tier"], "engaged", "{kim}");
+    assert!(
+        kim["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "asked to keep receiving it, today"),
+        "{}",
+        kim["reasons"]
+    );
+    let forged = app.get(&app.url("/keep/not-a-token")).await;
+    assert_eq!(forged.status(), 404);
+
+    // Asking again asks nobody new; before the deadline, nobody is unsubscribed.
+    let again: serde_json::Value = post_api(&app, &token, "/repermission", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["asked"], 0, "{again}");
+    let early: serde_json::Value = post_api(&app, &token, "/repermission/unsubscribe", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(early["unsubscribed"], 0, "{early}");
+    assert_eq!(
+        app.api_get(&format!("/subscribers/{}", ids["dora"]), &token)
+            .await["status"],
+        "confirmed",
+        "never automatic"
+    );
+
+    // Eleven days later the owner unsubscribes those who did not answer, in one action.
+    app.move_back("permission_requests", &["asked_at", "answer_by"], 11)
+        .await;
+    let summary = app.api_get("/repermission", &token).await;
+    assert_eq!(summary["unanswered"], 1, "{summary}");
+    assert_eq!(summary["kept"], 1, "{summary}");
+    let done: serde_json::Value = post_api(&app, &token, "/repermission/unsubscribe", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["unsubscribed"], 1, "{done}");
+    assert_eq!(done["requests"]["unsubscribed"], 1, "{done}");
+    assert_eq!(done["requests"]["unanswered"], 0, "{done}");
+    let dora = app
+        .api_get(&format!("/subscribers/{}", ids["dora"]), &token)
+        .await;
+    assert_eq!(dora["status"], "unsubscribed");
+    assert_eq!(dora["tier"], "gone");
+    assert!(
+        dora["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "unsubscribe"
+                && e["reason"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("no answer to the re-permission request"))),
+        "{}",
+        dora["timeline"]
+    );
+    // Her late answer finds her off the list, and the next campaign skips her.
+    let late = app
+        .post_empty(
+            &dora_question
+                .link_starting_with(&app.url("/keep/"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(late.status(), 200);
+    assert!(late.text().await.unwrap().contains("not on the list"));
+    let next = send_to_everyone(&app, &token, "Week 6", "Rye.").await;
+    let next = app.api_get(&format!("/campaigns/{next}"), &token).await;
+    assert_eq!(next["deliveries"]["sent"], 2, "{next}");
 }

@@ -570,6 +570,44 @@ impl TestApp {
         }
     }
 
+    /// Moves these timestamp columns of `table` back by `days`, to stand in for time
+    /// passing (a subscriber who joined months ago, a deadline that went by).
+    pub async fn move_back(&self, table: &str, columns: &[&str], days: i64) {
+        let set = |shift: &dyn Fn(&str) -> String| {
+            columns
+                .iter()
+                .map(|c| format!("{c} = {}", shift(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self.backend {
+            Backend::Sqlite => {
+                let sql = format!(
+                    "UPDATE {table} SET {}",
+                    set(&|c| format!("{c} - {}", days * 86_400_000))
+                );
+                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let sql = format!(
+                    "UPDATE {table} SET {}",
+                    set(&|c| format!("{c} - interval '{days} days'"))
+                );
+                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
     /// Signs up, waits for the confirmation, and returns its confirm link.
     pub async fn signup_and_get_confirm_link(&self, email: &str) -> String {
         let response = self

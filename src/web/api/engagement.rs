@@ -1,16 +1,98 @@
-//! `GET /api/v1/engagement`: how many genuinely care, per tier and after each campaign.
+//! `GET /api/v1/engagement`: how many genuinely care, per tier and after each campaign;
+//! `/api/v1/repermission`: asking dormant subscribers whether they still want the list.
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::ApiToken;
-use crate::store::EngagementSummary;
+use crate::store::{EngagementSummary, PermissionSummary, Timestamp};
 use crate::web::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/engagement", get(summary))
+    Router::new()
+        .route("/engagement", get(summary))
+        .route("/repermission", get(permission).post(ask))
+        .route("/repermission/unsubscribe", post(unsubscribe_unanswered))
+}
+
+/// Days a dormant subscriber gets to answer, unless the owner says otherwise.
+const DEFAULT_ANSWER_DAYS: i64 = 14;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AskInput {
+    answer_within_days: Option<i64>,
+}
+
+/// Sends "still want this?" to every dormant subscriber not already asked.
+async fn ask(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: AskInput = if body.iter().all(u8::is_ascii_whitespace) {
+        AskInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|err| {
+            ApiError::BadRequest(format!("the body is not the JSON we expect: {err}"))
+        })?
+    };
+    let days = input.answer_within_days.unwrap_or(DEFAULT_ANSWER_DAYS);
+    if !(1..=90).contains(&days) {
+        return Err(ApiError::Invalid {
+            field: "answer_within_days",
+            message: "answer_within_days must be a whole number of days from 1 to 90".into(),
+        });
+    }
+    let now = Timestamp::now();
+    let answer_by = Timestamp::from(now.0 + time::Duration::days(days));
+    let asked = state
+        .store
+        .ask_dormant(now, answer_by, state.config.sending_domain())
+        .await?;
+    tracing::info!(asked, "re-permission requests sent");
+    state.wake_sender.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({
+            "asked": asked,
+            "answer_by": answer_by,
+            "requests": state.store.permission_summary(now).await?,
+        })),
+    )
+        .into_response())
+}
+
+async fn permission(
+    _token: ApiToken,
+    State(state): State<AppState>,
+) -> Result<Json<PermissionSummary>, ApiError> {
+    Ok(Json(
+        state.store.permission_summary(Timestamp::now()).await?,
+    ))
+}
+
+/// The owner's one action once the time to answer passed.
+async fn unsubscribe_unanswered(
+    _token: ApiToken,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = Timestamp::now();
+    let unsubscribed = state.store.unsubscribe_unanswered(now).await?;
+    tracing::info!(
+        unsubscribed,
+        "unanswered re-permission requests unsubscribed"
+    );
+    Ok(Json(serde_json::json!({
+        "unsubscribed": unsubscribed,
+        "requests": state.store.permission_summary(now).await?,
+    })))
 }
 
 async fn summary(
