@@ -303,10 +303,11 @@ impl Store {
                 .context("snapshotting the audience")?
                 .rows_affected();
             // One more campaign for each recipient: what tells a quiet subscriber from a
-            // dormant one.
+            // dormant one. In subscriber order, the order engagement rows are locked in.
             sqlx::query(
                 "INSERT INTO engagement (subscriber_id, campaigns, campaigns_since_signal) \
                  SELECT subscriber_id, 1, 1 FROM deliveries WHERE campaign_id = $1 AND subscriber_id IS NOT NULL \
+                 ORDER BY subscriber_id \
                  ON CONFLICT (subscriber_id) DO UPDATE SET campaigns = engagement.campaigns + 1, \
                  campaigns_since_signal = engagement.campaigns_since_signal + 1",
             )

@@ -130,10 +130,38 @@ impl RefreshEngagement for sqlx::PgConnection {
         model: &EngagementModel,
         ids: &[Uuid],
     ) -> anyhow::Result<()> {
+        // Two transactions refreshing one subscriber at once (a reply arriving while the
+        // tracking writer stores an open, or two instances) would each see only its own
+        // uncommitted signal, and the later write would drop the other's. Each takes the
+        // subscribers' rows in one order first; the second then reads what the first
+        // committed (each statement reads afresh under READ COMMITTED).
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sqlx::query(
+            "INSERT INTO engagement (subscriber_id) SELECT id FROM unnest($1::uuid[]) AS u (id) \
+             WHERE EXISTS (SELECT 1 FROM subscribers s WHERE s.id = u.id) \
+             ORDER BY id ON CONFLICT (subscriber_id) DO NOTHING",
+        )
+        .bind(&sorted)
+        .execute(&mut *self)
+        .await
+        .context("making room for engagement")?;
+        sqlx::query(
+            "SELECT subscriber_id FROM engagement WHERE subscriber_id = ANY($1) \
+             ORDER BY subscriber_id FOR UPDATE",
+        )
+        .bind(&sorted)
+        .fetch_all(&mut *self)
+        .await
+        .context("locking engagement")?;
         refresh!(
             self,
             model,
-            ids,
+            &sorted,
             "= ANY($1)",
             <[Uuid]>::to_vec,
             upsert_postgres
