@@ -52,8 +52,8 @@ pub struct ScannerBurst {
 /// A campaign's opens and clicks, counted per recipient (repeats count once).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct CampaignEngagement {
-    /// Recipients who opened it, as far as we can tell a person did (a human click counts
-    /// as an open: the images may have been blocked).
+    /// Recipients who opened it, as far as we can tell a person did (a human click or a
+    /// reply counts as an open: the images may have been blocked).
     pub human_opens: i64,
     /// Recipients whose copy was only ever opened by software (privacy proxies, bots).
     pub machine_opens: i64,
@@ -370,10 +370,8 @@ impl Store {
     /// A campaign's opens and clicks, per recipient and per link.
     pub async fn campaign_engagement(&self, campaign: Uuid) -> anyhow::Result<CampaignEngagement> {
         with_pool!(self, pool => {
-            let (human_opens, human_clicks, scanner_clicks, raw_opens, raw_clicks): (i64, i64, i64, i64, i64) = sqlx::query_as(
+            let (scanner_clicks, raw_opens, raw_clicks): (i64, i64, i64) = sqlx::query_as(
                 "SELECT \
-                   COUNT(DISTINCT CASE WHEN verdict = 'human' THEN delivery_id END), \
-                   COUNT(DISTINCT CASE WHEN kind = 'click' AND verdict = 'human' THEN delivery_id END), \
                    COUNT(DISTINCT CASE WHEN kind = 'click' AND verdict = 'scanner' THEN delivery_id END), \
                    COUNT(CASE WHEN kind = 'open' THEN 1 END), \
                    COUNT(CASE WHEN kind = 'click' THEN 1 END) \
@@ -383,11 +381,19 @@ impl Store {
             .fetch_one(pool)
             .await
             .context("counting a campaign's opens and clicks")?;
+            // Per copy, as the engagement score counts them: a human click or a reply
+            // says the copy was read, so it counts as an open.
+            let (human_opens, human_clicks): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(opened_at), COUNT(clicked_at) FROM deliveries WHERE campaign_id = $1",
+            )
+            .bind(campaign)
+            .fetch_one(pool)
+            .await
+            .context("counting a campaign's human opens and clicks")?;
             // Machine opens: copies opened by software and never by a person.
             let machine_only: i64 = sqlx::query_scalar(
-                "SELECT COUNT(DISTINCT e.delivery_id) FROM events e WHERE e.campaign_id = $1 \
-                 AND e.kind = 'open' AND e.verdict = 'machine' AND NOT EXISTS ( \
-                   SELECT 1 FROM events h WHERE h.delivery_id = e.delivery_id AND h.verdict = 'human')",
+                "SELECT COUNT(DISTINCT e.delivery_id) FROM events e JOIN deliveries d ON d.id = e.delivery_id \
+                 WHERE e.campaign_id = $1 AND e.kind = 'open' AND e.verdict = 'machine' AND d.opened_at IS NULL",
             )
             .bind(campaign)
             .fetch_one(pool)

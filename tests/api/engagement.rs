@@ -22,7 +22,7 @@ on_both_databases!(
     dormant_subscribers_are_asked_and_only_the_owner_unsubscribes_them
 );
 
-const PEOPLE: [&str; 11] = [
+const PEOPLE: [&str; 12] = [
     "apple",
     "scanner",
     "gateway",
@@ -33,6 +33,7 @@ const PEOPLE: [&str; 11] = [
     "away",
     "bouncer",
     "complainer",
+    "leaver",
     "silent",
 ];
 
@@ -240,11 +241,37 @@ Hello
     .await;
     assert_eq!(complaint["suppressed"], "complained", "{complaint}");
 
+    // One leaves with their mail client's one-click unsubscribe.
+    let list_unsubscribe = copy(&app, "leaver").header("List-Unsubscribe").unwrap();
+    let one_click = list_unsubscribe
+        .split(['<', '>'])
+        .find(|part| part.starts_with("http"))
+        .unwrap()
+        .to_string();
+    let left = app
+        .client
+        .post(&one_click)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.status(), 200);
+
     // Every event stored: 1 Apple open, 3 opener opens, 2 scanner + 1 clicker + 2 gateway.
-    engagement_when(&app, &token, &campaign, |e| {
+    let report = engagement_when(&app, &token, &campaign, |e| {
         e["raw_opens"] == 4 && e["raw_clicks"] == 5
     })
     .await;
+    assert_eq!(report["human_opens"], 4, "{report}");
+    assert_eq!(report["machine_opens"], 1, "{report}");
+    assert_eq!(report["human_clicks"], 1, "{report}");
+    assert_eq!(report["scanner_clicks"], 2, "{report}");
+    assert_eq!(report["replies"], 2, "{report}");
+    assert_eq!(report["auto_replies"], 1, "{report}");
+    assert_eq!(report["hard_bounces"], 1, "{report}");
+    assert_eq!(report["complaints"], 1, "{report}");
+    assert_eq!(report["unsubscribes"], 1, "{report}");
 
     // The owner's view, most engaged first.
     let list = app
@@ -367,8 +394,8 @@ Hello
     assert_eq!(tiers["core"], 2, "{summary}");
     assert_eq!(tiers["engaged"], 2, "{summary}");
     assert_eq!(tiers["new"], 5, "{summary}");
-    assert_eq!(tiers["gone"], 2, "{summary}");
-    assert_eq!(summary["campaigns"][0]["delivered"], 11, "{summary}");
+    assert_eq!(tiers["gone"], 3, "{summary}");
+    assert_eq!(summary["campaigns"][0]["delivered"], 12, "{summary}");
     assert_eq!(summary["campaigns"][0]["engaged"], 4, "{summary}");
 
     // A campaign for the core only reaches the two who wrote back.
@@ -400,7 +427,10 @@ Hello
     let next = send_to_everyone(&app, &token, "Next week", "Cakes.").await;
     let next = app.api_get(&format!("/campaigns/{next}"), &token).await;
     assert_eq!(next["deliveries"]["sent"], 9, "{next}");
-    for who in ["bouncer", "complainer"] {
+    assert_eq!(next["engagement"]["unsubscribes"], 0, "{next}");
+    let first = app.api_get(&format!("/campaigns/{campaign}"), &token).await;
+    assert_eq!(first["engagement"]["unsubscribes"], 1, "the one it lost");
+    for who in ["bouncer", "complainer", "leaver"] {
         assert_eq!(app.smtp.messages_to(&address(who)).len(), 1, "{who}");
     }
 

@@ -260,6 +260,7 @@ async fn campaign_json(
             "hard_bounces": inbound["hard_bounces"],
             "soft_bounces": inbound["soft_bounces"],
             "complaints": inbound["complaints"],
+            "unsubscribes": state.store.campaign_unsubscribes(record.id).await?,
         },
     }))
 }
