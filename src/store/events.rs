@@ -264,6 +264,16 @@ impl Store {
                 }
             };
         }
+        // The copies whose first signals changed, then their subscribers' engagement.
+        macro_rules! finish {
+            ($tx:ident, $engaged:ident) => {
+                recount_bursts!($tx, $engaged);
+                let engaged = subscribers_of($engaged);
+                $tx.refresh_engagement(&self.engagement_model, &engaged)
+                    .await?;
+                $tx.commit().await.context("committing events")?;
+            };
+        }
         match &self.backend {
             Backend::Postgres(pool) => {
                 let mut tx = pool.begin().await.context("starting a transaction")?;
@@ -299,11 +309,7 @@ impl Store {
                         .context("recording first human opens and clicks")?,
                     );
                 }
-                recount_bursts!(tx, engaged);
-                let engaged = subscribers_of(engaged);
-                tx.refresh_engagement(&self.engagement_model, &engaged)
-                    .await?;
-                tx.commit().await.context("committing events")?;
+                finish!(tx, engaged);
             }
             Backend::Sqlite(pool) => {
                 let mut tx = pool.begin().await.context("starting a transaction")?;
@@ -349,7 +355,8 @@ impl Store {
                         .collect();
                     engaged.extend(
                         sqlx::query_scalar::<_, Option<Uuid>>(first_signals_sql!(
-                            "(SELECT unhex(value ->> 0) AS id, value ->> 1 AS opened,                              value ->> 2 AS clicked FROM json_each($1)) AS u"
+                            "(SELECT unhex(value ->> 0) AS id, value ->> 1 AS opened, value ->> 2 AS clicked \
+                             FROM json_each($1)) AS u"
                         ))
                         .bind(serde_json::Value::Array(rows).to_string())
                         .fetch_all(&mut *tx)
@@ -357,11 +364,7 @@ impl Store {
                         .context("recording first human opens and clicks")?,
                     );
                 }
-                recount_bursts!(tx, engaged);
-                let engaged = subscribers_of(engaged);
-                tx.refresh_engagement(&self.engagement_model, &engaged)
-                    .await?;
-                tx.commit().await.context("committing events")?;
+                finish!(tx, engaged);
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::engagement::{RefreshEngagement as _, bind_tiers, ranked_subscribers};
 use super::outbox::{MessageKind, queue_message};
+use super::subscribers::unsubscribe_in;
 use super::{BeginWrite as _, Store, Timestamp, with_pool};
 use crate::domain::{TierBounds, UnsubscribeMethod};
 
@@ -183,34 +184,11 @@ impl Store {
                     .await
                     .context("finding unanswered requests")?;
             for (request, subscriber, asked_at) in &unanswered {
-                sqlx::query(
-                    "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, \
-                     unsubscribe_method = $3, updated_at = $2 WHERE id = $1 AND status = 'confirmed'",
-                )
-                .bind(subscriber)
-                .bind(now)
-                .bind(UnsubscribeMethod::Owner.as_str())
-                .execute(&mut *tx)
-                .await
-                .context("unsubscribing")?;
-                let asked = asked_at.0.date();
-                sqlx::query(
-                    "INSERT INTO consent_events (subscriber_id, kind, at, detail) VALUES ($1, 'unsubscribe', $2, $3)",
-                )
-                .bind(subscriber)
-                .bind(now)
-                .bind(format!("owner: no answer to the re-permission request of {asked}"))
-                .execute(&mut *tx)
-                .await
-                .context("recording the unsubscription")?;
-                sqlx::query(
-                    "UPDATE outbound_messages SET state = 'cancelled', last_error = 'unsubscribed' \
-                     WHERE subscriber_id = $1 AND state = 'queued'",
-                )
-                .bind(subscriber)
-                .execute(&mut *tx)
-                .await
-                .context("cancelling queued mail")?;
+                let detail = format!(
+                    "owner: no answer to the re-permission request of {}",
+                    asked_at.0.date()
+                );
+                unsubscribe_in!(tx, subscriber, UnsubscribeMethod::Owner, None::<&str>, detail, now);
                 sqlx::query(
                     "UPDATE permission_requests SET outcome = 'unsubscribed', closed_at = $2 WHERE id = $1",
                 )

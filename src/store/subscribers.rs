@@ -102,6 +102,47 @@ macro_rules! select_subscribers {
     };
 }
 
+/// Unsubscribes a pending or confirmed subscriber inside transaction `$tx`: the status,
+/// an entry in the consent history (`$detail`), and their queued mail cancelled. Nothing
+/// happens to someone already off the list.
+macro_rules! unsubscribe_in {
+    ($tx:ident, $id:expr, $method:expr, $ip:expr, $detail:expr, $now:expr) => {{
+        let updated = sqlx::query(
+            "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, \
+             unsubscribe_method = $3, updated_at = $2, last_confirmation_sent_at = NULL \
+             WHERE id = $1 AND status IN ('pending', 'confirmed')",
+        )
+        .bind($id)
+        .bind($now)
+        .bind($method.as_str())
+        .execute(&mut *$tx)
+        .await
+        .context("unsubscribing")?
+        .rows_affected();
+        if updated == 1 {
+            sqlx::query(
+                "INSERT INTO consent_events (subscriber_id, kind, at, ip, detail) VALUES ($1, 'unsubscribe', $2, $3, $4)",
+            )
+            .bind($id)
+            .bind($now)
+            .bind($ip)
+            .bind($detail)
+            .execute(&mut *$tx)
+            .await
+            .context("recording the unsubscription")?;
+            sqlx::query(
+                "UPDATE outbound_messages SET state = 'cancelled', last_error = 'unsubscribed' \
+                 WHERE subscriber_id = $1 AND state = 'queued'",
+            )
+            .bind($id)
+            .execute(&mut *$tx)
+            .await
+            .context("cancelling queued mail")?;
+        }
+    }};
+}
+pub(crate) use unsubscribe_in;
+
 /// Appends one entry to a subscriber's consent history, from a signup request.
 macro_rules! record_consent_event {
     ($executor:expr, $id:expr, $kind:literal, $req:expr) => {
@@ -413,38 +454,7 @@ impl Store {
     ) -> anyhow::Result<UnsubscribeOutcome> {
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
-            let updated = sqlx::query(
-                "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = $2, \
-                 unsubscribe_method = $3, updated_at = $2, last_confirmation_sent_at = NULL \
-                 WHERE id = $1 AND status IN ('pending', 'confirmed')",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(method.as_str())
-            .execute(&mut *tx)
-            .await
-            .context("unsubscribing")?
-            .rows_affected();
-            if updated == 1 {
-                sqlx::query(
-                    "INSERT INTO consent_events (subscriber_id, kind, at, ip, detail) VALUES ($1, 'unsubscribe', $2, $3, $4)",
-                )
-                .bind(id)
-                .bind(now)
-                .bind(ip)
-                .bind(method.as_str())
-                .execute(&mut *tx)
-                .await
-                .context("recording the unsubscription")?;
-                sqlx::query(
-                    "UPDATE outbound_messages SET state = 'cancelled', last_error = 'unsubscribed' \
-                     WHERE subscriber_id = $1 AND state = 'queued'",
-                )
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .context("cancelling queued mail")?;
-            }
+            unsubscribe_in!(tx, id, method, ip, method.as_str(), now);
             let email: Option<String> = sqlx::query_scalar("SELECT email FROM subscribers WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)

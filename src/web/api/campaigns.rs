@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::ApiToken;
+use super::{ApiToken, parse_json, parse_optional_json};
 use crate::domain::{BodyFormat, CampaignStatus, SubscriberEmail, Tier};
 use crate::mail::campaign_sender::content_of;
 use crate::mail::compose::Recipient;
@@ -86,11 +86,6 @@ fn parse_audience(input: AudienceInput) -> Result<Option<Vec<Tier>>, ApiError> {
         }
     }
     Ok(Some(tiers))
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|err| ApiError::BadRequest(format!("the body is not the JSON we expect: {err}")))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -477,11 +472,7 @@ async fn send(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let record = load(&state, &id).await?;
-    let input: SendInput = if body.iter().all(u8::is_ascii_whitespace) {
-        SendInput::default()
-    } else {
-        parse_json(&body)?
-    };
+    let input: SendInput = parse_optional_json(&body)?;
     // A campaign whose templates stopped compiling (a layout removed) must not start.
     compile(
         &CampaignDraft {

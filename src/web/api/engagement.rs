@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::ApiToken;
+use super::{ApiToken, parse_optional_json};
 use crate::store::{EngagementSummary, PermissionSummary, Timestamp};
 use crate::web::{ApiError, AppState};
 
@@ -36,13 +36,7 @@ async fn ask(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let input: AskInput = if body.iter().all(u8::is_ascii_whitespace) {
-        AskInput::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|err| {
-            ApiError::BadRequest(format!("the body is not the JSON we expect: {err}"))
-        })?
-    };
+    let input: AskInput = parse_optional_json(&body)?;
     let days = input.answer_within_days.unwrap_or(DEFAULT_ANSWER_DAYS);
     if !(1..=90).contains(&days) {
         return Err(ApiError::Invalid {

@@ -19,6 +19,23 @@ pub fn router() -> Router<AppState> {
         .merge(engagement::router())
 }
 
+/// The request body as `T`, or a 400 saying what is wrong with it.
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|err| ApiError::BadRequest(format!("the body is not the JSON we expect: {err}")))
+}
+
+/// Like `parse_json`, with an empty body meaning every field left out.
+fn parse_optional_json<T: serde::de::DeserializeOwned + Default>(
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(body)
+    }
+}
+
 /// A request carrying a valid API token. A handler that takes one cannot be reached
 /// without it: anything else gets 401.
 #[derive(Debug, Clone)]

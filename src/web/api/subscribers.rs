@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ApiToken;
+use super::{ApiToken, parse_json};
 use time::OffsetDateTime;
 
 use crate::domain::{SignupSource, SubscriberName, SubscriberStatus, Tier};
@@ -155,9 +155,7 @@ async fn add(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let input: AddSubscriber = serde_json::from_slice(&body).map_err(|err| {
-        ApiError::BadRequest(format!("the body is not the JSON we expect: {err}"))
-    })?;
+    let input: AddSubscriber = parse_json(&body)?;
     let (email, name) = parse_person(input.email.as_deref(), input.name.as_deref())?;
     let attributes = match input.attributes {
         None | Some(serde_json::Value::Null) => serde_json::json!({}),
@@ -262,9 +260,7 @@ async fn update(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let input: UpdateSubscriber = serde_json::from_slice(&body).map_err(|err| {
-        ApiError::BadRequest(format!("the body is not the JSON we expect: {err}"))
-    })?;
+    let input: UpdateSubscriber = parse_json(&body)?;
     let name = match input.name {
         None => None,
         Some(None) => Some(None),
