@@ -580,3 +580,61 @@ fn messages_nested_a_hundred_thousand_deep() {
     }
     survives("a million parts", &parts).unwrap();
 }
+
+// Found by the fuzz target (fuzz/, `cargo +nightly fuzz run inbound_parse`): inputs that
+// once panicked, hung or were slow, each minimised.
+
+/// An embedded message whose body is directly another message, closed by the multipart's
+/// final boundary: mail-parser 0.11 failed a debug assertion on it (so `parse` said
+/// `NotMail` in a debug build) and, in a release build, lost the multipart's parts.
+/// `input::defuse_stacked_messages` makes the inner message opaque.
+#[test]
+fn fuzz_a_message_directly_inside_an_embedded_message() {
+    let minimised = b"m:\nContent-Type:multipart;boundary=r\n\n--rContent-Type:message/rfc822\n\nContent-Type:message/rfc822\n\n\n--r--";
+    survives("minimised", minimised).unwrap();
+    // The same with a line the parser skips before the inner message's type.
+    let skipped = b"Content-Type:multipart/\n\tboundary=-\n\n---Content-Type:message/rfc822\n\n2\nContent-Type:message/rfc822\n\n\n-----";
+    survives("minimised, a line skipped", skipped).unwrap();
+    let digest = b"From: a@b.example\nContent-Type: multipart/digest; boundary=r\n\n--r\n\nContent-Type: message/rfc822\n\nFrom: q@w.example\n\nhi\n--r--\n";
+    survives("digest", digest).unwrap();
+
+    // A part's header section after a part without a type stays as it is.
+    let raw = message(
+        DSN_HEADERS,
+        "--B\n\nSorry, it could not be delivered.\n--B\nContent-Type: message/rfc822\n\n\
+         From: news@news.example\nTo: gone@example.jp\nMessage-ID: <issue12.x@news.example>\n\nHi\n--B--\n",
+    );
+    assert!(matches!(
+        survives("untyped part before the returned message", &raw).unwrap().kind,
+        InboundKind::Bounce { original_message_id: Some(id), .. } if id == "<issue12.x@news.example>"
+    ));
+
+    // A bounce returning a message that was itself a forwarded message/rfc822.
+    let raw = message(
+        DSN_HEADERS,
+        "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n\
+         Final-Recipient: rfc822; gone@example.jp\nAction: failed\nStatus: 5.1.1\n\n\
+         --B\nContent-Type: message/rfc822\n\n\
+         From: news@news.example\nTo: gone@example.jp\nMessage-ID: <issue12.fwd@news.example>\n\
+         Content-Type: message/rfc822\n\n\
+         From: someone@else.example\nMessage-ID: <inner@else.example>\n\nInner\n--B--\n",
+    );
+    match survives("stacked returned message", &raw).unwrap().kind {
+        InboundKind::Bounce {
+            hard,
+            status,
+            recipient,
+            original_message_id,
+            ..
+        } => {
+            assert!(hard);
+            assert_eq!(status.as_deref(), Some("5.1.1"));
+            assert_eq!(recipient.as_deref(), Some("gone@example.jp"));
+            assert_eq!(
+                original_message_id.as_deref(),
+                Some("<issue12.fwd@news.example>")
+            );
+        }
+        other => panic!("expected a bounce, got {other:?}"),
+    }
+}
