@@ -4,8 +4,15 @@
 //! against a subscriber with no name and no attributes so that a template that could fail
 //! for someone is refused when it is written, not discovered while sending. Per recipient:
 //! the body is rendered (subscriber data HTML-escaped), Markdown becomes HTML, the layout
-//! wraps it, links become signed click URLs, an open pixel is added, the CSS is inlined,
-//! and a plain-text alternative with readable links is derived from the HTML.
+//! wraps it, links become signed click URLs, an open pixel and a hidden link are added, the
+//! CSS is inlined, and a plain-text alternative with readable links is derived from the
+//! HTML.
+//!
+//! The hidden link sits next to the pixel, in the layout: an empty `<a>` with
+//! `display:none`, `aria-hidden` and no tab stop, so no person sees, hears or reaches it,
+//! while a link scanner, which follows every URL in the HTML, does (see `crate::tracking`).
+//! The text part is derived from the content only, never from the layout, so the hidden
+//! link never shows there.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +23,7 @@ use tera::{Context, Tera};
 use super::text::html_to_text;
 use crate::domain::BodyFormat;
 use crate::templates::Templates;
+use crate::tracking::HIDDEN_LINK;
 
 /// A template error, with the place and the reason, for the person writing the campaign.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -49,14 +57,15 @@ pub struct RecipientData {
 /// Per-copy settings: where the links go and whether this copy is tracked.
 pub struct CopySettings<'a> {
     pub unsubscribe_url: &'a str,
-    /// `Some(base)` to rewrite links through `{base}/t/c/…` and add the pixel.
+    /// `Some(base)` to rewrite links through `{base}/t/c/…` and add the pixel and the
+    /// hidden link.
     pub tracking: Option<Tracking<'a>>,
 }
 
 pub struct Tracking<'a> {
     pub public_base: &'a str,
     pub open_token: String,
-    /// Signs a click token for a link id.
+    /// Signs a click token for a link id (or for `HIDDEN_LINK`).
     pub click_token: &'a (dyn Fn(i64) -> String + Sync),
     /// The campaign's link ids by URL.
     pub links: &'a HashMap<String, i64>,
@@ -263,7 +272,7 @@ impl CompiledCampaign {
 /// A layout prepared once per campaign: its HTML rendered with a marker in each per-copy
 /// place and its CSS inlined, so a copy only inlines its own content.
 struct Layout {
-    /// With the open pixel, and without it.
+    /// With the open pixel and the hidden link, and without them.
     tracked: Skeleton,
     untracked: Skeleton,
     /// The layout's rules for content (`.content …`, outside at-rules, which inlining
@@ -282,15 +291,17 @@ enum Slot {
     Email,
     UnsubscribeUrl,
     OpenPixelUrl,
+    HiddenLinkUrl,
 }
 
-const SLOTS: [(Slot, &str); 6] = [
+const SLOTS: [(Slot, &str); 7] = [
     (Slot::Subject, "subject"),
     (Slot::Preheader, "preheader"),
     (Slot::Content, "content"),
     (Slot::Email, "email"),
     (Slot::UnsubscribeUrl, "unsubscribe_url"),
     (Slot::OpenPixelUrl, "open_pixel_url"),
+    (Slot::HiddenLinkUrl, "hidden_link_url"),
 ];
 
 /// Private-use characters: nothing a layout or the CSS inliner writes contains them.
@@ -321,11 +332,12 @@ impl Layout {
             let mut context = Context::new();
             context.insert("list_name", list_name);
             for (slot, name) in SLOTS {
-                if slot != Slot::OpenPixelUrl {
+                if matches!(slot, Slot::OpenPixelUrl | Slot::HiddenLinkUrl) {
+                    context.insert(name, &tracked.then(|| marker(name)));
+                } else {
                     context.insert(name, &marker(name));
                 }
             }
-            context.insert("open_pixel_url", &tracked.then(|| marker("open_pixel_url")));
             let html = templates.render(&html_template, &context)?;
             let css = content_rules(&style_sheets(&html));
             let inlined = inline_css(&html)?;
@@ -340,6 +352,10 @@ impl Layout {
         anyhow::ensure!(
             tracked.count(Slot::UnsubscribeUrl) >= 1,
             "the layout must show the unsubscribe link"
+        );
+        anyhow::ensure!(
+            tracked.count(Slot::HiddenLinkUrl) == 1 && untracked.count(Slot::HiddenLinkUrl) == 0,
+            "the layout must carry the hidden link exactly once, and only when tracking"
         );
         let layout = Self {
             tracked,
@@ -380,6 +396,10 @@ impl Layout {
             .tracking
             .as_ref()
             .map(|t| format!("{}/t/o/{}", t.public_base, t.open_token));
+        let hidden_link = copy
+            .tracking
+            .as_ref()
+            .map(|t| format!("{}/t/c/{}", t.public_base, (t.click_token)(HIDDEN_LINK)));
         let skeleton = if pixel.is_some() {
             &self.tracked
         } else {
@@ -396,6 +416,9 @@ impl Layout {
                 Piece::Slot(Slot::UnsubscribeUrl) => escape_into(&mut html, copy.unsubscribe_url),
                 Piece::Slot(Slot::OpenPixelUrl) => {
                     escape_into(&mut html, pixel.as_deref().unwrap_or_default())
+                }
+                Piece::Slot(Slot::HiddenLinkUrl) => {
+                    escape_into(&mut html, hidden_link.as_deref().unwrap_or_default())
                 }
             }
         }
@@ -807,6 +830,33 @@ mod tests {
         assert!(!copy.html.contains("<script>"));
         assert!(copy.html.contains("https://news.example/t/c/click7"));
         assert!(copy.html.contains("https://news.example/t/o/open"));
+        // The hidden link, next to the pixel: a click token for no link of the campaign,
+        // invisible, out of reach of the keyboard and of screen readers, and absent from the
+        // text part.
+        let hidden = r#"<a href="https://news.example/t/c/click0" aria-hidden="true" tabindex="-1" style="display:none;"#;
+        assert!(copy.html.contains(hidden), "{}", copy.html);
+        let anchor = &copy.html[copy.html.find(hidden).unwrap()..];
+        let tag_end = anchor.find('>').unwrap();
+        assert!(
+            anchor[tag_end..].starts_with("></a>"),
+            "the hidden link has no text: {anchor}"
+        );
+        assert!(!copy.text.contains("/t/c/"), "{}", copy.text);
+        let untracked = compiled
+            .render(
+                &recipient,
+                &CopySettings {
+                    unsubscribe_url: "https://news.example/unsubscribe/abc",
+                    tracking: None,
+                },
+            )
+            .unwrap();
+        assert!(!untracked.html.contains("/t/"), "{}", untracked.html);
+        assert!(
+            !untracked.html.contains("aria-hidden"),
+            "{}",
+            untracked.html
+        );
         assert!(
             copy.html.contains("https://news.example/unsubscribe/abc"),
             "the unsubscribe link is not rewritten"

@@ -4,8 +4,9 @@
 //! image at delivery, and corporate link scanners click every link seconds after a message
 //! arrives. Counting those flatters a list; these rules keep them apart. Each rule is
 //! cheap and looks only at what one request says, plus how long after delivery it came.
-//! (A burst of clicks on every link of one message is judged by the event writer, which
-//! sees the message's other clicks.)
+//! (A burst of clicks on every link of one message, and the visible clicks that come with
+//! a click on the hidden link, are judged by the event writer, which sees the message's
+//! other clicks.)
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -62,6 +63,9 @@ pub struct Signals<'a> {
     pub ip: Option<IpAddr>,
     /// How long after the message was accepted for delivery; `None` when it is not known.
     pub since_delivery: Option<Duration>,
+    /// The click followed the hidden link every tracked copy carries, which no person can
+    /// see or reach.
+    pub hidden_link: bool,
 }
 
 /// The settings the rules use.
@@ -132,9 +136,16 @@ const SOFTWARE_AGENTS: &[&str] = &[
     "preview",
 ];
 
+/// Why a click on the hidden link is a scanner's.
+const HIDDEN_LINK_REASON: &str = "followed a hidden link no person can see";
+
 /// Judges one open or click.
 pub fn judge(signals: &Signals<'_>, rules: &Rules) -> Judged {
     let kind = signals.kind;
+    // Whatever it says about itself: only software follows a link that is never shown.
+    if kind == EventKind::Click && signals.hidden_link {
+        return Judged::not_human(kind, HIDDEN_LINK_REASON);
+    }
     let agent = signals.user_agent.map(str::trim).unwrap_or("");
     // Gmail fetches images through its proxy when the message is opened, not at delivery.
     if kind == EventKind::Open && agent.contains("GoogleImageProxy") {
@@ -212,6 +223,7 @@ mod tests {
                 user_agent: agent,
                 ip: Some(ip.parse().unwrap()),
                 since_delivery: Some(Duration::from_secs(after)),
+                hidden_link: false,
             },
             &rules(),
         )
@@ -274,6 +286,34 @@ mod tests {
         assert_eq!(
             judge_one(EventKind::Click, None, "203.0.113.9", 600).verdict,
             Verdict::Scanner
+        );
+    }
+
+    #[test]
+    fn the_hidden_link_is_followed_only_by_scanners() {
+        // A browser's user agent, long after delivery: a person's click, were the link
+        // visible.
+        let hidden = |agent: Option<&str>| {
+            judge(
+                &Signals {
+                    kind: EventKind::Click,
+                    user_agent: agent,
+                    ip: Some("203.0.113.9".parse().unwrap()),
+                    since_delivery: Some(Duration::from_secs(3600)),
+                    hidden_link: true,
+                },
+                &rules(),
+            )
+        };
+        for agent in [Some(IPHONE), Some(GMAIL), Some("curl/8.4.0"), None] {
+            let click = hidden(agent);
+            assert_eq!(click.verdict, Verdict::Scanner, "{agent:?}");
+            assert_eq!(click.reason, "followed a hidden link no person can see");
+        }
+        assert_eq!(
+            judge_one(EventKind::Click, Some(IPHONE), "203.0.113.9", 3600).verdict,
+            Verdict::Human,
+            "the same click on a visible link is a person's"
         );
     }
 }

@@ -1,6 +1,10 @@
 //! Opens and clicks: the tracking endpoints hand each event to a bounded channel and
 //! answer at once; one writer task judges the events (human or machine, with the reason)
 //! and stores them in batches. Raw addresses and user agents live only in that channel.
+//!
+//! Every tracked copy also carries a hidden link (next to the open pixel) that no person
+//! can see: whoever follows it is a link scanner, and so are the copy's other clicks
+//! around it.
 
 pub mod classify;
 
@@ -31,12 +35,56 @@ const LINK_CACHE: usize = 10_000;
 /// What is kept of a user agent while an event waits to be judged.
 const MAX_AGENT: usize = 512;
 
+/// The link id the hidden link's click token carries. Stored links are numbered from 1
+/// (`BIGSERIAL`, `AUTOINCREMENT`), so 0 is never a campaign's link and the hidden link
+/// needs no row of its own (no schema change). Its token is an ordinary click token under
+/// `/t/c/`, which a scanner cannot tell from the visible links'.
+pub const HIDDEN_LINK: i64 = 0;
+
+/// What a click followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClickedLink {
+    /// One of the campaign's links, by its id in `campaign_links`.
+    Campaign(i64),
+    /// The hidden link of a tracked copy.
+    Hidden,
+}
+
+impl ClickedLink {
+    /// The link a (verified) click token's value names.
+    pub fn from_token(value: i64) -> Self {
+        if value == HIDDEN_LINK {
+            Self::Hidden
+        } else {
+            Self::Campaign(value)
+        }
+    }
+
+    /// The campaign link to store with the click. The hidden link is not one of the
+    /// campaign's links (an event's `link_id` must name a row of `campaign_links`), so its
+    /// click is stored with none: it stays out of the per-link numbers and out of "every
+    /// link was clicked", and a stored click without a link is the hidden link's.
+    fn stored_id(self) -> Option<i64> {
+        match self {
+            Self::Campaign(id) => Some(id),
+            Self::Hidden => None,
+        }
+    }
+}
+
+/// Whether a click (stored, or judged and about to be) followed the hidden link; see
+/// `ClickedLink::stored_id`.
+fn followed_hidden_link(link_id: Option<i64>) -> bool {
+    link_id.is_none()
+}
+
 /// An open or click as it arrived, before judgement.
 #[derive(Debug, Clone)]
 pub struct RawEvent {
     pub kind: EventKind,
     pub delivery: Uuid,
-    pub link: Option<i64>,
+    /// What a click followed; `None` for an open.
+    pub link: Option<ClickedLink>,
     pub at: Timestamp,
     pub user_agent: Option<String>,
     pub ip: Option<IpAddr>,
@@ -189,6 +237,7 @@ impl EventWriter {
                     user_agent: event.user_agent.as_deref(),
                     ip: event.ip,
                     since_delivery,
+                    hidden_link: event.link == Some(ClickedLink::Hidden),
                 },
                 &self.rules,
             );
@@ -197,7 +246,7 @@ impl EventWriter {
                 campaign_id: delivery.campaign_id,
                 subscriber_id: delivery.subscriber_id,
                 kind: event.kind.as_str(),
-                link_id: event.link,
+                link_id: event.link.and_then(ClickedLink::stored_id),
                 verdict: verdict.verdict.as_str(),
                 reason: verdict.reason,
                 at: event.at,
@@ -208,8 +257,11 @@ impl EventWriter {
     }
 
     /// A scanner follows every link of a message within seconds; a person clicks one or
-    /// two. Clicks in such a burst become a scanner's, the stored ones included.
+    /// two. Clicks in such a burst become a scanner's, the stored ones included. So do the
+    /// clicks within `BURST` of a click on the hidden link: what follows a link nobody can
+    /// see follows the visible ones too.
     async fn find_bursts(&self, judged: &mut [NewEvent]) -> anyhow::Result<Vec<ScannerBurst>> {
+        let mut bursts = hidden_link_bursts(judged);
         let clicked: Vec<Uuid> = judged
             .iter()
             .filter(|e| e.kind == "click" && e.verdict == Verdict::Human.as_str())
@@ -218,7 +270,7 @@ impl EventWriter {
             .into_iter()
             .collect();
         if clicked.is_empty() {
-            return Ok(Vec::new());
+            return Ok(bursts);
         }
         let earliest = judged
             .iter()
@@ -248,7 +300,6 @@ impl EventWriter {
             .into_iter()
             .collect();
         let link_counts = self.store.campaign_link_counts(&campaigns).await?;
-        let mut bursts = Vec::new();
         for event in judged.iter_mut() {
             if event.kind != "click" || event.verdict != Verdict::Human.as_str() {
                 continue;
@@ -260,6 +311,13 @@ impl EventWriter {
                 .iter()
                 .filter(|c| (c.at.0 - event.at.0).abs() <= BURST)
                 .collect();
+            // The hidden link's click, stored earlier, already turned the clicks stored
+            // around it into a scanner's; this one joins them.
+            if near.iter().any(|c| followed_hidden_link(c.link_id)) {
+                event.verdict = Verdict::Scanner.as_str();
+                event.reason = near_hidden_link_reason();
+                continue;
+            }
             let links: HashSet<i64> = near.iter().filter_map(|c| c.link_id).collect();
             let in_message = link_counts.get(&event.campaign_id).copied().unwrap_or(0);
             let every_link = in_message >= 2 && links.len() as i64 >= in_message;
@@ -282,5 +340,104 @@ impl EventWriter {
             }
         }
         Ok(bursts)
+    }
+}
+
+/// Why a click near a click on the hidden link is a scanner's.
+fn near_hidden_link_reason() -> String {
+    format!(
+        "clicked within {} s of a hidden link no person can see: a link scanner",
+        BURST.as_secs()
+    )
+}
+
+/// For each click on the hidden link in the batch: the copy's other clicks within `BURST`
+/// of it, in the batch (changed here) and stored (a `ScannerBurst`, which the store also
+/// uses to recount the copy's first human open and click), are a scanner's.
+fn hidden_link_bursts(judged: &mut [NewEvent]) -> Vec<ScannerBurst> {
+    let hidden: Vec<(Uuid, Timestamp)> = judged
+        .iter()
+        .filter(|e| e.kind == EventKind::Click.as_str() && followed_hidden_link(e.link_id))
+        .map(|e| (e.delivery_id, e.at))
+        .collect();
+    if hidden.is_empty() {
+        return Vec::new();
+    }
+    let reason = near_hidden_link_reason();
+    for event in judged.iter_mut() {
+        if event.kind == EventKind::Click.as_str()
+            && event.verdict == Verdict::Human.as_str()
+            && hidden.iter().any(|(delivery, at)| {
+                *delivery == event.delivery_id && (at.0 - event.at.0).abs() <= BURST
+            })
+        {
+            event.verdict = Verdict::Scanner.as_str();
+            event.reason = reason.clone();
+        }
+    }
+    hidden
+        .into_iter()
+        .map(|(delivery_id, at)| ScannerBurst {
+            delivery_id,
+            from: Timestamp::from(at.0 - BURST),
+            to: Timestamp::from(at.0 + BURST),
+            reason: reason.clone(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn click(delivery: Uuid, link: Option<i64>, at: Timestamp, verdict: Verdict) -> NewEvent {
+        NewEvent {
+            delivery_id: delivery,
+            campaign_id: Uuid::nil(),
+            subscriber_id: None,
+            kind: EventKind::Click.as_str(),
+            link_id: link,
+            verdict: verdict.as_str(),
+            reason: "clicked".into(),
+            at,
+        }
+    }
+
+    #[test]
+    fn clicks_around_the_hidden_link_are_a_scanners() {
+        assert_eq!(ClickedLink::from_token(HIDDEN_LINK), ClickedLink::Hidden);
+        assert_eq!(ClickedLink::from_token(7), ClickedLink::Campaign(7));
+        assert_eq!(ClickedLink::Hidden.stored_id(), None);
+        let (scanned, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let now = Timestamp::now();
+        let later = |seconds: u64| Timestamp::from(now.0 + Duration::from_secs(seconds));
+        let mut judged = vec![
+            click(scanned, Some(1), now, Verdict::Human),
+            click(scanned, None, later(2), Verdict::Scanner),
+            click(scanned, Some(2), later(9), Verdict::Human),
+            click(other, Some(1), later(2), Verdict::Human),
+        ];
+        let bursts = hidden_link_bursts(&mut judged);
+        let verdicts: Vec<&str> = judged.iter().map(|e| e.verdict).collect();
+        assert_eq!(
+            verdicts,
+            ["scanner", "scanner", "human", "human"],
+            "within 5 s of it, on the same copy only"
+        );
+        assert!(
+            judged[0].reason.contains("hidden link"),
+            "{}",
+            judged[0].reason
+        );
+        assert_eq!(bursts.len(), 1);
+        assert_eq!(bursts[0].delivery_id, scanned);
+        assert_eq!(
+            (bursts[0].from, bursts[0].to),
+            (
+                Timestamp::from(later(2).0 - BURST),
+                Timestamp::from(later(2).0 + BURST)
+            )
+        );
+        assert!(hidden_link_bursts(&mut judged[2..]).is_empty());
     }
 }

@@ -2,6 +2,10 @@
 //! token, hand the event to the tracker's queue and answer at once; nothing here waits on
 //! the database except the first click on a link (to learn its URL). HEAD answers like GET
 //! and records nothing: software checking a link is not a person opening or clicking.
+//!
+//! The hidden link every tracked copy carries (a click token for `HIDDEN_LINK`) is
+//! recorded as a click and answered with an empty page, 200: it leads nowhere, so it can
+//! never be made to redirect anywhere, ours or not, and costs a scanner one request.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -12,8 +16,8 @@ use axum::routing::get;
 use super::{AppState, Client};
 use crate::signing::TokenPurpose;
 use crate::store::Timestamp;
-use crate::tracking::RawEvent;
 use crate::tracking::classify::EventKind;
+use crate::tracking::{ClickedLink, RawEvent};
 
 /// The smallest transparent GIF (1×1).
 const PIXEL: &[u8] = &[
@@ -78,8 +82,12 @@ async fn click(
     client: Client,
     Path(token): Path<String>,
 ) -> Response {
-    let Ok((delivery, link)) = state.signer.verify_value(TokenPurpose::Click, &token) else {
+    let Ok((delivery, value)) = state.signer.verify_value(TokenPurpose::Click, &token) else {
         return not_found();
+    };
+    let link = match ClickedLink::from_token(value) {
+        ClickedLink::Campaign(link) => link,
+        ClickedLink::Hidden => return hidden_link(&state, method, client, delivery).await,
     };
     let url = match state.tracker.link_url(link).await {
         Ok(Some(url)) => url,
@@ -110,7 +118,7 @@ async fn click(
             .record(RawEvent {
                 kind: EventKind::Click,
                 delivery,
-                link: Some(link),
+                link: Some(ClickedLink::Campaign(link)),
                 at: Timestamp::now(),
                 user_agent: client.user_agent,
                 ip: client.ip,
@@ -123,6 +131,40 @@ async fn click(
             (header::LOCATION, location),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
+    )
+        .into_response()
+}
+
+/// The hidden link: only a scanner gets here. The click is recorded (the writer judges it
+/// and the copy's clicks around it), and the answer is an empty page.
+async fn hidden_link(
+    state: &AppState,
+    method: Method,
+    client: Client,
+    delivery: uuid::Uuid,
+) -> Response {
+    if method != Method::HEAD {
+        state
+            .tracker
+            .record(RawEvent {
+                kind: EventKind::Click,
+                delivery,
+                link: Some(ClickedLink::Hidden),
+                at: Timestamp::now(),
+                user_agent: client.user_agent,
+                ip: client.ip,
+            })
+            .await;
+    }
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        "<!doctype html><title></title>",
     )
         .into_response()
 }

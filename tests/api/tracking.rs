@@ -11,7 +11,8 @@ use crate::on_both_databases;
 
 on_both_databases!(
     opens_and_clicks_are_judged_human_or_machine,
-    a_link_with_accents_still_redirects
+    a_link_with_accents_still_redirects,
+    a_hidden_link_gives_a_scanner_away
 );
 
 pub(crate) const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
@@ -36,11 +37,15 @@ pub(crate) async fn fetch(url: &str, agent: &str) -> reqwest::Response {
         .unwrap()
 }
 
-/// Every `/t/…` URL in the HTML part, in order.
+/// Every `/t/…` URL in the HTML part, in order, except the hidden link's (`hidden_link`):
+/// the ones a person can see.
 pub(crate) fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
     let marker = format!("/t/{kind}/");
     let mut urls = Vec::new();
     for (at, _) in html.match_indices(&marker) {
+        if tag_around(html, at).contains("aria-hidden") {
+            continue;
+        }
         let start = html[..at].rfind("http").unwrap();
         let end = at + html[at..].find('"').unwrap();
         let url = html[start..end].to_string();
@@ -49,6 +54,32 @@ pub(crate) fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
         }
     }
     urls
+}
+
+/// The tag the text at `at` is in.
+fn tag_around(html: &str, at: usize) -> &str {
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..=end]
+}
+
+/// The hidden link of a tracked copy: its URL, and its tag up to the end of the element.
+fn hidden_link(html: &str) -> (String, String) {
+    let hidden: Vec<usize> = html
+        .match_indices("/t/c/")
+        .map(|(at, _)| at)
+        .filter(|at| tag_around(html, *at).contains("aria-hidden"))
+        .collect();
+    assert_eq!(hidden.len(), 1, "one hidden link: {html}");
+    let at = hidden[0];
+    let start = html[..at].rfind("http").unwrap();
+    let end = at + html[at..].find('"').unwrap();
+    let tag_start = html[..at].rfind('<').unwrap();
+    let element_end = at + html[at..].find("</a>").unwrap() + "</a>".len();
+    (
+        html[start..end].to_string(),
+        html[tag_start..element_end].to_string(),
+    )
 }
 
 /// Sends a campaign to every confirmed subscriber and waits until it is sent; its id.
@@ -290,4 +321,185 @@ async fn a_link_with_accents_still_redirects(backend: Backend) {
     );
     let plat: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
     assert_eq!(plat, vec![("plat".to_string(), "crème brûlée".to_string())]);
+}
+
+async fn a_hidden_link_gives_a_scanner_away(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options::default().env("HUNDRED_MACHINE_WINDOW_SECONDS", "2"),
+    )
+    .await;
+    let token = app.api_token().await;
+    let mut ids = std::collections::HashMap::new();
+    for who in ["scanner", "person"] {
+        let id = confirmed(
+            &app,
+            &token,
+            &format!("{who}@example.com"),
+            None,
+            serde_json::json!({}),
+        )
+        .await;
+        ids.insert(who, id);
+    }
+    let id = &send_to_everyone(
+        &app,
+        &token,
+        "This week",
+        &format!("See [the menu]({MENU}) and [our hours]({HOURS})."),
+    )
+    .await;
+    let copy = |who: &str| {
+        let messages = app.smtp.messages_to(&format!("{who}@example.com"));
+        assert_eq!(messages.len(), 1, "{who}");
+        (messages[0].html(), messages[0].text())
+    };
+    let (scanner, scanner_text) = copy("scanner");
+    let (person, _) = copy("person");
+
+    // Every tracked copy carries one hidden link, next to the pixel: no text, not shown, not
+    // reachable by keyboard or screen reader, and not in the text part, where only the
+    // visible links' real destinations appear.
+    let (hidden, tag) = hidden_link(&scanner);
+    assert!(hidden.starts_with(&app.url("/t/c/")), "{hidden}");
+    assert!(tag.contains("display:none"), "{tag}");
+    assert!(tag.contains(r#"aria-hidden="true""#), "{tag}");
+    assert!(tag.contains(r#"tabindex="-1""#), "{tag}");
+    assert!(tag.ends_with("></a>"), "no text to see: {tag}");
+    let pixel = &tracking_urls(&scanner, "o")[0];
+    let pixel_at = scanner.find(pixel.as_str()).unwrap();
+    let hidden_at = scanner.find(hidden.as_str()).unwrap();
+    assert!(
+        hidden_at > pixel_at && !scanner[pixel_at..hidden_at].contains("<td"),
+        "next to the pixel: {scanner}"
+    );
+    let links = tracking_urls(&scanner, "c");
+    assert_eq!(links.len(), 2, "the visible links: {scanner}");
+    assert!(!links.contains(&hidden));
+    assert!(!scanner_text.contains("/t/c/"), "{scanner_text}");
+    assert!(
+        scanner_text.contains(MENU) && scanner_text.contains(HOURS),
+        "{scanner_text}"
+    );
+    let (person_hidden, _) = hidden_link(&person);
+    assert_ne!(person_hidden, hidden, "each copy has its own");
+
+    // HEAD on the hidden link answers and records nothing; a forged one is refused.
+    let head = browser()
+        .head(&person_hidden)
+        .header(USER_AGENT, DESKTOP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    let mut forged = hidden.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let refused = fetch(&forged, DESKTOP).await;
+    assert_eq!(refused.status(), 404);
+    assert!(refused.headers().get(LOCATION).is_none());
+
+    // Past the machine window, a scanner with a desktop browser's user agent follows one
+    // visible link (stored as a person's click for now), then the hidden one.
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let followed = fetch(&links[0], DESKTOP).await;
+    assert_eq!(followed.status(), 302);
+    assert_eq!(followed.headers()[LOCATION], MENU);
+    let before = Instant::now();
+    while app.count("events").await < 1 {
+        assert!(before.elapsed() < Duration::from_secs(10), "never stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let trap = fetch(&hidden, DESKTOP).await;
+    assert_eq!(trap.status(), 200, "an empty page, not a redirect");
+    assert!(trap.headers().get(LOCATION).is_none());
+    assert!(
+        trap.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        trap.headers()[CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+    assert!(
+        !trap.text().await.unwrap().contains("http"),
+        "it leads nowhere"
+    );
+
+    // A person, on the other copy, follows one visible link.
+    let person_links = tracking_urls(&person, "c");
+    assert_eq!(fetch(&person_links[0], IPHONE).await.status(), 302);
+
+    let engagement = engagement_when(&app, &token, id, |e| e["raw_clicks"] == 3).await;
+    assert_eq!(engagement["human_clicks"], 1, "{engagement}");
+    assert_eq!(engagement["scanner_clicks"], 1, "{engagement}");
+    assert_eq!(engagement["human_opens"], 1, "{engagement}");
+    let per_link: Vec<(String, i64, i64)> = engagement["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["url"].as_str().unwrap().to_string(),
+                l["human_clicks"].as_i64().unwrap(),
+                l["scanner_clicks"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_link,
+        vec![(MENU.to_string(), 1, 1), (HOURS.to_string(), 0, 0)],
+        "the hidden link is not one of the campaign's"
+    );
+    assert_eq!(app.count("events").await, 3, "HEAD records nothing");
+    assert_eq!(
+        app.count("deliveries WHERE clicked_at IS NOT NULL").await,
+        1,
+        "only the person's copy keeps a human click"
+    );
+
+    let line = |verdict: &str, reason: &str, url: &str| {
+        (verdict.to_string(), reason.to_string(), url.to_string())
+    };
+    assert_eq!(
+        clicks_of(&app, &token, &ids["scanner"]).await,
+        vec![
+            line(
+                "scanner",
+                "clicked within 5 s of a hidden link no person can see: a link scanner",
+                MENU
+            ),
+            line("scanner", "followed a hidden link no person can see", ""),
+        ]
+    );
+    assert_eq!(
+        clicks_of(&app, &token, &ids["person"]).await,
+        vec![line("human", "clicked", MENU)]
+    );
+}
+
+/// A subscriber's clicks from their timeline, as (verdict, reason, url), sorted.
+async fn clicks_of(app: &TestApp, token: &str, subscriber: &str) -> Vec<(String, String, String)> {
+    let subscriber = app
+        .api_get(&format!("/subscribers/{subscriber}"), token)
+        .await;
+    let mut clicks: Vec<(String, String, String)> = subscriber["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "click")
+        .map(|e| {
+            (
+                e["verdict"].as_str().unwrap().to_string(),
+                e["reason"].as_str().unwrap().to_string(),
+                e["url"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    clicks.sort();
+    clicks
 }
