@@ -388,15 +388,20 @@ impl ImapPoller {
             round.too_big += 1;
             return mark_seen(session, uid).await;
         };
-        let received =
-            tokio::time::timeout(STORE_TIMEOUT, receive(&self.store, &self.signer, &raw))
-                .await
-                .map_err(|_| {
-                    anyhow!(
-                        "storing message UID {uid} took over {}s; it stays unread",
-                        STORE_TIMEOUT.as_secs()
-                    )
-                })?;
+        // On its own task, so a slow store is never cut off inside its transaction: past the
+        // timeout the poll ends, the store still finishes, and the next poll finds the
+        // message known by its Message-ID (or stores it then).
+        let (store, signer) = (self.store.clone(), self.signer.clone());
+        let storing = tokio::spawn(async move { receive(&store, &signer, &raw).await });
+        let received = tokio::time::timeout(STORE_TIMEOUT, storing)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "storing message UID {uid} took over {}s; it stays unread",
+                    STORE_TIMEOUT.as_secs()
+                )
+            })?
+            .map_err(|err| anyhow!("storing message UID {uid} failed: {err}; it stays unread"))?;
         match received {
             Ok(received) if received.duplicate => round.duplicates += 1,
             Ok(_) => round.stored += 1,
