@@ -17,6 +17,12 @@ fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
+/// What the running service keeps per campaign: copies delivered (counted when a send
+/// finishes) and recipients engaged (counted as their copies are first opened).
+const FINISH_CAMPAIGNS: &str = "UPDATE campaigns SET \
+     delivered = (SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = campaigns.id AND d.state = 'sent'), \
+     engaged = (SELECT COUNT(opened_at) FROM deliveries d WHERE d.campaign_id = campaigns.id)";
+
 /// Subscribers, campaigns, a copy of each campaign for each subscriber, and about a million
 /// opens and clicks, a third of them human, spread over the last year.
 const SQLITE_SEED: &[&str] = &[
@@ -45,6 +51,7 @@ const SQLITE_SEED: &[&str] = &[
     "UPDATE deliveries SET \
      opened_at = (SELECT MIN(e.at) FROM events e WHERE e.delivery_id = deliveries.id AND e.verdict = 'human'), \
      clicked_at = (SELECT MIN(e.at) FROM events e WHERE e.delivery_id = deliveries.id AND e.verdict = 'human' AND e.kind = 'click')",
+    FINISH_CAMPAIGNS,
     "ANALYZE",
 ];
 
@@ -73,6 +80,7 @@ const POSTGRES_SEED: &[&str] = &[
     "UPDATE deliveries d SET opened_at = f.opened, clicked_at = f.clicked FROM \
      (SELECT delivery_id, MIN(at) AS opened, MIN(at) FILTER (WHERE kind = 'click') AS clicked \
       FROM events WHERE verdict = 'human' GROUP BY delivery_id) f WHERE d.id = f.delivery_id",
+    FINISH_CAMPAIGNS,
     "VACUUM ANALYZE",
 ];
 

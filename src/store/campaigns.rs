@@ -425,7 +425,8 @@ impl Store {
         .context("skipping deliveries of cancelled campaigns")
         .map(|_| ())?);
         with_pool!(self, pool => sqlx::query(
-            "UPDATE campaigns SET status = 'sent', finished_at = $1, updated_at = $1 \
+            "UPDATE campaigns SET status = 'sent', finished_at = $1, updated_at = $1, \
+             delivered = (SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = campaigns.id AND d.state = 'sent') \
              WHERE status = 'sending' AND NOT EXISTS \
              (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id AND d.state = 'queued')",
         )

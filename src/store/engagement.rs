@@ -580,12 +580,9 @@ impl Store {
             .await
             .context("counting subscribers per tier")?;
             let campaigns: Vec<CampaignInterest> = sqlx::query_as(
-                "SELECT c.id, c.subject, c.started_at, \
-                 COUNT(CASE WHEN d.state = 'sent' THEN 1 END) AS delivered, \
-                 COUNT(CASE WHEN d.opened_at IS NOT NULL OR d.replied_at IS NOT NULL THEN 1 END) AS engaged \
-                 FROM campaigns c JOIN deliveries d ON d.campaign_id = c.id \
-                 WHERE c.started_at IS NOT NULL \
-                 GROUP BY c.id, c.subject, c.started_at ORDER BY c.started_at",
+                "SELECT c.id, c.subject, c.started_at, COALESCE(c.delivered, \
+                 (SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = c.id AND d.state = 'sent')) AS delivered, \
+                 c.engaged FROM campaigns c WHERE c.started_at IS NOT NULL ORDER BY c.started_at",
             )
             .fetch_all(pool)
             .await

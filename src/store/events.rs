@@ -246,28 +246,48 @@ impl Store {
         // A burst turned clicks counted as a person's into a scanner's: its copies' firsts
         // are taken again from what stays human.
         macro_rules! recount_bursts {
-            ($tx:ident, $engaged:ident) => {
+            ($tx:ident, $engaged:ident, $newly:ident) => {
                 for burst in bursts {
-                    $engaged.extend(
-                        sqlx::query_scalar::<_, Option<Uuid>>(
-                            "UPDATE deliveries SET \
-                             opened_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id AND verdict = 'human'), \
-                             clicked_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id \
-                                           AND verdict = 'human' AND kind = 'click') \
-                             WHERE id = $1 RETURNING subscriber_id",
-                        )
-                        .bind(burst.delivery_id)
-                        .fetch_all(&mut *$tx)
-                        .await
-                        .context("recounting a scanner's copy")?,
-                    );
+                    let before: Option<bool> = sqlx::query_scalar(
+                        "SELECT opened_at IS NOT NULL FROM deliveries WHERE id = $1",
+                    )
+                    .bind(burst.delivery_id)
+                    .fetch_optional(&mut *$tx)
+                    .await
+                    .context("reading a scanner's copy")?;
+                    let after: Vec<(Option<Uuid>, Uuid, bool)> = sqlx::query_as(
+                        "UPDATE deliveries SET \
+                         opened_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id AND verdict = 'human'), \
+                         clicked_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id \
+                                       AND verdict = 'human' AND kind = 'click') \
+                         WHERE id = $1 RETURNING subscriber_id, campaign_id, opened_at IS NOT NULL",
+                    )
+                    .bind(burst.delivery_id)
+                    .fetch_all(&mut *$tx)
+                    .await
+                    .context("recounting a scanner's copy")?;
+                    for (subscriber, campaign, opened) in after {
+                        $engaged.push(subscriber);
+                        *$newly.entry(campaign).or_default() +=
+                            i64::from(opened) - i64::from(before.unwrap_or(false));
+                    }
                 }
             };
         }
         // The copies whose first signals changed, then their subscribers' engagement.
         macro_rules! finish {
-            ($tx:ident, $engaged:ident) => {
-                recount_bursts!($tx, $engaged);
+            ($tx:ident, $engaged:ident, $newly:ident) => {
+                recount_bursts!($tx, $engaged, $newly);
+                for (campaign, delta) in &$newly {
+                    if *delta != 0 {
+                        sqlx::query("UPDATE campaigns SET engaged = engaged + $2 WHERE id = $1")
+                            .bind(campaign)
+                            .bind(delta)
+                            .execute(&mut *$tx)
+                            .await
+                            .context("counting a campaign's engaged recipients")?;
+                    }
+                }
                 let engaged = subscribers_of($engaged);
                 $tx.refresh_engagement(&self.engagement_model, &engaged)
                     .await?;
@@ -296,7 +316,20 @@ impl Store {
                 }
                 mark_scanner!(tx);
                 let mut engaged: Vec<Option<Uuid>> = Vec::new();
+                let mut newly: HashMap<Uuid, i64> = HashMap::new();
                 if !firsts.is_empty() {
+                    // Copies not opened by a person yet: this batch makes each engaged.
+                    let unopened: Vec<Uuid> = sqlx::query_scalar(
+                        "SELECT campaign_id FROM deliveries WHERE id = ANY($1) AND opened_at IS NULL \
+                         ORDER BY id FOR UPDATE",
+                    )
+                    .bind(firsts.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("reading copies not yet opened")?;
+                    for campaign in unopened {
+                        *newly.entry(campaign).or_default() += 1;
+                    }
                     engaged.extend(
                         sqlx::query_scalar::<_, Option<Uuid>>(first_signals_sql!(
                             "unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u (id, opened, clicked)"
@@ -309,7 +342,7 @@ impl Store {
                         .context("recording first human opens and clicks")?,
                     );
                 }
-                finish!(tx, engaged);
+                finish!(tx, engaged, newly);
             }
             Backend::Sqlite(pool) => {
                 let mut tx = pool.begin().await.context("starting a transaction")?;
@@ -342,7 +375,21 @@ impl Store {
                 }
                 mark_scanner!(tx);
                 let mut engaged: Vec<Option<Uuid>> = Vec::new();
+                let mut newly: HashMap<Uuid, i64> = HashMap::new();
                 if !firsts.is_empty() {
+                    // Copies not opened by a person yet: this batch makes each engaged.
+                    let ids: Vec<Uuid> = firsts.iter().map(|(id, _, _)| *id).collect();
+                    let unopened: Vec<Uuid> = sqlx::query_scalar(
+                        "SELECT campaign_id FROM deliveries WHERE opened_at IS NULL \
+                         AND id IN (SELECT unhex(value) FROM json_each($1))",
+                    )
+                    .bind(sqlite_ids(&ids))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("reading copies not yet opened")?;
+                    for campaign in unopened {
+                        *newly.entry(campaign).or_default() += 1;
+                    }
                     let rows: Vec<serde_json::Value> = firsts
                         .iter()
                         .map(|(id, opened, clicked)| {
@@ -364,7 +411,7 @@ impl Store {
                         .context("recording first human opens and clicks")?,
                     );
                 }
-                finish!(tx, engaged);
+                finish!(tx, engaged, newly);
             }
         }
         Ok(())

@@ -216,16 +216,38 @@ impl Store {
                 && let Some(subscriber) = message.matched.subscriber_id
             {
                 if let Some(delivery) = message.matched.delivery_id {
-                    // A reply says the copy was read, as a human click does.
-                    sqlx::query(
-                        "UPDATE deliveries SET replied_at = COALESCE(replied_at, $2), \
-                         opened_at = COALESCE(opened_at, $2) WHERE id = $1",
+                    // A reply says the copy was read, as a human click does; a copy read
+                    // for the first time adds one to its campaign's engaged recipients
+                    // (the update that finds it unread holds its row, so a concurrent open
+                    // cannot count it too).
+                    let first_read: Option<Uuid> = sqlx::query_scalar(
+                        "UPDATE deliveries SET opened_at = $2, replied_at = COALESCE(replied_at, $2) \
+                         WHERE id = $1 AND opened_at IS NULL RETURNING campaign_id",
                     )
                     .bind(delivery)
                     .bind(message.received_at)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await
                     .context("recording the reply on its copy")?;
+                    match first_read {
+                        Some(campaign) => {
+                            sqlx::query("UPDATE campaigns SET engaged = engaged + 1 WHERE id = $1")
+                                .bind(campaign)
+                                .execute(&mut *tx)
+                                .await
+                                .context("counting the campaign's engaged recipients")?;
+                        }
+                        None => {
+                            sqlx::query(
+                                "UPDATE deliveries SET replied_at = COALESCE(replied_at, $2) WHERE id = $1",
+                            )
+                            .bind(delivery)
+                            .bind(message.received_at)
+                            .execute(&mut *tx)
+                            .await
+                            .context("recording the reply on its copy")?;
+                        }
+                    }
                 }
                 tx.refresh_engagement(&self.engagement_model, &[subscriber]).await?;
             }

@@ -397,6 +397,10 @@ Hello
     assert_eq!(tiers["gone"], 3, "{summary}");
     assert_eq!(summary["campaigns"][0]["delivered"], 12, "{summary}");
     assert_eq!(summary["campaigns"][0]["engaged"], 4, "{summary}");
+    assert_eq!(
+        summary["campaigns"][0]["engaged"], report["human_opens"],
+        "the headline and the report count the same copies"
+    );
 
     // A campaign for the core only reaches the two who wrote back.
     let thanks = app
