@@ -257,14 +257,15 @@ impl Store {
         let bounds = TierBounds::at(&self.engagement_model, now.0);
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
-            let scheduled: Option<Option<Timestamp>> = sqlx::query_scalar(
-                "SELECT scheduled_at FROM campaigns WHERE id = $1 AND status IN ('draft', 'scheduled')",
+            let campaign: Option<(Option<Timestamp>, Option<String>)> = sqlx::query_as(
+                "SELECT scheduled_at, audience_tiers FROM campaigns WHERE id = $1 \
+                 AND status IN ('draft', 'scheduled')",
             )
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
             .context("reading the campaign")?;
-            let Some(scheduled) = scheduled else {
+            let Some((scheduled, audience)) = campaign else {
                 drop(tx);
                 return Err(self.explain_refusal(id, "draft or scheduled").await);
             };
@@ -286,13 +287,6 @@ impl Store {
                 drop(tx);
                 return Err(self.explain_refusal(id, "draft or scheduled").await);
             }
-            let audience: Option<String> = sqlx::query_scalar(
-                "SELECT audience_tiers FROM campaigns WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .context("reading the campaign's audience")?;
             let recipients = bind_tiers!(sqlx::query(snapshot), bounds)
                 .bind(id)
                 .bind(now)

@@ -32,6 +32,30 @@ pub fn router() -> Router<AppState> {
         .route("/t/c/{token}", get(click))
 }
 
+/// Hands an open or click to the tracker; HEAD (software checking a link) records nothing.
+async fn record(
+    state: &AppState,
+    method: Method,
+    client: Client,
+    kind: EventKind,
+    delivery: uuid::Uuid,
+    link: Option<ClickedLink>,
+) {
+    if method != Method::HEAD {
+        state
+            .tracker
+            .record(RawEvent {
+                kind,
+                delivery,
+                link,
+                at: Timestamp::now(),
+                user_agent: client.user_agent,
+                ip: client.ip,
+            })
+            .await;
+    }
+}
+
 fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -50,19 +74,7 @@ async fn open(
     let Ok((delivery, _)) = state.signer.verify_value(TokenPurpose::Open, &token) else {
         return not_found();
     };
-    if method != Method::HEAD {
-        state
-            .tracker
-            .record(RawEvent {
-                kind: EventKind::Open,
-                delivery,
-                link: None,
-                at: Timestamp::now(),
-                user_agent: client.user_agent,
-                ip: client.ip,
-            })
-            .await;
-    }
+    record(&state, method, client, EventKind::Open, delivery, None).await;
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),
@@ -112,19 +124,15 @@ async fn click(
     let Some(location) = location else {
         return not_found();
     };
-    if method != Method::HEAD {
-        state
-            .tracker
-            .record(RawEvent {
-                kind: EventKind::Click,
-                delivery,
-                link: Some(ClickedLink::Campaign(link)),
-                at: Timestamp::now(),
-                user_agent: client.user_agent,
-                ip: client.ip,
-            })
-            .await;
-    }
+    record(
+        &state,
+        method,
+        client,
+        EventKind::Click,
+        delivery,
+        Some(ClickedLink::Campaign(link)),
+    )
+    .await;
     (
         StatusCode::FOUND,
         [
@@ -143,19 +151,15 @@ async fn hidden_link(
     client: Client,
     delivery: uuid::Uuid,
 ) -> Response {
-    if method != Method::HEAD {
-        state
-            .tracker
-            .record(RawEvent {
-                kind: EventKind::Click,
-                delivery,
-                link: Some(ClickedLink::Hidden),
-                at: Timestamp::now(),
-                user_agent: client.user_agent,
-                ip: client.ip,
-            })
-            .await;
-    }
+    record(
+        state,
+        method,
+        client,
+        EventKind::Click,
+        delivery,
+        Some(ClickedLink::Hidden),
+    )
+    .await;
     (
         [
             (
