@@ -34,6 +34,7 @@ pub struct Application {
     events: EventWriter,
     inbound_smtp: Option<crate::inbound::smtp::InboundSmtp>,
     imap: Option<ImapPoller>,
+    setup_link: Option<String>,
 }
 
 /// Installs the process-wide TLS crypto provider. Two rustls backends can end up compiled
@@ -189,6 +190,16 @@ impl Application {
                 )
             })
             .transpose()?;
+        // With no owner account yet, a one-time link to create one, printed on the console
+        // (not logged: it is a credential).
+        let setup_link =
+            crate::accounts::issue_setup_link(&services.store, services.config.public_base())
+                .await?;
+        if let Some(link) = &setup_link {
+            eprintln!(
+                "\nNo owner account yet. Open this link to create one (it works once):\n\n    {link}\n\nOr run `hundred user create --email you@example.com`.\n"
+            );
+        }
         let (tracker, events) = Tracker::new(services.store.clone(), &services.config);
         let state = AppState::new(services, tracker);
         Ok(Self {
@@ -197,7 +208,13 @@ impl Application {
             events,
             inbound_smtp,
             imap,
+            setup_link,
         })
+    }
+
+    /// The one-time setup link printed at start-up, when no owner account exists.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -227,6 +244,7 @@ impl Application {
             events,
             inbound_smtp,
             imap,
+            setup_link: _,
         } = self;
         if let Some(smtp) = inbound_smtp {
             smtp.spawn();

@@ -28,6 +28,41 @@ pub async fn token_create(config: Config, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `hundred user create --email E`: an owner account; the password is read from standard
+/// input, one line (`echo "$PASSWORD" | hundred user create --email …`), or typed at a
+/// prompt without echo when standard input is a terminal.
+pub async fn user_create(config: Config, email: &str) -> anyhow::Result<()> {
+    use std::io::{BufRead as _, Read as _};
+    let mut password = String::new();
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        password = rpassword::prompt_password(format!(
+            "Password for {email} (at least {} characters): ",
+            crate::accounts::MIN_PASSWORD_CHARS
+        ))
+        .context("reading the password")?;
+    } else {
+        std::io::stdin()
+            .lock()
+            .take(crate::accounts::MAX_PASSWORD_BYTES as u64 + 2)
+            .read_line(&mut password)
+            .context("reading the password from standard input")?;
+    }
+    let password = password.strip_suffix('\n').unwrap_or(&password);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    let store = open_store(&config).await?;
+    match crate::accounts::create_owner(&store, email, password).await {
+        Ok(account) => {
+            eprintln!(
+                "created the owner account {}; log in at {}/admin/login",
+                account.email,
+                config.public_base()
+            );
+            Ok(())
+        }
+        Err(err) => Err(anyhow::anyhow!(err)),
+    }
+}
+
 fn parse_campaign_id(raw: &str) -> anyhow::Result<Uuid> {
     Uuid::parse_str(raw.trim())
         .with_context(|| format!("'{raw}' is not a campaign id (see `hundred campaign list`)"))

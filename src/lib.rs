@@ -1,6 +1,7 @@
 //! hundred: a self-hosted newsletter engine for small, opt-in lists that measures, person
 //! by person, who genuinely cares.
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod config;

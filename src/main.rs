@@ -28,6 +28,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the owner accounts that log in to /admin.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Send and follow campaigns.
     Campaign {
         #[command(subcommand)]
@@ -57,6 +62,16 @@ enum CampaignCommand {
     Report {
         /// The campaign's id.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an owner account; the password is read from standard input.
+    Create {
+        /// The address to log in with.
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -122,6 +137,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Token {
             command: TokenCommand::Create { name },
         } => cli::token_create(config, &name).await,
+        Command::User {
+            command: UserCommand::Create { email },
+        } => cli::user_create(config, &email).await,
         Command::Campaign { command } => match command {
             CampaignCommand::Send { id } => cli::campaign_send(config, &id).await,
             CampaignCommand::List => cli::campaign_list(config).await,

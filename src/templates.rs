@@ -4,7 +4,9 @@
 
 use anyhow::Context as _;
 use include_dir::{Dir, include_dir};
-use tera::{Context, Tera};
+use tera::{Context, Kwargs, State, Tera};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 static TEMPLATE_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -23,6 +25,8 @@ impl Templates {
         let mut files = Vec::new();
         collect(&TEMPLATE_FILES, &mut files);
         let mut tera = Tera::new();
+        tera.register_filter("date", |value: &str, _: Kwargs, _: &State| date(value));
+        tera.register_filter("ago", |value: &str, _: Kwargs, _: &State| ago(value));
         tera.add_raw_templates(files)
             .context("parsing the templates under templates/")?;
         Ok(Self { tera })
@@ -35,7 +39,48 @@ impl Templates {
     }
 }
 
+/// `{{ time | date }}`: an RFC 3339 time (as every time is serialised) as
+/// "26 Nov 2026, 09:54 UTC"; anything else unchanged.
+fn date(value: &str) -> String {
+    match OffsetDateTime::parse(value, &Rfc3339) {
+        Ok(time) => {
+            let time = time.to_offset(time::UtcOffset::UTC);
+            let month = &format!("{:?}", time.month())[..3];
+            format!(
+                "{} {month} {}, {:02}:{:02} UTC",
+                time.day(),
+                time.year(),
+                time.hour(),
+                time.minute()
+            )
+        }
+        Err(_) => value.to_string(),
+    }
+}
+
+/// `{{ time | ago }}`: "today", "yesterday", "5 days ago", …
+fn ago(value: &str) -> String {
+    match OffsetDateTime::parse(value, &Rfc3339) {
+        Ok(time) => crate::domain::ago(OffsetDateTime::now_utc() - time),
+        Err(_) => value.to_string(),
+    }
+}
+
+/// A static file for the admin pages (`templates/web/admin/assets/NAME`): vendored scripts,
+/// served as they are, never parsed as templates.
+pub fn admin_asset(name: &str) -> Option<&'static str> {
+    if name.contains('/') || name.starts_with('.') {
+        return None;
+    }
+    TEMPLATE_FILES
+        .get_file(format!("web/admin/assets/{name}"))
+        .and_then(|file| file.contents_utf8())
+}
+
 fn collect(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static str)>) {
+    if dir.path().file_name().is_some_and(|name| name == "assets") {
+        return;
+    }
     for file in dir.files() {
         if let (Some(path), Some(text)) = (file.path().to_str(), file.contents_utf8()) {
             out.push((path.to_string(), text));
@@ -65,5 +110,16 @@ mod tests {
                 .get_template_names()
                 .any(|n| n == "email/confirmation.txt")
         );
+    }
+
+    #[test]
+    fn times_read_as_dates() {
+        assert_eq!(date("2026-11-26T09:54:07.123Z"), "26 Nov 2026, 09:54 UTC");
+        assert_eq!(date("2026-01-02T23:05:00+01:00"), "2 Jan 2026, 22:05 UTC");
+        assert_eq!(date("not a time"), "not a time");
+        let yesterday = (OffsetDateTime::now_utc() - time::Duration::hours(30))
+            .format(&Rfc3339)
+            .unwrap();
+        assert_eq!(ago(&yesterday), "yesterday");
     }
 }

@@ -13,7 +13,7 @@ use super::{Store, Timestamp, with_pool};
 /// The prefix makes a leaked token easy to recognise (and to scan for).
 const TOKEN_PREFIX: &str = "hundred_";
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct ApiTokenRecord {
     pub id: Uuid,
     pub name: String,
@@ -57,6 +57,17 @@ impl Store {
         .fetch_optional(pool)
         .await
         .context("checking an API token"))
+    }
+
+    /// Tokens still in force, newest first.
+    pub async fn api_tokens(&self) -> anyhow::Result<Vec<ApiTokenRecord>> {
+        with_pool!(self, pool => sqlx::query_as::<_, ApiTokenRecord>(
+            "SELECT id, name, created_at, last_used_at FROM api_tokens \
+             WHERE revoked_at IS NULL ORDER BY created_at DESC",
+        )
+        .fetch_all(pool)
+        .await
+        .context("listing API tokens"))
     }
 
     pub async fn revoke_api_token(&self, id: Uuid) -> anyhow::Result<bool> {

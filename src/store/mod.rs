@@ -11,6 +11,7 @@ mod engagement;
 mod events;
 mod inbound;
 mod outbox;
+mod owners;
 mod permission;
 mod settings;
 mod subscribers;
@@ -39,6 +40,7 @@ pub use events::{
 };
 pub use inbound::{InboundOutcome, Match, NewInbound};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
+pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq};
 pub use permission::{KeepOutcome, PermissionSummary};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,

@@ -3,12 +3,14 @@
 //! Each module owns its routes; they are merged here, with the layers every request goes
 //! through (body limit, timeout, security headers, tracing).
 
+pub mod admin;
 mod api;
 mod client;
 mod error;
 mod health;
 mod inbound;
 mod lifecycle;
+pub mod routes;
 mod subscribe;
 mod track;
 
@@ -67,6 +69,8 @@ pub struct Shared {
     /// Wakes the campaign sender when a campaign starts or resumes.
     pub wake_campaigns: Arc<Notify>,
     pub signup_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Login attempts, keyed by client IP and by the address tried.
+    pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
     /// The version of the consent text the signup form shows.
     pub consent_version: Arc<str>,
     /// Takes opens and clicks to the event writer.
@@ -100,6 +104,7 @@ impl AppState {
             wake_sender: Arc::new(Notify::new()),
             wake_campaigns: Arc::new(Notify::new()),
             signup_limiter: Arc::new(RateLimiter::keyed(quota)),
+            login_limiter: Arc::new(RateLimiter::keyed(login_quota())),
             consent_version: consent_version.into(),
             tracker,
         }))
@@ -114,6 +119,25 @@ impl AppState {
             Err(err) => error::render_failure(err),
         }
     }
+}
+
+/// Ten login attempts in a row, then one every six seconds, per client and per address.
+fn login_quota() -> Quota {
+    Quota::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN))
+}
+
+/// Every path under `/admin` that needs a session (the login and setup pages do not).
+pub fn admin_paths() -> Vec<&'static str> {
+    admin::owner_routes().paths().to_vec()
+}
+
+/// Every path under `/api/v1` (each needs a token).
+pub fn api_paths() -> Vec<String> {
+    api::routes()
+        .paths()
+        .iter()
+        .map(|path| format!("/api/v1{path}"))
+        .collect()
 }
 
 /// Runs `work` on its own task and waits for it. A handler future is dropped when the
@@ -131,12 +155,15 @@ pub(crate) async fn to_completion<T: Send + 'static>(
 pub fn router(state: AppState) -> Router {
     // Forget idle per-IP limiter entries now and then, so memory stays flat.
     let limiter = state.signup_limiter.clone();
+    let logins = state.login_limiter.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             limiter.retain_recent();
             limiter.shrink_to_fit();
+            logins.retain_recent();
+            logins.shrink_to_fit();
         }
     });
 
@@ -145,11 +172,16 @@ pub fn router(state: AppState) -> Router {
         .merge(lifecycle::router())
         .merge(health::router())
         .merge(track::router())
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router(state.clone()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Inbound mail has its own, larger limit.
+        // Inbound mail and the admin pages (a CSV import) have their own, larger limits.
         .merge(inbound::router())
+        .merge(
+            admin::router(state.clone())
+                .layer(RequestBodyLimitLayer::new(admin::MAX_ADMIN_BODY_BYTES))
+                .layer(axum::extract::DefaultBodyLimit::max(admin::MAX_ADMIN_BODY_BYTES)),
+        )
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(SetResponseHeaderLayer::if_not_present(

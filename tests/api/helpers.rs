@@ -331,6 +331,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// Follows no redirects, so a test sees exactly what the server answered.
     pub client: reqwest::Client,
+    /// The one-time setup link the app printed at start (no owner account yet).
+    pub setup_link: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -387,6 +389,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let app = hundred::Application::build_on(config, listener)
         .await
         .expect("the application starts");
+    let setup_link = app.setup_link().map(str::to_string);
     tokio::spawn(app.run_until(std::future::pending()));
 
     let client = reqwest::Client::builder()
@@ -402,6 +405,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         database_url,
         backend,
         client,
+        setup_link,
         _dir: dir,
     }
 }
@@ -630,6 +634,132 @@ impl TestApp {
         mail.into_iter()
             .find(|m| m.subject().starts_with("Welcome"))
             .expect("a welcome message")
+    }
+}
+
+/// The owner's browser in miniature: a cookie jar, no redirects followed, and the CSRF
+/// token of the session, added to every form it posts.
+pub struct OwnerClient {
+    pub app_url: String,
+    pub http: reqwest::Client,
+    pub csrf: String,
+}
+
+pub const OWNER_EMAIL: &str = "owner@bakery.example";
+pub const OWNER_PASSWORD: &str = "flour and water and salt";
+
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// Creates the owner account through the setup link and returns their logged-in client.
+    pub async fn owner(&self) -> OwnerClient {
+        let link = self
+            .setup_link
+            .clone()
+            .expect("a fresh app prints a setup link");
+        let http = cookie_client();
+        let page = http.get(&link).send().await.unwrap().text().await.unwrap();
+        let form_token = hidden_value(&page, "form_token").expect("the setup form has a token");
+        let created = http
+            .post(&link)
+            .form(&[
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+                ("password_again", OWNER_PASSWORD),
+                ("form_token", &form_token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            created.status(),
+            303,
+            "the setup form leads to the dashboard"
+        );
+        OwnerClient::with_session(self.address.clone(), http).await
+    }
+
+    /// Logs in as an existing owner with a fresh client.
+    pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<OwnerClient, reqwest::Response> {
+        let http = cookie_client();
+        let page = http
+            .get(self.url("/admin/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let form_token = hidden_value(&page, "form_token").expect("the login form has a token");
+        let answer = http
+            .post(self.url("/admin/login"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("next", "/admin"),
+                ("form_token", &form_token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if answer.status() != 303 {
+            return Err(answer);
+        }
+        Ok(OwnerClient::with_session(self.address.clone(), http).await)
+    }
+}
+
+impl OwnerClient {
+    async fn with_session(app_url: String, http: reqwest::Client) -> Self {
+        let page = http.get(format!("{app_url}/admin")).send().await.unwrap();
+        assert_eq!(page.status(), 200, "logged in, the dashboard shows");
+        let page = page.text().await.unwrap();
+        let csrf = hidden_value(&page, "csrf").expect("admin pages carry the CSRF token");
+        Self {
+            app_url,
+            http,
+            csrf,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app_url)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// The page at `path`, which must answer 200.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Posts a form with the session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &self.csrf));
+        self.http
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin_access;
 mod api;
 mod bad_input;
 mod campaigns;

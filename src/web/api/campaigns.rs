@@ -1,12 +1,12 @@
 //! `/api/v1/campaigns`: compose, preview, test-send, send now or later, pause, resume,
 //! cancel, and the report.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -20,12 +20,13 @@ use crate::mail::render::{
     CampaignContent, CompiledCampaign, CopySettings, RecipientData, TemplateError,
 };
 use crate::store::{CampaignDraft, CampaignError, CampaignRecord, Timestamp};
+use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
 
 const MAX_SUBJECT_CHARS: usize = 300;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/campaigns", get(list).post(create))
         .route("/campaigns/{id}", get(one).patch(update))
         .route("/campaigns/{id}/preview", get(preview))

@@ -1,21 +1,22 @@
 //! `GET /api/v1/engagement`: how many genuinely care, per tier and after each campaign;
 //! `/api/v1/repermission`: asking dormant subscribers whether they still want the list.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{ApiToken, parse_optional_json};
 use crate::store::{EngagementSummary, PermissionSummary, Timestamp};
+use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/engagement", get(summary))
         .route("/repermission", get(permission).post(ask))
         .route("/repermission/unsubscribe", post(unsubscribe_unanswered))

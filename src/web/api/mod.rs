@@ -5,18 +5,41 @@ mod engagement;
 mod subscribers;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 
+use super::routes::Routes;
 use super::{ApiError, AppState};
 use crate::store::ApiTokenRecord;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(subscribers::router())
-        .merge(campaigns::router())
-        .merge(engagement::router())
+/// Every API route, each also listed by path (see `web::api_paths`).
+pub fn routes() -> Routes {
+    Routes::new()
+        .merge(subscribers::routes())
+        .merge(campaigns::routes())
+        .merge(engagement::routes())
+}
+
+/// The API's routes behind a layer that answers 401 to any request without a valid token,
+/// before a handler runs (each handler also takes an `ApiToken`).
+pub fn router(state: AppState) -> Router<AppState> {
+    routes()
+        .into_router()
+        .route_layer(middleware::from_fn_with_state(state, require_token))
+}
+
+async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match ApiToken::from_request_parts(&mut parts, &state).await {
+        Ok(token) => {
+            parts.extensions.insert(token);
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// The request body as `T`, or a 400 saying what is wrong with it.
@@ -48,6 +71,10 @@ impl FromRequestParts<AppState> for ApiToken {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Already checked by the API's layer for this request.
+        if let Some(token) = parts.extensions.get::<ApiToken>() {
+            return Ok(token.clone());
+        }
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -1,11 +1,11 @@
 //! `/api/v1/subscribers`: list, read (with the consent record), add, erase, export.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -16,13 +16,14 @@ use crate::domain::{SignupSource, SubscriberName, SubscriberStatus, Tier};
 use crate::store::{
     NewSubscriber, RankedSubscriber, StoreError, SubscriberFilter, SubscriberOrder, Timestamp,
 };
+use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState, parse_person};
 
 const MAX_PAGE: i64 = 1000;
 const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/subscribers", get(list).post(add))
         .route("/subscribers/{id}", get(one).patch(update).delete(erase))
         .route("/subscribers/{id}/export", get(export))

@@ -1,0 +1,19 @@
+-- The owner's web app: accounts (argon2 hashes), their sessions (the cookie's SHA-256, never
+-- the cookie itself) and the one-time setup link (its SHA-256 in settings).
+CREATE TABLE users (
+    id            BLOB PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+    id_hash      TEXT PRIMARY KEY,
+    user_id      BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- Every state-changing admin request carries this (form field or header).
+    csrf_token   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);

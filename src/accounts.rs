@@ -1,0 +1,168 @@
+//! The owner's accounts: password rules, argon2 hashing (always off the async executor,
+//! since one hash takes tens of milliseconds of CPU), and the one-time setup link printed at
+//! the first start.
+
+use anyhow::Context as _;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Argon2, password_hash::rand_core::OsRng};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+
+use crate::domain::SubscriberEmail;
+use crate::store::{OwnerAccount, OwnerError, Store};
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Why an email address or password cannot be used for an account.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AccountError {
+    #[error("{0}")]
+    Email(String),
+    #[error("the password must be at least {MIN_PASSWORD_CHARS} characters long")]
+    PasswordTooShort,
+    #[error("the password must be at most {MAX_PASSWORD_BYTES} bytes long")]
+    PasswordTooLong,
+}
+
+/// The address an owner logs in with: checked like a subscriber's, kept in lower case so
+/// logging in does not depend on how it was typed.
+pub fn parse_owner_email(raw: &str) -> Result<String, AccountError> {
+    SubscriberEmail::parse(raw)
+        .map(|email| email.as_ref().to_lowercase())
+        .map_err(|err| AccountError::Email(err.to_string()))
+}
+
+pub fn check_password(password: &str) -> Result<(), AccountError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountError::PasswordTooLong);
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::PasswordTooShort);
+    }
+    Ok(())
+}
+
+/// Hashes a password with argon2id (a random salt per hash), on a blocking thread.
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))
+    })
+    .await
+    .context("the password hashing task did not finish")?
+}
+
+/// Whether `password` matches `stored` (a PHC string), on a blocking thread.
+pub async fn verify_password(password: String, stored: String) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&stored)
+            .map_err(|err| anyhow::anyhow!("a stored password hash does not parse: {err}"))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .context("the password checking task did not finish")?
+}
+
+/// A hash of a random password, verified against when a login names an unknown address,
+/// so that answer takes as long as a wrong password for a known one.
+pub async fn decoy_hash() -> anyhow::Result<String> {
+    hash_password(random_secret()).await
+}
+
+/// 256 random bits, URL-safe: session ids, CSRF tokens, the setup link's token.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateOwnerError {
+    #[error(transparent)]
+    Invalid(#[from] AccountError),
+    #[error("an account with that email address already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<OwnerError> for CreateOwnerError {
+    fn from(err: OwnerError) -> Self {
+        match err {
+            OwnerError::EmailTaken => Self::EmailTaken,
+            OwnerError::Unexpected(err) => Self::Unexpected(err),
+        }
+    }
+}
+
+/// Creates an owner account (`hundred user create`).
+pub async fn create_owner(
+    store: &Store,
+    email: &str,
+    password: &str,
+) -> Result<OwnerAccount, CreateOwnerError> {
+    let email = parse_owner_email(email)?;
+    check_password(password)?;
+    let hash = hash_password(password.to_string()).await?;
+    Ok(store.create_owner(&email, &hash).await?)
+}
+
+/// At start-up with no owner account yet: a fresh one-time setup link (the previous one,
+/// if any, stops working). `None` once an owner exists.
+pub async fn issue_setup_link(store: &Store, public_base: &str) -> anyhow::Result<Option<String>> {
+    if store.owner_count().await? > 0 {
+        return Ok(None);
+    }
+    let token = random_secret();
+    store.set_setup_token(&token).await?;
+    Ok(Some(format!("{public_base}/admin/setup/{token}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_have_a_minimum_and_a_maximum_length() {
+        assert_eq!(check_password("short"), Err(AccountError::PasswordTooShort));
+        assert_eq!(check_password("ten chars!"), Ok(()));
+        assert_eq!(
+            check_password("ñññññññññ"),
+            Err(AccountError::PasswordTooShort)
+        );
+        assert_eq!(
+            check_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)),
+            Err(AccountError::PasswordTooLong)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let hash = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(
+            verify_password("correct horse battery".into(), hash.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("correct horse battery!".into(), hash)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn secrets_are_long_and_different() {
+        let (a, b) = (random_secret(), random_secret());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+    }
+}
