@@ -1,6 +1,7 @@
 //! The engagement-sorted subscriber list with 10,000 subscribers and a million events,
 //! timed through the real HTTP API of a running hundred, against the plain newest-first
-//! list measured in the same run.
+//! list measured in the same run; then the owner's pages (dashboard, the subscriber table
+//! sorted by engagement, a subscriber's page) with a logged-in session.
 //!
 //! `benches/engagement.sh` runs it on SQLite and Postgres; by hand:
 //! `BENCH_DATABASE=sqlite:///tmp/e.db cargo bench --bench engagement_list`
@@ -52,6 +53,14 @@ const SQLITE_SEED: &[&str] = &[
      opened_at = (SELECT MIN(e.at) FROM events e WHERE e.delivery_id = deliveries.id AND e.verdict = 'human'), \
      clicked_at = (SELECT MIN(e.at) FROM events e WHERE e.delivery_id = deliveries.id AND e.verdict = 'human' AND e.kind = 'click')",
     FINISH_CAMPAIGNS,
+    // A reply from every 20th subscriber to each of the last five campaigns.
+    "INSERT INTO inbound_messages (received_at, kind, subscriber_id, delivery_id, campaign_id, matched_by, \
+     message_id, from_address, subject, text) \
+     SELECT d.sent_at + 10800000, 'reply', d.subscriber_id, d.id, d.campaign_id, 'reply token', \
+     '<reply-' || lower(hex(d.id)) || '@bench>', s.email, 'Re: ' || c.subject, \
+     'Thank you! Save me a loaf of rye on Saturday, and could you tell me more about the sourdough class?' \
+     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id JOIN campaigns c ON c.id = d.campaign_id \
+     WHERE s.rowid % 20 = 0 AND c.started_at >= $3 - 35 * 86400000",
     "ANALYZE",
 ];
 
@@ -81,6 +90,13 @@ const POSTGRES_SEED: &[&str] = &[
      (SELECT delivery_id, MIN(at) AS opened, MIN(at) FILTER (WHERE kind = 'click') AS clicked \
       FROM events WHERE verdict = 'human' GROUP BY delivery_id) f WHERE d.id = f.delivery_id",
     FINISH_CAMPAIGNS,
+    "INSERT INTO inbound_messages (received_at, kind, subscriber_id, delivery_id, campaign_id, matched_by, \
+     message_id, from_address, subject, text) \
+     SELECT d.sent_at + interval '3 hours', 'reply', d.subscriber_id, d.id, d.campaign_id, 'reply token', \
+     '<reply-' || d.id || '@bench>', s.email, 'Re: ' || c.subject, \
+     'Thank you! Save me a loaf of rye on Saturday, and could you tell me more about the sourdough class?' \
+     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id JOIN campaigns c ON c.id = d.campaign_id \
+     WHERE abs(hashtext(s.id::text)) % 20 = 0 AND c.started_at >= $3 - interval '35 days' AND $1::int > 0 AND $2::int > 0",
     "VACUUM ANALYZE",
 ];
 
@@ -152,6 +168,36 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let token = store.create_api_token("bench").await?;
+    // The owner, logged in: a session made as the login page makes one.
+    let owner = store
+        .create_owner(
+            "owner@bakery.example",
+            &hundred::accounts::hash_password("bench password".into()).await?,
+        )
+        .await?;
+    let session = hundred::accounts::random_secret();
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    store
+        .create_session(owner.id, &session, "csrf", expires.into())
+        .await?;
+    // A subscriber with a long story: the most engaged one, with replies.
+    let page = store
+        .subscribers(
+            hundred::store::SubscriberFilter {
+                status: None,
+                tier: None,
+                order: hundred::store::SubscriberOrder::Engagement,
+            },
+            1,
+            0,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await?;
+    let top = page
+        .subscribers
+        .first()
+        .map(|s| s.subscriber.id)
+        .ok_or_else(|| anyhow::anyhow!("no subscribers"))?;
     store.close().await;
 
     let mut settings = HashMap::new();
@@ -231,5 +277,43 @@ async fn main() -> anyhow::Result<()> {
         "bench.engagement_first_page.ratio_to_baseline {:.2}",
         p50s["engagement_first_page"] / p50s["newest_first_baseline"]
     );
+
+    // The owner's pages, with the session cookie.
+    let subscriber_page = format!("/admin/subscribers/{top}");
+    let pages = [
+        ("login_page_baseline", "/admin/login"),
+        ("admin_dashboard", "/admin"),
+        (
+            "admin_subscribers_by_engagement",
+            "/admin/subscribers?sort=engagement",
+        ),
+        ("admin_subscriber_page", subscriber_page.as_str()),
+    ];
+    for (name, path) in pages {
+        let mut times = Vec::with_capacity(runs);
+        for run in 0..runs + 3 {
+            let started = Instant::now();
+            let response = client
+                .get(format!("{address}{path}"))
+                .header("cookie", format!("hundred_session={session}"))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                response.status() == reqwest::StatusCode::OK,
+                "{path}: {}",
+                response.status()
+            );
+            let body = response.bytes().await?;
+            anyhow::ensure!(!body.is_empty(), "{path}: empty");
+            if run >= 3 {
+                times.push(started.elapsed());
+            }
+        }
+        times.sort();
+        let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        p50s.insert(name, p50);
+        println!("bench.{name}.p50_ms {p50:.1}");
+        println!("bench.{name}.p99_ms {p99:.1}");
+    }
     Ok(())
 }

@@ -17,3 +17,6 @@ CREATE TABLE sessions (
     expires_at   INTEGER NOT NULL
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+
+-- The dashboard's latest replies.
+CREATE INDEX inbound_messages_kind_received ON inbound_messages (kind, received_at);

@@ -20,6 +20,19 @@ pub struct Match {
     pub matched_by: Option<&'static str>,
 }
 
+/// A reply as the dashboard lists it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct RecentReply {
+    pub received_at: Timestamp,
+    pub subject: Option<String>,
+    /// The reply's own words (quoted text trimmed).
+    pub text: Option<String>,
+    pub subscriber_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub from_address: Option<String>,
+}
+
 /// One inbound message as stored.
 #[derive(Debug, Clone)]
 pub struct NewInbound {
@@ -281,5 +294,18 @@ impl Store {
         .fetch_one(pool)
         .await
         .context("counting a campaign's unsubscribes"))
+    }
+
+    /// The newest replies from people (automatic replies left out), newest first.
+    pub async fn latest_replies(&self, limit: i64) -> anyhow::Result<Vec<RecentReply>> {
+        with_pool!(self, pool => sqlx::query_as::<_, RecentReply>(
+            "SELECT i.received_at, i.subject, i.text, i.subscriber_id, s.email, s.name, i.from_address \
+             FROM inbound_messages i LEFT JOIN subscribers s ON s.id = i.subscriber_id \
+             WHERE i.kind = 'reply' ORDER BY i.received_at DESC, i.id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .context("reading the latest replies"))
     }
 }

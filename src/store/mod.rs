@@ -38,7 +38,7 @@ pub use events::{
     CampaignEngagement, DeliveryFacts, LinkClicks, NewEvent, ScannerBurst, StoredClick,
     TimelineEntry,
 };
-pub use inbound::{InboundOutcome, Match, NewInbound};
+pub use inbound::{InboundOutcome, Match, NewInbound, RecentReply};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq};
 pub use permission::{KeepOutcome, PermissionSummary};

@@ -763,6 +763,54 @@ impl OwnerClient {
     }
 }
 
+/// The text of the element with this id (tags stripped, whitespace collapsed).
+pub fn text_of(page: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {page}"));
+    let open = page[..start].rfind('<').unwrap();
+    let tag: String = page[open + 1..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric())
+        .collect();
+    let content = start + page[start..].find('>').unwrap() + 1;
+    // The matching end tag, counting nested elements of the same kind.
+    let (open_tag, close_tag) = (format!("<{tag}"), format!("</{tag}>"));
+    let mut depth = 1;
+    let mut at = content;
+    let end = loop {
+        let next_close = at + page[at..].find(&close_tag).unwrap();
+        match page[at..next_close].find(&open_tag) {
+            Some(offset) => {
+                depth += 1;
+                at += offset + open_tag.len();
+            }
+            None => {
+                depth -= 1;
+                if depth == 0 {
+                    break next_close;
+                }
+                at = next_close + close_tag.len();
+            }
+        }
+    };
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in page[content..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The value of a hidden input in a page.
 pub fn hidden_value(page: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
