@@ -409,6 +409,16 @@ async fn a_state_change_without_the_csrf_token_is_forbidden(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(cross_site.status(), 403);
+    let fetched_cross_site = owner
+        .http
+        .post(owner.url("/admin/tokens"))
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "null")
+        .form(&[("name", "sneaky"), ("csrf", owner.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched_cross_site.status(), 403);
     assert_eq!(app.count("api_tokens").await, 0);
 
     // As a header (how the page's scripts send it) or a form field, it works.

@@ -11,4 +11,5 @@
 mod helpers;
 
 mod driver;
+mod owner;
 mod pages;

@@ -414,7 +414,7 @@ async fn wait_past_minimum_fill_time(browser: &Browser) {
 }
 
 /// Screenshots from an earlier run of this test would mix with this run's.
-fn remove_old_screenshots(label: &str) {
+pub fn remove_old_screenshots(label: &str) {
     let Ok(entries) = std::fs::read_dir(screenshot_dir()) else {
         return;
     };

@@ -62,6 +62,12 @@ pub fn router(state: AppState) -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        // Admin URLs may name subscribers: never sent to other sites, but kept within this
+        // one (with `no-referrer`, browsers send `Origin: null` on form posts).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
 }
 
 /// A vendored script for the admin pages; nothing secret, so no session needed.
@@ -213,16 +219,15 @@ fn forbidden(message: &'static str) -> Response {
     (StatusCode::FORBIDDEN, message).into_response()
 }
 
-/// A browser names the page a request came from in `Origin` (or at least `Sec-Fetch-Site`);
-/// when it does, it must be this site.
+/// Browsers say where a request comes from: `Sec-Fetch-Site` (every current browser), else
+/// `Origin`. When they say, it must be this site. (`Origin: null`, sent for some privacy
+/// settings, says nothing; the CSRF token still has to match.)
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
     }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        None => true,
+        None | Some("null") => true,
         Some(origin) => {
             let ours = state.config.public_url.origin().ascii_serialization();
             let host = headers
