@@ -100,7 +100,7 @@ async fn the_setup_link_creates_the_owner_once_and_logs_them_in(backend: Backend
     let owner = app.owner().await;
     let dashboard = owner.page("/admin").await;
     assert!(
-        dashboard.contains("0 engaged of 0 confirmed"),
+        dashboard.contains("<strong>0</strong> engaged of 0 confirmed"),
         "{dashboard}"
     );
     assert!(dashboard.contains(OWNER_EMAIL));
