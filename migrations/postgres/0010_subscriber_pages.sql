@@ -1,6 +1,6 @@
 -- The owner's subscriber pages: a private note on each subscriber, the References of each
 -- inbound message (so an answer threads under the reply it answers), the owner's answers to
--- replies, and an index for listing subscribers by signup date.
+-- replies, and indexes for listing subscribers by signup date and by name.
 -- (Tracking per subscriber is the `tracking` column of 0002.)
 ALTER TABLE subscribers ADD COLUMN note TEXT;
 
@@ -24,3 +24,6 @@ CREATE TABLE answers (
 CREATE INDEX answers_subscriber ON answers (subscriber_id, created_at);
 
 CREATE INDEX subscribers_created ON subscribers (created_at, id);
+-- A page sorted by name reads this instead of sorting every name (collation-aware sorting
+-- is the slow part on Postgres; SQLite sorts 10,000 names in a few milliseconds).
+CREATE INDEX subscribers_name ON subscribers (LOWER(name), LOWER(email), id);
