@@ -3,9 +3,11 @@
 //! address or a name, any case), filter (tier, status) and page through, all in the query
 //! string so it works without JavaScript and every view can be bookmarked.
 //!
-//! One person's page and what the owner can do there is in `person`.
+//! One person's page and what the owner can do there is in `person`; how their consent
+//! record and timeline read, in `story`.
 
 mod person;
+mod story;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
