@@ -175,6 +175,7 @@ fn to_record(message: &InboundMessage, matched: Match) -> NewInbound {
         kind: kind_name(&message.kind),
         matched,
         message_id: message.message_id.clone(),
+        references: message.references.clone(),
         from_address: message.from.clone(),
         subject: message.subject.clone(),
         sent_at: message.date.map(Timestamp::from),

@@ -1,5 +1,6 @@
 //! Composes the lifecycle messages (confirmation, welcome) from the templates under
-//! `templates/email/`, with the headers every list message carries.
+//! `templates/email/`, with the headers every list message carries, and the owner's
+//! answers to replies.
 
 use std::sync::Arc;
 
@@ -7,12 +8,13 @@ use anyhow::Context as _;
 use lettre::Message;
 use lettre::address::{Address, Envelope};
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Mailbox, MessageBuilder, MultiPart, SinglePart};
 use tera::Context;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::render::RenderedCopy;
+use super::thread::is_valid_message_id;
 use crate::config::Config;
 use crate::signing::{Signer, TokenPurpose};
 use crate::templates::Templates;
@@ -158,6 +160,40 @@ impl Composer {
         )
     }
 
+    /// The owner's answer to a subscriber's reply: plain text, threaded under the reply
+    /// (`In-Reply-To`, `References`: ids checked again here, as they came from outside),
+    /// with the per-message reply address so their next reply finds them. A personal
+    /// message, not a list message: no list headers.
+    pub fn answer(
+        &self,
+        to: &Recipient,
+        message_id: &str,
+        answer: &crate::store::AnswerMail,
+    ) -> anyhow::Result<Composed> {
+        let (mut builder, address) = self.start(to, message_id, answer.subject.clone())?;
+        if let Some(id) = answer
+            .in_reply_to
+            .as_deref()
+            .filter(|id| is_valid_message_id(id))
+        {
+            builder = builder.in_reply_to(id.to_string());
+        }
+        let references: Vec<&str> = answer
+            .reference_ids
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter(|id| is_valid_message_id(id))
+            .collect();
+        if !references.is_empty() {
+            builder = builder.references(references.join(" "));
+        }
+        let message = builder
+            .singlepart(SinglePart::plain(answer.body.clone()))
+            .context("building the message")?;
+        self.seal(message, to, address)
+    }
+
     /// Builds the message with lettre's typed builders (so nothing in a name or subject
     /// can become a header), adds the list headers, the per-message reply and bounce
     /// addresses, and the DKIM signature.
@@ -170,6 +206,26 @@ impl Composer {
         html: String,
         list_message: bool,
     ) -> anyhow::Result<Composed> {
+        let (builder, address) = self.start(to, message_id, subject)?;
+        let mut message = builder
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .context("building the message")?;
+        if list_message {
+            for header in self.list_headers(to.id) {
+                message.headers_mut().insert_raw(header);
+            }
+        }
+        self.seal(message, to, address)
+    }
+
+    /// The headers every message has: From, To, Subject, Date, Message-ID, and the
+    /// per-message reply address where replies are collected.
+    fn start(
+        &self,
+        to: &Recipient,
+        message_id: &str,
+        subject: String,
+    ) -> anyhow::Result<(MessageBuilder, Address)> {
         let address: Address = to
             .address
             .parse()
@@ -188,14 +244,17 @@ impl Composer {
                 tagged(&reply_to.email, &token)?,
             ));
         }
-        let mut message = builder
-            .multipart(MultiPart::alternative_plain_html(text, html))
-            .context("building the message")?;
-        if list_message {
-            for header in self.list_headers(to.id) {
-                message.headers_mut().insert_raw(header);
-            }
-        }
+        Ok((builder, address))
+    }
+
+    /// Signs the finished message and puts it in its envelope, from the per-message
+    /// bounce address where one is configured.
+    fn seal(
+        &self,
+        mut message: Message,
+        to: &Recipient,
+        address: Address,
+    ) -> anyhow::Result<Composed> {
         if let Some(dkim) = &self.config.dkim {
             dkim.sign(&mut message);
         }

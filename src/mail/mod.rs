@@ -7,6 +7,7 @@ pub mod dkim;
 pub mod render;
 pub mod smtp;
 pub mod text;
+pub mod thread;
 pub mod transport;
 pub mod worker;
 

@@ -1,4 +1,5 @@
-//! The sender worker: drains the durable queue of single messages.
+//! The sender worker: drains the durable queue of single messages (confirmations,
+//! welcomes, re-permission requests, the owner's answers).
 //!
 //! It claims due rows under a lease, sends them with bounded concurrency and rate, and
 //! records each outcome only while it still holds the lease. It wakes when a request
@@ -159,11 +160,16 @@ impl QueueWorker {
             Ok(None) => return Outcome::Cancelled("subscriber erased"),
             Err(err) => return Outcome::Retry(format!("reading the subscriber: {err:#}")),
         };
-        let expected = match kind {
-            MessageKind::Confirmation => SubscriberStatus::Pending,
-            MessageKind::Welcome | MessageKind::Repermission => SubscriberStatus::Confirmed,
+        let still_wanted = match kind {
+            MessageKind::Confirmation => subscriber.status == SubscriberStatus::Pending,
+            MessageKind::Welcome | MessageKind::Repermission => {
+                subscriber.status == SubscriberStatus::Confirmed
+            }
+            // A personal answer to someone who wrote to us, even after they left the list;
+            // never to an address that bounced or complained.
+            MessageKind::Answer => !subscriber.status.is_suppressed(),
         };
-        if subscriber.status != expected {
+        if !still_wanted {
             return Outcome::Cancelled("subscriber status changed");
         }
         let address = SubscriberEmail::parse(&subscriber.email)
@@ -194,6 +200,13 @@ impl QueueWorker {
                     }
                 }
             }
+            MessageKind::Answer => match self.store.answer_mail(message.id).await {
+                Ok(Some(answer)) => self
+                    .composer
+                    .answer(&recipient, &message.message_id, &answer),
+                Ok(None) => return Outcome::Cancelled("answer deleted"),
+                Err(err) => return Outcome::Retry(format!("reading the answer: {err:#}")),
+            },
         };
         let composed = match composed {
             Ok(composed) => composed,

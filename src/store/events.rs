@@ -474,24 +474,29 @@ impl Store {
 }
 
 /// One line of a subscriber's story: consent, a copy delivered, an open or click (human or
-/// not, and why), a reply with its text, a bounce or complaint.
+/// not, and why), a reply with its text, the owner's answer with its text, a bounce or
+/// complaint.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct TimelineEntry {
     pub at: Timestamp,
-    /// delivered, open, click, reply, auto_reply, hard_bounce, soft_bounce, complaint, or a
-    /// consent event (signed_up, confirmed, unsubscribed, bounced…).
+    /// delivered, open, click, reply, answer, auto_reply, hard_bounce, soft_bounce,
+    /// complaint, or a consent event (signed_up, confirmed, unsubscribed, bounced…).
     pub kind: String,
     pub campaign_id: Option<Uuid>,
-    /// The campaign's subject, or the inbound message's.
+    /// The campaign's subject, or the inbound message's, or the answer's.
     pub subject: Option<String>,
     /// For opens and clicks: human, machine or scanner.
     pub verdict: Option<String>,
-    /// Why (the verdict's reason, an automatic reply's sign, a consent event's detail).
+    /// Why (the verdict's reason, an automatic reply's sign, a consent event's detail); for
+    /// an answer, the state of its sending (queued, sent, failed, cancelled).
     pub reason: Option<String>,
     /// The link clicked.
     pub url: Option<String>,
-    /// A reply's new text; a bounce's diagnostic.
+    /// A reply's new text; an answer's text; a bounce's diagnostic.
     pub text: Option<String>,
+    /// For a reply, its id (what an answer names); for an answer, the reply it answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_id: Option<i64>,
 }
 
 impl Store {
@@ -502,18 +507,23 @@ impl Store {
     ) -> anyhow::Result<Vec<TimelineEntry>> {
         const TIMELINE: &str = "SELECT * FROM ( \
              SELECT d.sent_at AS at, 'delivered' AS kind, d.campaign_id AS campaign_id, c.subject AS subject, \
-               CAST(NULL AS TEXT) AS verdict, CAST(NULL AS TEXT) AS reason, CAST(NULL AS TEXT) AS url, CAST(NULL AS TEXT) AS text \
+               CAST(NULL AS TEXT) AS verdict, CAST(NULL AS TEXT) AS reason, CAST(NULL AS TEXT) AS url, \
+               CAST(NULL AS TEXT) AS text, CAST(NULL AS BIGINT) AS reply_id \
              FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
              WHERE d.subscriber_id = $1 AND d.state = 'sent' AND d.sent_at IS NOT NULL \
            UNION ALL \
-             SELECT e.at, e.kind, e.campaign_id, c.subject, e.verdict, e.reason, l.url, NULL \
+             SELECT e.at, e.kind, e.campaign_id, c.subject, e.verdict, e.reason, l.url, NULL, NULL \
              FROM events e JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN campaign_links l ON l.id = e.link_id \
              WHERE e.subscriber_id = $1 \
            UNION ALL \
-             SELECT m.received_at, m.kind, m.campaign_id, m.subject, NULL, m.detail, NULL, m.text \
+             SELECT m.received_at, m.kind, m.campaign_id, m.subject, NULL, m.detail, NULL, m.text, \
+               CASE WHEN m.kind = 'reply' THEN m.id END \
              FROM inbound_messages m WHERE m.subscriber_id = $1 \
            UNION ALL \
-             SELECT ce.at, ce.kind, NULL, NULL, NULL, ce.detail, NULL, NULL \
+             SELECT a.created_at, 'answer', NULL, a.subject, NULL, o.state, NULL, a.body, a.reply_id \
+             FROM answers a LEFT JOIN outbound_messages o ON o.id = a.id WHERE a.subscriber_id = $1 \
+           UNION ALL \
+             SELECT ce.at, ce.kind, NULL, NULL, NULL, ce.detail, NULL, NULL, NULL \
              FROM consent_events ce WHERE ce.subscriber_id = $1 \
            ORDER BY at DESC LIMIT 1000) AS latest ORDER BY at";
         with_pool!(self, pool => sqlx::query_as::<_, TimelineEntry>(TIMELINE)

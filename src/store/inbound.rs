@@ -39,6 +39,8 @@ pub struct NewInbound {
     pub kind: &'static str,
     pub matched: Match,
     pub message_id: Option<String>,
+    /// The Message-IDs of its `References`, oldest first (an answer threads under them).
+    pub references: Vec<String>,
     pub from_address: Option<String>,
     pub subject: Option<String>,
     pub sent_at: Option<Timestamp>,
@@ -146,8 +148,9 @@ impl Store {
             let mut tx = pool.begin().await.context("starting a transaction")?;
             let inserted = sqlx::query(
                 "INSERT INTO inbound_messages (received_at, kind, subscriber_id, delivery_id, campaign_id, \
-                 matched_by, message_id, from_address, subject, sent_at, text, status, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 matched_by, message_id, from_address, subject, sent_at, text, status, detail, \
+                 reference_ids) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (message_id) DO NOTHING",
             )
             .bind(message.received_at)
@@ -163,6 +166,7 @@ impl Store {
             .bind(&message.text)
             .bind(&message.status)
             .bind(&message.detail)
+            .bind((!message.references.is_empty()).then(|| message.references.join(" ")))
             .execute(&mut *tx)
             .await
             .context("storing an inbound message")?

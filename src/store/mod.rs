@@ -6,6 +6,7 @@
 
 mod api_tokens;
 mod campaigns;
+mod conversation;
 mod deliveries;
 mod engagement;
 mod events;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{
 
 pub use api_tokens::ApiTokenRecord;
 pub use campaigns::{CampaignDraft, CampaignError, CampaignRecord, DeliveryCounts, FailedDelivery};
+pub use conversation::{AnswerMail, AnswerOutcome, NewAnswer, ReplyToAnswer};
 pub use deliveries::{ClaimedDelivery, SentCopy};
 pub use engagement::{
     CampaignInterest, EngagementSummary, RankedSubscriber, SubscriberFilter, SubscriberOrder,

@@ -1,4 +1,4 @@
-//! The durable queue of single messages (confirmations, welcomes).
+//! The durable queue of single messages (confirmations, welcomes, the owner's answers).
 //!
 //! Rows are inserted in the same transaction as the change they announce. Sender workers
 //! claim due rows under a lease (Postgres: `FOR UPDATE SKIP LOCKED`; SQLite: one claiming
@@ -16,6 +16,8 @@ pub enum MessageKind {
     Welcome,
     /// "Still want this?", to a dormant subscriber.
     Repermission,
+    /// The owner's answer to a subscriber's reply (its text in `answers`).
+    Answer,
 }
 
 impl MessageKind {
@@ -24,6 +26,7 @@ impl MessageKind {
             Self::Confirmation => "confirmation",
             Self::Welcome => "welcome",
             Self::Repermission => "repermission",
+            Self::Answer => "answer",
         }
     }
 
@@ -32,6 +35,7 @@ impl MessageKind {
             "confirmation" => Some(Self::Confirmation),
             "welcome" => Some(Self::Welcome),
             "repermission" => Some(Self::Repermission),
+            "answer" => Some(Self::Answer),
             _ => None,
         }
     }
@@ -56,8 +60,8 @@ pub struct ClaimedMessage {
     pub message_id: String,
 }
 
-/// Inserts a queued message inside the caller's transaction. A macro rather than a
-/// function so one body serves both backends' executors.
+/// Inserts a queued message inside the caller's transaction and gives its id. A macro
+/// rather than a function so one body serves both backends' executors.
 macro_rules! queue_message {
     ($executor:expr, $kind:expr, $subscriber:expr, $recipient:expr, $domain:expr, $now:expr) => {{
         let message_uuid = ::uuid::Uuid::now_v7();
@@ -74,6 +78,7 @@ macro_rules! queue_message {
         .execute($executor)
         .await
         .context("queueing the message")?;
+        message_uuid
     }};
 }
 pub(crate) use queue_message;

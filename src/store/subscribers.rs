@@ -500,6 +500,40 @@ impl Store {
         Ok(updated == 1)
     }
 
+    /// The owner's private note on a subscriber; `None` when there is none (or no such
+    /// subscriber).
+    pub async fn subscriber_note(&self, id: Uuid) -> anyhow::Result<Option<String>> {
+        let note: Option<Option<String>> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT note FROM subscribers WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("reading the note on a subscriber")?);
+        Ok(note.flatten())
+    }
+
+    /// Replaces the owner's private note on a subscriber (`None` removes it). Returns false
+    /// when there is no such subscriber.
+    pub async fn set_subscriber_note(
+        &self,
+        id: Uuid,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> anyhow::Result<bool> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE subscribers SET note = $2, updated_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(note)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("saving the note on a subscriber")?
+        .rows_affected());
+        Ok(updated == 1)
+    }
+
     pub async fn subscriber(&self, id: Uuid) -> anyhow::Result<Option<Subscriber>> {
         let row = with_pool!(self, pool => {
             sqlx::query_as::<_, SubscriberRow>(select_subscribers!("WHERE s.id = $1"))
@@ -593,6 +627,7 @@ impl Store {
             created_at: Timestamp,
             sent_at: Option<Timestamp>,
         }
+        let note = self.subscriber_note(id).await?;
         let (events, messages) = with_pool!(self, pool => {
             let events = sqlx::query_as::<_, ConsentEventRow>(
                 "SELECT kind, at, ip, user_agent, source, consent_text_version, detail \
@@ -636,6 +671,7 @@ impl Store {
             .collect();
         Ok(Some(serde_json::json!({
             "subscriber": subscriber,
+            "note": note,
             "consent_history": consent_history,
             "messages": messages,
         })))

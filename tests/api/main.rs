@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin_access;
 mod admin_dashboard;
+mod admin_subscribers;
 mod api;
 mod bad_input;
 mod campaigns;

@@ -8,6 +8,7 @@
 
 mod access;
 mod dashboard;
+mod subscribers;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -42,6 +43,7 @@ const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'
 pub fn owner_routes() -> Routes {
     Routes::new()
         .merge(dashboard::routes())
+        .merge(subscribers::routes())
         .merge(access::owner_routes())
 }
 

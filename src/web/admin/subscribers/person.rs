@@ -1,0 +1,426 @@
+//! `/admin/subscribers/{id}`: one person. Who they are, how much they care and why, how
+//! they consented, their story (what they were sent and did with it, their replies in
+//! full and the owner's answers, in time order), the owner's private note, and what the
+//! owner can do: answer a reply, switch tracking off, unsubscribe them, export everything
+//! held about them, erase them.
+//!
+//! Every change is a POST that redirects back (so reloading never repeats it) with a
+//! notice named in the query string; a form that cannot be taken is shown again with what
+//! was typed and why.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json};
+use serde::Deserialize;
+use tera::Context;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::super::{Owner, failure, page, problem};
+use super::story::{consent_lines, timeline_lines};
+use crate::domain::{Subscriber, SubscriberStatus, UnsubscribeMethod};
+use crate::mail::thread::{answer_subject, threading};
+use crate::store::{AnswerOutcome, NewAnswer, Timestamp, UnsubscribeOutcome};
+use crate::web::AppState;
+use crate::web::routes::Routes;
+
+const MAX_NOTE_CHARS: usize = 10_000;
+const MAX_ANSWER_CHARS: usize = 20_000;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/admin/subscribers/{id}", get(show))
+        .route("/admin/subscribers/{id}/note", post(save_note))
+        .route("/admin/subscribers/{id}/tracking", post(set_tracking))
+        .route("/admin/subscribers/{id}/unsubscribe", post(unsubscribe))
+        .route(
+            "/admin/subscribers/{id}/erase",
+            get(confirm_erase).post(erase),
+        )
+        .route("/admin/subscribers/{id}/export", get(export))
+        .route(
+            "/admin/subscribers/{id}/replies/{reply}/answer",
+            post(answer),
+        )
+}
+
+/// The messages a redirect back to the page may ask for (never text from the URL).
+fn notice(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "note" => "Note saved.",
+        "unsubscribed" => {
+            "Unsubscribed. They get no more campaigns, and the consent history records that you did it."
+        }
+        "tracking-off" => {
+            "Tracking is off for them: their next copies carry no open pixel and their links are not rewritten."
+        }
+        "tracking-on" => "Tracking is on for them again.",
+        "answered" => "Your answer is on its way.",
+        _ => return None,
+    })
+}
+
+fn not_found(state: &AppState, owner: &Owner) -> Response {
+    problem(
+        state,
+        owner,
+        StatusCode::NOT_FOUND,
+        "No such subscriber",
+        "There is no subscriber at this address. They may have been erased; the list of subscribers shows everyone on it.",
+    )
+}
+
+/// The subscriber's id from the path; anything else is a missing page, not an error.
+fn subscriber_id(raw: &str) -> Option<Uuid> {
+    Uuid::parse_str(raw).ok()
+}
+
+fn back_to(id: Uuid, notice: &str, anchor: &str) -> Response {
+    Redirect::to(&format!("/admin/subscribers/{id}?notice={notice}{anchor}")).into_response()
+}
+
+/// A form that could not be taken, to show again with what was typed.
+#[derive(Default)]
+struct Rejected {
+    note: Option<(String, String)>,
+    /// The reply answered, the text typed, and why it was not sent.
+    answer: Option<(i64, String, String)>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(id) = subscriber_id(&id) else {
+        return not_found(&state, &owner);
+    };
+    let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "notice")
+        .and_then(|(_, value)| notice(&value));
+    render(&state, &owner, id, notice, Rejected::default()).await
+}
+
+async fn render(
+    state: &AppState,
+    owner: &Owner,
+    id: Uuid,
+    notice: Option<&str>,
+    rejected: Rejected,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let loaded = tokio::try_join!(
+        state.store.subscriber(id),
+        state.store.subscriber_engagement(id, now),
+        state.store.subscriber_timeline(id),
+        state.store.subscriber_note(id),
+    );
+    let (subscriber, engagement, timeline, note) = match loaded {
+        Ok(loaded) => loaded,
+        Err(err) => return failure(state, owner, err),
+    };
+    let (Some(subscriber), Some(engagement)) = (subscriber, engagement) else {
+        return not_found(state, owner);
+    };
+    let mut context = Context::new();
+    let status = if rejected.note.is_some() || rejected.answer.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let (note_text, note_error) = match rejected.note {
+        Some((text, error)) => (Some(text), Some(error)),
+        None => (note, None),
+    };
+    context.insert("note", &note_text.unwrap_or_default());
+    if let Some(error) = note_error {
+        context.insert("note_error", &error);
+    }
+    let (answer_reply, answer_text, answer_error) = rejected.answer.unwrap_or_default();
+    context.insert("answer_reply", &answer_reply);
+    context.insert("answer_text", &answer_text);
+    context.insert("answer_error", &answer_error);
+    if let Some(notice) = notice {
+        context.insert("notice", notice);
+    }
+    let answerable = !subscriber.status.is_suppressed();
+    context.insert("answerable", &answerable);
+    context.insert("subscribed", &is_subscribed(&subscriber));
+    context.insert("consent", &consent_lines(&subscriber));
+    context.insert("timeline", &timeline_lines(timeline));
+    context.insert("engagement", &engagement);
+    context.insert("subscriber", &subscriber);
+    context.insert("title", &display_name(&subscriber));
+    let mut response = page(
+        state,
+        owner,
+        "subscribers",
+        "web/admin/subscriber.html",
+        &mut context,
+    );
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = status;
+    }
+    response
+}
+
+fn is_subscribed(subscriber: &Subscriber) -> bool {
+    matches!(
+        subscriber.status,
+        SubscriberStatus::Pending | SubscriberStatus::Confirmed
+    )
+}
+
+fn display_name(subscriber: &Subscriber) -> String {
+    subscriber
+        .name
+        .clone()
+        .unwrap_or_else(|| subscriber.email.clone())
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    note: Option<String>,
+}
+
+async fn save_note(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Response {
+    let Some(id) = subscriber_id(&id) else {
+        return not_found(&state, &owner);
+    };
+    let text = form.note.unwrap_or_default().replace("\r\n", "\n");
+    let text = text.trim();
+    if text.chars().count() > MAX_NOTE_CHARS {
+        let rejected = Rejected {
+            note: Some((
+                text.to_string(),
+                format!("A note can be at most {MAX_NOTE_CHARS} characters."),
+            )),
+            ..Rejected::default()
+        };
+        return render(&state, &owner, id, None, rejected).await;
+    }
+    let note = (!text.is_empty()).then_some(text);
+    match state
+        .store
+        .set_subscriber_note(id, note, Timestamp::now())
+        .await
+    {
+        Ok(true) => back_to(id, "note", "#note"),
+        Ok(false) => not_found(&state, &owner),
+        Err(err) => failure(&state, &owner, err),
+    }
+}
+
+#[derive(Deserialize)]
+struct TrackingForm {
+    tracking: Option<String>,
+}
+
+async fn set_tracking(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+    Form(form): Form<TrackingForm>,
+) -> Response {
+    let Some(id) = subscriber_id(&id) else {
+        return not_found(&state, &owner);
+    };
+    let tracking = match form.tracking.as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => {
+            return problem(
+                &state,
+                &owner,
+                StatusCode::BAD_REQUEST,
+                "Tracking is on or off",
+                "The form should say whether to switch tracking on or off. Go back and use its button.",
+            );
+        }
+    };
+    match state
+        .store
+        .update_subscriber(id, None, None, Some(tracking), Timestamp::now())
+        .await
+    {
+        Ok(true) if tracking => back_to(id, "tracking-on", "#tracking"),
+        Ok(true) => back_to(id, "tracking-off", "#tracking"),
+        Ok(false) => not_found(&state, &owner),
+        Err(err) => failure(&state, &owner, err),
+    }
+}
+
+async fn unsubscribe(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = subscriber_id(&id) else {
+        return not_found(&state, &owner);
+    };
+    match state
+        .store
+        .unsubscribe(id, UnsubscribeMethod::Owner, None, Timestamp::now())
+        .await
+    {
+        Ok(UnsubscribeOutcome::Unsubscribed { .. }) => back_to(id, "unsubscribed", ""),
+        Ok(UnsubscribeOutcome::Unknown) => not_found(&state, &owner),
+        Err(err) => failure(&state, &owner, err),
+    }
+}
+
+/// The confirmation step before erasing: what it means, and the button.
+async fn confirm_erase(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = subscriber_id(&id) else {
+        return not_found(&state, &owner);
+    };
+    let subscriber = match state.store.subscriber(id).await {
+        Ok(Some(subscriber)) => subscriber,
+        Ok(None) => return not_found(&state, &owner),
+        Err(err) => return failure(&state, &owner, err),
+    };
+    let mut context = Context::new();
+    context.insert("title", &display_name(&subscriber));
+    context.insert("subscriber", &subscriber);
+    page(
+        &state,
+        &owner,
+        "subscribers",
+        "web/admin/subscriber_erase.html",
+        &mut context,
+    )
+}
+
+#[derive(Deserialize)]
+struct EraseForm {
+    confirm: Option<String>,
+}
+
+async fn erase(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+    Form(form): Form<EraseForm>,
+) -> Response {
+    let Some(id) = subscriber_id(&id) else {
+        return not_found(&state, &owner);
+    };
+    if form.confirm.as_deref() != Some("yes") {
+        return Redirect::to(&format!("/admin/subscribers/{id}/erase")).into_response();
+    }
+    match state.store.erase(id, Timestamp::now()).await {
+        Ok(true) => {
+            tracing::info!(subscriber = %id, "subscriber erased by the owner");
+            Redirect::to("/admin/subscribers?notice=erased").into_response()
+        }
+        Ok(false) => not_found(&state, &owner),
+        Err(err) => failure(&state, &owner, err),
+    }
+}
+
+/// Everything held about the person, as the API's export gives it, as a download.
+async fn export(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
+    let Some(id) = subscriber_id(&id) else {
+        return not_found(&state, &owner);
+    };
+    match state.store.export_subscriber(id).await {
+        Ok(Some(data)) => {
+            let disposition = format!("attachment; filename=\"subscriber-{}.json\"", id.simple());
+            ([(header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response()
+        }
+        Ok(None) => not_found(&state, &owner),
+        Err(err) => failure(&state, &owner, err),
+    }
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    body: Option<String>,
+}
+
+/// Answers one of their replies: queued for sending, threaded under the reply, kept in
+/// their timeline.
+async fn answer(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path((id, reply)): Path<(String, String)>,
+    Form(form): Form<AnswerForm>,
+) -> Response {
+    let (Some(id), Ok(reply)) = (subscriber_id(&id), reply.parse::<i64>()) else {
+        return not_found(&state, &owner);
+    };
+    let body = form.body.unwrap_or_default().replace("\r\n", "\n");
+    let body = body.trim_end();
+    let refuse = |error: String| Rejected {
+        answer: Some((reply, body.to_string(), error)),
+        ..Rejected::default()
+    };
+    if body.trim().is_empty() {
+        let rejected = refuse("Write your answer first.".into());
+        return render(&state, &owner, id, None, rejected).await;
+    }
+    if body.chars().count() > MAX_ANSWER_CHARS {
+        let rejected = refuse(format!(
+            "An answer can be at most {MAX_ANSWER_CHARS} characters."
+        ));
+        return render(&state, &owner, id, None, rejected).await;
+    }
+    let replied = match state.store.reply_to_answer(id, reply).await {
+        Ok(Some(replied)) => replied,
+        Ok(None) => {
+            return problem(
+                &state,
+                &owner,
+                StatusCode::NOT_FOUND,
+                "No such reply",
+                "This subscriber has no reply to answer there. It may have been erased with them.",
+            );
+        }
+        Err(err) => return failure(&state, &owner, err),
+    };
+    let fallback = replied
+        .campaign_subject
+        .clone()
+        .unwrap_or_else(|| state.config.list_name.clone());
+    let (in_reply_to, references) = threading(
+        replied.message_id.as_deref(),
+        replied.reference_ids.as_deref(),
+    );
+    let new = NewAnswer {
+        subscriber_id: id,
+        reply_id: replied.id,
+        subject: answer_subject(replied.subject.as_deref(), &fallback),
+        body: body.to_string(),
+        in_reply_to,
+        references,
+        now: Timestamp::now(),
+        message_domain: state.config.sending_domain().to_string(),
+    };
+    match state.store.queue_answer(&new).await {
+        Ok(AnswerOutcome::Queued(_)) => {
+            state.wake_sender.notify_one();
+            back_to(id, "answered", &format!("#reply-{reply}"))
+        }
+        Ok(AnswerOutcome::Unknown) => not_found(&state, &owner),
+        Ok(AnswerOutcome::Suppressed) => {
+            let rejected = refuse(
+                "Their address bounced or they marked a newsletter as spam, so nothing more is sent to it."
+                    .into(),
+            );
+            render(&state, &owner, id, None, rejected).await
+        }
+        Err(err) => failure(&state, &owner, err),
+    }
+}
