@@ -7,6 +7,7 @@
 //! or it gets 403. Handlers take an `Owner`, which only this layer provides.
 
 mod access;
+mod campaigns;
 mod dashboard;
 
 use axum::Router;
@@ -42,6 +43,7 @@ const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'
 pub fn owner_routes() -> Routes {
     Routes::new()
         .merge(dashboard::routes())
+        .merge(campaigns::routes())
         .merge(access::owner_routes())
 }
 
