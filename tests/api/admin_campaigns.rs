@@ -19,6 +19,7 @@ on_both_databases!(
     the_audience_size_follows_the_chosen_tiers,
     nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_numbers,
     a_scheduled_send_is_shown_as_scheduled,
+    a_send_in_progress_is_followed_paused_resumed_and_cancelled,
     bad_input_is_explained_next_to_its_field,
 );
 
@@ -343,7 +344,7 @@ async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_nu
     let owner = app.owner().await;
     let token = app.api_token().await;
     let mut ids = std::collections::HashMap::new();
-    for who in ["ann", "ben", "cat", "dan"] {
+    for who in ["ann", "ben", "cat", "dan", "eve"] {
         let id = confirmed(
             &app,
             &token,
@@ -379,7 +380,7 @@ async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_nu
     let confirm = owner.page(&confirm_path).await;
     assert!(
         confirm.contains(
-            "Send “Saturday market” to 4 confirmed subscribers in the core and new tiers?"
+            "Send “Saturday market” to 5 confirmed subscribers in the core and new tiers?"
         ),
         "{confirm}"
     );
@@ -394,7 +395,13 @@ async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_nu
             .contains(">Draft</span>")
     );
 
-    // Its button starts the send.
+    // Its button starts the send; Eve's mailbox does not exist.
+    app.smtp.answer(
+        "eve@example.com",
+        550,
+        "5.1.1 No such mailbox here",
+        usize::MAX,
+    );
     let sent = owner.post_form(&confirm_path, &[("confirm", "yes")]).await;
     assert_eq!(sent.status(), 303);
     assert_eq!(location(&sent), format!("/admin/campaigns/{id}"));
@@ -433,10 +440,10 @@ async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_nu
         assert!(Instant::now() < deadline, "{progress}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(progress["total"], 4);
+    assert_eq!(progress["total"], 5);
     assert_eq!(progress["sent"], 4);
     assert_eq!(progress["remaining"], 0);
-    assert_eq!(progress["failed"], 0);
+    assert_eq!(progress["failed"], 1);
     assert_eq!(progress["percent"], 100);
     let report = owner.page(&format!("/admin/campaigns/{id}")).await;
     assert!(report.contains(">Sent</span>"));
@@ -445,6 +452,11 @@ async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_nu
         "{report}"
     );
     assert!(report.contains("<span data-field=\"sent\">4</span> sent"));
+    assert!(report.contains("<span data-field=\"failed\">1</span> failed"));
+    assert!(
+        report.contains("5.1.1 No such mailbox here"),
+        "the failure with the server's reply: {report}"
+    );
     assert!(!report.contains("progress.js"), "nothing to poll once sent");
 
     // Later, people: Ann opens, Cat clicks the menu, Ann replies.
@@ -480,6 +492,11 @@ On Thu, Bakery wrote:
             .unwrap()
     );
     assert_eq!(receive(&app, &reply).await["duplicate"], false);
+    // Ben leaves, in one click from his copy.
+    let unsubscribe = app.smtp.messages_to("ben@example.com")[0]
+        .link_starting_with(&app.url("/unsubscribe/"))
+        .expect("an unsubscribe link");
+    assert_eq!(app.post_empty(&unsubscribe).await.status(), 200);
 
     // The genuine numbers as the owner sees them.
     let report = page_when(
@@ -503,6 +520,11 @@ On Thu, Bakery wrote:
         "Dan's scanner: {report}"
     );
     assert!(report.contains("(50%)"));
+    assert!(report.contains("id=\"unsubscribes\">1<"), "{report}");
+    assert!(report.contains(&format!(
+        "<a href=\"/admin/subscribers/{}\">ben@example.com</a>",
+        ids["ben"]
+    )));
     let menu_row = format!(
         "<td class=\"url\">{}</td><td class=\"num\">1</td><td class=\"num\">1</td>",
         MENU.replace('&', "&amp;")
@@ -724,4 +746,109 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
+}
+
+async fn a_send_in_progress_is_followed_paused_resumed_and_cancelled(backend: Backend) {
+    // Two copies a second, one at a time: slow enough to watch.
+    let app = spawn_app_with(
+        backend,
+        Options::default()
+            .env("HUNDRED_SEND_RATE", "2")
+            .env("HUNDRED_SEND_CONCURRENCY", "1"),
+    )
+    .await;
+    let owner = app.owner().await;
+    let token = app.api_token().await;
+    for i in 0..12 {
+        confirmed(
+            &app,
+            &token,
+            &format!("slow{i}@example.com"),
+            None,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    let id = save_draft(&owner, &[("subject", "Slow news"), ("body", "Hello")]).await;
+    let started = owner
+        .post_form(
+            &format!("/admin/campaigns/{id}/send"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(started.status(), 303);
+    app.smtp.wait_for("slow0@example.com", 1).await;
+
+    // While it sends: the bar with its numbers, the script that keeps it current, a way to
+    // refresh without it, and the buttons.
+    let report_path = format!("/admin/campaigns/{id}");
+    let report = owner.page(&report_path).await;
+    assert!(report.contains(">Sending</span>"), "{report}");
+    assert!(report.contains("<script src=\"/admin/assets/progress.js\" defer></script>"));
+    assert!(report.contains(&format!("<a href=\"{report_path}\">Refresh</a>")));
+    assert!(report.contains("<progress id=\"progress-bar\" max=\"12\""));
+    assert!(report.contains(&format!("action=\"/admin/campaigns/{id}/pause\"")));
+    let progress: serde_json::Value = owner
+        .get(&format!("/admin/campaigns/{id}/progress"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(progress["status"], "sending");
+    assert_eq!(progress["total"], 12);
+    assert!(progress["remaining"].as_i64().unwrap() > 0, "{progress}");
+    let script = owner.get("/admin/assets/progress.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(
+        script
+            .text()
+            .await
+            .unwrap()
+            .contains("setTimeout(poll, 2000)")
+    );
+    let list = owner.page("/admin/campaigns").await;
+    assert!(list.contains("delivered so far"), "{list}");
+
+    // Pause (pressing twice is harmless), then resume, then cancel the rest.
+    for _ in 0..2 {
+        let paused = owner
+            .post_form(&format!("/admin/campaigns/{id}/pause"), &[])
+            .await;
+        assert_eq!(paused.status(), 303);
+        assert_eq!(location(&paused), report_path);
+    }
+    let report = owner.page(&report_path).await;
+    assert!(report.contains(">Paused</span>"));
+    assert!(report.contains(&format!("action=\"/admin/campaigns/{id}/resume\"")));
+    assert!(
+        !report.contains("progress.js"),
+        "nothing moves while paused"
+    );
+    let resumed = owner
+        .post_form(&format!("/admin/campaigns/{id}/resume"), &[])
+        .await;
+    assert_eq!(resumed.status(), 303);
+    assert!(owner.page(&report_path).await.contains(">Sending</span>"));
+    let cancelled = owner
+        .post_form(&format!("/admin/campaigns/{id}/cancel"), &[])
+        .await;
+    assert_eq!(cancelled.status(), 303);
+    let report = page_when(
+        &owner,
+        &report_path,
+        &[">Cancelled</span>", "skipped (cancelled)"],
+    )
+    .await;
+    assert!(!report.contains(&format!("action=\"/admin/campaigns/{id}/pause\"")));
+    let again = owner
+        .post_form(&format!("/admin/campaigns/{id}/resume"), &[])
+        .await;
+    assert_eq!(again.status(), 409);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("This campaign is cancelled now; only a paused campaign can be resumed."),
+    );
 }

@@ -10,6 +10,7 @@
   }
   var url = box.getAttribute("data-progress-url");
   var bar = document.getElementById("progress-bar");
+  var freshness = document.getElementById("progress-freshness");
 
   function show(name, value) {
     var field = box.querySelector('[data-field="' + name + '"]');
@@ -37,6 +38,9 @@
         ["percent", "sent", "failed", "remaining", "skipped", "total"].forEach(function (name) {
           show(name, progress[name]);
         });
+        if (freshness) {
+          freshness.textContent = "Updated every 2 seconds while it sends.";
+        }
         setTimeout(poll, 2000);
       })
       .catch(function () {
