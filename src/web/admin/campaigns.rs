@@ -40,6 +40,7 @@ struct CampaignRow {
     when_label: &'static str,
     when: Option<Timestamp>,
     started: bool,
+    /// Sent, or cancelled part way: its figures are final.
     finished: bool,
     engaged: i64,
     delivered: i64,
@@ -63,7 +64,7 @@ impl From<CampaignListing> for CampaignRow {
             when_label,
             when,
             started: record.started_at.is_some(),
-            finished: status == CampaignStatus::Sent,
+            finished: matches!(status, CampaignStatus::Sent | CampaignStatus::Cancelled),
             engaged: record.engaged,
             delivered: delivered_so_far,
             engaged_percent: percent(record.engaged, delivered_so_far),

@@ -222,14 +222,15 @@ fn checked(
     }
 }
 
-/// A message that starts with a capital and ends with a full stop.
+/// A message that starts with a capital and ends with a full stop (a template error that
+/// points at its line, over several lines, is left as it is laid out).
 fn sentence(text: &str) -> String {
     let text = text.trim();
     let mut chars = text.chars();
     let Some(first) = chars.next() else {
         return String::new();
     };
-    let end = if text.ends_with(['.', '!', '?']) {
+    let end = if text.ends_with(['.', '!', '?']) || text.contains('\n') {
         ""
     } else {
         "."

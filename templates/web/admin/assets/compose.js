@@ -72,7 +72,7 @@
           text.textContent = answer.body.text;
           say("Updated as you type: as the chosen subscriber would get it (links are not tracked in previews).");
         } else if (answer.body.errors) {
-          say("The preview waits for a fix: " + problems(answer.body.errors));
+          say("Not previewed yet: " + problems(answer.body.errors));
         } else {
           say(answer.body.error || "The preview could not be made just now.");
         }
@@ -143,5 +143,9 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  preview();
+  // A draft already written is shown at once; an empty form waits for the first words.
+  var body = document.getElementById("body");
+  if (body && body.value.trim() !== "") {
+    preview();
+  }
 })();
