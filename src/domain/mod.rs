@@ -6,7 +6,10 @@ pub mod engagement;
 mod name;
 mod subscriber;
 
-pub use campaign::{BodyFormat, CampaignStatus, DeliveryState};
+pub use campaign::{
+    AudienceError, BodyFormat, CampaignStatus, DeliveryState, audience_label, audience_sentence,
+    audience_tiers,
+};
 pub use email::{EmailError, SubscriberEmail};
 pub use engagement::{
     CopySignals, Engagement, EngagementModel, Figures, Standing, Tier, TierBounds, ago,

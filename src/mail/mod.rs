@@ -4,6 +4,7 @@
 pub mod campaign_sender;
 pub mod compose;
 pub mod dkim;
+pub mod draft;
 pub mod render;
 pub mod smtp;
 pub mod text;

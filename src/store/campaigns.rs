@@ -39,6 +39,19 @@ pub struct CampaignRecord {
     pub updated_at: Timestamp,
     /// A JSON array of tier names; `None`: every confirmed subscriber.
     pub audience_tiers: Option<String>,
+    /// Recipients who showed genuine interest: a first human open, click or reply.
+    pub engaged: i64,
+    /// Copies the mail server accepted, counted once when the send finished.
+    pub delivered: Option<i64>,
+}
+
+/// A campaign as the list of campaigns shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignListing {
+    #[sqlx(flatten)]
+    pub record: CampaignRecord,
+    /// Copies the mail server accepted so far (the final count once the send finished).
+    pub delivered_so_far: i64,
 }
 
 impl CampaignRecord {
@@ -108,7 +121,7 @@ pub enum CampaignError {
 }
 
 const COLUMNS: &str = "id, subject, body, format, preheader, layout, status, scheduled_at, \
-    started_at, finished_at, late_by_seconds, created_at, updated_at, audience_tiers";
+    started_at, finished_at, late_by_seconds, created_at, updated_at, audience_tiers, engaged, delivered";
 
 impl Store {
     pub async fn create_campaign(
@@ -191,6 +204,32 @@ impl Store {
             .fetch_all(pool)
             .await
             .context("listing campaigns"))
+    }
+
+    /// Every campaign, newest first, with the copies delivered so far: counted from the
+    /// deliveries only for a send that has not finished (one index range each).
+    pub async fn campaign_listing(&self) -> anyhow::Result<Vec<CampaignListing>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, COALESCE(delivered, CASE WHEN started_at IS NULL THEN 0 ELSE \
+             (SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = campaigns.id AND d.state = 'sent') END) \
+             AS delivered_so_far FROM campaigns ORDER BY created_at DESC, id DESC"
+        ));
+        with_pool!(self, pool => sqlx::query_as::<_, CampaignListing>(sql)
+            .fetch_all(pool)
+            .await
+            .context("listing campaigns"))
+    }
+
+    /// A few confirmed subscribers, newest first, to preview a campaign as.
+    pub async fn preview_people(&self, limit: i64) -> anyhow::Result<Vec<(Uuid, String)>> {
+        with_pool!(self, pool => sqlx::query_as::<_, (Uuid, String)>(
+            "SELECT id, email FROM subscribers WHERE status = 'confirmed' \
+             ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .context("choosing subscribers to preview as"))
     }
 
     /// Schedules a draft for `at`.

@@ -273,33 +273,6 @@ impl Store {
         })
     }
 
-    /// How many inbound messages of `kind` a campaign has (replies, bounces, complaints).
-    pub async fn campaign_inbound_count(&self, campaign: Uuid, kind: &str) -> anyhow::Result<i64> {
-        with_pool!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM inbound_messages WHERE campaign_id = $1 AND kind = $2",
-        )
-        .bind(campaign)
-        .bind(kind)
-        .fetch_one(pool)
-        .await
-        .context("counting a campaign's inbound messages"))
-    }
-
-    /// Recipients of a campaign who unsubscribed after it reached them and before any
-    /// later campaign did: the ones it lost.
-    pub async fn campaign_unsubscribes(&self, campaign: Uuid) -> anyhow::Result<i64> {
-        with_pool!(self, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
-             WHERE d.campaign_id = $1 AND s.status = 'unsubscribed' AND s.unsubscribed_at >= d.created_at \
-             AND NOT EXISTS (SELECT 1 FROM deliveries later WHERE later.subscriber_id = d.subscriber_id \
-             AND later.created_at > d.created_at AND later.created_at <= s.unsubscribed_at)",
-        )
-        .bind(campaign)
-        .fetch_one(pool)
-        .await
-        .context("counting a campaign's unsubscribes"))
-    }
-
     /// The newest replies from people (automatic replies left out), newest first.
     pub async fn latest_replies(&self, limit: i64) -> anyhow::Result<Vec<RecentReply>> {
         with_pool!(self, pool => sqlx::query_as::<_, RecentReply>(

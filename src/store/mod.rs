@@ -14,6 +14,7 @@ mod inbound;
 mod outbox;
 mod owners;
 mod permission;
+mod reports;
 mod settings;
 mod subscribers;
 mod timestamp;
@@ -29,7 +30,9 @@ use sqlx::sqlite::{
 };
 
 pub use api_tokens::ApiTokenRecord;
-pub use campaigns::{CampaignDraft, CampaignError, CampaignRecord, DeliveryCounts, FailedDelivery};
+pub use campaigns::{
+    CampaignDraft, CampaignError, CampaignListing, CampaignRecord, DeliveryCounts, FailedDelivery,
+};
 pub use conversation::{AnswerMail, AnswerOutcome, NewAnswer, ReplyToAnswer};
 pub use deliveries::{ClaimedDelivery, SentCopy};
 pub use engagement::{
@@ -44,6 +47,9 @@ pub use inbound::{InboundOutcome, Match, NewInbound, RecentReply};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq};
 pub use permission::{KeepOutcome, PermissionSummary};
+pub use reports::{
+    CampaignMail, CampaignMailKind, CampaignReport, InboundCounts, REPORT_FAILURES, Unsubscriber,
+};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,
 };

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin_access;
+mod admin_campaigns;
 mod admin_dashboard;
 mod admin_subscribers;
 mod api;

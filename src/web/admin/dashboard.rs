@@ -44,12 +44,12 @@ async fn dashboard(State(state): State<AppState>, owner: Owner) -> Response {
     let last = match summary.campaigns.last() {
         Some(campaign) => match tokio::try_join!(
             store.campaign_engagement(campaign.id),
-            store.campaign_inbound_count(campaign.id, "reply"),
+            store.campaign_inbound_counts(campaign.id),
         ) {
-            Ok((engagement, replies)) => Some(LastCampaign {
+            Ok((engagement, inbound)) => Some(LastCampaign {
                 campaign,
                 engagement,
-                replies,
+                replies: inbound.replies,
             }),
             Err(err) => return failure(&state, &owner, err),
         },

@@ -7,6 +7,7 @@
 //! or it gets 403. Handlers take an `Owner`, which only this layer provides.
 
 mod access;
+mod campaigns;
 mod dashboard;
 mod subscribers;
 
@@ -44,6 +45,7 @@ pub fn owner_routes() -> Routes {
     Routes::new()
         .merge(dashboard::routes())
         .merge(subscribers::routes())
+        .merge(campaigns::routes())
         .merge(access::owner_routes())
 }
 

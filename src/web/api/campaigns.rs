@@ -13,17 +13,13 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::{ApiToken, parse_json, parse_optional_json};
-use crate::domain::{BodyFormat, CampaignStatus, SubscriberEmail, Tier};
+use crate::domain::{AudienceError, BodyFormat, SubscriberEmail, Tier, audience_tiers};
 use crate::mail::campaign_sender::content_of;
-use crate::mail::compose::Recipient;
-use crate::mail::render::{
-    CampaignContent, CompiledCampaign, CopySettings, RecipientData, TemplateError,
-};
+use crate::mail::draft;
+use crate::mail::render::{CampaignContent, CompiledCampaign, TemplateError};
 use crate::store::{CampaignDraft, CampaignError, CampaignRecord, Timestamp};
 use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
-
-const MAX_SUBJECT_CHARS: usize = 300;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -59,34 +55,15 @@ fn parse_audience(input: AudienceInput) -> Result<Option<Vec<Tier>>, ApiError> {
     let Some(names) = input.tiers else {
         return Ok(None);
     };
-    if names.is_empty() {
-        return Err(ApiError::Invalid {
+    audience_tiers(&names)
+        .map(Some)
+        .map_err(|err| ApiError::Invalid {
             field: "audience",
-            message:
-                "name at least one tier, or leave tiers out to send to every confirmed subscriber"
-                    .into(),
-        });
-    }
-    let mut tiers = Vec::with_capacity(names.len());
-    for name in &names {
-        let tier = Tier::parse(name).ok_or_else(|| ApiError::Invalid {
-            field: "audience",
-            message: format!(
-                "'{}' is not a tier; tiers are core, engaged, new, quiet, dormant (gone subscribers get no mail)",
-                name.chars().take(40).collect::<String>()
-            ),
-        })?;
-        if tier == Tier::Gone {
-            return Err(ApiError::Invalid {
-                field: "audience",
-                message: "gone subscribers left the list and get no mail".into(),
-            });
-        }
-        if !tiers.contains(&tier) {
-            tiers.push(tier);
-        }
-    }
-    Ok(Some(tiers))
+            message: match err {
+                AudienceError::NoTiers => "name at least one tier, or leave tiers out to send to every confirmed subscriber".into(),
+                other => other.to_string(),
+            },
+        })
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -107,24 +84,6 @@ fn draft_from(
         .body
         .or_else(|| base.map(|b| b.body.clone()))
         .unwrap_or_default();
-    if subject.trim().is_empty() {
-        return Err(ApiError::Invalid {
-            field: "subject",
-            message: "a campaign needs a subject".into(),
-        });
-    }
-    if subject.chars().count() > MAX_SUBJECT_CHARS {
-        return Err(ApiError::Invalid {
-            field: "subject",
-            message: format!("the subject is longer than {MAX_SUBJECT_CHARS} characters"),
-        });
-    }
-    if body.trim().is_empty() {
-        return Err(ApiError::Invalid {
-            field: "body",
-            message: "a campaign needs a body".into(),
-        });
-    }
     let format = match input.format.as_deref() {
         Some(raw) => BodyFormat::parse(raw).ok_or_else(|| ApiError::Invalid {
             field: "format",
@@ -160,15 +119,15 @@ fn draft_from(
 }
 
 fn compile(draft: &CampaignDraft, state: &AppState) -> Result<CompiledCampaign, ApiError> {
-    let content = CampaignContent {
-        subject: draft.subject.clone(),
-        body: draft.body.clone(),
-        format: draft.format,
-        preheader: draft.preheader.clone(),
-        layout: draft.layout.clone(),
-    };
-    CompiledCampaign::compile(&content, state.templates.clone(), &state.config.list_name)
-        .map_err(template_error)
+    compile_content(&CampaignContent::from(draft), state)
+}
+
+/// Checks a campaign's content as a draft is checked, and compiles it.
+fn compile_content(
+    content: &CampaignContent,
+    state: &AppState,
+) -> Result<CompiledCampaign, ApiError> {
+    draft::check(content, state.templates.clone(), &state.config.list_name).map_err(template_error)
 }
 
 fn template_error(err: TemplateError) -> ApiError {
@@ -195,28 +154,10 @@ async fn campaign_json(
     state: &AppState,
     record: &CampaignRecord,
 ) -> Result<serde_json::Value, ApiError> {
-    let counts = state.store.delivery_counts(record.id).await?;
-    let failures = state.store.failed_deliveries(record.id, 100).await?;
-    let engagement = state.store.campaign_engagement(record.id).await?;
-    let tiers = record.audience();
-    // Before the send, how many it would reach now; after, how many it was addressed to.
-    let audience_size = match record.status() {
-        CampaignStatus::Draft | CampaignStatus::Scheduled => {
-            state.store.audience_size(tiers.as_deref()).await?
-        }
-        _ => counts.total(),
-    };
-    let mut inbound = serde_json::Map::new();
-    for (field, kind) in [
-        ("replies", "reply"),
-        ("auto_replies", "auto_reply"),
-        ("hard_bounces", "hard_bounce"),
-        ("soft_bounces", "soft_bounce"),
-        ("complaints", "complaint"),
-    ] {
-        let count = state.store.campaign_inbound_count(record.id, kind).await?;
-        inbound.insert(field.into(), count.into());
-    }
+    let report = state.store.campaign_report(record).await?;
+    let counts = &report.deliveries;
+    let engagement = &report.engagement;
+    let inbound = &report.inbound;
     Ok(serde_json::json!({
         "id": record.id,
         "subject": record.subject,
@@ -224,7 +165,7 @@ async fn campaign_json(
         "format": record.format,
         "preheader": record.preheader,
         "layout": record.layout,
-        "audience": { "tiers": tiers, "size": audience_size },
+        "audience": { "tiers": record.audience(), "size": report.audience_size },
         "status": record.status,
         "scheduled_at": rfc3339(record.scheduled_at),
         "started_at": rfc3339(record.started_at),
@@ -241,7 +182,7 @@ async fn campaign_json(
             "skipped": counts.skipped,
             "resumed_after_crash": counts.resumed_after_crash,
         },
-        "failures": failures,
+        "failures": report.failures,
         "engagement": {
             "delivered": counts.sent,
             "human_opens": engagement.human_opens,
@@ -250,13 +191,14 @@ async fn campaign_json(
             "scanner_clicks": engagement.scanner_clicks,
             "raw_opens": engagement.raw_opens,
             "raw_clicks": engagement.raw_clicks,
+            "engaged": record.engaged,
             "links": engagement.links,
-            "replies": inbound["replies"],
-            "auto_replies": inbound["auto_replies"],
-            "hard_bounces": inbound["hard_bounces"],
-            "soft_bounces": inbound["soft_bounces"],
-            "complaints": inbound["complaints"],
-            "unsubscribes": state.store.campaign_unsubscribes(record.id).await?,
+            "replies": inbound.replies,
+            "auto_replies": inbound.auto_replies,
+            "hard_bounces": inbound.hard_bounces,
+            "soft_bounces": inbound.soft_bounces,
+            "complaints": inbound.complaints,
+            "unsubscribes": report.unsubscribes,
         },
     }))
 }
@@ -338,47 +280,16 @@ async fn preview(
     Query(query): Query<PreviewQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let record = load(&state, &id).await?;
-    let (subscriber_id, data) = match query.subscriber.as_deref() {
-        Some(raw) => {
-            let subscriber = state
-                .store
-                .subscriber(Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)?)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            (
-                subscriber.id,
-                RecipientData {
-                    name: subscriber.name,
-                    email: subscriber.email,
-                    attributes: subscriber.attributes,
-                },
-            )
-        }
-        None => (
-            Uuid::nil(),
-            RecipientData {
-                name: None,
-                email: "someone@example.com".into(),
-                attributes: serde_json::json!({}),
-            },
-        ),
+    let subscriber = match query.subscriber.as_deref() {
+        Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)?),
+        None => None,
     };
-    let compiled = CompiledCampaign::compile(
-        &content_of(&record),
-        state.templates.clone(),
-        &state.config.list_name,
-    )
-    .map_err(template_error)?;
-    let unsubscribe_url = state.composer.unsubscribe_url(subscriber_id);
-    let copy = compiled
-        .render(
-            &data,
-            &CopySettings {
-                unsubscribe_url: &unsubscribe_url,
-                tracking: None,
-            },
-        )
-        .map_err(template_error)?;
+    let (person, unsubscribe_url) =
+        draft::preview_person(&state.store, &state.composer, subscriber)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+    let compiled = compile_content(&content_of(&record), &state)?;
+    let copy = draft::preview(&compiled, &person, &unsubscribe_url).map_err(template_error)?;
     Ok(Json(
         serde_json::json!({ "subject": copy.subject, "html": copy.html, "text": copy.text }),
     ))
@@ -403,49 +314,15 @@ async fn test_send(
         field: "to",
         message: err.to_string(),
     })?;
-    let compiled = CompiledCampaign::compile(
-        &content_of(&record),
-        state.templates.clone(),
-        &state.config.list_name,
+    let compiled = compile_content(&content_of(&record), &state)?;
+    match draft::send_test(
+        &state.composer,
+        &state.transport,
+        state.config.sending_domain(),
+        &compiled,
+        &to,
     )
-    .map_err(template_error)?;
-    let data = RecipientData {
-        name: None,
-        email: to.as_str().to_string(),
-        attributes: serde_json::json!({}),
-    };
-    let unsubscribe_url = state.composer.unsubscribe_url(Uuid::nil());
-    let mut copy = compiled
-        .render(
-            &data,
-            &CopySettings {
-                unsubscribe_url: &unsubscribe_url,
-                tracking: None,
-            },
-        )
-        .map_err(template_error)?;
-    copy.subject = format!("[Test] {}", copy.subject);
-    let message = Uuid::now_v7();
-    let recipient = Recipient {
-        id: Uuid::nil(),
-        message,
-        address: to.ascii().to_string(),
-        name: None,
-    };
-    let message_id = format!(
-        "<test-{}@{}>",
-        message.simple(),
-        state.config.sending_domain()
-    );
-    let composed = state.composer.campaign(&recipient, &message_id, &copy)?;
-    match state
-        .transport
-        .send(
-            &composed.envelope,
-            &composed.bytes,
-            &format!("test-{}", message.simple()),
-        )
-        .await
+    .await?
     {
         Ok(reply) => Ok(Json(
             serde_json::json!({ "sent": true, "to": to.as_str(), "smtp_reply": reply }),
@@ -475,17 +352,7 @@ async fn send(
     let record = load(&state, &id).await?;
     let input: SendInput = parse_optional_json(&body)?;
     // A campaign whose templates stopped compiling (a layout removed) must not start.
-    compile(
-        &CampaignDraft {
-            subject: record.subject.clone(),
-            body: record.body.clone(),
-            format: record.format(),
-            preheader: record.preheader.clone(),
-            layout: record.layout.clone(),
-            audience: record.audience(),
-        },
-        &state,
-    )?;
+    compile_content(&content_of(&record), &state)?;
     let now = Timestamp::now();
     match input.at {
         Some(raw) => {

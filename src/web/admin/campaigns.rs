@@ -1,0 +1,139 @@
+//! `/admin/campaigns`: the campaigns, newest first, with their genuine figures; and, in the
+//! modules below, writing one (`compose`), sending it (`send`) and its report (`report`).
+
+mod compose;
+mod form;
+mod report;
+mod send;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Serialize;
+use tera::Context;
+use uuid::Uuid;
+
+use super::{Owner, failure, page, problem};
+use crate::domain::{CampaignStatus, audience_label};
+use crate::store::{CampaignListing, CampaignRecord, Timestamp};
+use crate::web::AppState;
+use crate::web::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/admin/campaigns", get(list))
+        .merge(compose::routes())
+        .merge(send::routes())
+        .merge(report::routes())
+}
+
+/// One line of the list of campaigns.
+#[derive(Serialize)]
+struct CampaignRow {
+    id: Uuid,
+    subject: String,
+    status: &'static str,
+    status_label: &'static str,
+    audience: String,
+    /// What `when` is: "Created", "Scheduled for", "Started", "Sent", "Cancelled".
+    when_label: &'static str,
+    when: Option<Timestamp>,
+    started: bool,
+    /// Sent, or cancelled part way: its figures are final.
+    finished: bool,
+    engaged: i64,
+    delivered: i64,
+    /// Engaged recipients as a share of the copies delivered, once any were.
+    engaged_percent: Option<i64>,
+}
+
+impl From<CampaignListing> for CampaignRow {
+    fn from(listing: CampaignListing) -> Self {
+        let CampaignListing {
+            record,
+            delivered_so_far,
+        } = listing;
+        let status = record.status();
+        let (when_label, when) = when_of(&record);
+        Self {
+            id: record.id,
+            status: status.as_str(),
+            status_label: status_label(status),
+            audience: audience_label(record.audience().as_deref()),
+            when_label,
+            when,
+            started: record.started_at.is_some(),
+            finished: matches!(status, CampaignStatus::Sent | CampaignStatus::Cancelled),
+            engaged: record.engaged,
+            delivered: delivered_so_far,
+            engaged_percent: percent(record.engaged, delivered_so_far),
+            subject: record.subject,
+        }
+    }
+}
+
+async fn list(State(state): State<AppState>, owner: Owner) -> Response {
+    let campaigns = match state.store.campaign_listing().await {
+        Ok(campaigns) => campaigns,
+        Err(err) => return failure(&state, &owner, err),
+    };
+    let rows: Vec<CampaignRow> = campaigns.into_iter().map(CampaignRow::from).collect();
+    let mut context = Context::new();
+    context.insert("campaigns", &rows);
+    page(
+        &state,
+        &owner,
+        "campaigns",
+        "web/admin/campaigns.html",
+        &mut context,
+    )
+}
+
+/// The campaign at `id`, or the page saying there is none.
+async fn load(state: &AppState, owner: &Owner, id: &str) -> Result<CampaignRecord, Response> {
+    let missing = || {
+        problem(
+            state,
+            owner,
+            StatusCode::NOT_FOUND,
+            "No such campaign",
+            "There is no campaign at this address. It may have been mistyped; the Campaigns page lists every one.",
+        )
+    };
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Err(missing());
+    };
+    match state.store.campaign(id).await {
+        Ok(Some(record)) => Ok(record),
+        Ok(None) => Err(missing()),
+        Err(err) => Err(failure(state, owner, err)),
+    }
+}
+
+fn status_label(status: CampaignStatus) -> &'static str {
+    match status {
+        CampaignStatus::Draft => "Draft",
+        CampaignStatus::Scheduled => "Scheduled",
+        CampaignStatus::Sending => "Sending",
+        CampaignStatus::Paused => "Paused",
+        CampaignStatus::Sent => "Sent",
+        CampaignStatus::Cancelled => "Cancelled",
+    }
+}
+
+/// The moment that matters for a campaign in its state, and what it is.
+fn when_of(record: &CampaignRecord) -> (&'static str, Option<Timestamp>) {
+    match record.status() {
+        CampaignStatus::Draft => ("Edited", Some(record.updated_at)),
+        CampaignStatus::Scheduled => ("Scheduled for", record.scheduled_at),
+        CampaignStatus::Sending | CampaignStatus::Paused => ("Started", record.started_at),
+        CampaignStatus::Sent => ("Sent", record.finished_at.or(record.started_at)),
+        CampaignStatus::Cancelled => ("Cancelled", Some(record.updated_at)),
+    }
+}
+
+/// `part` as a whole percentage of `whole`, when there is a whole.
+fn percent(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| (part * 100 + whole / 2) / whole)
+}

@@ -1,0 +1,328 @@
+//! A campaign's report: its delivery progress (live while sending, through a small JSON
+//! endpoint the vendored script polls), the genuine numbers side by side, clicks per link,
+//! the replies, the recipients it lost, bounces, complaints and failures.
+//!
+//! The counts come from `Store::campaign_report`, the same read the JSON API answers with.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use serde::Serialize;
+use tera::Context;
+use uuid::Uuid;
+
+use super::{load, percent, status_label, when_of};
+use crate::domain::{CampaignStatus, audience_label, audience_sentence};
+use crate::store::{
+    CampaignMail, CampaignMailKind, CampaignRecord, CampaignReport, DeliveryCounts, FailedDelivery,
+    LinkClicks, Timestamp, Unsubscriber,
+};
+use crate::web::AppState;
+use crate::web::admin::{Owner, failure, page};
+use crate::web::routes::Routes;
+
+/// How many replies, returned messages and lost recipients the page lists.
+const LISTED: i64 = 100;
+/// How much of a reply the report shows.
+const REPLY_LINES: usize = 3;
+const REPLY_CHARS: usize = 280;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/admin/campaigns/{id}", get(report))
+        .route("/admin/campaigns/{id}/progress", get(progress))
+}
+
+/// Where a send is: what the progress bar and its JSON show.
+#[derive(Debug, Serialize)]
+struct Progress {
+    status: &'static str,
+    status_label: &'static str,
+    total: i64,
+    sent: i64,
+    failed: i64,
+    skipped: i64,
+    /// Still to go.
+    remaining: i64,
+    done: i64,
+    percent: i64,
+    /// The progress bar's maximum, which must be above zero.
+    bar_max: i64,
+}
+
+impl Progress {
+    fn of(status: CampaignStatus, counts: &DeliveryCounts) -> Self {
+        let total = counts.total();
+        let done = total - counts.queued;
+        Self {
+            status: status.as_str(),
+            status_label: status_label(status),
+            total,
+            sent: counts.sent,
+            failed: counts.failed,
+            skipped: counts.skipped,
+            remaining: counts.queued,
+            done,
+            // Rounded down, so 100 means every copy is done.
+            percent: if total > 0 { done * 100 / total } else { 0 },
+            bar_max: total.max(1),
+        }
+    }
+}
+
+/// The genuine numbers, side by side with what is discounted.
+#[derive(Debug, Serialize)]
+struct Figures {
+    delivered: i64,
+    engaged: i64,
+    engaged_percent: Option<i64>,
+    human_opens: i64,
+    machine_opens: i64,
+    human_clicks: i64,
+    scanner_clicks: i64,
+    raw_opens: i64,
+    raw_clicks: i64,
+    replies: i64,
+    auto_replies: i64,
+    unsubscribes: i64,
+    hard_bounces: i64,
+    soft_bounces: i64,
+    complaints: i64,
+}
+
+impl Figures {
+    fn of(record: &CampaignRecord, report: &CampaignReport) -> Self {
+        let delivered = report.deliveries.sent;
+        let (engagement, inbound) = (&report.engagement, &report.inbound);
+        Self {
+            delivered,
+            engaged: record.engaged,
+            engaged_percent: percent(record.engaged, delivered),
+            human_opens: engagement.human_opens,
+            machine_opens: engagement.machine_opens,
+            human_clicks: engagement.human_clicks,
+            scanner_clicks: engagement.scanner_clicks,
+            raw_opens: engagement.raw_opens,
+            raw_clicks: engagement.raw_clicks,
+            replies: inbound.replies,
+            auto_replies: inbound.auto_replies,
+            unsubscribes: report.unsubscribes,
+            hard_bounces: inbound.hard_bounces,
+            soft_bounces: inbound.soft_bounces,
+            complaints: inbound.complaints,
+        }
+    }
+}
+
+/// A reply, a bounce or a complaint as the report lists it.
+#[derive(Debug, Serialize)]
+struct MailView {
+    subscriber_id: Option<Uuid>,
+    who: String,
+    at: Timestamp,
+    kind: String,
+    /// "Hard bounce", "Soft bounce", "Complaint", "Reply".
+    kind_label: &'static str,
+    /// The first lines of a reply; a bounce's status and diagnostic.
+    text: String,
+}
+
+impl From<CampaignMail> for MailView {
+    fn from(mail: CampaignMail) -> Self {
+        let kind_label = match mail.kind.as_str() {
+            "reply" => "Reply",
+            "hard_bounce" => "Hard bounce",
+            "soft_bounce" => "Soft bounce",
+            "complaint" => "Complaint",
+            _ => "Message",
+        };
+        let text = match mail.kind.as_str() {
+            "reply" => first_lines(mail.text.as_deref().unwrap_or_default()),
+            _ => [
+                mail.status,
+                mail.detail,
+                mail.text.as_deref().map(first_lines),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|part| !part.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "),
+        };
+        Self {
+            who: mail
+                .email
+                .or(mail.from_address)
+                .unwrap_or_else(|| "an unknown sender".into()),
+            subscriber_id: mail.subscriber_id,
+            at: mail.at,
+            kind: mail.kind,
+            kind_label,
+            text,
+        }
+    }
+}
+
+/// The first few non-empty lines of a reply, cut at a readable length.
+fn first_lines(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|line| !line.trim().is_empty())
+        .take(REPLY_LINES)
+        .collect();
+    let joined = lines.join("\n");
+    if joined.chars().count() > REPLY_CHARS {
+        let cut: String = joined.chars().take(REPLY_CHARS).collect();
+        format!("{}…", cut.trim_end())
+    } else if text.lines().filter(|l| !l.trim().is_empty()).count() > REPLY_LINES {
+        format!("{joined} …")
+    } else {
+        joined
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CampaignView {
+    id: Uuid,
+    subject: String,
+    preheader: Option<String>,
+    status: &'static str,
+    status_label: &'static str,
+    audience_label: String,
+    audience: String,
+    when_label: &'static str,
+    when: Option<Timestamp>,
+    created_at: Timestamp,
+    scheduled_at: Option<Timestamp>,
+    started_at: Option<Timestamp>,
+    finished_at: Option<Timestamp>,
+    late_by_minutes: Option<i64>,
+    live: bool,
+    started: bool,
+}
+
+async fn report(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
+    let record = match load(&state, &owner, &id).await {
+        Ok(record) => record,
+        Err(page) => return page,
+    };
+    let lists = async {
+        if record.started_at.is_none() {
+            return Ok((Vec::new(), Vec::new(), Vec::new()));
+        }
+        tokio::try_join!(
+            state
+                .store
+                .campaign_mail(record.id, CampaignMailKind::Replies, LISTED),
+            state
+                .store
+                .campaign_mail(record.id, CampaignMailKind::Returned, LISTED),
+            state.store.campaign_unsubscribers(record.id, LISTED),
+        )
+    };
+    let (report, (replies, returned, unsubscribers)) =
+        match tokio::try_join!(state.store.campaign_report(&record), lists) {
+            Ok(found) => found,
+            Err(err) => return failure(&state, &owner, err),
+        };
+    let status = record.status();
+    let tiers = record.audience();
+    let (when_label, when) = when_of(&record);
+    let view = CampaignView {
+        id: record.id,
+        subject: record.subject.clone(),
+        preheader: record.preheader.clone(),
+        status: status.as_str(),
+        status_label: status_label(status),
+        audience_label: audience_label(tiers.as_deref()),
+        audience: audience_sentence(tiers.as_deref(), report.audience_size),
+        when_label,
+        when,
+        created_at: record.created_at,
+        scheduled_at: record.scheduled_at,
+        started_at: record.started_at,
+        finished_at: record.finished_at,
+        late_by_minutes: record.late_by_seconds.map(|s| (s + 59) / 60),
+        live: status == CampaignStatus::Sending,
+        started: record.started_at.is_some(),
+    };
+    let replies: Vec<MailView> = replies.into_iter().map(MailView::from).collect();
+    let returned: Vec<MailView> = returned.into_iter().map(MailView::from).collect();
+    let unsubscribers: Vec<Unsubscriber> = unsubscribers;
+    let links: &[LinkClicks] = &report.engagement.links;
+    let failures: &[FailedDelivery] = &report.failures;
+    let mut context = Context::new();
+    context.insert("campaign", &view);
+    context.insert("progress", &Progress::of(status, &report.deliveries));
+    context.insert("figures", &Figures::of(&record, &report));
+    context.insert("links", links);
+    context.insert("replies", &replies);
+    context.insert("returned", &returned);
+    context.insert("unsubscribers", &unsubscribers);
+    context.insert("failures", failures);
+    context.insert("listed", &LISTED);
+    page(
+        &state,
+        &owner,
+        "campaigns",
+        "web/admin/campaign.html",
+        &mut context,
+    )
+}
+
+/// `GET /admin/campaigns/{id}/progress`: the progress bar's numbers, for the script that
+/// keeps it current while the campaign sends.
+async fn progress(
+    State(state): State<AppState>,
+    _owner: Owner,
+    Path(id): Path<String>,
+) -> Response {
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({ "error": "There is no such campaign." })),
+        )
+            .into_response()
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    let found = tokio::try_join!(
+        state.store.campaign_status(id),
+        state.store.delivery_counts(id)
+    );
+    match found {
+        Ok((Some(status), counts)) => {
+            let status = CampaignStatus::parse(&status).unwrap_or(CampaignStatus::Draft);
+            Json(Progress::of(status, &counts)).into_response()
+        }
+        Ok((None, _)) => not_found(),
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "reading a campaign's progress failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({ "error": "Something went wrong on our side." })),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_shows_its_first_lines() {
+        assert_eq!(
+            first_lines("Save me a loaf!\n\nThanks"),
+            "Save me a loaf!\nThanks"
+        );
+        assert_eq!(first_lines("one\ntwo\nthree\nfour"), "one\ntwo\nthree …");
+        let long = "word ".repeat(100);
+        let shown = first_lines(&long);
+        assert!(shown.ends_with('…') && shown.chars().count() <= REPLY_CHARS + 1);
+    }
+}

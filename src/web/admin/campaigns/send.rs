@@ -1,0 +1,275 @@
+//! Sending a draft: the confirmation page that names the audience in words and number, the
+//! POST from it that starts or schedules the send (nothing else does), and pausing,
+//! resuming and cancelling.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tera::Context;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{load, status_label};
+use crate::domain::{CampaignStatus, audience_label, audience_sentence};
+use crate::mail::campaign_sender::content_of;
+use crate::mail::draft;
+use crate::store::{CampaignError, CampaignRecord, Timestamp};
+use crate::web::AppState;
+use crate::web::admin::{Owner, failure, page, problem};
+use crate::web::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(
+            "/admin/campaigns/{id}/send",
+            get(confirm_page).post(confirm),
+        )
+        .route("/admin/campaigns/{id}/pause", post(pause))
+        .route("/admin/campaigns/{id}/resume", post(resume))
+        .route("/admin/campaigns/{id}/cancel", post(cancel))
+}
+
+fn report(record: &CampaignRecord) -> Response {
+    Redirect::to(&format!("/admin/campaigns/{}", record.id)).into_response()
+}
+
+/// The `at` a request carries (RFC 3339, as the compose form put it), if any.
+fn send_time(fields: &[u8]) -> Result<Option<OffsetDateTime>, ()> {
+    let raw = url::form_urlencoded::parse(fields)
+        .find(|(key, _)| key == "at")
+        .map(|(_, value)| value.into_owned())
+        .filter(|value| !value.trim().is_empty());
+    match raw {
+        Some(raw) => OffsetDateTime::parse(raw.trim(), &Rfc3339)
+            .map(Some)
+            .map_err(|_| ()),
+        None => Ok(None),
+    }
+}
+
+fn unreadable_time(state: &AppState, owner: &Owner) -> Response {
+    problem(
+        state,
+        owner,
+        StatusCode::BAD_REQUEST,
+        "That send time could not be read",
+        "Go back to the draft and choose the date and time again.",
+    )
+}
+
+/// The confirmation page: what will be sent, when, and to whom.
+async fn confirm_page(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let record = match load(&state, &owner, &id).await {
+        Ok(record) => record,
+        Err(page) => return page,
+    };
+    if record.status() != CampaignStatus::Draft {
+        return report(&record);
+    }
+    let Ok(at) = send_time(query.unwrap_or_default().as_bytes()) else {
+        return unreadable_time(&state, &owner);
+    };
+    confirmation(&state, &owner, &record, at, StatusCode::OK).await
+}
+
+async fn confirmation(
+    state: &AppState,
+    owner: &Owner,
+    record: &CampaignRecord,
+    at: Option<OffsetDateTime>,
+    status: StatusCode,
+) -> Response {
+    let tiers = record.audience();
+    let size = match state.store.audience_size(tiers.as_deref()).await {
+        Ok(size) => size,
+        Err(err) => return failure(state, owner, err),
+    };
+    // Why it cannot go as it is: a template that stopped compiling, a time gone by, no one
+    // to send it to.
+    let problem = if let Err(err) = draft::check(
+        &content_of(record),
+        state.templates.clone(),
+        &state.config.list_name,
+    ) {
+        Some(format!(
+            "It cannot be sent as it is ({}: {}). Edit the draft first.",
+            err.field, err.reason
+        ))
+    } else if at.is_some_and(|at| at <= OffsetDateTime::now_utc()) {
+        Some(
+            "That time has passed. Go back to the draft and choose a later one, or send it now."
+                .into(),
+        )
+    } else if at.is_none() && size == 0 {
+        Some("No confirmed subscriber is in this audience, so there is no one to send it to. Edit the draft to choose another audience.".into())
+    } else {
+        None
+    };
+    let mut context = Context::new();
+    context.insert("campaign_id", &record.id);
+    context.insert("subject", &record.subject);
+    context.insert("audience", &audience_sentence(tiers.as_deref(), size));
+    context.insert("audience_label", &audience_label(tiers.as_deref()));
+    context.insert("size", &size);
+    context.insert("at", &at.and_then(|at| at.format(&Rfc3339).ok()));
+    context.insert("problem", &problem);
+    let mut response = page(
+        state,
+        owner,
+        "campaigns",
+        "web/admin/campaign_confirm.html",
+        &mut context,
+    );
+    *response.status_mut() = if problem.is_some() && status == StatusCode::OK {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        status
+    };
+    response
+}
+
+/// The POST from the confirmation page: starts the send now, or schedules it.
+async fn confirm(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let record = match load(&state, &owner, &id).await {
+        Ok(record) => record,
+        Err(page) => return page,
+    };
+    // A second press of the button, or a send started elsewhere: the report tells.
+    if record.status() != CampaignStatus::Draft {
+        return report(&record);
+    }
+    let Ok(at) = send_time(&body) else {
+        return unreadable_time(&state, &owner);
+    };
+    let now = Timestamp::now();
+    let compiles = draft::check(
+        &content_of(&record),
+        state.templates.clone(),
+        &state.config.list_name,
+    )
+    .is_ok();
+    if !compiles || at.is_some_and(|at| at <= now.0) {
+        return confirmation(
+            &state,
+            &owner,
+            &record,
+            at,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let outcome = match at {
+        Some(at) => {
+            let scheduled = state
+                .store
+                .schedule_campaign(record.id, Timestamp::not_before(at), now)
+                .await;
+            if scheduled.is_ok() {
+                tracing::info!(campaign = %record.id, "campaign scheduled from the web app");
+            }
+            scheduled
+        }
+        None => {
+            let started = state
+                .store
+                .start_campaign(record.id, now, state.config.sending_domain())
+                .await;
+            if let Ok(recipients) = started {
+                tracing::info!(campaign = %record.id, recipients, "campaign started from the web app");
+                state.wake_campaigns.notify_waiters();
+            }
+            started.map(|_| ())
+        }
+    };
+    match outcome {
+        Ok(()) | Err(CampaignError::WrongStatus(..) | CampaignError::NotFound) => report(&record),
+        Err(CampaignError::Unexpected(err)) => failure(&state, &owner, err),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+async fn pause(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
+    change(&state, &owner, &id, Change::Pause).await
+}
+
+async fn resume(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
+    change(&state, &owner, &id, Change::Resume).await
+}
+
+async fn cancel(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
+    change(&state, &owner, &id, Change::Cancel).await
+}
+
+/// Pauses, resumes or cancels, then shows the report. Pressing twice is harmless; asking
+/// for what the campaign's state does not allow is explained.
+async fn change(state: &AppState, owner: &Owner, id: &str, change: Change) -> Response {
+    let record = match load(state, owner, id).await {
+        Ok(record) => record,
+        Err(page) => return page,
+    };
+    let now = Timestamp::now();
+    let (result, target) = match change {
+        Change::Pause => (
+            state.store.pause_campaign(record.id, now).await,
+            CampaignStatus::Paused,
+        ),
+        Change::Resume => {
+            let resumed = state.store.resume_campaign(record.id, now).await;
+            state.wake_campaigns.notify_waiters();
+            (resumed, CampaignStatus::Sending)
+        }
+        Change::Cancel => (
+            state.store.cancel_campaign(record.id, now).await,
+            CampaignStatus::Cancelled,
+        ),
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!(campaign = %record.id, change = ?change, "campaign changed from the web app");
+            report(&record)
+        }
+        Err(CampaignError::WrongStatus(current, _)) if current == target.as_str() => {
+            report(&record)
+        }
+        Err(CampaignError::WrongStatus(current, needed)) => {
+            let current = CampaignStatus::parse(&current)
+                .map(status_label)
+                .unwrap_or("changed");
+            let verb = match change {
+                Change::Pause => "paused",
+                Change::Resume => "resumed",
+                Change::Cancel => "cancelled",
+            };
+            problem(
+                state,
+                owner,
+                StatusCode::CONFLICT,
+                "That cannot be done now",
+                &format!(
+                    "This campaign is {} now; only a {needed} campaign can be {verb}.",
+                    current.to_lowercase()
+                ),
+            )
+        }
+        Err(CampaignError::NotFound) => report(&record),
+        Err(CampaignError::Unexpected(err)) => failure(state, owner, err),
+    }
+}
