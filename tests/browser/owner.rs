@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::driver::Browser;
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 
-mod owner {
+mod owner_in_chromium {
     use crate::helpers::Backend;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
