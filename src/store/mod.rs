@@ -10,6 +10,7 @@ mod deliveries;
 mod engagement;
 mod events;
 mod inbound;
+mod lists;
 mod outbox;
 mod owners;
 mod permission;
@@ -39,9 +40,10 @@ pub use events::{
     TimelineEntry,
 };
 pub use inbound::{InboundOutcome, Match, NewInbound};
+pub use lists::{ExportedSubscriber, ImportCandidate, ImportOutcome, ImportTerms};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq};
-pub use permission::{KeepOutcome, PermissionSummary};
+pub use permission::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, KeepOutcome, PermissionSummary, answer_by};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,
 };
