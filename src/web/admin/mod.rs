@@ -8,6 +8,8 @@
 
 mod access;
 mod dashboard;
+mod settings;
+mod tools;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -42,6 +44,8 @@ const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'
 pub fn owner_routes() -> Routes {
     Routes::new()
         .merge(dashboard::routes())
+        .merge(tools::routes())
+        .merge(settings::routes())
         .merge(access::owner_routes())
 }
 
