@@ -371,7 +371,7 @@ pub async fn import(
     }
     if !report.rejected.is_empty() {
         anyhow::bail!(
-            "{} rows were rejected; fix them and import them again",
+            "rejected rows: {}; fix them and import them again",
             report.rejected.len()
         );
     }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin_access;
+mod admin_tools;
 mod api;
 mod bad_input;
 mod campaigns;

@@ -147,10 +147,54 @@ async fn send(state: &AppState, to: lettre::Address) -> Result<String, String> {
             state.config.outbox_dir.display()
         )),
         Ok(Err(SendError::Permanent(reply))) => Err(format!(
-            "The mail server refused the message. Its answer: {reply}"
+            "The mail server refused the message. Its answer: {}{}",
+            without_repeats(&reply),
+            hint(&reply)
         )),
-        Ok(Err(SendError::Transient(reply))) => {
-            Err(format!("The message could not be sent: {reply}"))
+        Ok(Err(SendError::Transient(reply))) => Err(format!(
+            "The message could not be sent: {}{}",
+            without_repeats(&reply),
+            hint(&reply)
+        )),
+    }
+}
+
+/// An error's text with a cause that repeats the one before it said once
+/// ("550: No such user: No such user" → "550: No such user").
+fn without_repeats(text: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if parts.last() != Some(&part) {
+            parts.push(part);
         }
+    }
+    parts.join(": ")
+}
+
+/// What to look at, for the failures whose cause is in the settings.
+fn hint(reply: &str) -> &'static str {
+    let reply = reply.to_ascii_lowercase();
+    if reply.contains("authentication") || reply.contains("(535)") {
+        " Check the user name and password in HUNDRED_SMTP_URL."
+    } else if reply.starts_with("connecting to") {
+        " Check the host and port in HUNDRED_SMTP_URL, and that the mail server is running."
+    } else if reply.contains("tls") {
+        " Check the TLS setting in HUNDRED_SMTP_URL (smtps:// or ?tls=required)."
+    } else {
+        ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_cause_is_said_once() {
+        assert_eq!(
+            without_repeats("permanent error (550): 5.1.1 No such user: 5.1.1 No such user"),
+            "permanent error (550): 5.1.1 No such user"
+        );
+        assert_eq!(without_repeats("a: b: a"), "a: b: a");
     }
 }
