@@ -326,7 +326,7 @@ fn read_row(
     };
     if record.len() > columns.len() {
         return Err(reject(format!(
-            "too many columns: this row has {} values, the header names {} columns (a value with a comma in it needs quotes around it)",
+            "too many columns: this row has {} values, the header names {} columns (a value that contains the separator needs quotes around it)",
             record.len(),
             columns.len()
         )));

@@ -166,7 +166,7 @@ const UNSUBSCRIBED: &str = "unsubscribed earlier: not added back";
 const BOUNCED: &str = "their address bounced: not added back";
 const COMPLAINED: &str = "marked the list as spam: not added back";
 const ERASED: &str = "erased at their request: only they can sign up again";
-const DUPLICATE: &str = "the same address is on an earlier line";
+const DUPLICATE: &str = "repeated in the file: counted once";
 
 impl ImportReport {
     fn skip(&mut self, line: u64, email: String, why: String) {

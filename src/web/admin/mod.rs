@@ -66,6 +66,12 @@ pub fn router(state: AppState) -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        // Under the site-wide `no-referrer`, a browser sends `Origin: null` with the admin
+        // forms' POSTs, which `same_origin` refuses; within the site the origin may show.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
 }
 
 /// A vendored script for the admin pages; nothing secret, so no session needed.

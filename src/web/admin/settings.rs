@@ -148,12 +148,12 @@ async fn send(state: &AppState, to: lettre::Address) -> Result<String, String> {
         )),
         Ok(Err(SendError::Permanent(reply))) => Err(format!(
             "The mail server refused the message. Its answer: {}{}",
-            without_repeats(&reply),
+            sentence(&without_repeats(&reply)),
             hint(&reply)
         )),
         Ok(Err(SendError::Transient(reply))) => Err(format!(
             "The message could not be sent: {}{}",
-            without_repeats(&reply),
+            sentence(&without_repeats(&reply)),
             hint(&reply)
         )),
     }
@@ -169,6 +169,16 @@ fn without_repeats(text: &str) -> String {
         }
     }
     parts.join(": ")
+}
+
+/// `text` ending with a full stop.
+fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
 }
 
 /// What to look at, for the failures whose cause is in the settings.
