@@ -346,6 +346,15 @@ fn read_row(
             Column::Email => email = Some(value),
             Column::Name => name = Some(value),
             Column::Attribute(key) if !value.is_empty() => {
+                if value
+                    .chars()
+                    .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+                {
+                    return Err(reject(format!(
+                        "the value in the column “{}” contains control characters",
+                        clip(key, 40)
+                    )));
+                }
                 if value.chars().count() > MAX_VALUE_CHARS {
                     return Err(reject(format!(
                         "the value in the column “{}” is too long (at most {MAX_VALUE_CHARS} characters)",
@@ -372,7 +381,12 @@ fn read_row(
     let name =
         SubscriberName::parse_optional(name).map_err(|err| reject(format!("name: {err}")))?;
     let attributes = serde_json::Value::Object(attributes);
-    if attributes.to_string().len() > MAX_ATTRIBUTES_BYTES {
+    let json = attributes.to_string();
+    // Postgres cannot store a NUL character in JSON; nobody means one.
+    if json.contains("\\u0000") {
+        return Err(reject("the attributes contain a NUL character".into()));
+    }
+    if json.len() > MAX_ATTRIBUTES_BYTES {
         return Err(reject(
             "the other columns hold too much for one subscriber (at most 16 KiB)".into(),
         ));
@@ -464,6 +478,25 @@ mod tests {
         assert!(
             reasons[3].0 == 5 && reasons[3].1.starts_with("bad encoding"),
             "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_attributes_are_refused() {
+        let file =
+            read(b"email,note\na@example.com,bell\x07\nb@example.com,\"two\nlines\"\n").unwrap();
+        assert_eq!(file.rejected.len(), 1, "{:?}", file.rejected);
+        assert!(file.rejected[0].reason.contains("control characters"));
+        assert_eq!(
+            file.rows[0].attributes,
+            serde_json::json!({ "note": "two\nlines" })
+        );
+        let file =
+            read(b"email,attributes\na@example.com,\"{\"\"x\"\":\"\"\\u0000\"\"}\"\n").unwrap();
+        assert!(
+            file.rejected[0].reason.contains("NUL"),
+            "{:?}",
+            file.rejected
         );
     }
 

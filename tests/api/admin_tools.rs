@@ -402,6 +402,7 @@ async fn the_signup_form_page_shows_escaped_snippets_that_work(backend: Backend)
         "name=&quot;name&quot;",
         "name=&quot;website&quot; tabindex=&quot;-1&quot;",
         "&lt;script&gt;",
+        "&lt;p&gt;Yes, send me the newsletter by email.",
         "&quot;Content-Type&quot;: &quot;application/json&quot;",
     ] {
         assert!(page.contains(escaped), "{escaped} in {page}");

@@ -53,6 +53,7 @@ fn snippet(state: &AppState, template: &str, action: &str) -> anyhow::Result<Str
     let mut context = Context::new();
     context.insert("action", action);
     context.insert("list_name", &state.config.list_name);
+    context.insert("consent_text", &state.config.consent_text);
     Ok(state
         .templates
         .render(template, &context)?
