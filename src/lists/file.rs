@@ -381,12 +381,11 @@ fn read_row(
     let name =
         SubscriberName::parse_optional(name).map_err(|err| reject(format!("name: {err}")))?;
     let attributes = serde_json::Value::Object(attributes);
-    let json = attributes.to_string();
     // Postgres cannot store a NUL character in JSON; nobody means one.
-    if json.contains("\\u0000") {
+    if has_nul(&attributes) {
         return Err(reject("the attributes contain a NUL character".into()));
     }
-    if json.len() > MAX_ATTRIBUTES_BYTES {
+    if attributes.to_string().len() > MAX_ATTRIBUTES_BYTES {
         return Err(reject(
             "the other columns hold too much for one subscriber (at most 16 KiB)".into(),
         ));
@@ -397,6 +396,15 @@ fn read_row(
         name,
         attributes,
     })
+}
+
+fn has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// Our export writes a value that a spreadsheet would run as a formula with a `'` in
