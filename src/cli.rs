@@ -1,4 +1,4 @@
-//! The owner's command-line tools: API tokens and campaigns.
+//! The owner's command-line tools: API tokens, campaigns, importing and exporting the list.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::app::{Services, open_store};
 use crate::config::Config;
 use crate::domain::Tier;
+use crate::lists::{ConsentBasis, ImportMode, ImportOptions, ImportReport};
 use crate::store::{
     CampaignError, CampaignRecord, Store, SubscriberFilter, SubscriberOrder, Timestamp,
 };
@@ -311,4 +312,136 @@ fn short_time(ts: Timestamp) -> String {
         .take(16)
         .collect::<String>()
         .replace('T', " ")
+}
+
+/// `hundred import FILE.csv --basis "…" [--basis-kind K] [--confirmed]`: the same import as
+/// the web app's, with a progress bar, then the report. Fails (after the report) when rows
+/// were rejected or the import stopped early, so a script notices.
+pub async fn import(
+    config: Config,
+    path: &std::path::Path,
+    basis: &str,
+    basis_kind: Option<&str>,
+    confirmed: bool,
+) -> anyhow::Result<()> {
+    let basis =
+        ConsentBasis::parse(Some(basis_kind.unwrap_or("other")), Some(basis)).map_err(|err| {
+            anyhow::anyhow!("--basis / --basis-kind: {err} (--basis-kind is one of signup_form, in_person, asked_by_message, other)")
+        })?;
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("could not read {}", path.display()))?
+        .len();
+    if size > crate::lists::MAX_CLI_FILE_BYTES {
+        anyhow::bail!(
+            "{} is {} MB; at most {} MB can be imported at once: split it",
+            path.display(),
+            size / (1024 * 1024),
+            crate::lists::MAX_CLI_FILE_BYTES / (1024 * 1024)
+        );
+    }
+    let bytes =
+        std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+    let file = crate::lists::file::read(&bytes)
+        .map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))?;
+    let store = open_store(&config).await?;
+    let mode = if confirmed {
+        ImportMode::AlreadyConfirmed
+    } else {
+        ImportMode::AskToConfirm
+    };
+    let options = ImportOptions {
+        mode,
+        basis,
+        message_domain: config.sending_domain().to_string(),
+    };
+    let bar = ProgressBar::new(file.rows.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows · ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report = crate::lists::import(&store, file, &options, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .await;
+    bar.finish_and_clear();
+    print_import_report(&path.display().to_string(), &report);
+    if let Some(stopped) = &report.stopped {
+        anyhow::bail!("{stopped}");
+    }
+    if !report.rejected.is_empty() {
+        anyhow::bail!(
+            "rejected rows: {}; fix them and import them again",
+            report.rejected.len()
+        );
+    }
+    Ok(())
+}
+
+/// Skipped rows listed one by one, at most; every one is counted.
+const LISTED_SKIPPED: usize = 50;
+
+fn print_import_report(source: &str, report: &ImportReport) {
+    println!("{source}: {} rows", report.rows);
+    let added = match report.mode {
+        ImportMode::AskToConfirm => {
+            "each sent a confirmation message (queued: `hundred serve` sends them)"
+        }
+        ImportMode::AlreadyConfirmed => "as confirmed subscribers; no message sent",
+    };
+    println!("  {} added, {added}", report.added);
+    println!("  {} skipped", report.skipped.len());
+    for reason in &report.skipped_by_reason {
+        println!("      {} {}", reason.count, reason.reason);
+    }
+    println!("  {} rejected", report.rejected.len());
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    if !report.rejected.is_empty() {
+        println!("\nRejected rows:");
+        for row in &report.rejected {
+            println!(
+                "  line {:<6} {:<32}  {}",
+                row.line,
+                clip(&row.email, 32),
+                row.reason
+            );
+        }
+    }
+    if !report.skipped.is_empty() {
+        println!("\nSkipped rows:");
+        for row in report.skipped.iter().take(LISTED_SKIPPED) {
+            println!(
+                "  line {:<6} {:<32}  {}",
+                row.line,
+                clip(&row.email, 32),
+                row.why
+            );
+        }
+        if report.skipped.len() > LISTED_SKIPPED {
+            println!("  … and {} more", report.skipped.len() - LISTED_SKIPPED);
+        }
+    }
+}
+
+/// `hundred export`: every subscriber as CSV on standard output.
+pub async fn export(config: Config) -> anyhow::Result<()> {
+    use futures::TryStreamExt as _;
+    use std::io::Write as _;
+    let store = open_store(&config).await?;
+    let chunks = crate::lists::csv_chunks(store, time::OffsetDateTime::now_utc(), false);
+    let mut chunks = std::pin::pin!(chunks);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    while let Some(chunk) = chunks.try_next().await? {
+        match out.write_all(&chunk) {
+            // The reader went away (`hundred export | head`): nothing more to do.
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            other => other.context("writing the export")?,
+        }
+    }
+    match out.flush() {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing the export"),
+    }
 }

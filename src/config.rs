@@ -444,61 +444,185 @@ impl Config {
         self.from.email.domain()
     }
 
-    /// A description of the configuration with every secret masked, for logs and the
-    /// settings page.
+    /// The effective configuration, one line per variable, with every secret masked (the
+    /// SMTP, IMAP and database passwords, the secret key, the inbound secret, the DKIM
+    /// key): for logs and the settings page.
     pub fn masked_summary(&self) -> Vec<(&'static str, String)> {
-        let mask = |set: bool| if set { "set (hidden)" } else { "unset" }.to_string();
+        let hidden = |set: bool, unset: &str| {
+            if set {
+                "set (hidden)".to_string()
+            } else {
+                unset.to_string()
+            }
+        };
+        let or_unset = |value: Option<String>, unset: &str| value.unwrap_or_else(|| unset.into());
+        let seconds = |d: Duration| format!("{} s", d.as_secs_f64());
         vec![
             ("HUNDRED_DATABASE_URL", redact_url(&self.database_url)),
             ("HUNDRED_LISTEN", self.listen.to_string()),
             ("HUNDRED_PUBLIC_URL", self.public_url.to_string()),
             (
                 "HUNDRED_SMTP_URL",
-                self.smtp_url
-                    .as_ref()
-                    .map(|s| redact_url(s.expose()))
-                    .unwrap_or_else(|| {
-                        format!("unset: .eml files in {}", self.outbox_dir.display())
-                    }),
+                or_unset(
+                    self.smtp_url.as_ref().map(|s| redact_url(s.expose())),
+                    &format!("unset: .eml files in {}", self.outbox_dir.display()),
+                ),
             ),
             ("HUNDRED_FROM", self.from.to_string()),
             (
                 "HUNDRED_REPLY_TO",
-                self.reply_to
-                    .as_ref()
-                    .map(|m| m.to_string())
-                    .unwrap_or_else(|| "unset".into()),
+                or_unset(
+                    self.reply_to.as_ref().map(ToString::to_string),
+                    "unset: replies go to From",
+                ),
             ),
-            ("HUNDRED_SECRET_KEY", mask(self.secret_key.is_some())),
+            ("HUNDRED_LIST_NAME", self.list_name.clone()),
+            (
+                "HUNDRED_UNSUBSCRIBE_MAILTO",
+                or_unset(self.unsubscribe_mailto.clone(), "unset"),
+            ),
+            (
+                "HUNDRED_BOUNCE_ADDRESS",
+                or_unset(
+                    self.bounce_address.as_ref().map(ToString::to_string),
+                    "unset: bounces go to From",
+                ),
+            ),
+            (
+                "HUNDRED_SECRET_KEY",
+                hidden(
+                    self.secret_key.is_some(),
+                    "unset: generated once and stored in the database",
+                ),
+            ),
             (
                 "HUNDRED_INBOUND_SECRET",
-                mask(self.inbound_secret.is_some()),
+                hidden(
+                    self.inbound_secret.is_some(),
+                    "unset: the POST /inbound/mime webhook is off",
+                ),
+            ),
+            (
+                "HUNDRED_INBOUND_SMTP_LISTEN",
+                or_unset(
+                    self.inbound_smtp_listen.map(|a| a.to_string()),
+                    "unset: off",
+                ),
             ),
             (
                 "HUNDRED_IMAP_URL",
-                self.imap
-                    .as_ref()
-                    .map(|imap| imap.to_string())
-                    .unwrap_or_else(|| "unset".into()),
+                or_unset(self.imap.as_ref().map(ToString::to_string), "unset: off"),
             ),
             (
                 "HUNDRED_IMAP_POLL_SECONDS",
-                self.imap_poll_interval.as_secs().to_string(),
+                seconds(self.imap_poll_interval),
             ),
+            (
+                "HUNDRED_DKIM_DOMAIN, _SELECTOR, _KEY_FILE",
+                or_unset(
+                    self.dkim.as_ref().map(|dkim| {
+                        format!(
+                            "signing as {}._domainkey.{} (key hidden)",
+                            dkim.selector, dkim.domain
+                        )
+                    }),
+                    "unset: no signing",
+                ),
+            ),
+            (
+                "HUNDRED_SEND_RATE",
+                format!("{} messages per second", self.send_rate),
+            ),
+            (
+                "HUNDRED_SEND_CONCURRENCY",
+                self.send_concurrency.to_string(),
+            ),
+            (
+                "HUNDRED_SIGNUP_BURST, _PER_MINUTE",
+                format!(
+                    "{} signups per IP address in a burst, then {} a minute",
+                    self.signup.burst_per_ip, self.signup.per_ip_per_minute
+                ),
+            ),
+            (
+                "HUNDRED_SIGNUP_MIN_FILL_SECONDS",
+                seconds(self.signup.min_fill_time),
+            ),
+            (
+                "HUNDRED_CONFIRMATION_INTERVAL_SECONDS",
+                seconds(self.signup.confirmation_interval),
+            ),
+            (
+                "HUNDRED_RETRY_BASE_MS, HUNDRED_MAX_ATTEMPTS",
+                format!(
+                    "first retry after {} ms, at most {} attempts",
+                    self.retry.base.as_millis(),
+                    self.retry.max_attempts
+                ),
+            ),
+            ("HUNDRED_CONSENT_TEXT", self.consent_text.clone()),
+            (
+                "HUNDRED_TRUST_PROXY",
+                if self.trust_proxy_headers {
+                    "on"
+                } else {
+                    "off"
+                }
+                .to_string(),
+            ),
+            (
+                "HUNDRED_TRACKING",
+                if self.tracking { "on" } else { "off" }.to_string(),
+            ),
+            (
+                "HUNDRED_MACHINE_WINDOW_SECONDS",
+                seconds(self.machine_window),
+            ),
+            (
+                "HUNDRED_APPLE_PROXY_RANGES",
+                self.apple_proxy_ranges
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                "HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS",
+                format!("{} days", self.engagement_half_life_days),
+            ),
+            ("HUNDRED_INSTANCE_ID", self.instance_id.clone()),
         ]
     }
 }
 
-/// Hides the password in a URL like `postgres://user:pass@host/db`.
+/// Hides the secrets in a URL: the password (`postgres://user:pass@host/db`) and any query
+/// value that could be one (`?password=…`, `sslpassword`, `token`, `secret`, `key`).
 pub fn redact_url(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        Ok(url) => url.to_string(),
-        Err(_) => "(unparseable URL)".into(),
+    let Ok(mut url) = Url::parse(raw) else {
+        return "(unparseable URL)".into();
+    };
+    if url.password().is_some() && url.set_password(Some("***")).is_err() {
+        return "(hidden: the URL holds a password)".into();
     }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let lower = key.to_lowercase();
+                let secret = ["pass", "secret", "token", "key"]
+                    .iter()
+                    .any(|word| lower.contains(word));
+                let value = if secret {
+                    "***".into()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
@@ -636,5 +760,43 @@ mod tests {
         let summary = format!("{:?} {:?}", config.masked_summary(), config);
         assert!(!summary.contains("hunter2"));
         assert!(!summary.contains("0123456789abcdef0123456789abcdef"));
+    }
+
+    #[test]
+    fn every_secret_is_masked_in_the_summary() {
+        let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim-rsa.pem");
+        let config = with(&[
+            (
+                "HUNDRED_DATABASE_URL",
+                "postgres://shop:dbsecret1@db.example/news?sslpassword=dbsecret2&application_name=hundred",
+            ),
+            ("HUNDRED_SMTP_URL", "smtps://me%40x:smtp%2Fsecret@mail.example.com"),
+            ("HUNDRED_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ("HUNDRED_INBOUND_SECRET", "inbound-secret-value"),
+            ("HUNDRED_IMAP_URL", "imaps://shop:imapsecret@imap.example.com/INBOX"),
+            ("HUNDRED_DKIM_DOMAIN", "bakery.example"),
+            ("HUNDRED_DKIM_SELECTOR", "s1"),
+            ("HUNDRED_DKIM_KEY_FILE", key),
+        ])
+        .unwrap();
+        let summary = format!("{:?}", config.masked_summary());
+        for secret in [
+            "dbsecret1",
+            "dbsecret2",
+            "smtp%2Fsecret",
+            "smtp/secret",
+            "0123456789abcdef",
+            "inbound-secret-value",
+            "imapsecret",
+            "PRIVATE",
+        ] {
+            assert!(!summary.contains(secret), "{secret} in {summary}");
+        }
+        assert!(summary.contains("application_name=hundred"), "{summary}");
+        assert!(
+            summary.contains("s1._domainkey.bakery.example"),
+            "{summary}"
+        );
+        assert!(summary.contains("mail.example.com"), "{summary}");
     }
 }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod inbound;
+pub mod lists;
 pub mod mail;
 pub mod signing;
 pub mod store;

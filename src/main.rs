@@ -38,6 +38,25 @@ enum Command {
         #[command(subcommand)]
         command: CampaignCommand,
     },
+    /// Import subscribers from a CSV file (header row with an `email` column; `name` and
+    /// any other columns optional). Each new address gets a confirmation message unless
+    /// --confirmed.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// How these people agreed to get the list, in your words (kept in each one's
+        /// consent history), e.g. "signed up at the shop counter, 2025 paper form".
+        #[arg(long)]
+        basis: String,
+        /// What kind of agreement: signup_form, in_person, asked_by_message or other.
+        #[arg(long)]
+        basis_kind: Option<String>,
+        /// They already confirmed: add them as confirmed and send nothing.
+        #[arg(long)]
+        confirmed: bool,
+    },
+    /// Write every subscriber as CSV to standard output.
+    Export,
     /// Show who genuinely cares: the tiers, then the most engaged subscribers.
     Engagement {
         /// Only this tier: core, engaged, new, quiet, dormant or gone.
@@ -145,6 +164,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             CampaignCommand::List => cli::campaign_list(config).await,
             CampaignCommand::Report { id } => cli::campaign_report(config, &id).await,
         },
+        Command::Import {
+            file,
+            basis,
+            basis_kind,
+            confirmed,
+        } => cli::import(config, &file, &basis, basis_kind.as_deref(), confirmed).await,
+        Command::Export => cli::export(config).await,
         Command::Engagement { tier, limit } => {
             cli::engagement(config, tier.as_deref(), limit).await
         }

@@ -11,6 +11,7 @@ mod deliveries;
 mod engagement;
 mod events;
 mod inbound;
+mod lists;
 mod outbox;
 mod owners;
 mod permission;
@@ -44,9 +45,10 @@ pub use events::{
     TimelineEntry,
 };
 pub use inbound::{InboundOutcome, Match, NewInbound, RecentReply};
+pub use lists::{ExportedSubscriber, ImportCandidate, ImportOutcome, ImportTerms};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq};
-pub use permission::{KeepOutcome, PermissionSummary};
+pub use permission::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, KeepOutcome, PermissionSummary, answer_by};
 pub use reports::{
     CampaignMail, CampaignMailKind, CampaignReport, InboundCounts, REPORT_FAILURES, Unsubscriber,
 };

@@ -39,6 +39,32 @@ pub struct PermissionSummary {
     pub unsubscribed: i64,
 }
 
+/// Days a dormant subscriber gets to answer, unless the owner says otherwise.
+pub const DEFAULT_ANSWER_DAYS: i64 = 14;
+/// The shortest and the longest time to answer the owner may give, in days.
+pub const ANSWER_DAYS: std::ops::RangeInclusive<i64> = 1..=90;
+
+/// When a request asked at `now` must be answered by, `days` later; `None` when `days`
+/// is outside `ANSWER_DAYS`.
+pub fn answer_by(now: Timestamp, days: i64) -> Option<Timestamp> {
+    ANSWER_DAYS
+        .contains(&days)
+        .then(|| Timestamp::from(now.0 + time::Duration::days(days)))
+}
+
+/// The confirmed dormant subscribers with no open request (`id`, `email`): the ones asking
+/// would ask. Binds $1-$6 as `tier_case!`.
+macro_rules! dormant_unasked {
+    () => {
+        concat!(
+            "SELECT id, email FROM (SELECT ranked.id, ranked.status, ranked.tier, s.email FROM ",
+            ranked_subscribers!(),
+            "JOIN subscribers s ON s.id = ranked.id) x WHERE status = 'confirmed' AND tier = 'dormant' ",
+            "AND NOT EXISTS (SELECT 1 FROM permission_requests p WHERE p.subscriber_id = x.id AND p.closed_at IS NULL)"
+        )
+    };
+}
+
 /// The open requests whose time passed without an answer or a human signal since asking.
 const UNANSWERED: &str = "SELECT p.id, p.subscriber_id, p.asked_at FROM permission_requests p \
      JOIN subscribers s ON s.id = p.subscriber_id LEFT JOIN engagement e ON e.subscriber_id = s.id \
@@ -57,12 +83,7 @@ impl Store {
         let bounds = TierBounds::at(&self.engagement_model, now.0);
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
-            let dormant: Vec<(Uuid, String)> = bind_tiers!(sqlx::query_as(concat!(
-                "SELECT id, email FROM (SELECT ranked.id, ranked.status, ranked.tier, s.email FROM ",
-                ranked_subscribers!(),
-                "JOIN subscribers s ON s.id = ranked.id) x WHERE status = 'confirmed' AND tier = 'dormant' ",
-                "AND NOT EXISTS (SELECT 1 FROM permission_requests p WHERE p.subscriber_id = x.id AND p.closed_at IS NULL)"
-            )), bounds)
+            let dormant: Vec<(Uuid, String)> = bind_tiers!(sqlx::query_as(dormant_unasked!()), bounds)
             .fetch_all(&mut *tx)
             .await
             .context("finding dormant subscribers")?;
@@ -82,6 +103,19 @@ impl Store {
             tx.commit().await.context("committing the re-permission requests")?;
             Ok(dormant.len() as i64)
         })
+    }
+
+    /// How many subscribers `ask_dormant` would ask now.
+    pub async fn dormant_to_ask(&self, now: Timestamp) -> anyhow::Result<i64> {
+        let bounds = TierBounds::at(&self.engagement_model, now.0);
+        with_pool!(self, pool => bind_tiers!(sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM (",
+            dormant_unasked!(),
+            ") d"
+        )), bounds)
+        .fetch_one(pool)
+        .await
+        .context("counting dormant subscribers not yet asked"))
     }
 
     /// When the subscriber's open request must be answered by; `None` when there is none.

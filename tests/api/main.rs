@@ -7,6 +7,7 @@ mod admin_access;
 mod admin_campaigns;
 mod admin_dashboard;
 mod admin_subscribers;
+mod admin_tools;
 mod api;
 mod bad_input;
 mod campaigns;

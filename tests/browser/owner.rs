@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use reqwest::header::USER_AGENT;
+
 use crate::driver::Browser;
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 
@@ -30,6 +32,11 @@ mod owner_in_chromium {
 const OWNER: &str = "owner@bakery.example";
 const PASSWORD: &str = "flour and water and salt";
 const INBOUND_SECRET: &str = "inbound-secret-for-the-browser-test";
+const SUBJECT: &str = "Rye is back";
+const MENU: &str = "https://bakery.example/menu";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+/// Carol's name carries markup: every page must show it as text.
+const CAROL: &str = "Carol <b>Baker</b>";
 
 async fn the_owner_in_chromium(backend: Backend) {
     let label = match backend {
@@ -48,6 +55,12 @@ async fn the_owner_in_chromium(backend: Backend) {
     let mut browser = Browser::start(label).await;
 
     get_in(&app, &mut browser).await;
+    import_three(&app, &mut browser).await;
+    compose_and_send(&app, &mut browser).await;
+    the_subscribers_answer(&app).await;
+    the_owner_sees_it(&app, &mut browser).await;
+    answer_the_reply(&app, &mut browser).await;
+    look_around(&app, &mut browser).await;
 
     let shots = browser.close().await;
     for shot in shots {
@@ -104,4 +117,301 @@ async fn get_in(app: &TestApp, browser: &mut Browser) {
         "the session cookie is out of the page's reach"
     );
     tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+/// Waits until `check` holds, polling; fails with `what` after ten seconds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Three people from a spreadsheet, pasted into the import form, confirmed on the
+/// owner's stated basis.
+async fn import_three(app: &TestApp, browser: &mut Browser) {
+    browser.open(&app.url("/admin/tools")).await;
+    let csv = format!(
+        "email,name,city\nann@example.com,Ann Lee,Leeds\nbob@example.com,Bob Stone,York\ncarol@example.com,\"{CAROL}\",Hull\nnot-an-address,Nobody,Nowhere\n"
+    );
+    browser.type_into("#import-csv", &csv).await;
+    browser
+        .js("const s = document.querySelector('#import-basis-kind'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));")
+        .await;
+    browser
+        .type_into(
+            "#import-basis",
+            "signed the paper list at the counter, November",
+        )
+        .await;
+    browser
+        .find("input[name=mode][value=already_confirmed]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.screenshot("import").await;
+    browser.press("Import").await;
+    assert_eq!(browser.heading().await, "Import finished");
+    assert_eq!(
+        browser.find("#added-count").await.text().await.unwrap(),
+        "3"
+    );
+    assert_eq!(
+        browser.find("#rejected-count").await.text().await.unwrap(),
+        "1"
+    );
+    let text = browser.visible_text().await;
+    assert!(text.contains("not-an-address"), "{text}");
+    browser.screenshot("import-report").await;
+}
+
+/// A campaign written with the live preview, checked on the confirmation step, sent.
+async fn compose_and_send(app: &TestApp, browser: &mut Browser) {
+    browser.open(&app.url("/admin/campaigns/new")).await;
+    browser.type_into("#subject", SUBJECT).await;
+    browser
+        .type_into(
+            "#body",
+            &format!("Hello {{{{ subscriber.name | default(value=\"friend\") }}}}!\n\nThe rye is back on Saturday. See [the menu]({MENU}), and tell us what you would like to see."),
+        )
+        .await;
+    // The preview follows the typing, as one of the subscribers.
+    eventually("the live preview shows the text version", || async {
+        let text = browser.find("#preview-text").await.text().await.unwrap();
+        text.contains("The rye is back on Saturday")
+    })
+    .await;
+    let text = browser.find("#preview-text").await.text().await.unwrap();
+    assert!(text.starts_with("Hello "), "{text}");
+    let srcdoc = browser
+        .js("return document.querySelector('#preview-html').getAttribute('srcdoc') || ''")
+        .await;
+    assert!(
+        srcdoc
+            .as_str()
+            .unwrap()
+            .contains("The rye is back on Saturday")
+    );
+    assert_eq!(
+        browser.find("#preview-subject").await.text().await.unwrap(),
+        SUBJECT
+    );
+    browser.assert_no_alert().await;
+    browser.screenshot("compose").await;
+
+    browser.press("Save and review sending…").await;
+    assert_eq!(browser.heading().await, "Send this campaign?");
+    let question = browser.find("#question").await.text().await.unwrap();
+    assert!(question.contains(SUBJECT), "{question}");
+    assert!(question.contains('3'), "names how many: {question}");
+    assert!(
+        app.smtp.messages().is_empty(),
+        "nothing is sent before the confirmation"
+    );
+    browser.screenshot("confirm").await;
+    browser.press("Send it now").await;
+    assert!(browser.path().await.starts_with("/admin/campaigns/"));
+    for who in ["ann", "bob", "carol"] {
+        app.smtp.wait_for(&format!("{who}@example.com"), 1).await;
+    }
+    // The report's script follows the send until it is done.
+    eventually("the report says the campaign was sent", || async {
+        browser
+            .find("#status")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .to_lowercase()
+            .contains("sent")
+    })
+    .await;
+    browser.screenshot("report-sent").await;
+}
+
+/// The pixel and a link of a copy as a mail app on a phone would fetch them.
+async fn fetch_as_phone(url: &str) -> reqwest::StatusCode {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .header(USER_AGENT, IPHONE)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The first `/t/{kind}/` URL in a copy's HTML that a person can see.
+fn tracking_url(html: &str, kind: &str) -> String {
+    let marker = format!("/t/{kind}/");
+    for (at, _) in html.match_indices(&marker) {
+        let tag_start = html[..at].rfind('<').unwrap();
+        let tag_end = at + html[at..].find('>').unwrap();
+        if html[tag_start..tag_end].contains("aria-hidden") {
+            continue;
+        }
+        let start = html[..at].rfind("http").unwrap();
+        let end = at + html[at..].find('"').unwrap();
+        return html[start..end].to_string();
+    }
+    panic!("no {marker} URL in {html}");
+}
+
+/// Ann opens the newsletter, Bob follows its link, Carol writes back.
+async fn the_subscribers_answer(app: &TestApp) {
+    // Past the moments after delivery when only machines open mail.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let copy = |who: &str| {
+        app.smtp
+            .messages_to(&format!("{who}@example.com"))
+            .remove(0)
+    };
+    let ann = copy("ann");
+    assert!(ann.text().starts_with("Hello Ann Lee!"), "{}", ann.text());
+    assert_eq!(fetch_as_phone(&tracking_url(&ann.html(), "o")).await, 200);
+    assert_eq!(
+        fetch_as_phone(&tracking_url(&copy("bob").html(), "c")).await,
+        302
+    );
+    let carol = copy("carol");
+    let reply = format!(
+        "From: Carol Baker <carol@example.com>\r\nTo: Corner Bakery <replies@bakery.example>\r\n\
+         Subject: Re: {SUBJECT}\r\nMessage-ID: <carol-reply-1@example.com>\r\nIn-Reply-To: {}\r\n\
+         Content-Type: text/plain\r\n\r\nCould you keep two rye loaves for me? <script>alert('reply')</script>\r\n\r\n\
+         On Thu, Corner Bakery wrote:\r\n> The rye is back on Saturday.\r\n",
+        carol.header("Message-ID").unwrap()
+    );
+    let stored = app
+        .client
+        .post(app.url("/inbound/mime"))
+        .bearer_auth(INBOUND_SECRET)
+        .header("content-type", "message/rfc822")
+        .body(reply)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
+}
+
+/// The dashboard and the subscriber table show who cares.
+async fn the_owner_sees_it(app: &TestApp, browser: &mut Browser) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        browser.open(&app.url("/admin")).await;
+        let heading = browser.heading().await;
+        if heading == "3 engaged of 3 confirmed" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dashboard never counted three engaged: {heading}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let replies = browser.find("#latest-replies").await.text().await.unwrap();
+    assert!(replies.contains(CAROL), "the name, as text: {replies}");
+    assert!(
+        replies.contains("Could you keep two rye loaves for me?"),
+        "{replies}"
+    );
+    let last = browser.find("#last-campaign").await.text().await.unwrap();
+    assert!(
+        last.contains("3\nopened by a person") || last.contains("3 opened by a person"),
+        "{last}"
+    );
+    browser.assert_no_alert().await;
+    assert_eq!(
+        browser.count("#latest-replies b").await,
+        0,
+        "markup in a name stays text"
+    );
+    browser.screenshot("dashboard").await;
+
+    browser.follow_link("Subscribers").await;
+    assert_eq!(browser.heading().await, "Subscribers");
+    let first = browser.find("tbody tr").await.text().await.unwrap();
+    assert!(first.contains(CAROL), "the replier comes first: {first}");
+    browser.screenshot("subscribers").await;
+}
+
+/// The owner opens Carol's page, reads her reply and answers it; the answer arrives in
+/// her inbox threaded under her reply, and joins her timeline.
+async fn answer_the_reply(app: &TestApp, browser: &mut Browser) {
+    browser.follow_link(CAROL).await;
+    assert_eq!(browser.heading().await, CAROL);
+    let timeline = browser.find("#timeline").await.text().await.unwrap();
+    assert!(
+        timeline.contains("Could you keep two rye loaves for me? <script>alert('reply')</script>"),
+        "{timeline}"
+    );
+    browser.assert_no_alert().await;
+    browser.screenshot("subscriber").await;
+
+    browser
+        .find("details.answer-form summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .type_into(
+            "details.answer-form textarea",
+            "Of course, Carol: two rye loaves are waiting for you on Saturday.",
+        )
+        .await;
+    browser.press("Send answer").await;
+    let answers = app.smtp.wait_for("carol@example.com", 2).await;
+    let answer = &answers[1];
+    assert_eq!(answer.subject(), format!("Re: {SUBJECT}"));
+    assert_eq!(
+        answer.header("In-Reply-To").as_deref(),
+        Some("<carol-reply-1@example.com>")
+    );
+    assert!(
+        answer
+            .header("References")
+            .unwrap_or_default()
+            .contains("<carol-reply-1@example.com>")
+    );
+    assert!(answer.text().contains("two rye loaves are waiting for you"));
+    let here = browser.url().await;
+    browser.open(&here).await;
+    let timeline = browser.find("#timeline").await.text().await.unwrap();
+    assert!(
+        timeline.contains("two rye loaves are waiting for you"),
+        "{timeline}"
+    );
+    browser.screenshot("conversation").await;
+}
+
+/// The report with the events in, settings, the signup form page, on a phone too.
+async fn look_around(app: &TestApp, browser: &mut Browser) {
+    browser.open(&app.url("/admin/campaigns")).await;
+    browser.follow_link(SUBJECT).await;
+    assert_eq!(
+        browser.find("#human-opens").await.text().await.unwrap(),
+        "3"
+    );
+    assert_eq!(
+        browser.find("#human-clicks").await.text().await.unwrap(),
+        "1"
+    );
+    assert_eq!(browser.find("#replies").await.text().await.unwrap(), "1");
+    browser.screenshot("report").await;
+    browser.open(&app.url("/admin/settings")).await;
+    browser.screenshot("settings").await;
+    browser.open(&app.url("/admin/tools/form")).await;
+    browser.screenshot("signup-form").await;
+    browser.phone(390, 844).await;
+    browser.open(&app.url("/admin")).await;
+    browser.screenshot("dashboard-phone").await;
+    browser.desktop().await;
 }

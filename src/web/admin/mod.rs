@@ -9,7 +9,9 @@
 mod access;
 mod campaigns;
 mod dashboard;
+mod settings;
 mod subscribers;
+mod tools;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -46,6 +48,8 @@ pub fn owner_routes() -> Routes {
         .merge(dashboard::routes())
         .merge(subscribers::routes())
         .merge(campaigns::routes())
+        .merge(tools::routes())
+        .merge(settings::routes())
         .merge(access::owner_routes())
 }
 

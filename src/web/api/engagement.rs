@@ -11,7 +11,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{ApiToken, parse_optional_json};
-use crate::store::{EngagementSummary, PermissionSummary, Timestamp};
+use crate::store::{
+    ANSWER_DAYS, DEFAULT_ANSWER_DAYS, EngagementSummary, PermissionSummary, Timestamp, answer_by,
+};
 use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
 
@@ -21,9 +23,6 @@ pub fn routes() -> Routes {
         .route("/repermission", get(permission).post(ask))
         .route("/repermission/unsubscribe", post(unsubscribe_unanswered))
 }
-
-/// Days a dormant subscriber gets to answer, unless the owner says otherwise.
-const DEFAULT_ANSWER_DAYS: i64 = 14;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -39,14 +38,15 @@ async fn ask(
 ) -> Result<Response, ApiError> {
     let input: AskInput = parse_optional_json(&body)?;
     let days = input.answer_within_days.unwrap_or(DEFAULT_ANSWER_DAYS);
-    if !(1..=90).contains(&days) {
-        return Err(ApiError::Invalid {
-            field: "answer_within_days",
-            message: "answer_within_days must be a whole number of days from 1 to 90".into(),
-        });
-    }
     let now = Timestamp::now();
-    let answer_by = Timestamp::from(now.0 + time::Duration::days(days));
+    let answer_by = answer_by(now, days).ok_or_else(|| ApiError::Invalid {
+        field: "answer_within_days",
+        message: format!(
+            "answer_within_days must be a whole number of days from {} to {}",
+            ANSWER_DAYS.start(),
+            ANSWER_DAYS.end()
+        ),
+    })?;
     let asked = state
         .store
         .ask_dormant(now, answer_by, state.config.sending_domain())

@@ -1,0 +1,230 @@
+//! `POST /admin/tools/import`: a CSV file (uploaded, or its rows pasted) with the owner's
+//! statement of how the people in it agreed, and the report of what the import did.
+//!
+//! The reading and the importing are `crate::lists`, shared with `hundred import`; this
+//! module only takes the form apart and shows the outcome.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde::Serialize;
+use tera::Context;
+
+use super::{ImportFormValues, render_tools};
+use crate::lists::{ConsentBasis, ImportMode, ImportOptions, MAX_WEB_FILE_BYTES};
+use crate::web::AppState;
+use crate::web::admin::{Owner, page};
+
+/// Rows of each list (rejected, skipped) the report page shows; the counts are complete.
+const SHOWN_ROWS: usize = 500;
+/// Pasted rows longer than this are not put back into the form after a refusal.
+const MAX_REFILL_BYTES: usize = 64 * 1024;
+
+/// The import form as sent.
+#[derive(Debug, Default)]
+struct ImportForm {
+    file_name: Option<String>,
+    file: Option<Bytes>,
+    pasted: Option<String>,
+    mode: Option<String>,
+    basis_kind: Option<String>,
+    basis: Option<String>,
+}
+
+pub(super) async fn import(
+    State(state): State<AppState>,
+    owner: Owner,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match read_form(&headers, body).await {
+        Ok(form) => form,
+        Err(message) => return refuse(&state, &owner, &ImportForm::default(), message),
+    };
+    let mode = match form.mode.as_deref().map(str::trim) {
+        Some("ask_to_confirm") => ImportMode::AskToConfirm,
+        Some("already_confirmed") => ImportMode::AlreadyConfirmed,
+        _ => {
+            return refuse(
+                &state,
+                &owner,
+                &form,
+                "Choose what happens to each new address: a confirmation message, or added as already confirmed.".into(),
+            );
+        }
+    };
+    let basis = match ConsentBasis::parse(form.basis_kind.as_deref(), form.basis.as_deref()) {
+        Ok(basis) => basis,
+        Err(message) => return refuse(&state, &owner, &form, message),
+    };
+    let (bytes, source_name) = match (&form.file, &form.pasted) {
+        (Some(file), _) if !file.is_empty() => (
+            file.clone(),
+            form.file_name.clone().unwrap_or_else(|| "the file".into()),
+        ),
+        (_, Some(pasted)) if !pasted.trim().is_empty() => {
+            (Bytes::from(pasted.clone()), "the pasted rows".to_string())
+        }
+        _ => {
+            return refuse(
+                &state,
+                &owner,
+                &form,
+                "Choose a CSV file, or paste its rows into the box.".into(),
+            );
+        }
+    };
+    if bytes.len() > MAX_WEB_FILE_BYTES {
+        return refuse(
+            &state,
+            &owner,
+            &form,
+            format!(
+                "The file is too large: at most {} MB can be imported here. Split it, or use `hundred import` on the server.",
+                MAX_WEB_FILE_BYTES / (1024 * 1024)
+            ),
+        );
+    }
+    let file = match crate::lists::file::read(&bytes) {
+        Ok(file) => file,
+        Err(err) => return refuse(&state, &owner, &form, err.to_string()),
+    };
+    let options = ImportOptions {
+        mode,
+        basis,
+        message_domain: state.config.sending_domain().to_string(),
+    };
+    // The import runs to its end even if the owner's connection drops meanwhile.
+    let store = state.store.clone();
+    let report = match crate::web::to_completion(async move {
+        Ok(crate::lists::import(&store, file, &options, |_, _| {}).await)
+    })
+    .await
+    {
+        Ok(report) => report,
+        Err(err) => return super::super::failure(&state, &owner, err),
+    };
+    tracing::info!(
+        added = report.added,
+        skipped = report.skipped.len(),
+        rejected = report.rejected.len(),
+        "subscribers imported"
+    );
+    if mode == ImportMode::AskToConfirm && report.added > 0 {
+        state.wake_sender.notify_one();
+    }
+    #[derive(Serialize)]
+    struct Shown<'a, T> {
+        rows: &'a [T],
+        more: usize,
+    }
+    let shown = |all: usize| all.min(SHOWN_ROWS);
+    let mut context = Context::new();
+    context.insert("report", &report);
+    context.insert("source_name", &source_name);
+    context.insert(
+        "rejected",
+        &Shown {
+            rows: &report.rejected[..shown(report.rejected.len())],
+            more: report.rejected.len().saturating_sub(SHOWN_ROWS),
+        },
+    );
+    context.insert(
+        "skipped",
+        &Shown {
+            rows: &report.skipped[..shown(report.skipped.len())],
+            more: report.skipped.len().saturating_sub(SHOWN_ROWS),
+        },
+    );
+    page(
+        &state,
+        &owner,
+        "tools",
+        "web/admin/import_report.html",
+        &mut context,
+    )
+}
+
+/// The tools page again, with what the owner entered and what to change.
+fn refuse(state: &AppState, owner: &Owner, form: &ImportForm, message: String) -> Response {
+    let pasted = form
+        .pasted
+        .clone()
+        .filter(|p| p.len() <= MAX_REFILL_BYTES)
+        .unwrap_or_default();
+    let values = ImportFormValues {
+        mode: match form.mode.as_deref() {
+            Some("already_confirmed") => Some(ImportMode::AlreadyConfirmed),
+            Some("ask_to_confirm") => Some(ImportMode::AskToConfirm),
+            _ => None,
+        },
+        basis_kind: form
+            .basis_kind
+            .as_deref()
+            .and_then(crate::lists::BasisKind::parse),
+        basis: form
+            .basis
+            .clone()
+            .unwrap_or_default()
+            .chars()
+            .take(crate::lists::import::MAX_BASIS_CHARS)
+            .collect(),
+        pasted,
+        error: Some(message),
+    };
+    let mut response = render_tools(state, owner, &values);
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    response
+}
+
+/// Takes the form apart: multipart (the page's form, with a file) or urlencoded (pasted
+/// rows only).
+async fn read_form(headers: &HeaderMap, body: Bytes) -> Result<ImportForm, String> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let unreadable = || "The form could not be read. Please choose the file again.".to_string();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let mut form = ImportForm::default();
+        for (key, value) in url::form_urlencoded::parse(&body) {
+            let value = Some(value.into_owned());
+            match key.as_ref() {
+                "csv" => form.pasted = value,
+                "mode" => form.mode = value,
+                "basis_kind" => form.basis_kind = value,
+                "basis" => form.basis = value,
+                _ => {}
+            }
+        }
+        return Ok(form);
+    }
+    if !content_type.starts_with("multipart/form-data") {
+        return Err(unreadable());
+    }
+    let boundary = multer::parse_boundary(content_type).map_err(|_| unreadable())?;
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut form = ImportForm::default();
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            form.file_name = field
+                .file_name()
+                .map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect())
+                .filter(|n: &String| !n.is_empty());
+            form.file = Some(field.bytes().await.map_err(|_| unreadable())?);
+            continue;
+        }
+        let text = field.text().await.map_err(|_| unreadable())?;
+        match name.as_str() {
+            "csv" => form.pasted = Some(text),
+            "mode" => form.mode = Some(text),
+            "basis_kind" => form.basis_kind = Some(text),
+            "basis" => form.basis = Some(text),
+            _ => {}
+        }
+    }
+    Ok(form)
+}

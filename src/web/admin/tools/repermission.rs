@@ -1,0 +1,144 @@
+//! `/admin/tools/repermission`: asking dormant subscribers whether they still want the
+//! list, and, once their time to answer has passed, unsubscribing those who did not.
+//!
+//! Each action has a confirmation step (a GET page naming how many people it touches)
+//! before the POST that does it; the work is the store's, as for the API's
+//! `/api/v1/repermission` routes.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use tera::Context;
+use time::OffsetDateTime;
+
+use crate::domain::Tier;
+use crate::store::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, Timestamp, answer_by};
+use crate::web::AppState;
+use crate::web::admin::{Owner, failure, page, problem};
+use crate::web::routes::Routes;
+
+const TEMPLATE: &str = "web/admin/repermission.html";
+
+pub(super) fn routes() -> Routes {
+    Routes::new()
+        .route("/admin/tools/repermission", get(overview))
+        .route("/admin/tools/repermission/ask", get(confirm_ask).post(ask))
+        .route(
+            "/admin/tools/repermission/unsubscribe",
+            get(confirm_unsubscribe).post(unsubscribe),
+        )
+}
+
+/// What the last action did, carried in the redirect back to the overview.
+#[derive(Deserialize, Default)]
+struct Done {
+    asked: Option<u32>,
+    unsubscribed: Option<u32>,
+}
+
+/// The figures every step shows.
+async fn figures(state: &AppState, context: &mut Context) -> anyhow::Result<()> {
+    let now = Timestamp::now();
+    let summary = state.store.permission_summary(now).await?;
+    let to_ask = state.store.dormant_to_ask(now).await?;
+    let dormant = state
+        .store
+        .engagement_summary(OffsetDateTime::now_utc())
+        .await?
+        .tiers
+        .iter()
+        .find(|t| t.tier == Tier::Dormant)
+        .map_or(0, |t| t.count);
+    context.insert("requests", &summary);
+    context.insert("to_ask", &to_ask);
+    context.insert("dormant", &dormant);
+    context.insert("default_days", &DEFAULT_ANSWER_DAYS);
+    context.insert("min_days", ANSWER_DAYS.start());
+    context.insert("max_days", ANSWER_DAYS.end());
+    Ok(())
+}
+
+async fn show(state: &AppState, owner: &Owner, step: &str, mut context: Context) -> Response {
+    if let Err(err) = figures(state, &mut context).await {
+        return failure(state, owner, err);
+    }
+    context.insert("step", step);
+    page(state, owner, "tools", TEMPLATE, &mut context)
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    owner: Owner,
+    Query(done): Query<Done>,
+) -> Response {
+    let mut context = Context::new();
+    context.insert("asked", &done.asked);
+    context.insert("unsubscribed", &done.unsubscribed);
+    show(&state, &owner, "overview", context).await
+}
+
+async fn confirm_ask(State(state): State<AppState>, owner: Owner) -> Response {
+    show(&state, &owner, "confirm_ask", Context::new()).await
+}
+
+async fn confirm_unsubscribe(State(state): State<AppState>, owner: Owner) -> Response {
+    show(&state, &owner, "confirm_unsubscribe", Context::new()).await
+}
+
+#[derive(Deserialize)]
+struct AskForm {
+    answer_within_days: Option<String>,
+}
+
+/// Sends "still want this?" to every dormant subscriber not already asked.
+async fn ask(State(state): State<AppState>, owner: Owner, Form(form): Form<AskForm>) -> Response {
+    let raw = form.answer_within_days.unwrap_or_default();
+    let days = match raw.trim() {
+        "" => Some(DEFAULT_ANSWER_DAYS),
+        raw => raw.parse::<i64>().ok(),
+    };
+    let now = Timestamp::now();
+    let Some(answer_by) = days.and_then(|days| answer_by(now, days)) else {
+        return problem(
+            &state,
+            &owner,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Please check the time to answer",
+            &format!(
+                "The time to answer must be a whole number of days from {} to {}.",
+                ANSWER_DAYS.start(),
+                ANSWER_DAYS.end()
+            ),
+        );
+    };
+    let asked = match state
+        .store
+        .ask_dormant(now, answer_by, state.config.sending_domain())
+        .await
+    {
+        Ok(asked) => asked,
+        Err(err) => return failure(&state, &owner, err),
+    };
+    tracing::info!(asked, "re-permission requests sent");
+    state.wake_sender.notify_one();
+    Redirect::to(&format!("/admin/tools/repermission?asked={asked}")).into_response()
+}
+
+/// The owner's one action once the time to answer passed.
+async fn unsubscribe(State(state): State<AppState>, owner: Owner) -> Response {
+    let unsubscribed = match state.store.unsubscribe_unanswered(Timestamp::now()).await {
+        Ok(unsubscribed) => unsubscribed,
+        Err(err) => return failure(&state, &owner, err),
+    };
+    tracing::info!(
+        unsubscribed,
+        "unanswered re-permission requests unsubscribed"
+    );
+    Redirect::to(&format!(
+        "/admin/tools/repermission?unsubscribed={unsubscribed}"
+    ))
+    .into_response()
+}
