@@ -116,7 +116,6 @@ async fn get_in(app: &TestApp, browser: &mut Browser) {
         json!(false),
         "the session cookie is out of the page's reach"
     );
-    tokio::time::sleep(Duration::from_millis(1)).await;
 }
 
 /// Waits until `check` holds, polling; fails with `what` after ten seconds.
@@ -139,6 +138,15 @@ async fn import_three(app: &TestApp, browser: &mut Browser) {
     let csv = format!(
         "email,name,city\nann@example.com,Ann Lee,Leeds\nbob@example.com,Bob Stone,York\ncarol@example.com,\"{CAROL}\",Hull\nnot-an-address,Nobody,Nowhere\n"
     );
+    browser
+        .find("#import-csv")
+        .await
+        .find(fantoccini::Locator::XPath("./preceding::summary[1]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     browser.type_into("#import-csv", &csv).await;
     browser
         .js("const s = document.querySelector('#import-basis-kind'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));")
@@ -188,7 +196,7 @@ async fn compose_and_send(app: &TestApp, browser: &mut Browser) {
     })
     .await;
     let text = browser.find("#preview-text").await.text().await.unwrap();
-    assert!(text.starts_with("Hello "), "{text}");
+    assert!(text.contains("Hello "), "{text}");
     let srcdoc = browser
         .js("return document.querySelector('#preview-html').getAttribute('srcdoc') || ''")
         .await;
@@ -275,7 +283,7 @@ async fn the_subscribers_answer(app: &TestApp) {
             .remove(0)
     };
     let ann = copy("ann");
-    assert!(ann.text().starts_with("Hello Ann Lee!"), "{}", ann.text());
+    assert!(ann.text().contains("Hello Ann Lee!"), "{}", ann.text());
     assert_eq!(fetch_as_phone(&tracking_url(&ann.html(), "o")).await, 200);
     assert_eq!(
         fetch_as_phone(&tracking_url(&copy("bob").html(), "c")).await,
