@@ -457,6 +457,15 @@ pub struct CampaignInterest {
     pub engaged: i64,
 }
 
+/// Each campaign that started, with its delivered copies and engaged recipients.
+macro_rules! campaign_interest {
+    () => {
+        "SELECT c.id, c.subject, c.started_at, COALESCE(c.delivered, \
+         (SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = c.id AND d.state = 'sent')) AS delivered, \
+         c.engaged FROM campaigns c WHERE c.started_at IS NOT NULL"
+    };
+}
+
 /// A `LIKE` pattern matching any text that contains `search` (lower-cased), with `%`, `_`
 /// and `\` in it taken literally.
 fn like_pattern(search: &str) -> String {
@@ -631,6 +640,17 @@ impl Store {
         Ok(row.map(|row| row.engagement(&self.engagement_model, now)))
     }
 
+    /// The campaign that started last, if any.
+    pub async fn last_campaign_interest(&self) -> anyhow::Result<Option<CampaignInterest>> {
+        with_pool!(self, pool => sqlx::query_as::<_, CampaignInterest>(concat!(
+            campaign_interest!(),
+            " ORDER BY c.started_at DESC LIMIT 1"
+        ))
+        .fetch_optional(pool)
+        .await
+        .context("reading the last campaign"))
+    }
+
     /// How many genuinely care, per tier, and after each campaign.
     pub async fn engagement_summary(
         &self,
@@ -646,11 +666,10 @@ impl Store {
             .fetch_all(pool)
             .await
             .context("counting subscribers per tier")?;
-            let campaigns: Vec<CampaignInterest> = sqlx::query_as(
-                "SELECT c.id, c.subject, c.started_at, COALESCE(c.delivered, \
-                 (SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = c.id AND d.state = 'sent')) AS delivered, \
-                 c.engaged FROM campaigns c WHERE c.started_at IS NOT NULL ORDER BY c.started_at",
-            )
+            let campaigns: Vec<CampaignInterest> = sqlx::query_as(concat!(
+                campaign_interest!(),
+                " ORDER BY c.started_at"
+            ))
             .fetch_all(pool)
             .await
             .context("counting the engaged per campaign")?;

@@ -417,52 +417,68 @@ impl Store {
         Ok(())
     }
 
-    /// A campaign's opens and clicks, per recipient and per link.
+    /// A campaign's opens and clicks, per recipient and per link. The four counts are read
+    /// side by side, each over that one campaign's copies and events.
     pub async fn campaign_engagement(&self, campaign: Uuid) -> anyhow::Result<CampaignEngagement> {
         with_pool!(self, pool => {
-            let (scanner_clicks, raw_opens, raw_clicks): (i64, i64, i64) = sqlx::query_as(
-                "SELECT \
-                   COUNT(DISTINCT CASE WHEN kind = 'click' AND verdict = 'scanner' THEN delivery_id END), \
-                   COUNT(CASE WHEN kind = 'open' THEN 1 END), \
-                   COUNT(CASE WHEN kind = 'click' THEN 1 END) \
-                 FROM events WHERE campaign_id = $1",
-            )
-            .bind(campaign)
-            .fetch_one(pool)
-            .await
-            .context("counting a campaign's opens and clicks")?;
+            let totals = async {
+                sqlx::query_as::<_, (i64, i64, i64)>(
+                    "SELECT \
+                       COUNT(DISTINCT CASE WHEN kind = 'click' AND verdict = 'scanner' THEN delivery_id END), \
+                       COUNT(CASE WHEN kind = 'open' THEN 1 END), \
+                       COUNT(CASE WHEN kind = 'click' THEN 1 END) \
+                     FROM events WHERE campaign_id = $1",
+                )
+                .bind(campaign)
+                .fetch_one(pool)
+                .await
+                .context("counting a campaign's opens and clicks")
+            };
             // Per copy, as the engagement score counts them: a human click or a reply
             // says the copy was read, so it counts as an open.
-            let (human_opens, human_clicks): (i64, i64) = sqlx::query_as(
-                "SELECT COUNT(opened_at), COUNT(clicked_at) FROM deliveries WHERE campaign_id = $1",
-            )
-            .bind(campaign)
-            .fetch_one(pool)
-            .await
-            .context("counting a campaign's human opens and clicks")?;
+            let human = async {
+                sqlx::query_as::<_, (i64, i64)>(
+                    "SELECT COUNT(opened_at), COUNT(clicked_at) FROM deliveries WHERE campaign_id = $1",
+                )
+                .bind(campaign)
+                .fetch_one(pool)
+                .await
+                .context("counting a campaign's human opens and clicks")
+            };
             // Machine opens: copies opened by software and never by a person.
-            let machine_only: i64 = sqlx::query_scalar(
-                "SELECT COUNT(DISTINCT e.delivery_id) FROM events e JOIN deliveries d ON d.id = e.delivery_id \
-                 WHERE e.campaign_id = $1 AND e.kind = 'open' AND e.verdict = 'machine' AND d.opened_at IS NULL",
-            )
-            .bind(campaign)
-            .fetch_one(pool)
-            .await
-            .context("counting machine-only opens")?;
-            let links = sqlx::query_as::<_, LinkClicks>(
-                "SELECT l.url, \
-                   COUNT(DISTINCT CASE WHEN e.verdict = 'human' THEN e.delivery_id END) AS human_clicks, \
-                   COUNT(DISTINCT CASE WHEN e.verdict = 'scanner' THEN e.delivery_id END) AS scanner_clicks \
-                 FROM campaign_links l LEFT JOIN events e ON e.link_id = l.id AND e.kind = 'click' \
-                 WHERE l.campaign_id = $1 GROUP BY l.id, l.url ORDER BY l.id",
-            )
-            .bind(campaign)
-            .fetch_all(pool)
-            .await
-            .context("counting clicks per link")?;
+            let machine_only = async {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = $1 AND d.opened_at IS NULL \
+                     AND EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = d.id \
+                     AND e.kind = 'open' AND e.verdict = 'machine')",
+                )
+                .bind(campaign)
+                .fetch_one(pool)
+                .await
+                .context("counting machine-only opens")
+            };
+            let links = async {
+                sqlx::query_as::<_, LinkClicks>(
+                    "SELECT l.url, \
+                       COUNT(DISTINCT CASE WHEN e.verdict = 'human' THEN e.delivery_id END) AS human_clicks, \
+                       COUNT(DISTINCT CASE WHEN e.verdict = 'scanner' THEN e.delivery_id END) AS scanner_clicks \
+                     FROM campaign_links l LEFT JOIN events e ON e.link_id = l.id AND e.kind = 'click' \
+                     WHERE l.campaign_id = $1 GROUP BY l.id, l.url ORDER BY l.id",
+                )
+                .bind(campaign)
+                .fetch_all(pool)
+                .await
+                .context("counting clicks per link")
+            };
+            let (
+                (scanner_clicks, raw_opens, raw_clicks),
+                (human_opens, human_clicks),
+                machine_opens,
+                links,
+            ) = tokio::try_join!(totals, human, machine_only, links)?;
             Ok(CampaignEngagement {
                 human_opens,
-                machine_opens: machine_only,
+                machine_opens,
                 human_clicks,
                 scanner_clicks,
                 raw_opens,

@@ -26,34 +26,36 @@ pub fn routes() -> Routes {
 
 /// The last campaign's figures, genuine beside discounted.
 #[derive(Serialize)]
-struct LastCampaign<'a> {
-    campaign: &'a CampaignInterest,
+struct LastCampaign {
+    campaign: CampaignInterest,
     engagement: CampaignEngagement,
     replies: i64,
 }
 
 async fn dashboard(State(state): State<AppState>, owner: Owner) -> Response {
     let store = &state.store;
-    let (summary, replies) = match tokio::try_join!(
-        store.engagement_summary(OffsetDateTime::now_utc()),
-        store.latest_replies(LATEST_REPLIES),
-    ) {
-        Ok(both) => both,
-        Err(err) => return failure(&state, &owner, err),
-    };
-    let last = match summary.campaigns.last() {
-        Some(campaign) => match tokio::try_join!(
+    // Everything side by side: the last campaign's figures need only its id.
+    let last_figures = async {
+        let Some(campaign) = store.last_campaign_interest().await? else {
+            return Ok(None);
+        };
+        let (engagement, inbound) = tokio::try_join!(
             store.campaign_engagement(campaign.id),
             store.campaign_inbound_counts(campaign.id),
-        ) {
-            Ok((engagement, inbound)) => Some(LastCampaign {
-                campaign,
-                engagement,
-                replies: inbound.replies,
-            }),
-            Err(err) => return failure(&state, &owner, err),
-        },
-        None => None,
+        )?;
+        anyhow::Ok(Some(LastCampaign {
+            campaign,
+            engagement,
+            replies: inbound.replies,
+        }))
+    };
+    let (summary, replies, last) = match tokio::try_join!(
+        store.engagement_summary(OffsetDateTime::now_utc()),
+        store.latest_replies(LATEST_REPLIES),
+        last_figures,
+    ) {
+        Ok(all) => all,
+        Err(err) => return failure(&state, &owner, err),
     };
     let tiers: Vec<TierRow> = summary
         .tiers
