@@ -71,9 +71,14 @@ pub async fn verify_password(password: String, stored: String) -> anyhow::Result
 }
 
 /// A hash of a random password, verified against when a login names an unknown address,
-/// so that answer takes as long as a wrong password for a known one.
+/// so that answer takes as long as a wrong password for a known one: made once, so such a
+/// login costs one verification, like any other.
 pub async fn decoy_hash() -> anyhow::Result<String> {
-    hash_password(random_secret()).await
+    static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DECOY
+        .get_or_try_init(|| hash_password(random_secret()))
+        .await
+        .cloned()
 }
 
 /// 256 random bits, URL-safe: session ids, CSRF tokens, the setup link's token.

@@ -467,11 +467,17 @@ macro_rules! campaign_interest {
 }
 
 /// A `LIKE` pattern matching any text that contains `search` (lower-cased), with `%`, `_`
-/// and `\` in it taken literally.
-fn like_pattern(search: &str) -> String {
+/// and `\` in it taken literally. SQLite's `LOWER` folds ASCII letters only, so there
+/// (`unicode_case` false) only those are folded here too: "Émile" still finds "Émile".
+fn like_pattern(search: &str, unicode_case: bool) -> String {
+    let lower = if unicode_case {
+        search.to_lowercase()
+    } else {
+        search.to_ascii_lowercase()
+    };
     let mut pattern = String::with_capacity(search.len() + 2);
     pattern.push('%');
-    for c in search.to_lowercase().chars() {
+    for c in lower.chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -571,7 +577,9 @@ impl Store {
         let pattern = search
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(like_pattern);
+            .map(|search| {
+                like_pattern(search, matches!(self.backend, super::Backend::Postgres(_)))
+            });
         const FILTER: &str = "WHERE ($7 IS NULL OR status = $7) AND ($8 IS NULL OR tier = $8) \
              AND ($9 IS NULL OR LOWER(email) LIKE $9 ESCAPE '\\' OR LOWER(name) LIKE $9 ESCAPE '\\')";
         let order = filter.order.sql();
@@ -715,7 +723,9 @@ mod tests {
 
     #[test]
     fn a_search_is_taken_literally_and_without_case() {
-        assert_eq!(like_pattern("Ann"), "%ann%");
-        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(like_pattern("Ann", true), "%ann%");
+        assert_eq!(like_pattern("50%_off\\", false), "%50\\%\\_off\\\\%");
+        assert_eq!(like_pattern("Émile", true), "%émile%");
+        assert_eq!(like_pattern("Émile", false), "%Émile%");
     }
 }

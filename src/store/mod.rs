@@ -47,7 +47,7 @@ pub use events::{
 pub use inbound::{InboundOutcome, Match, NewInbound, RecentReply};
 pub use lists::{ExportedSubscriber, ImportCandidate, ImportOutcome, ImportTerms};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
-pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq};
+pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq, secret_hash};
 pub use permission::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, KeepOutcome, PermissionSummary, answer_by};
 pub use reports::{
     CampaignMail, CampaignMailKind, CampaignReport, InboundCounts, REPORT_FAILURES, Unsubscriber,

@@ -245,6 +245,20 @@ async fn wrong_passwords_are_refused_and_then_rate_limited(backend: Backend) {
         .unwrap();
     assert_eq!(stale.status(), 403);
 
+    // The forms before a session take small bodies only.
+    let huge = cookie_client()
+        .post(app.url("/admin/login"))
+        .header("cookie", "hundred_form=x")
+        .form(&[
+            ("email", "a".repeat(100_000).as_str()),
+            ("password", "p"),
+            ("form_token", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+
     // Guessing goes nowhere fast: after ten tries from one place, even the right password
     // waits.
     let mut limited = None;

@@ -402,7 +402,23 @@ async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_nu
         "5.1.1 No such mailbox here",
         usize::MAX,
     );
-    let sent = owner.post_form(&confirm_path, &[("confirm", "yes")]).await;
+    // A draft edited after the page was shown is not sent: the page comes back, as it is now.
+    let version = hidden_value(&confirm, "version").expect("the page names the draft it shows");
+    let stale = owner
+        .post_form(&confirm_path, &[("confirm", "yes"), ("version", "1")])
+        .await;
+    assert_eq!(stale.status(), 409);
+    assert!(
+        stale
+            .text()
+            .await
+            .unwrap()
+            .contains("The draft changed after this page was shown")
+    );
+    assert_eq!(app.count("deliveries").await, 0);
+    let sent = owner
+        .post_form(&confirm_path, &[("confirm", "yes"), ("version", &version)])
+        .await;
     assert_eq!(sent.status(), 303);
     assert_eq!(location(&sent), format!("/admin/campaigns/{id}"));
     for who in ["ann", "ben", "cat", "dan"] {
@@ -600,7 +616,11 @@ async fn a_scheduled_send_is_shown_as_scheduled(backend: Backend) {
     let scheduled = owner
         .post_form(
             &format!("/admin/campaigns/{id}/send"),
-            &[("confirm", "yes"), ("at", &at)],
+            &[
+                ("confirm", "yes"),
+                ("at", &at),
+                ("version", &hidden_value(&confirm, "version").unwrap()),
+            ],
         )
         .await;
     assert_eq!(scheduled.status(), 303);
@@ -652,6 +672,21 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
         page.contains(">Kept *as typed*</textarea>"),
         "the body is kept"
     );
+
+    // An offset that is not one, even in letters from far away, is a message, not a crash.
+    let (status, page) = attempt(
+        vec![
+            ("subject", "Later"),
+            ("body", "Hello"),
+            ("send_when", "later"),
+            ("send_at", "2030-01-01T09:00"),
+            ("send_offset", "+€1"),
+        ],
+        "review",
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("id=\"send_at-error\">"), "{page}");
 
     let (status, page) = attempt(
         vec![
@@ -770,10 +805,14 @@ async fn a_send_in_progress_is_followed_paused_resumed_and_cancelled(backend: Ba
         .await;
     }
     let id = save_draft(&owner, &[("subject", "Slow news"), ("body", "Hello")]).await;
+    let confirm = owner.page(&format!("/admin/campaigns/{id}/send")).await;
     let started = owner
         .post_form(
             &format!("/admin/campaigns/{id}/send"),
-            &[("confirm", "yes")],
+            &[
+                ("confirm", "yes"),
+                ("version", &hidden_value(&confirm, "version").unwrap()),
+            ],
         )
         .await;
     assert_eq!(started.status(), 303);

@@ -336,6 +336,18 @@ async fn bad_list_parameters_are_explained(backend: Backend) {
         .page("/admin/subscribers?q=&tier=&status=&sort=&dir=&page=")
         .await;
     assert!(page.contains("No subscribers yet."), "{page}");
+    // Letters beyond ASCII, as typed, are found on both databases.
+    let token = app.api_token().await;
+    confirmed(
+        &app,
+        &token,
+        "emile@example.com",
+        Some("Émile Zola"),
+        serde_json::json!({}),
+    )
+    .await;
+    let found = owner.page("/admin/subscribers?q=%C3%89mile").await;
+    assert!(found.contains("Émile Zola"), "{found}");
 }
 
 async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Backend) {

@@ -25,10 +25,18 @@ use crate::web::{AppState, PageError};
 const FORM_COOKIE: &str = "hundred_form";
 const FORM_COOKIE_SECONDS: i64 = 60 * 60;
 
+/// The pages before a session. Their forms are small: bodies are held to the public
+/// pages' limit, not the admin pages' (which allows CSV imports).
 pub fn public_routes() -> Router<AppState> {
     Router::new()
         .route("/admin/login", get(login_page).post(login))
         .route("/admin/setup/{token}", get(setup_page).post(setup))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            crate::web::MAX_BODY_BYTES,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::web::MAX_BODY_BYTES,
+        ))
 }
 
 pub fn owner_routes() -> Routes {
@@ -106,11 +114,10 @@ async fn login(
         .ip
         .map(|ip| format!("ip:{}", rate_limit_key(ip)))
         .unwrap_or_else(|| "ip:unknown".into());
+    // Keyed by a hash of the address: whatever was typed, the key stays small.
+    let by_email = format!("email:{}", crate::store::secret_hash(&email));
     if state.login_limiter.check_key(&by_ip).is_err()
-        || state
-            .login_limiter
-            .check_key(&format!("email:{email}"))
-            .is_err()
+        || state.login_limiter.check_key(&by_email).is_err()
     {
         let mut response = again(
             StatusCode::TOO_MANY_REQUESTS,

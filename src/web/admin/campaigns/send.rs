@@ -76,7 +76,7 @@ async fn confirm_page(
     let Ok(at) = send_time(query.unwrap_or_default().as_bytes()) else {
         return unreadable_time(&state, &owner);
     };
-    confirmation(&state, &owner, &record, at, StatusCode::OK).await
+    confirmation(&state, &owner, &record, at, StatusCode::OK, None).await
 }
 
 async fn confirmation(
@@ -85,6 +85,7 @@ async fn confirmation(
     record: &CampaignRecord,
     at: Option<OffsetDateTime>,
     status: StatusCode,
+    notice: Option<&str>,
 ) -> Response {
     let tiers = record.audience();
     let size = match state.store.audience_size(tiers.as_deref()).await {
@@ -120,6 +121,9 @@ async fn confirmation(
     context.insert("size", &size);
     context.insert("at", &at.and_then(|at| at.format(&Rfc3339).ok()));
     context.insert("problem", &problem);
+    context.insert("notice", &notice);
+    // The POST refuses to send if the draft changed after this page showed it.
+    context.insert("version", &record.updated_at.unix_millis().to_string());
     let mut response = page(
         state,
         owner,
@@ -154,19 +158,49 @@ async fn confirm(
         return unreadable_time(&state, &owner);
     };
     let now = Timestamp::now();
+    // What the owner confirmed is what goes: not a draft edited in another tab since.
+    let shown = url::form_urlencoded::parse(&body)
+        .find(|(key, _)| key == "version")
+        .map(|(_, value)| value.into_owned());
+    if shown.as_deref() != Some(record.updated_at.unix_millis().to_string().as_str()) {
+        return confirmation(
+            &state,
+            &owner,
+            &record,
+            at,
+            StatusCode::CONFLICT,
+            Some(
+                "The draft changed after this page was shown (edited in another tab?). Here it is as it is now: check it and confirm again.",
+            ),
+        )
+        .await;
+    }
     let compiles = draft::check(
         &content_of(&record),
         state.templates.clone(),
         &state.config.list_name,
     )
     .is_ok();
-    if !compiles || at.is_some_and(|at| at <= now.0) {
+    let nobody = if at.is_none() {
+        match state
+            .store
+            .audience_size(record.audience().as_deref())
+            .await
+        {
+            Ok(size) => size == 0,
+            Err(err) => return failure(&state, &owner, err),
+        }
+    } else {
+        false
+    };
+    if !compiles || nobody || at.is_some_and(|at| at <= now.0) {
         return confirmation(
             &state,
             &owner,
             &record,
             at,
             StatusCode::UNPROCESSABLE_ENTITY,
+            None,
         )
         .await;
     }
