@@ -228,18 +228,24 @@ async fn compose_and_send(app: &TestApp, browser: &mut Browser) {
     for who in ["ann", "bob", "carol"] {
         app.smtp.wait_for(&format!("{who}@example.com"), 1).await;
     }
-    // The report's script follows the send until it is done.
+    // The report's script follows the send until it is done, and reloads the page then:
+    // read the status in one step, never through an element the reload may replace.
     eventually("the report says the campaign was sent", || async {
+        // A script run while the page reloads may fail: then it is not done yet.
         browser
-            .find("#status")
+            .client
+            .execute(
+                "const s = document.querySelector('#status'); return s ? s.textContent : '';",
+                Vec::new(),
+            )
             .await
-            .text()
-            .await
-            .unwrap()
-            .to_lowercase()
-            .contains("sent")
+            .ok()
+            .and_then(|status| status.as_str().map(str::to_lowercase))
+            .is_some_and(|status| status.contains("sent"))
     })
     .await;
+    // Settled: the page the script left on screen.
+    browser.open(&browser.url().await.to_string()).await;
     browser.screenshot("report-sent").await;
 }
 
