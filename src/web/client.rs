@@ -42,7 +42,9 @@ impl FromRequestParts<AppState> for Client {
                     .headers
                     .get("x-forwarded-for")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').next())
+                    // The last entry is the one our own proxy added (the address it saw);
+                    // anything before it the client may have written itself.
+                    .and_then(|v| v.rsplit(',').next())
                     .and_then(|v| v.trim().parse::<IpAddr>().ok())
             })
             .flatten();

@@ -9,6 +9,7 @@ on_both_databases!(
     ten_signups_of_one_address_send_one_message,
     simultaneous_signups_of_one_address_send_one_message,
     a_burst_from_one_address_meets_the_rate_limit,
+    behind_a_proxy_a_forged_forwarded_address_does_not_escape_the_limit,
     the_hosted_form_refuses_a_submission_faster_than_a_person,
     a_website_can_post_json_across_origins,
     addresses_are_stored_normalised_and_unique_regardless_of_case,
@@ -168,6 +169,37 @@ async fn a_burst_from_one_address_meets_the_rate_limit(backend: Backend) {
         5,
         "refused signups store nothing"
     );
+}
+
+/// Behind a reverse proxy (HUNDRED_TRUST_PROXY), the client is the address the proxy added
+/// last to `X-Forwarded-For`; what the client wrote before it counts for nothing.
+async fn behind_a_proxy_a_forged_forwarded_address_does_not_escape_the_limit(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options::default()
+            .env("HUNDRED_TRUST_PROXY", "true")
+            .env("HUNDRED_SIGNUP_BURST", "2")
+            .env("HUNDRED_SIGNUP_PER_MINUTE", "1"),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let response = app
+            .client
+            .post(app.url("/subscribe"))
+            .header("x-forwarded-for", format!("198.51.100.{i}, 203.0.113.7"))
+            .form(&[("email", format!("proxied{i}@example.com"))])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 429]);
+    let token = app.api_token().await;
+    let listed = app.api_get("/subscribers", &token).await;
+    let id = listed["subscribers"][0]["id"].as_str().unwrap().to_string();
+    let one = app.api_get(&format!("/subscribers/{id}"), &token).await;
+    assert_eq!(one["consent"]["signup_ip"], "203.0.113.7", "{one}");
 }
 
 async fn the_hosted_form_refuses_a_submission_faster_than_a_person(backend: Backend) {
