@@ -136,6 +136,36 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[at].as_secs_f64() * 1000.0
 }
 
+/// Sends `request` 3 times to warm up, then `runs` times; prints and returns the p50 (ms).
+/// Every answer must be 200 with a body.
+async fn time_requests(
+    name: &str,
+    path: &str,
+    runs: usize,
+    request: impl Fn() -> reqwest::RequestBuilder,
+) -> anyhow::Result<f64> {
+    let mut times = Vec::with_capacity(runs);
+    for run in 0..runs + 3 {
+        let started = Instant::now();
+        let response = request().send().await?;
+        anyhow::ensure!(
+            response.status() == reqwest::StatusCode::OK,
+            "{path}: {}",
+            response.status()
+        );
+        let body = response.bytes().await?;
+        anyhow::ensure!(!body.is_empty(), "{path}: empty");
+        if run >= 3 {
+            times.push(started.elapsed());
+        }
+    }
+    times.sort();
+    let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+    println!("bench.{name}.p50_ms {p50:.1}");
+    println!("bench.{name}.p99_ms {p99:.1}");
+    Ok(p50)
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     hundred::app::install_crypto_provider();
@@ -248,30 +278,8 @@ async fn main() -> anyhow::Result<()> {
     ];
     let mut p50s = HashMap::new();
     for (name, path) in cases {
-        let mut times = Vec::with_capacity(runs);
-        for run in 0..runs + 3 {
-            let started = Instant::now();
-            let response = client
-                .get(format!("{address}{path}"))
-                .bearer_auth(&token)
-                .send()
-                .await?;
-            anyhow::ensure!(
-                response.status().is_success(),
-                "{path}: {}",
-                response.status()
-            );
-            let body = response.bytes().await?;
-            anyhow::ensure!(!body.is_empty(), "{path}: empty");
-            if run >= 3 {
-                times.push(started.elapsed());
-            }
-        }
-        times.sort();
-        let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
-        p50s.insert(name, p50);
-        println!("bench.{name}.p50_ms {p50:.1}");
-        println!("bench.{name}.p99_ms {p99:.1}");
+        let request = || client.get(format!("{address}{path}")).bearer_auth(&token);
+        p50s.insert(name, time_requests(name, path, runs, request).await?);
     }
     println!(
         "bench.engagement_first_page.ratio_to_baseline {:.2}",
@@ -290,30 +298,12 @@ async fn main() -> anyhow::Result<()> {
         ("admin_subscriber_page", subscriber_page.as_str()),
     ];
     for (name, path) in pages {
-        let mut times = Vec::with_capacity(runs);
-        for run in 0..runs + 3 {
-            let started = Instant::now();
-            let response = client
+        let request = || {
+            client
                 .get(format!("{address}{path}"))
                 .header("cookie", format!("hundred_session={session}"))
-                .send()
-                .await?;
-            anyhow::ensure!(
-                response.status() == reqwest::StatusCode::OK,
-                "{path}: {}",
-                response.status()
-            );
-            let body = response.bytes().await?;
-            anyhow::ensure!(!body.is_empty(), "{path}: empty");
-            if run >= 3 {
-                times.push(started.elapsed());
-            }
-        }
-        times.sort();
-        let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
-        p50s.insert(name, p50);
-        println!("bench.{name}.p50_ms {p50:.1}");
-        println!("bench.{name}.p99_ms {p99:.1}");
+        };
+        time_requests(name, path, runs, request).await?;
     }
     Ok(())
 }

@@ -5,11 +5,9 @@
 use anyhow::Context as _;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, password_hash::rand_core::OsRng};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore as _;
 
 use crate::domain::SubscriberEmail;
+pub use crate::signing::random_secret;
 use crate::store::{OwnerAccount, OwnerError, Store};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -79,13 +77,6 @@ pub async fn decoy_hash() -> anyhow::Result<String> {
         .get_or_try_init(|| hash_password(random_secret()))
         .await
         .cloned()
-}
-
-/// 256 random bits, URL-safe: session ids, CSRF tokens, the setup link's token.
-pub fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -245,6 +245,13 @@ fn unreachable_hmac() -> HmacSha256 {
     panic!("HMAC-SHA256 rejected a key, which it never does")
 }
 
+/// 256 random bits, URL-safe: session ids, CSRF tokens, the setup link's token, API tokens.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

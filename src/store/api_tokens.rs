@@ -2,12 +2,9 @@
 //! so a fast hash is enough: there is nothing to brute-force).
 
 use anyhow::Context as _;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::owners::secret_hash;
 use super::{Store, Timestamp, with_pool};
 
 /// The prefix makes a leaked token easy to recognise (and to scan for).
@@ -21,22 +18,16 @@ pub struct ApiTokenRecord {
     pub last_used_at: Option<Timestamp>,
 }
 
-fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 impl Store {
     /// Creates a token and returns it in clear, the only time it is ever shown.
     pub async fn create_api_token(&self, name: &str) -> anyhow::Result<String> {
-        let mut secret = [0u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+        let token = format!("{TOKEN_PREFIX}{}", crate::signing::random_secret());
         with_pool!(self, pool => sqlx::query(
             "INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(Uuid::now_v7())
         .bind(name)
-        .bind(hash_token(&token))
+        .bind(secret_hash(&token))
         .bind(Timestamp::now())
         .execute(pool)
         .await
@@ -53,7 +44,7 @@ impl Store {
             "SELECT id, name, created_at, last_used_at FROM api_tokens \
              WHERE token_hash = $1 AND revoked_at IS NULL",
         )
-        .bind(hash_token(token))
+        .bind(secret_hash(token))
         .fetch_optional(pool)
         .await
         .context("checking an API token"))

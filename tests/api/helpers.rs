@@ -811,6 +811,49 @@ pub fn text_of(page: &str, id: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A client that does not follow redirects, so the test sees where a click goes.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn fetch(url: &str, agent: &str) -> reqwest::Response {
+    browser()
+        .get(url)
+        .header(reqwest::header::USER_AGENT, agent)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Every `/t/…` URL in the HTML part, in order, except the hidden link's (`hidden_link`):
+/// the ones a person can see.
+pub fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
+    let marker = format!("/t/{kind}/");
+    let mut urls = Vec::new();
+    for (at, _) in html.match_indices(&marker) {
+        if tag_around(html, at).contains("aria-hidden") {
+            continue;
+        }
+        let start = html[..at].rfind("http").unwrap();
+        let end = at + html[at..].find('"').unwrap();
+        let url = html[start..end].to_string();
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls
+}
+
+/// The tag the text at `at` is in.
+pub fn tag_around(html: &str, at: usize) -> &str {
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..=end]
+}
+
 /// The value of a hidden input in a page.
 pub fn hidden_value(page: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");

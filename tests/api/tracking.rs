@@ -20,48 +20,7 @@ pub(crate) const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Appl
 pub(crate) const MENU: &str = "https://bakery.example/menu?day=mon&lang=en#top";
 pub(crate) const HOURS: &str = "https://bakery.example/hours";
 
-/// A client that does not follow redirects, so the test sees where a click goes.
-pub(crate) fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-pub(crate) async fn fetch(url: &str, agent: &str) -> reqwest::Response {
-    browser()
-        .get(url)
-        .header(USER_AGENT, agent)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Every `/t/…` URL in the HTML part, in order, except the hidden link's (`hidden_link`):
-/// the ones a person can see.
-pub(crate) fn tracking_urls(html: &str, kind: &str) -> Vec<String> {
-    let marker = format!("/t/{kind}/");
-    let mut urls = Vec::new();
-    for (at, _) in html.match_indices(&marker) {
-        if tag_around(html, at).contains("aria-hidden") {
-            continue;
-        }
-        let start = html[..at].rfind("http").unwrap();
-        let end = at + html[at..].find('"').unwrap();
-        let url = html[start..end].to_string();
-        if !urls.contains(&url) {
-            urls.push(url);
-        }
-    }
-    urls
-}
-
-/// The tag the text at `at` is in.
-fn tag_around(html: &str, at: usize) -> &str {
-    let start = html[..at].rfind('<').unwrap();
-    let end = at + html[at..].find('>').unwrap();
-    &html[start..=end]
-}
+pub(crate) use crate::helpers::{browser, fetch, tag_around, tracking_urls};
 
 /// The hidden link of a tracked copy: its URL, and its tag up to the end of the element.
 fn hidden_link(html: &str) -> (String, String) {

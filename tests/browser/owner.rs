@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use reqwest::header::USER_AGENT;
-
 use crate::driver::Browser;
-use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
+use crate::helpers::{Backend, Options, TestApp, fetch, spawn_app_with, tracking_urls};
 
 mod owner_in_chromium {
     use crate::helpers::Backend;
@@ -249,36 +247,6 @@ async fn compose_and_send(app: &TestApp, browser: &mut Browser) {
     browser.screenshot("report-sent").await;
 }
 
-/// The pixel and a link of a copy as a mail app on a phone would fetch them.
-async fn fetch_as_phone(url: &str) -> reqwest::StatusCode {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(url)
-        .header(USER_AGENT, IPHONE)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
-/// The first `/t/{kind}/` URL in a copy's HTML that a person can see.
-fn tracking_url(html: &str, kind: &str) -> String {
-    let marker = format!("/t/{kind}/");
-    for (at, _) in html.match_indices(&marker) {
-        let tag_start = html[..at].rfind('<').unwrap();
-        let tag_end = at + html[at..].find('>').unwrap();
-        if html[tag_start..tag_end].contains("aria-hidden") {
-            continue;
-        }
-        let start = html[..at].rfind("http").unwrap();
-        let end = at + html[at..].find('"').unwrap();
-        return html[start..end].to_string();
-    }
-    panic!("no {marker} URL in {html}");
-}
-
 /// Ann opens the newsletter, Bob follows its link, Carol writes back.
 async fn the_subscribers_answer(app: &TestApp) {
     // Past the moments after delivery when only machines open mail.
@@ -290,11 +258,10 @@ async fn the_subscribers_answer(app: &TestApp) {
     };
     let ann = copy("ann");
     assert!(ann.text().contains("Hello Ann Lee!"), "{}", ann.text());
-    assert_eq!(fetch_as_phone(&tracking_url(&ann.html(), "o")).await, 200);
-    assert_eq!(
-        fetch_as_phone(&tracking_url(&copy("bob").html(), "c")).await,
-        302
-    );
+    let pixel = &tracking_urls(&ann.html(), "o")[0];
+    assert_eq!(fetch(pixel, IPHONE).await.status(), 200);
+    let link = &tracking_urls(&copy("bob").html(), "c")[0];
+    assert_eq!(fetch(link, IPHONE).await.status(), 302);
     let carol = copy("carol");
     let reply = format!(
         "From: Carol Baker <carol@example.com>\r\nTo: Corner Bakery <replies@bakery.example>\r\n\

@@ -15,7 +15,7 @@ use time::Duration;
 use uuid::Uuid;
 
 use super::{Owner, SESSION_COOKIE, SESSION_DAYS, cookie, page, safe_next, set_cookie};
-use crate::accounts::{self, AccountError};
+use crate::accounts;
 use crate::store::{Timestamp, constant_time_eq};
 use crate::web::client::{Client, rate_limit_key};
 use crate::web::routes::Routes;
@@ -288,12 +288,6 @@ async fn setup(
         }
         Ok(None) => setup_gone(&state),
         Err(err) => PageError::Unexpected(anyhow::anyhow!(err)).into_page(&state),
-    }
-}
-
-impl From<AccountError> for PageError {
-    fn from(err: AccountError) -> Self {
-        Self::BadRequest(err.to_string())
     }
 }
 
