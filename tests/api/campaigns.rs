@@ -497,11 +497,28 @@ async fn a_scheduled_campaign_starts_at_its_time(backend: Backend) {
     assert!(started >= at, "not before its time");
 }
 
+/// Waits until the campaign's report counts more than `count` copies sent, and returns that.
+async fn sent_more_than(app: &TestApp, token: &str, id: &str, count: i64) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let report = app.api_get(&format!("/campaigns/{id}"), token).await;
+        let sent = report["deliveries"]["sent"].as_i64().unwrap_or_default();
+        if sent > count {
+            return sent;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {sent} sent: {report}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn pausing_resuming_and_cancelling(backend: Backend) {
     let app = spawn_app_with(
         backend,
-        // Slow enough (2 a second, after a burst of 2) that a busy machine cannot finish the
-        // 20 copies in the 0.6 s between resuming and cancelling.
+        // Slow (2 a second, after a burst of 2): the 20 copies take ten seconds, and the test
+        // pauses and cancels as soon as it has seen copies go out.
         Options::default()
             .env("HUNDRED_SEND_RATE", "2")
             .env("HUNDRED_SEND_CONCURRENCY", "1"),
@@ -517,7 +534,7 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
         .await;
     let id = campaign["id"].as_str().unwrap();
     app.send_campaign_now(&token, id).await;
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    sent_more_than(&app, &token, id, 0).await;
     let paused = app
         .api(Method::POST, &format!("/campaigns/{id}/pause"), &token)
         .await
@@ -556,7 +573,7 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
             .status(),
         200
     );
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    sent_more_than(&app, &token, id, sent_then).await;
     let cancelled = app
         .api(Method::POST, &format!("/campaigns/{id}/cancel"), &token)
         .await
