@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use hundred::Config;
 use hundred::app::Services;
 use hundred::domain::{BodyFormat, SignupSource, SubscriberEmail, SubscriberName};
-use hundred::store::{CampaignDraft, NewSubscriber, Timestamp};
+use hundred::store::{CampaignDraft, NewSubscriber, Start, Timestamp};
 use lettre::address::Envelope;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
@@ -140,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let cpu_before = cpu_seconds();
     store
-        .start_campaign(campaign, Timestamp::now(), "bakery.example")
+        .start_campaign(campaign, Timestamp::now(), "bakery.example", Start::Now)
         .await?;
     let stop = CancellationToken::new();
     let sender = services.campaign_sender(Arc::new(Notify::new()));

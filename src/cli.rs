@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::domain::Tier;
 use crate::lists::{ConsentBasis, ImportMode, ImportOptions, ImportReport};
 use crate::store::{
-    CampaignError, CampaignRecord, Store, SubscriberFilter, SubscriberOrder, Timestamp,
+    CampaignError, CampaignRecord, Start, Store, SubscriberFilter, SubscriberOrder, Timestamp,
 };
 
 pub async fn token_create(config: Config, name: &str) -> anyhow::Result<()> {
@@ -85,7 +85,12 @@ pub async fn campaign_send(config: Config, raw_id: &str) -> anyhow::Result<()> {
     let store = services.store.clone();
     let record = load(&store, id).await?;
     match store
-        .start_campaign(id, Timestamp::now(), services.config.sending_domain())
+        .start_campaign(
+            id,
+            Timestamp::now(),
+            services.config.sending_domain(),
+            Start::Now,
+        )
         .await
     {
         Ok(recipients) => eprintln!(

@@ -22,7 +22,7 @@ use super::{Composer, SendError, Transport, retry_delay};
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
-use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Store, Timestamp, retrying};
+use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Start, Store, Timestamp, retrying};
 use crate::templates::Templates;
 
 /// Longer than any single send takes; a dead sender's deliveries are taken over after it.
@@ -220,7 +220,7 @@ impl CampaignSender {
         for id in due {
             match self
                 .store
-                .start_campaign(id, now, self.config.sending_domain())
+                .start_campaign(id, now, self.config.sending_domain(), Start::WhenDue)
                 .await
             {
                 Ok(recipients) => {

@@ -120,6 +120,23 @@ pub enum CampaignError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// Who starts a send: the owner, now (a draft or a scheduled campaign), or the scheduler,
+/// when a scheduled campaign's time has come (and only then).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    Now,
+    WhenDue,
+}
+
+impl Start {
+    fn needs(self) -> &'static str {
+        match self {
+            Start::Now => "draft or scheduled",
+            Start::WhenDue => "scheduled",
+        }
+    }
+}
+
 const COLUMNS: &str = "id, subject, body, format, preheader, layout, status, scheduled_at, \
     started_at, finished_at, late_by_seconds, created_at, updated_at, audience_tiers, engaged, delivered";
 
@@ -265,6 +282,7 @@ impl Store {
         id: Uuid,
         now: Timestamp,
         message_domain: &str,
+        start: Start,
     ) -> Result<i64, CampaignError> {
         // Both statements insert one row per confirmed subscriber of the campaign's tiers
         // (all of them when it names none) with a fresh id and a Message-ID made from it;
@@ -296,35 +314,44 @@ impl Store {
         let bounds = TierBounds::at(&self.engagement_model, now.0);
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
-            let campaign: Option<(Option<Timestamp>, Option<String>)> = sqlx::query_as(
-                "SELECT scheduled_at, audience_tiers FROM campaigns WHERE id = $1 \
+            let campaign: Option<(String, Option<Timestamp>, Option<String>, Timestamp)> = sqlx::query_as(
+                "SELECT status, scheduled_at, audience_tiers, updated_at FROM campaigns WHERE id = $1 \
                  AND status IN ('draft', 'scheduled')",
             )
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
             .context("reading the campaign")?;
-            let Some((scheduled, audience)) = campaign else {
+            let Some((status, scheduled, audience, version)) = campaign else {
                 drop(tx);
-                return Err(self.explain_refusal(id, "draft or scheduled").await);
+                return Err(self.explain_refusal(id, start.needs()).await);
             };
+            // The scheduler read the campaign as due a moment ago; since then the owner may
+            // have taken it back to a draft or moved its time.
+            if start == Start::WhenDue
+                && (status != "scheduled" || scheduled.is_none_or(|at| at.0 > now.0))
+            {
+                drop(tx);
+                return Err(CampaignError::WrongStatus(status, start.needs()));
+            }
             let late_by = scheduled
                 .map(|at| (now.0 - at.0).whole_seconds())
                 .filter(|late| *late > LATE_AFTER_SECONDS);
             let started = sqlx::query(
                 "UPDATE campaigns SET status = 'sending', started_at = $2, late_by_seconds = $3, updated_at = $2 \
-                 WHERE id = $1 AND status IN ('draft', 'scheduled')",
+                 WHERE id = $1 AND status IN ('draft', 'scheduled') AND updated_at = $4",
             )
             .bind(id)
             .bind(now)
             .bind(late_by)
+            .bind(version)
             .execute(&mut *tx)
             .await
             .context("marking the campaign as sending")?
             .rows_affected();
             if started == 0 {
                 drop(tx);
-                return Err(self.explain_refusal(id, "draft or scheduled").await);
+                return Err(self.explain_refusal(id, start.needs()).await);
             }
             let recipients = bind_tiers!(sqlx::query(snapshot), bounds)
                 .bind(id)
@@ -367,6 +394,25 @@ impl Store {
                     tracing::warn!(error = %err, "could not refresh the deliveries table's statistics");
                 }
             });
+        }
+    }
+
+    /// Takes a scheduled campaign back to a draft, to be edited and sent or scheduled again.
+    pub async fn unschedule_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
+        let updated = with_pool!(self, pool => sqlx::query(
+            "UPDATE campaigns SET status = 'draft', scheduled_at = NULL, updated_at = $2 \
+             WHERE id = $1 AND status = 'scheduled'",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("taking the campaign back to a draft")?
+        .rows_affected());
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(self.explain_refusal(id, "scheduled").await)
         }
     }
 

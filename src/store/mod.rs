@@ -33,6 +33,7 @@ use sqlx::sqlite::{
 pub use api_tokens::ApiTokenRecord;
 pub use campaigns::{
     CampaignDraft, CampaignError, CampaignListing, CampaignRecord, DeliveryCounts, FailedDelivery,
+    Start,
 };
 pub use conversation::{AnswerMail, AnswerOutcome, NewAnswer, ReplyToAnswer};
 pub use deliveries::{ClaimedDelivery, SentCopy};

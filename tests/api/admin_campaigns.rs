@@ -641,6 +641,45 @@ async fn a_scheduled_send_is_shown_as_scheduled(backend: Backend) {
     // A scheduled campaign is no longer edited: its page is the report.
     let edit = owner.get(&format!("/admin/campaigns/{id}/edit")).await;
     assert_eq!(edit.status(), 303);
+
+    // "Back to draft" unsets the time; pressing it twice is harmless; it can be edited again.
+    assert!(report.contains(&format!("action=\"/admin/campaigns/{id}/unschedule\"")));
+    for _ in 0..2 {
+        let back = owner
+            .post_form(&format!("/admin/campaigns/{id}/unschedule"), &[])
+            .await;
+        assert_eq!(back.status(), 303);
+        assert_eq!(location(&back), format!("/admin/campaigns/{id}"));
+    }
+    let report = owner.page(&format!("/admin/campaigns/{id}")).await;
+    assert!(report.contains(">Draft</span>"), "{report}");
+    assert!(
+        report.contains("This is a draft. It would reach the 1 confirmed subscriber right now."),
+        "{report}"
+    );
+    assert!(!report.contains("Scheduled for"));
+    let edit = owner.get(&format!("/admin/campaigns/{id}/edit")).await;
+    assert_eq!(edit.status(), 200);
+    assert!(
+        !owner
+            .page("/admin/campaigns")
+            .await
+            .contains(&format!("Scheduled for {expected}"))
+    );
+
+    // A campaign that is not scheduled is explained, not changed.
+    let cancelled = owner
+        .post_form(&format!("/admin/campaigns/{id}/cancel"), &[])
+        .await;
+    assert_eq!(cancelled.status(), 303);
+    let refused = owner
+        .post_form(&format!("/admin/campaigns/{id}/unschedule"), &[])
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains(
+        "This campaign is cancelled now; only a scheduled campaign can be taken back to a draft."
+    ));
+    assert_eq!(app.count("deliveries").await, 0);
 }
 
 async fn bad_input_is_explained_next_to_its_field(backend: Backend) {

@@ -13,6 +13,7 @@ on_both_databases!(
     a_broken_template_is_refused_when_written,
     temporary_and_permanent_refusals_are_handled_per_recipient,
     a_scheduled_campaign_starts_at_its_time,
+    a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner,
     pausing_resuming_and_cancelling,
     tracking_can_be_off_for_one_subscriber_or_everyone,
     a_connection_dropped_during_data_is_retried_and_delivers_once,
@@ -495,6 +496,104 @@ async fn a_scheduled_campaign_starts_at_its_time(backend: Backend) {
     let at =
         time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339).unwrap();
     assert!(started >= at, "not before its time");
+}
+
+async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.api_token().await;
+    confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({ "subject": "Not yet", "body": "Hello" }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    let at = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let scheduled = app
+        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
+        .await
+        .json(&serde_json::json!({ "at": at }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scheduled.status(), 202);
+
+    let unscheduled = app
+        .api(Method::POST, &format!("/campaigns/{id}/unschedule"), &token)
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unscheduled.status(), 200);
+    let draft: serde_json::Value = unscheduled.json().await.unwrap();
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["scheduled_at"], serde_json::Value::Null);
+
+    // A scheduler that read it as due just before the owner took it back does not start it.
+    let store = hundred::store::Store::connect(&app.database_url)
+        .await
+        .unwrap();
+    let late_start = store
+        .start_campaign(
+            id.parse().unwrap(),
+            hundred::store::Timestamp::now(),
+            "example.com",
+            hundred::store::Start::WhenDue,
+        )
+        .await;
+    assert!(
+        matches!(&late_start, Err(hundred::store::CampaignError::WrongStatus(status, _)) if status == "draft"),
+        "{late_start:?}"
+    );
+
+    // Its old time comes and goes: nothing is sent, and it can be edited again.
+    settle().await;
+    settle().await;
+    let report = app.api_get(&format!("/campaigns/{id}"), &token).await;
+    assert_eq!(report["status"], "draft", "{report}");
+    assert_eq!(app.count("deliveries").await, 0);
+    assert!(
+        app.smtp
+            .messages_to("ann@example.com")
+            .iter()
+            .all(|m| m.subject() != "Not yet"),
+        "nothing went out at the old time"
+    );
+    let edited = app
+        .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
+        .await
+        .json(&serde_json::json!({ "subject": "Now" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
+
+    // Only a scheduled campaign can be taken back.
+    let again = app
+        .api(Method::POST, &format!("/campaigns/{id}/unschedule"), &token)
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let problem: serde_json::Value = again.json().await.unwrap();
+    assert!(
+        problem.to_string().contains("only a scheduled campaign"),
+        "{problem}"
+    );
+
+    // Sent when the owner says so, once.
+    app.send_campaign_now(&token, id).await;
+    app.wait_for_campaign(&token, id, "sent").await;
+    let copies = app.smtp.messages_to("ann@example.com");
+    assert_eq!(
+        copies.iter().filter(|m| m.subject() == "Now").count(),
+        1,
+        "one copy, with the edited subject"
+    );
 }
 
 /// Waits until the campaign's report counts more than `count` copies sent, and returns that.

@@ -1,5 +1,5 @@
-//! `/api/v1/campaigns`: compose, preview, test-send, send now or later, pause, resume,
-//! cancel, and the report.
+//! `/api/v1/campaigns`: compose, preview, test-send, send now or later (and take a schedule
+//! back), pause, resume, cancel, and the report.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -17,7 +17,7 @@ use crate::domain::{AudienceError, BodyFormat, SubscriberEmail, Tier, audience_t
 use crate::mail::campaign_sender::content_of;
 use crate::mail::draft;
 use crate::mail::render::{CampaignContent, CompiledCampaign, TemplateError};
-use crate::store::{CampaignDraft, CampaignError, CampaignRecord, Timestamp};
+use crate::store::{CampaignDraft, CampaignError, CampaignRecord, Start, Timestamp};
 use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
 
@@ -31,6 +31,7 @@ pub fn routes() -> Routes {
         .route("/campaigns/{id}/pause", post(pause))
         .route("/campaigns/{id}/resume", post(resume))
         .route("/campaigns/{id}/cancel", post(cancel))
+        .route("/campaigns/{id}/unschedule", post(unschedule))
 }
 
 #[derive(Deserialize)]
@@ -375,7 +376,7 @@ async fn send(
         None => {
             let recipients = state
                 .store
-                .start_campaign(record.id, now, state.config.sending_domain())
+                .start_campaign(record.id, now, state.config.sending_domain(), Start::Now)
                 .await
                 .map_err(campaign_error)?;
             tracing::info!(campaign = %record.id, recipients, "campaign started");
@@ -427,7 +428,21 @@ async fn cancel(
     after_change(&state, &id, changed).await
 }
 
-/// The answer to pause, resume and cancel: the campaign as it now is, or why it could not
+/// Takes a scheduled campaign back to a draft.
+async fn unschedule(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let campaign = parse_id(&id)?;
+    let changed = state
+        .store
+        .unschedule_campaign(campaign, Timestamp::now())
+        .await;
+    after_change(&state, &id, changed).await
+}
+
+/// The answer to pause, resume, cancel and unschedule: the campaign as it now is, or why it could not
 /// change.
 async fn after_change<T>(
     state: &AppState,

@@ -1,6 +1,6 @@
 //! Sending a draft: the confirmation page that names the audience in words and number, the
-//! POST from it that starts or schedules the send (nothing else does), and pausing,
-//! resuming and cancelling.
+//! POST from it that starts or schedules the send (nothing else does), taking a schedule
+//! back, and pausing, resuming and cancelling.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -15,7 +15,7 @@ use super::{load, status_label};
 use crate::domain::{CampaignStatus, audience_label, audience_sentence};
 use crate::mail::campaign_sender::content_of;
 use crate::mail::draft;
-use crate::store::{CampaignError, CampaignRecord, Timestamp};
+use crate::store::{CampaignError, CampaignRecord, Start, Timestamp};
 use crate::web::AppState;
 use crate::web::admin::{Owner, failure, page, problem};
 use crate::web::routes::Routes;
@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
         .route("/admin/campaigns/{id}/pause", post(pause))
         .route("/admin/campaigns/{id}/resume", post(resume))
         .route("/admin/campaigns/{id}/cancel", post(cancel))
+        .route("/admin/campaigns/{id}/unschedule", post(unschedule))
 }
 
 fn report(record: &CampaignRecord) -> Response {
@@ -218,7 +219,7 @@ async fn confirm(
         None => {
             let started = state
                 .store
-                .start_campaign(record.id, now, state.config.sending_domain())
+                .start_campaign(record.id, now, state.config.sending_domain(), Start::Now)
                 .await;
             if let Ok(recipients) = started {
                 tracing::info!(campaign = %record.id, recipients, "campaign started from the web app");
@@ -238,6 +239,7 @@ enum Change {
     Pause,
     Resume,
     Cancel,
+    Unschedule,
 }
 
 async fn pause(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
@@ -250,6 +252,14 @@ async fn resume(State(state): State<AppState>, owner: Owner, Path(id): Path<Stri
 
 async fn cancel(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
     change(&state, &owner, &id, Change::Cancel).await
+}
+
+async fn unschedule(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(id): Path<String>,
+) -> Response {
+    change(&state, &owner, &id, Change::Unschedule).await
 }
 
 /// Pauses, resumes or cancels, then shows the report. Pressing twice is harmless; asking
@@ -274,6 +284,10 @@ async fn change(state: &AppState, owner: &Owner, id: &str, change: Change) -> Re
             state.store.cancel_campaign(record.id, now).await,
             CampaignStatus::Cancelled,
         ),
+        Change::Unschedule => (
+            state.store.unschedule_campaign(record.id, now).await,
+            CampaignStatus::Draft,
+        ),
     };
     match result {
         Ok(()) => {
@@ -291,6 +305,7 @@ async fn change(state: &AppState, owner: &Owner, id: &str, change: Change) -> Re
                 Change::Pause => "paused",
                 Change::Resume => "resumed",
                 Change::Cancel => "cancelled",
+                Change::Unschedule => "taken back to a draft",
             };
             problem(
                 state,
