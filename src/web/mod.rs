@@ -175,11 +175,13 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router(state.clone()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Inbound mail and the admin pages (a CSV import) have their own, larger limits.
+        // Inbound mail and the admin pages (a CSV import) have their own, larger limits. The
+        // owner's pages read a request's body once, within that limit, before the handler
+        // (for the CSRF token), and answer one over it with a page; the login and setup
+        // forms have public-size limits of their own.
         .merge(inbound::router())
         .merge(
             admin::router(state.clone())
-                .layer(RequestBodyLimitLayer::new(admin::MAX_ADMIN_BODY_BYTES))
                 .layer(axum::extract::DefaultBodyLimit::max(admin::MAX_ADMIN_BODY_BYTES)),
         )
         .with_state(state)

@@ -364,6 +364,52 @@ async fn an_import_that_cannot_be_read_is_refused_with_a_reason(backend: Backend
     assert_eq!(answer.status(), 422);
     assert!(answer.text().await.unwrap().contains("Choose a CSV file"));
 
+    // A file over the 10 MB limit is refused on a page that says what to do, whether the
+    // browser gives its length up front or streams it.
+    let mut big = b"email,name\n".to_vec();
+    while big.len() <= 10 * 1024 * 1024 {
+        big.extend_from_slice(b"someone.with.a.long.address@example.com,Someone\n");
+    }
+    let answer = upload(&owner, "big.csv", big.clone(), &fields).await;
+    assert_eq!(answer.status(), 413);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("<h1>That is too large</h1>"), "{page}");
+    assert!(page.contains("over the 10 MB a form here takes"), "{page}");
+    assert!(page.contains("Log out"), "in the app's layout");
+    let chunks = big
+        .chunks(64 * 1024)
+        .map(|chunk| Ok::<_, std::io::Error>(chunk.to_vec()))
+        .collect::<Vec<_>>();
+    let boundary = "hundred-test-boundary";
+    let mut head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n",
+        owner.csrf
+    )
+    .into_bytes();
+    head.shrink_to_fit();
+    let streamed = owner
+        .http
+        .post(owner.url("/admin/tools/import"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(
+            std::iter::once(Ok(head)).chain(chunks),
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), 413);
+    assert!(streamed.text().await.unwrap().contains("That is too large"));
+    assert_eq!(app.count("subscribers").await, 0);
+
     // Without the session's CSRF token, nothing is read at all.
     let form = Form::new()
         .text("mode", "already_confirmed")

@@ -20,6 +20,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
+use futures::StreamExt;
 use tera::Context;
 use tower_http::set_header::SetResponseHeaderLayer;
 use uuid::Uuid;
@@ -203,10 +204,17 @@ async fn require_owner(State(state): State<AppState>, request: Request, next: Ne
         if !same_origin(&state, &parts.headers) {
             return forbidden("This request came from another site.");
         }
-        let bytes = match axum::body::to_bytes(body, MAX_ADMIN_BODY_BYTES).await {
+        let bytes = match read_body(&parts.headers, body).await {
             Ok(bytes) => bytes,
-            Err(_) => {
-                return (StatusCode::PAYLOAD_TOO_LARGE, "The upload is too large.").into_response();
+            Err(BodyError::TooLarge) => return too_large(&state, &owner),
+            Err(BodyError::Unreadable) => {
+                return problem(
+                    &state,
+                    &owner,
+                    StatusCode::BAD_REQUEST,
+                    "The form did not arrive",
+                    "The connection broke while the form was being sent. Go back and send it again.",
+                );
             }
         };
         let sent = csrf_sent(&parts.headers, &bytes).await;
@@ -221,6 +229,61 @@ async fn require_owner(State(state): State<AppState>, request: Request, next: Ne
     };
     parts.extensions.insert(owner);
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// What is read of a body over the limit before answering, so a browser still sending an
+/// upload gets to read the answer instead of a broken connection. Only a logged-in owner's
+/// request on this site gets this far; anything larger is answered at once.
+const DRAIN_BYTES: u64 = 200 * 1024 * 1024;
+
+enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+/// A request's body, whole, if it is within the admin limit.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > DRAIN_BYTES) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut stream = body.into_data_stream();
+    let mut read: Vec<u8> = Vec::new();
+    let mut seen: u64 = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        seen += chunk.len() as u64;
+        if seen > DRAIN_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        if seen <= MAX_ADMIN_BODY_BYTES as u64 {
+            read.extend_from_slice(&chunk);
+        } else if !read.is_empty() {
+            read = Vec::new();
+        }
+    }
+    if seen > MAX_ADMIN_BODY_BYTES as u64 {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(Bytes::from(read))
+}
+
+/// A form or upload over the admin limit, said on a page (the only large thing the owner
+/// sends is a CSV file to import).
+fn too_large(state: &AppState, owner: &Owner) -> Response {
+    problem(
+        state,
+        owner,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "That is too large",
+        &format!(
+            "What was sent is over the {} MB a form here takes. If it is a CSV file to import, split it into smaller files and import them one after another (rows already on the list are skipped, never doubled), or import it on the server with the command “hundred import”.",
+            MAX_ADMIN_BODY_BYTES / (1024 * 1024)
+        ),
+    )
 }
 
 fn forbidden(message: &'static str) -> Response {
