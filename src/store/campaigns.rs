@@ -223,18 +223,30 @@ impl Store {
             .context("listing campaigns"))
     }
 
-    /// Every campaign, newest first, with the copies delivered so far: counted from the
-    /// deliveries only for a send that has not finished (one index range each).
-    pub async fn campaign_listing(&self) -> anyhow::Result<Vec<CampaignListing>> {
+    /// One page of the campaigns, newest first, with the copies delivered so far (counted
+    /// from the deliveries only for a send that has not finished: one index range each),
+    /// and how many campaigns there are in all.
+    pub async fn campaign_listing(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> anyhow::Result<(Vec<CampaignListing>, i64)> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS}, COALESCE(delivered, CASE WHEN started_at IS NULL THEN 0 ELSE \
              (SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = campaigns.id AND d.state = 'sent') END) \
-             AS delivered_so_far FROM campaigns ORDER BY created_at DESC, id DESC"
+             AS delivered_so_far FROM campaigns ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
         ));
-        with_pool!(self, pool => sqlx::query_as::<_, CampaignListing>(sql)
+        let listing = with_pool!(self, pool => sqlx::query_as::<_, CampaignListing>(sql)
+            .bind(limit)
+            .bind(offset)
             .fetch_all(pool)
             .await
-            .context("listing campaigns"))
+            .context("listing campaigns"))?;
+        let total = with_pool!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM campaigns")
+            .fetch_one(pool)
+            .await
+            .context("counting campaigns"))?;
+        Ok((listing, total))
     }
 
     /// A few confirmed subscribers, newest first, to preview a campaign as.

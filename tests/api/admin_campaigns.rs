@@ -21,6 +21,7 @@ on_both_databases!(
     a_scheduled_send_is_shown_as_scheduled,
     a_send_in_progress_is_followed_paused_resumed_and_cancelled,
     bad_input_is_explained_next_to_its_field,
+    the_campaign_list_pages_fifty_at_a_time,
 );
 
 const XSS_SUBJECT: &str = "<script>alert(1)</script> Fresh rye";
@@ -931,4 +932,58 @@ async fn a_send_in_progress_is_followed_paused_resumed_and_cancelled(backend: Ba
             .unwrap()
             .contains("This campaign is cancelled now; only a paused campaign can be resumed."),
     );
+}
+
+async fn the_campaign_list_pages_fifty_at_a_time(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.owner().await;
+    let token = app.api_token().await;
+    assert!(
+        owner
+            .page("/admin/campaigns")
+            .await
+            .contains("No campaigns yet.")
+    );
+    for i in 1..=51 {
+        app.create_campaign(
+            &token,
+            serde_json::json!({ "subject": format!("Letter number {i}."), "body": "Hi" }),
+        )
+        .await;
+    }
+
+    // Newest first: the first page has the 50 newest and a way to the older one.
+    let first = owner.page("/admin/campaigns").await;
+    assert_eq!(first.matches("class=\"subject-cell\"><a href=").count(), 50);
+    assert!(first.contains(">Letter number 51.</a>"));
+    assert!(first.contains(">Letter number 2.</a>"));
+    assert!(!first.contains(">Letter number 1.</a>"));
+    assert!(first.contains("Page 1 of 2"));
+    assert!(first.contains("<a href=\"/admin/campaigns?page=2\" rel=\"next\">Older 50 →</a>"));
+    assert!(!first.contains("rel=\"prev\""));
+
+    let second = owner.page("/admin/campaigns?page=2").await;
+    assert_eq!(second.matches("class=\"subject-cell\"><a href=").count(), 1);
+    assert!(second.contains(">Letter number 1.</a>"));
+    assert!(second.contains("Page 2 of 2"));
+    assert!(second.contains("<a href=\"/admin/campaigns\" rel=\"prev\">← Newer 50</a>"));
+    assert!(!second.contains("rel=\"next\""));
+
+    // Past the end, and a page that is not a number, are explained.
+    let beyond = owner.page("/admin/campaigns?page=7").await;
+    assert!(
+        beyond.contains("There are 51 campaigns, fewer than this page would start at."),
+        "{beyond}"
+    );
+    for bad in ["0", "two", "-1", "99999999999999999999"] {
+        let answer = owner.get(&format!("/admin/campaigns?page={bad}")).await;
+        assert_eq!(answer.status(), 400, "{bad}");
+        assert!(
+            answer
+                .text()
+                .await
+                .unwrap()
+                .contains(&format!("“{bad}” is not a page number"))
+        );
+    }
 }

@@ -6,7 +6,7 @@ mod form;
 mod report;
 mod send;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -73,14 +73,58 @@ impl From<CampaignListing> for CampaignRow {
     }
 }
 
-async fn list(State(state): State<AppState>, owner: Owner) -> Response {
-    let campaigns = match state.store.campaign_listing().await {
-        Ok(campaigns) => campaigns,
+/// Campaigns per page of the list.
+const PAGE_SIZE: i64 = 50;
+const MAX_PAGE: i64 = 1_000_000;
+
+async fn list(State(state): State<AppState>, owner: Owner, RawQuery(query): RawQuery) -> Response {
+    let mut number = 1;
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if key == "page" {
+            match value.parse::<i64>() {
+                Ok(page) if (1..=MAX_PAGE).contains(&page) => number = page,
+                _ => {
+                    return problem(
+                        &state,
+                        &owner,
+                        StatusCode::BAD_REQUEST,
+                        "No such page",
+                        &format!(
+                            "“{}” is not a page number: pages are numbered from 1.",
+                            value.chars().take(40).collect::<String>()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let offset = (number - 1) * PAGE_SIZE;
+    let (campaigns, total) = match state.store.campaign_listing(PAGE_SIZE, offset).await {
+        Ok(found) => found,
         Err(err) => return failure(&state, &owner, err),
     };
+    let shown = campaigns.len() as i64;
     let rows: Vec<CampaignRow> = campaigns.into_iter().map(CampaignRow::from).collect();
     let mut context = Context::new();
     context.insert("campaigns", &rows);
+    context.insert("total", &total);
+    context.insert("page", &number);
+    context.insert("pages", &((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1));
+    context.insert("page_size", &PAGE_SIZE);
+    let on_page = |n: i64| {
+        if n == 1 {
+            "/admin/campaigns".to_string()
+        } else {
+            format!("/admin/campaigns?page={n}")
+        }
+    };
+    if number > 1 {
+        context.insert("previous_href", &on_page(number - 1));
+        context.insert("first_href", &on_page(1));
+    }
+    if offset + shown < total {
+        context.insert("next_href", &on_page(number + 1));
+    }
     page(
         &state,
         &owner,
