@@ -120,6 +120,28 @@ pub enum CampaignError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// What the owner can do to a campaign once it is scheduled or sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignChange {
+    Pause,
+    Resume,
+    Cancel,
+    /// A scheduled campaign back to a draft.
+    Unschedule,
+}
+
+impl CampaignChange {
+    /// The status the campaign has after it.
+    pub fn status_after(self) -> &'static str {
+        match self {
+            CampaignChange::Pause => "paused",
+            CampaignChange::Resume => "sending",
+            CampaignChange::Cancel => "cancelled",
+            CampaignChange::Unschedule => "draft",
+        }
+    }
+}
+
 /// Who starts a send: the owner, now (a draft or a scheduled campaign), or the scheduler,
 /// when a scheduled campaign's time has come (and only then).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -406,6 +428,22 @@ impl Store {
                     tracing::warn!(error = %err, "could not refresh the deliveries table's statistics");
                 }
             });
+        }
+    }
+
+    /// Pauses, resumes, cancels or unschedules; refused (with the status it has) when the
+    /// campaign's status does not allow it.
+    pub async fn change_campaign(
+        &self,
+        id: Uuid,
+        change: CampaignChange,
+        now: Timestamp,
+    ) -> Result<(), CampaignError> {
+        match change {
+            CampaignChange::Pause => self.pause_campaign(id, now).await,
+            CampaignChange::Resume => self.resume_campaign(id, now).await,
+            CampaignChange::Cancel => self.cancel_campaign(id, now).await,
+            CampaignChange::Unschedule => self.unschedule_campaign(id, now).await,
         }
     }
 

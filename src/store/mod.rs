@@ -32,8 +32,8 @@ use sqlx::sqlite::{
 
 pub use api_tokens::ApiTokenRecord;
 pub use campaigns::{
-    CampaignDraft, CampaignError, CampaignListing, CampaignRecord, DeliveryCounts, FailedDelivery,
-    Start,
+    CampaignChange, CampaignDraft, CampaignError, CampaignListing, CampaignRecord, DeliveryCounts,
+    FailedDelivery, Start,
 };
 pub use conversation::{AnswerMail, AnswerOutcome, NewAnswer, ReplyToAnswer};
 pub use deliveries::{ClaimedDelivery, SentCopy};

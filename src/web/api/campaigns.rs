@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -17,7 +17,9 @@ use crate::domain::{AudienceError, BodyFormat, SubscriberEmail, Tier, audience_t
 use crate::mail::campaign_sender::content_of;
 use crate::mail::draft;
 use crate::mail::render::{CampaignContent, CompiledCampaign, TemplateError};
-use crate::store::{CampaignDraft, CampaignError, CampaignRecord, Start, Timestamp};
+use crate::store::{
+    CampaignChange, CampaignDraft, CampaignError, CampaignRecord, Start, Timestamp,
+};
 use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
 
@@ -28,10 +30,13 @@ pub fn routes() -> Routes {
         .route("/campaigns/{id}/preview", get(preview))
         .route("/campaigns/{id}/test", post(test_send))
         .route("/campaigns/{id}/send", post(send))
-        .route("/campaigns/{id}/pause", post(pause))
-        .route("/campaigns/{id}/resume", post(resume))
-        .route("/campaigns/{id}/cancel", post(cancel))
-        .route("/campaigns/{id}/unschedule", post(unschedule))
+        .route("/campaigns/{id}/pause", change(CampaignChange::Pause))
+        .route("/campaigns/{id}/resume", change(CampaignChange::Resume))
+        .route("/campaigns/{id}/cancel", change(CampaignChange::Cancel))
+        .route(
+            "/campaigns/{id}/unschedule",
+            change(CampaignChange::Unschedule),
+        )
 }
 
 #[derive(Deserialize)]
@@ -391,59 +396,24 @@ async fn send(
         .into_response())
 }
 
-async fn pause(
-    _token: ApiToken,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let campaign = parse_id(&id)?;
-    let changed = state.store.pause_campaign(campaign, Timestamp::now()).await;
-    after_change(&state, &id, changed).await
+/// A route that pauses, resumes, cancels or unschedules the campaign.
+fn change(change: CampaignChange) -> MethodRouter<AppState> {
+    post(
+        move |_token: ApiToken, State(state): State<AppState>, Path(id): Path<String>| async move {
+            let campaign = parse_id(&id)?;
+            let changed = state
+                .store
+                .change_campaign(campaign, change, Timestamp::now())
+                .await;
+            if change == CampaignChange::Resume {
+                state.wake_campaigns.notify_waiters();
+            }
+            after_change(&state, &id, changed).await
+        },
+    )
 }
 
-async fn resume(
-    _token: ApiToken,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let campaign = parse_id(&id)?;
-    let changed = state
-        .store
-        .resume_campaign(campaign, Timestamp::now())
-        .await;
-    state.wake_campaigns.notify_waiters();
-    after_change(&state, &id, changed).await
-}
-
-async fn cancel(
-    _token: ApiToken,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let campaign = parse_id(&id)?;
-    let changed = state
-        .store
-        .cancel_campaign(campaign, Timestamp::now())
-        .await;
-    after_change(&state, &id, changed).await
-}
-
-/// Takes a scheduled campaign back to a draft.
-async fn unschedule(
-    _token: ApiToken,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let campaign = parse_id(&id)?;
-    let changed = state
-        .store
-        .unschedule_campaign(campaign, Timestamp::now())
-        .await;
-    after_change(&state, &id, changed).await
-}
-
-/// The answer to pause, resume, cancel and unschedule: the campaign as it now is, or why it could not
-/// change.
+/// The answer to a change: the campaign as it now is, or why it could not change.
 async fn after_change<T>(
     state: &AppState,
     id: &str,

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tera::Context;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -15,7 +15,7 @@ use super::{load, status_label};
 use crate::domain::{CampaignStatus, audience_label, audience_sentence};
 use crate::mail::campaign_sender::content_of;
 use crate::mail::draft;
-use crate::store::{CampaignError, CampaignRecord, Start, Timestamp};
+use crate::store::{CampaignChange, CampaignError, CampaignRecord, Start, Timestamp};
 use crate::web::AppState;
 use crate::web::admin::{Owner, failure, page, problem};
 use crate::web::routes::Routes;
@@ -26,10 +26,22 @@ pub fn routes() -> Routes {
             "/admin/campaigns/{id}/send",
             get(confirm_page).post(confirm),
         )
-        .route("/admin/campaigns/{id}/pause", post(pause))
-        .route("/admin/campaigns/{id}/resume", post(resume))
-        .route("/admin/campaigns/{id}/cancel", post(cancel))
-        .route("/admin/campaigns/{id}/unschedule", post(unschedule))
+        .route(
+            "/admin/campaigns/{id}/pause",
+            change_route(CampaignChange::Pause),
+        )
+        .route(
+            "/admin/campaigns/{id}/resume",
+            change_route(CampaignChange::Resume),
+        )
+        .route(
+            "/admin/campaigns/{id}/cancel",
+            change_route(CampaignChange::Cancel),
+        )
+        .route(
+            "/admin/campaigns/{id}/unschedule",
+            change_route(CampaignChange::Unschedule),
+        )
 }
 
 fn report(record: &CampaignRecord) -> Response {
@@ -234,67 +246,35 @@ async fn confirm(
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Change {
-    Pause,
-    Resume,
-    Cancel,
-    Unschedule,
+/// A route that pauses, resumes, cancels or unschedules the campaign.
+fn change_route(change: CampaignChange) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>, owner: Owner, Path(id): Path<String>| async move {
+            self::change(&state, &owner, &id, change).await
+        },
+    )
 }
 
-async fn pause(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    change(&state, &owner, &id, Change::Pause).await
-}
-
-async fn resume(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    change(&state, &owner, &id, Change::Resume).await
-}
-
-async fn cancel(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    change(&state, &owner, &id, Change::Cancel).await
-}
-
-async fn unschedule(
-    State(state): State<AppState>,
-    owner: Owner,
-    Path(id): Path<String>,
-) -> Response {
-    change(&state, &owner, &id, Change::Unschedule).await
-}
-
-/// Pauses, resumes or cancels, then shows the report. Pressing twice is harmless; asking
+/// Pauses, resumes, cancels or unschedules, then shows the report. Pressing twice is harmless; asking
 /// for what the campaign's state does not allow is explained.
-async fn change(state: &AppState, owner: &Owner, id: &str, change: Change) -> Response {
+async fn change(state: &AppState, owner: &Owner, id: &str, change: CampaignChange) -> Response {
     let record = match load(state, owner, id).await {
         Ok(record) => record,
         Err(page) => return page,
     };
-    let now = Timestamp::now();
-    let (result, target) = match change {
-        Change::Pause => (
-            state.store.pause_campaign(record.id, now).await,
-            CampaignStatus::Paused,
-        ),
-        Change::Resume => {
-            let resumed = state.store.resume_campaign(record.id, now).await;
-            state.wake_campaigns.notify_waiters();
-            (resumed, CampaignStatus::Sending)
-        }
-        Change::Cancel => (
-            state.store.cancel_campaign(record.id, now).await,
-            CampaignStatus::Cancelled,
-        ),
-        Change::Unschedule => (
-            state.store.unschedule_campaign(record.id, now).await,
-            CampaignStatus::Draft,
-        ),
-    };
+    let result = state
+        .store
+        .change_campaign(record.id, change, Timestamp::now())
+        .await;
+    if change == CampaignChange::Resume {
+        state.wake_campaigns.notify_waiters();
+    }
     match result {
         Ok(()) => {
             tracing::info!(campaign = %record.id, change = ?change, "campaign changed from the web app");
             report(&record)
         }
-        Err(CampaignError::WrongStatus(current, _)) if current == target.as_str() => {
+        Err(CampaignError::WrongStatus(current, _)) if current == change.status_after() => {
             report(&record)
         }
         Err(CampaignError::WrongStatus(current, needed)) => {
@@ -302,10 +282,10 @@ async fn change(state: &AppState, owner: &Owner, id: &str, change: Change) -> Re
                 .map(status_label)
                 .unwrap_or("changed");
             let verb = match change {
-                Change::Pause => "paused",
-                Change::Resume => "resumed",
-                Change::Cancel => "cancelled",
-                Change::Unschedule => "taken back to a draft",
+                CampaignChange::Pause => "paused",
+                CampaignChange::Resume => "resumed",
+                CampaignChange::Cancel => "cancelled",
+                CampaignChange::Unschedule => "taken back to a draft",
             };
             problem(
                 state,
