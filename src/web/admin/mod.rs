@@ -37,6 +37,8 @@ pub const SESSION_DAYS: i64 = 14;
 pub const MAX_ADMIN_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// The form field and header a state-changing request carries its CSRF token in.
 pub const CSRF_FIELD: &str = "csrf";
+/// The CSV import form's address: its request may take longer than others.
+pub const IMPORT_PATH: &str = "/admin/tools/import";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The admin pages allow their own (vendored) scripts and same-origin fetches and frames,

@@ -5,6 +5,7 @@ mod import;
 mod repermission;
 mod snippet;
 
+use crate::web::admin::IMPORT_PATH;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
@@ -23,7 +24,7 @@ use crate::web::routes::Routes;
 pub fn routes() -> Routes {
     Routes::new()
         .route("/admin/tools", get(tools_page))
-        .route("/admin/tools/import", post(import::import))
+        .route(IMPORT_PATH, post(import::import))
         .route("/admin/tools/export.csv", get(export))
         .route("/admin/tools/form", get(snippet::snippet_page))
         .merge(repermission::routes())
