@@ -1,7 +1,8 @@
 //! The owner in Chromium, from the setup link to a conversation: creates the account, logs
 //! out and in, imports three subscribers, writes a campaign with the live preview, sends
 //! it over real SMTP; the subscribers open, click and reply; the dashboard and the
-//! subscriber page show it; the owner answers the reply and it arrives threaded. A
+//! subscriber page show it; the owner answers the reply and it arrives threaded; a
+//! scheduled campaign goes back to a draft, and a CSV file over the limit gets a page. A
 //! screenshot of each page lands in `target/screenshots/owner-{database}-NN-{page}.png`.
 
 use std::time::Duration;
@@ -59,6 +60,7 @@ async fn the_owner_in_chromium(backend: Backend) {
     the_owner_sees_it(&app, &mut browser).await;
     answer_the_reply(&app, &mut browser).await;
     look_around(&app, &mut browser).await;
+    take_back_and_upload_too_much(&app, &mut browser).await;
 
     let shots = browser.close().await;
     for shot in shots {
@@ -395,4 +397,78 @@ async fn look_around(app: &TestApp, browser: &mut Browser) {
     browser.open(&app.url("/admin")).await;
     browser.screenshot("dashboard-phone").await;
     browser.desktop().await;
+}
+
+/// A scheduled campaign taken back to a draft from its report, and a CSV file over the
+/// form's 10 MB: the browser, still sending it, shows the page that says what to do.
+async fn take_back_and_upload_too_much(app: &TestApp, browser: &mut Browser) {
+    let token = app.api_token().await;
+    let campaign = app
+        .create_campaign(
+            &token,
+            json!({ "subject": "Christmas opening hours", "body": "We open at 8." }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    let at = (time::OffsetDateTime::now_utc() + time::Duration::days(20))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let scheduled = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/campaigns/{id}/send"),
+            &token,
+        )
+        .await
+        .json(&json!({ "at": at }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scheduled.status(), 202);
+    browser
+        .open(&app.url(&format!("/admin/campaigns/{id}")))
+        .await;
+    assert_eq!(
+        browser.find("#status").await.text().await.unwrap(),
+        "Scheduled"
+    );
+    browser.screenshot("scheduled").await;
+    browser.press("Back to draft").await;
+    assert_eq!(browser.find("#status").await.text().await.unwrap(), "Draft");
+    assert!(
+        browser
+            .visible_text()
+            .await
+            .contains("This is a draft. It would reach all 3 confirmed subscribers right now.")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("everyone.csv");
+    let mut big = b"email,name\n".to_vec();
+    while big.len() <= 11 * 1024 * 1024 {
+        big.extend_from_slice(b"someone.with.a.long.address@example.com,Someone\n");
+    }
+    std::fs::write(&path, big).unwrap();
+    browser.open(&app.url("/admin/tools")).await;
+    browser
+        .find("#import-file")
+        .await
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .type_into("#import-basis", "signed up on the website")
+        .await;
+    browser
+        .js("const s = document.querySelector('#import-basis-kind'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));")
+        .await;
+    browser.press("Import").await;
+    assert_eq!(browser.heading().await, "That is too large");
+    assert!(
+        browser
+            .visible_text()
+            .await
+            .contains("split it into smaller files")
+    );
+    browser.screenshot("too-large").await;
 }
