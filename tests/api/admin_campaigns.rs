@@ -145,6 +145,26 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
     assert!(empty.contains("No campaigns yet"));
     assert!(empty.contains("href=\"/admin/campaigns/new\""));
 
+    // The compose page's preview shows the campaign's images from their own sites (the
+    // frame takes the page's policy); every other admin page loads images from here only.
+    let policy = |response: &reqwest::Response| {
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let compose = owner.get("/admin/campaigns/new").await;
+    assert!(
+        policy(&compose).contains("img-src 'self' data: https: http:;"),
+        "{}",
+        policy(&compose)
+    );
+    assert!(policy(&compose).contains("script-src 'self';"));
+    for path in ["/admin", "/admin/campaigns", "/admin/subscribers"] {
+        let other = owner.get(path).await;
+        assert!(policy(&other).contains("img-src 'self' data:;"), "{path}");
+    }
+
     let body = "Hello {{ subscriber.name | default(value=\"friend\") }}!\n\nThe rye is back. See [the menu](https://bakery.example/menu).";
     let id = save_draft(&owner, &[("subject", XSS_SUBJECT), ("body", body)]).await;
 

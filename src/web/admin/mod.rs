@@ -44,6 +44,10 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The admin pages allow their own (vendored) scripts and same-origin fetches and frames,
 /// which the public pages do not need.
 const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'";
+/// The compose page's: the same, but the preview (a `srcdoc` frame, which takes its
+/// parent's policy) shows the campaign's images from wherever the owner put them, as the
+/// recipients' mail programs will.
+pub const COMPOSE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'";
 
 /// The pages that need a session, each listed by path (see `web::admin_paths`).
 pub fn owner_routes() -> Routes {
@@ -65,7 +69,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(access::public_routes())
         .route("/admin/assets/{name}", axum::routing::get(asset))
         .merge(owner)
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static(ADMIN_CSP),
         ))

@@ -7,7 +7,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
@@ -23,7 +23,7 @@ use crate::mail::draft;
 use crate::mail::render::{CampaignContent, CompiledCampaign, LAYOUTS, RenderedCopy};
 use crate::store::{CampaignDraft, CampaignError, Timestamp};
 use crate::web::AppState;
-use crate::web::admin::{Owner, failure, page};
+use crate::web::admin::{COMPOSE_CSP, Owner, failure, page};
 use crate::web::routes::Routes;
 
 /// How many subscribers the "preview as" choice offers.
@@ -141,6 +141,10 @@ async fn show_form(
         &mut context,
     );
     *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(COMPOSE_CSP),
+    );
     response
 }
 
