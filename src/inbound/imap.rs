@@ -1,15 +1,21 @@
 //! IMAP polling for replies and bounces (`HUNDRED_IMAP_URL`), so a small business can keep
 //! its replies in its own mailbox: every `HUNDRED_IMAP_POLL_SECONDS` the poller logs in,
-//! reads the unread messages of one mailbox and receives each exactly as through
-//! `POST /inbound/mime`.
+//! reads the messages of one mailbox that arrived since it last read it, and receives each
+//! exactly as through `POST /inbound/mime`.
 //!
-//! Nothing is lost: a message is fetched without marking it read (`BODY.PEEK`), and marked
-//! `\Seen` only once it is stored (or known already, by its Message-ID). What the store could
-//! not take stays unread for the next poll. What is not mail, and what is larger than
-//! [`MAX_MESSAGE_BYTES`], is marked read with a log line rather than tried forever. Nothing is
-//! deleted or moved: the mailbox stays the business's own. The one window left is a message
-//! without a Message-ID whose `\Seen` could not be set after it was stored; it is stored again
-//! at the next poll.
+//! It goes by UID, not by the `\Seen` flag: what it has read up to (the mailbox's
+//! UIDVALIDITY and the highest UID taken) is kept in the database, so a reply the owner
+//! already opened in a mail program is still read, and the poller changes no flags (a new
+//! reply stays unread for the owner). The first poll of a mailbox (or after its
+//! UIDVALIDITY changed) reads what is unread and what arrived in the last
+//! [`FIRST_LOOK_BACK_DAYS`] days, not years of old mail.
+//!
+//! Nothing is lost: a message counts as read only once it is stored (or known already, by
+//! its Message-ID); what the store could not take is read again at the next poll, and so is
+//! a message without a Message-ID whose mark could not be kept after it was stored. What is
+//! not mail, and what is larger than [`MAX_MESSAGE_BYTES`], is passed with a log line rather
+//! than tried forever. Nothing is deleted, moved or flagged: the mailbox stays the
+//! business's own.
 //!
 //! A poll that fails (server down, wrong password, database away) is logged, never with the
 //! password, and tried again later, waiting twice as long after each failure in a row.
@@ -43,6 +49,43 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 /// Sizes are asked for this many messages at once.
 const SIZE_BATCH: usize = 100;
+/// How far back the first poll of a mailbox looks for messages already read.
+pub const FIRST_LOOK_BACK_DAYS: i64 = 30;
+
+/// Where the poller has read up to in one mailbox: what it read stays read even if the
+/// mailbox is renumbered, since then UIDVALIDITY changes and the first-poll rule applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReadUpTo {
+    validity: u32,
+    uid: u32,
+}
+
+impl ReadUpTo {
+    fn parse(kept: &str) -> Option<Self> {
+        let (validity, uid) = kept.split_once(':')?;
+        Some(Self {
+            validity: validity.parse().ok()?,
+            uid: uid.parse().ok()?,
+        })
+    }
+
+    fn kept(self) -> String {
+        format!("{}:{}", self.validity, self.uid)
+    }
+}
+
+/// IMAP's date for SEARCH SINCE: `26-Nov-2026`.
+fn imap_date(date: time::Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}-{}-{}",
+        date.day(),
+        MONTHS[usize::from(u8::from(date.month())) - 1],
+        date.year()
+    )
+}
 
 /// How the connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,7 +263,7 @@ impl ImapPoller {
                         error = %format!("{err:#}"),
                         failures,
                         retry_in_seconds = backoff(self.interval, failures).as_secs(),
-                        "polling the IMAP mailbox failed; unread messages stay unread for the next poll"
+                        "polling the IMAP mailbox failed; what was not read yet is read at the next poll"
                     );
                 }
             }
@@ -232,15 +275,15 @@ impl ImapPoller {
         tracing::info!("IMAP poller stopped");
     }
 
-    /// One poll: connect, log in, read what is unread, log out. A stop while connecting
+    /// One poll: connect, log in, read what is new, log out. A stop while connecting
     /// abandons the poll; once reading, it ends between two messages, never between storing
-    /// one and marking it read.
+    /// one and keeping the mark.
     async fn poll(&self, stop: &CancellationToken) -> anyhow::Result<Round> {
         let mut session = tokio::select! {
             () = stop.cancelled() => return Ok(Round::default()),
             session = self.connect() => session?,
         };
-        let round = self.read_unseen(&mut session, stop).await;
+        let round = self.read_new(&mut session, stop).await;
         let _ = tokio::time::timeout(Duration::from_secs(5), session.logout()).await;
         round
     }
@@ -297,27 +340,54 @@ impl ImapPoller {
         Ok(ImapStream::Tls(Box::new(tls)))
     }
 
-    async fn read_unseen(
+    /// The database key for this mailbox's mark.
+    fn mark_key(&self) -> String {
+        let settings = &self.settings;
+        format!(
+            "imap_read_up_to:{}@{}:{}/{}",
+            settings.user, settings.host, settings.port, settings.mailbox
+        )
+    }
+
+    async fn read_new(
         &self,
         session: &mut Session<ImapStream>,
         stop: &CancellationToken,
     ) -> anyhow::Result<Round> {
         let mailbox = &self.settings.mailbox;
-        within(
+        let opened = within(
             &format!("opening the mailbox {mailbox}"),
             session.select(mailbox),
         )
         .await?;
-        let mut unseen: Vec<u32> = within(
-            "searching for unread messages",
-            session.uid_search("UNSEEN UNDELETED"),
-        )
-        .await?
-        .into_iter()
-        .collect();
-        unseen.sort_unstable();
+        let validity = opened.uid_validity.unwrap_or(0);
+        let key = self.mark_key();
+        let mark = self
+            .store
+            .setting(&key)
+            .await?
+            .as_deref()
+            .and_then(ReadUpTo::parse)
+            .filter(|mark| mark.validity == validity);
+        let query = match mark {
+            Some(mark) => format!("UID {}:* UNDELETED", mark.uid.saturating_add(1)),
+            None => {
+                let since = time::OffsetDateTime::now_utc().date()
+                    - time::Duration::days(FIRST_LOOK_BACK_DAYS);
+                format!("UNDELETED OR UNSEEN SINCE {}", imap_date(since))
+            }
+        };
+        let read_up_to = mark.map_or(0, |mark| mark.uid);
+        // `n:*` names the last message even when its UID is below n.
+        let mut new: Vec<u32> = within("searching for new messages", session.uid_search(&query))
+            .await?
+            .into_iter()
+            .filter(|uid| *uid > read_up_to)
+            .collect();
+        new.sort_unstable();
         let mut round = Round::default();
-        for batch in unseen.chunks(SIZE_BATCH) {
+        let mut kept = read_up_to;
+        for batch in new.chunks(SIZE_BATCH) {
             let sizes: Vec<(u32, u32)> = within("asking for message sizes", async {
                 session
                     .uid_fetch(uid_set(batch), "(UID RFC822.SIZE)")
@@ -333,18 +403,43 @@ impl ImapPoller {
                 if stop.is_cancelled() {
                     return Ok(round);
                 }
-                // Gone since the search (deleted by someone else): nothing to do.
-                let Some(&(_, size)) = sizes.iter().find(|(id, _)| *id == uid) else {
-                    continue;
-                };
-                self.read_one(session, uid, size, &mut round).await?;
+                // Gone since the search (deleted by someone else): nothing to read.
+                if let Some(&(_, size)) = sizes.iter().find(|(id, _)| *id == uid) {
+                    self.read_one(session, uid, size, &mut round).await?;
+                }
+                self.keep_mark(&key, ReadUpTo { validity, uid }).await?;
+                kept = uid;
             }
+        }
+        // Everything below UIDNEXT that is not read now is older mail the first poll left,
+        // or deleted: from now on only what arrives after this poll is new.
+        let last = opened
+            .uid_next
+            .map(|next| next.saturating_sub(1))
+            .unwrap_or(0)
+            .max(new.last().copied().unwrap_or(0));
+        if last > kept {
+            self.keep_mark(
+                &key,
+                ReadUpTo {
+                    validity,
+                    uid: last,
+                },
+            )
+            .await?;
         }
         Ok(round)
     }
 
-    /// Receives one message and marks it read, or leaves it unread when it could not be
-    /// stored (the error ends this poll).
+    async fn keep_mark(&self, key: &str, mark: ReadUpTo) -> anyhow::Result<()> {
+        self.store
+            .put_setting(key, &mark.kept())
+            .await
+            .context("keeping what the IMAP poller has read")
+    }
+
+    /// Receives one message, or fails when it could not be stored (the error ends this
+    /// poll, and the message is read again at the next).
     async fn read_one(
         &self,
         session: &mut Session<ImapStream>,
@@ -383,10 +478,10 @@ impl ImapPoller {
                 uid,
                 bytes = size,
                 limit,
-                "an IMAP message is larger than the inbound limit; marked read and left in the mailbox"
+                "an IMAP message is larger than the inbound limit; passed, and left in the mailbox"
             );
             round.too_big += 1;
-            return mark_seen(session, uid).await;
+            return Ok(());
         };
         // On its own task, so a slow store is never cut off inside its transaction: past the
         // timeout the poll ends, the store still finishes, and the next poll finds the
@@ -397,11 +492,15 @@ impl ImapPoller {
             .await
             .map_err(|_| {
                 anyhow!(
-                    "storing message UID {uid} took over {}s; it stays unread",
+                    "storing message UID {uid} took over {}s; it is read again at the next poll",
                     STORE_TIMEOUT.as_secs()
                 )
             })?
-            .map_err(|err| anyhow!("storing message UID {uid} failed: {err}; it stays unread"))?;
+            .map_err(|err| {
+                anyhow!(
+                    "storing message UID {uid} failed: {err}; it is read again at the next poll"
+                )
+            })?;
         match received {
             Ok(received) if received.duplicate => round.duplicates += 1,
             Ok(_) => round.stored += 1,
@@ -409,15 +508,17 @@ impl ImapPoller {
                 tracing::warn!(
                     uid,
                     %reason,
-                    "an IMAP message is not mail; marked read and left in the mailbox"
+                    "an IMAP message is not mail; passed, and left in the mailbox"
                 );
                 round.not_mail += 1;
             }
             Err(ReceiveError::Store(err)) => {
-                return Err(err.context(format!("storing message UID {uid}; it stays unread")));
+                return Err(err.context(format!(
+                    "storing message UID {uid}; it is read again at the next poll"
+                )));
             }
         }
-        mark_seen(session, uid).await
+        Ok(())
     }
 }
 
@@ -426,18 +527,6 @@ impl ImapPoller {
 fn backoff(interval: Duration, failures: u32) -> Duration {
     let doubled = interval.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
     doubled.min(MAX_BACKOFF.max(interval))
-}
-
-async fn mark_seen(session: &mut Session<ImapStream>, uid: u32) -> anyhow::Result<()> {
-    within(&format!("marking message UID {uid} as read"), async {
-        session
-            .uid_store(uid.to_string(), "+FLAGS.SILENT (\\Seen)")
-            .await?
-            .try_collect::<Vec<_>>()
-            .await
-    })
-    .await
-    .map(|_| ())
 }
 
 /// `1,5,9`: a UID set for one command.
@@ -572,6 +661,24 @@ mod tests {
         assert_eq!(
             settings.to_string(),
             "imaps://me:***@mail.example.com:993/INBOX"
+        );
+    }
+
+    #[test]
+    fn the_mark_and_the_search_date_are_written_as_kept_and_as_imap_wants() {
+        let mark = ReadUpTo {
+            validity: 1_700_000_000,
+            uid: 42,
+        };
+        assert_eq!(mark.kept(), "1700000000:42");
+        assert_eq!(ReadUpTo::parse(&mark.kept()), Some(mark));
+        for broken in ["", "42", "x:1", "1:", "1:-3", "1:2:3"] {
+            assert_eq!(ReadUpTo::parse(broken), None, "{broken}");
+        }
+        assert_eq!(imap_date(time::macros::date!(2026 - 11 - 05)), "5-Nov-2026");
+        assert_eq!(
+            imap_date(time::macros::date!(2027 - 01 - 31)),
+            "31-Jan-2027"
         );
     }
 

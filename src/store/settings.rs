@@ -27,6 +27,31 @@ impl Store {
         })
     }
 
+    /// What is kept under `key`, if anything.
+    pub async fn setting(&self, key: &str) -> anyhow::Result<Option<String>> {
+        with_pool!(self, pool => sqlx::query_scalar::<_, String>(
+            "SELECT value FROM settings WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+        .context("reading a setting"))
+    }
+
+    /// Keeps `value` under `key`, replacing what was there.
+    pub async fn put_setting(&self, key: &str, value: &str) -> anyhow::Result<()> {
+        with_pool!(self, pool => sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .context("keeping a setting"))
+    }
+
     /// Records a consent text and returns its version: the first 12 hex digits of its
     /// SHA-256, so the same words always have the same version on every instance.
     pub async fn register_consent_text(&self, text: &str) -> anyhow::Result<String> {

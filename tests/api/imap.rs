@@ -3,10 +3,11 @@
 //! users and maildir in a temporary folder, so tests share nothing and need no system set-up
 //! beyond the installed package (`.ci/run` installs `dovecot-imapd`).
 //!
-//! A reply in the mailbox reaches the subscriber's timeline and is marked read; the same
-//! reply again, what is not mail and what is too big are marked read and stored never (or
-//! once); a wrong password is logged without the password while the service stays healthy;
-//! imaps:// and STARTTLS both work.
+//! A reply in the mailbox reaches the subscriber's timeline, whether the owner opened it
+//! first or not, and the poller changes no flags; the same reply again, what is not mail and
+//! what is too big are passed and stored never (or once); the first poll reads what is
+//! unread and what is recent, not years of read mail; a wrong password is logged without
+//! the password while the service stays healthy; imaps:// and STARTTLS both work.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::{SocketAddr, TcpListener as StdListener};
@@ -19,11 +20,14 @@ use async_imap::types::Flag;
 use futures::TryStreamExt as _;
 
 use crate::campaigns::confirmed;
-use crate::helpers::{Backend, Options, settle, spawn_app_with};
+use crate::helpers::{Backend, Options, TestApp, settle, spawn_app_with};
 use crate::on_both_databases;
 use crate::process::{hundred, stop};
 
-on_both_databases!(a_reply_in_the_mailbox_reaches_the_timeline_once_and_is_marked_read);
+on_both_databases!(
+    a_reply_in_the_mailbox_reaches_the_timeline_once_read_or_not,
+    the_first_poll_reads_unread_and_recent_mail_only,
+);
 
 const USER: &str = "bakery";
 /// Spaces, `@`, `/` and `%` in the password: the URL carries it percent-encoded.
@@ -152,9 +156,15 @@ service imap-login {{
 
     /// Puts a message into INBOX, unread, as a mail server delivering it would.
     async fn append(&self, raw: &str) {
+        self.append_as(raw, None, None).await;
+    }
+
+    /// Puts a message into INBOX with flags (`(\Seen)`: the owner has opened it) and an
+    /// arrival date (`"01-Jan-2020 10:00:00 +0000"`, quoted as IMAP wants).
+    async fn append_as(&self, raw: &str, flags: Option<&str>, arrived: Option<&str>) {
         let mut session = self.session().await;
         session
-            .append("INBOX", None, None, raw.replace('\n', "\r\n"))
+            .append("INBOX", flags, arrived, raw.replace('\n', "\r\n"))
             .await
             .unwrap();
         session.logout().await.unwrap();
@@ -179,17 +189,29 @@ service imap-login {{
         flags
     }
 
-    /// Waits until `count` messages are in the mailbox, all marked read.
-    async fn wait_all_read(&self, count: usize) -> Vec<(u32, bool)> {
+    /// Waits until hundred has read the mailbox up to message `uid` (what it keeps in its
+    /// database).
+    async fn wait_read_up_to(&self, app: &TestApp, uid: u32) {
+        let store = hundred::store::Store::connect(&app.database_url)
+            .await
+            .unwrap();
+        let key = format!(
+            "imap_read_up_to:{USER}@127.0.0.1:{}/INBOX",
+            self.imap.port()
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let flags = self.read_flags().await;
-            if flags.len() == count && flags.iter().all(|(_, seen)| *seen) {
-                return flags;
+            let kept = store.setting(&key).await.unwrap();
+            if kept
+                .as_deref()
+                .and_then(|kept| kept.split_once(':'))
+                .is_some_and(|(_, read)| read.parse::<u32>().unwrap() >= uid)
+            {
+                return;
             }
             assert!(
                 Instant::now() < deadline,
-                "expected {count} messages, all read: {flags:?}\n{}",
+                "expected the mailbox read up to UID {uid}, have {kept:?}\n{}",
                 std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -314,9 +336,9 @@ On Wed, 25 Nov 2026 at 10:00, Corner Bakery <news@bakery.example> wrote:
 
 const NOT_MAIL: &str = "just a line of text, nothing like a mail message\n";
 
-async fn a_reply_in_the_mailbox_reaches_the_timeline_once_and_is_marked_read(backend: Backend) {
-    let dovecot = Dovecot::start();
-    let app = spawn_app_with(
+/// hundred polling `dovecot`'s INBOX every second.
+async fn polling(backend: Backend, dovecot: &Dovecot) -> TestApp {
+    spawn_app_with(
         backend,
         Options::default()
             .env(
@@ -328,7 +350,12 @@ async fn a_reply_in_the_mailbox_reaches_the_timeline_once_and_is_marked_read(bac
             )
             .env("HUNDRED_IMAP_POLL_SECONDS", "1"),
     )
-    .await;
+    .await
+}
+
+async fn a_reply_in_the_mailbox_reaches_the_timeline_once_read_or_not(backend: Backend) {
+    let dovecot = Dovecot::start();
+    let app = polling(backend, &dovecot).await;
     let token = app.api_token().await;
     let ann = confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
     let campaign = app
@@ -344,9 +371,14 @@ async fn a_reply_in_the_mailbox_reaches_the_timeline_once_and_is_marked_read(bac
         .header("Message-ID")
         .unwrap();
 
-    // Ann's reply lands in the bakery's mailbox, unread.
+    // Ann's reply lands in the bakery's mailbox, and the owner opens it in their mail
+    // program before hundred polls.
     dovecot
-        .append(&reply("<imap-reply-1@example.com>", &sent_id))
+        .append_as(
+            &reply("<imap-reply-1@example.com>", &sent_id),
+            Some("(\\Seen)"),
+            None,
+        )
         .await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let replied = loop {
@@ -362,11 +394,10 @@ async fn a_reply_in_the_mailbox_reaches_the_timeline_once_and_is_marked_read(bac
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(replied["text"], "Lovely, I will come by on Saturday!");
-    // Marked read once stored; still there, never deleted.
-    dovecot.wait_all_read(1).await;
+    dovecot.wait_read_up_to(&app, 1).await;
 
     // The same reply again (a second copy delivered), something that is not mail, and a
-    // message over the 10 MB limit: each marked read, none stored as a new reply.
+    // message over the 10 MB limit, all unread: each passed, none stored as a new reply.
     dovecot
         .append(&reply("<imap-reply-1@example.com>", &sent_id))
         .await;
@@ -376,10 +407,15 @@ async fn a_reply_in_the_mailbox_reaches_the_timeline_once_and_is_marked_read(bac
         "A very long letter. ".repeat(11 * 1024 * 1024 / 20)
     );
     dovecot.append(&huge).await;
-    dovecot.wait_all_read(4).await;
-    // A few more polls find nothing new.
+    dovecot.wait_read_up_to(&app, 4).await;
+    // A few more polls find nothing new; every message is still there as it was: hundred
+    // flags nothing, so what the owner has not opened stays unread for them.
     settle().await;
     assert_eq!(app.count("inbound_messages").await, 1);
+    assert_eq!(
+        dovecot.read_flags().await,
+        vec![(1, true), (2, false), (3, false), (4, false)]
+    );
     let report = app
         .api_get(&format!("/campaigns/{campaign_id}"), &token)
         .await;
@@ -396,6 +432,54 @@ async fn a_reply_in_the_mailbox_reaches_the_timeline_once_and_is_marked_read(bac
         .filter(|e| e["kind"] == "reply")
         .count();
     assert_eq!(replies, 1, "{story}");
+}
+
+async fn the_first_poll_reads_unread_and_recent_mail_only(backend: Backend) {
+    // The mailbox has years of mail before hundred is pointed at it.
+    let dovecot = Dovecot::start();
+    let letter = |id: &str, subject: &str| {
+        format!(
+            "From: Someone <someone@example.com>\nTo: shop@bakery.example\nSubject: {subject}\nMessage-ID: <{id}@example.com>\nDate: Wed, 01 Jan 2020 10:00:00 +0000\n\nHello.\n"
+        )
+    };
+    let long_ago = Some("\"01-Jan-2020 10:00:00 +0000\"");
+    dovecot
+        .append_as(&letter("old-read", "Old, read"), Some("(\\Seen)"), long_ago)
+        .await;
+    dovecot
+        .append_as(&letter("old-unread", "Old, never opened"), None, long_ago)
+        .await;
+    dovecot
+        .append_as(
+            &letter("recent-read", "This week, read"),
+            Some("(\\Seen)"),
+            None,
+        )
+        .await;
+
+    let app = polling(backend, &dovecot).await;
+    dovecot.wait_read_up_to(&app, 3).await;
+    settle().await;
+    assert_eq!(
+        app.count("inbound_messages").await,
+        2,
+        "the unread one and the recent one; not the old mail already read"
+    );
+
+    // From then on, whatever arrives is read, opened by the owner or not.
+    dovecot
+        .append_as(
+            &letter("later-read", "Later, read"),
+            Some("(\\Seen)"),
+            long_ago,
+        )
+        .await;
+    dovecot.wait_read_up_to(&app, 4).await;
+    assert_eq!(app.count("inbound_messages").await, 3);
+    assert_eq!(
+        dovecot.read_flags().await,
+        vec![(1, true), (2, false), (3, true), (4, true)]
+    );
 }
 
 /// `hundred serve` with its log lines collected; returns the address it listens on.
@@ -497,7 +581,7 @@ async fn a_wrong_password_is_logged_without_it_and_tls_works_both_ways() {
     assert!(!log.contains(wrong), "the password is never logged:\n{log}");
 
     // imap:// with STARTTLS and the right password: a reply and something that is not
-    // mail are both taken from the mailbox and marked read, the latter with a log line.
+    // mail are both read from the mailbox, the latter passed with a log line.
     dovecot
         .append(&reply("<starttls-1@example.com>", "<unknown@example.com>"))
         .await;
@@ -506,8 +590,7 @@ async fn a_wrong_password_is_logged_without_it_and_tls_works_both_ways() {
         "imap://{USER}:{PASSWORD_IN_URL}@localhost:{}/INBOX",
         dovecot.imap.port()
     ));
-    dovecot.wait_all_read(2).await;
-    wait_for_line(&lines, &["is not mail", "marked read"]).await;
+    wait_for_line(&lines, &["is not mail", "passed"]).await;
     wait_for_line(&lines, &["stored=1", "not_mail=1"]).await;
     let status = stop(&mut child);
     assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
