@@ -407,8 +407,13 @@ impl ImapPoller {
                 if let Some(&(_, size)) = sizes.iter().find(|(id, _)| *id == uid) {
                     self.read_one(session, uid, size, &mut round).await?;
                 }
-                self.keep_mark(&key, ReadUpTo { validity, uid }).await?;
-                kept = uid;
+                // The first poll keeps its mark only at its end: stopped part way, the next
+                // poll is a first poll again (what it read is known by its Message-ID),
+                // rather than a poll from here that would take in the old mail left out.
+                if mark.is_some() {
+                    self.keep_mark(&key, ReadUpTo { validity, uid }).await?;
+                    kept = uid;
+                }
             }
         }
         // Everything below UIDNEXT that is not read now is older mail the first poll left,
@@ -431,7 +436,17 @@ impl ImapPoller {
         Ok(round)
     }
 
+    /// Keeps the mark, never moving it back (another instance polling the same mailbox
+    /// may have read further).
     async fn keep_mark(&self, key: &str, mark: ReadUpTo) -> anyhow::Result<()> {
+        let kept = self.store.setting(key).await?;
+        if kept
+            .as_deref()
+            .and_then(ReadUpTo::parse)
+            .is_some_and(|kept| kept.validity == mark.validity && kept.uid >= mark.uid)
+        {
+            return Ok(());
+        }
         self.store
             .put_setting(key, &mark.kept())
             .await
@@ -463,14 +478,18 @@ impl ImapPoller {
                     .await
             })
             .await?;
-            let Some(raw) = fetched
+            // No body (the server had it a moment ago): tried again at the next poll, where a
+            // message deleted meanwhile is no longer found at all.
+            let raw = fetched
                 .iter()
                 .find(|fetch| fetch.uid == Some(uid))
                 .and_then(|fetch| fetch.body())
                 .map(<[u8]>::to_vec)
-            else {
-                return Ok(());
-            };
+                .ok_or_else(|| {
+                    anyhow!(
+                        "message UID {uid} came without its body; it is read again at the next poll"
+                    )
+                })?;
             (raw.len() <= limit).then_some(raw)
         };
         let Some(raw) = raw else {

@@ -509,7 +509,8 @@ async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend:
         )
         .await;
     let id = campaign["id"].as_str().unwrap();
-    let at = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
+    // Three seconds ahead: time enough to take it back first even on a busy machine.
+    let at = (time::OffsetDateTime::now_utc() + time::Duration::seconds(3))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let scheduled = app
@@ -550,6 +551,7 @@ async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend:
     );
 
     // Its old time comes and goes: nothing is sent, and it can be edited again.
+    settle().await;
     settle().await;
     settle().await;
     let report = app.api_get(&format!("/campaigns/{id}"), &token).await;
