@@ -39,6 +39,9 @@ pub enum TokenPurpose {
     Bounce = 7,
     /// The "keep me" answer to a re-permission request.
     Keep = 8,
+    /// A browser the owner has logged in with (its own login limit); the subject is the
+    /// owner's account.
+    Device = 9,
 }
 
 impl TokenPurpose {
@@ -52,6 +55,7 @@ impl TokenPurpose {
             6 => Some(Self::Reply),
             7 => Some(Self::Bounce),
             8 => Some(Self::Keep),
+            9 => Some(Self::Device),
             _ => None,
         }
     }

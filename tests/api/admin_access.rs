@@ -3,7 +3,8 @@
 //! admin route behind a session and every API route behind a token, API tokens from a page.
 
 use crate::helpers::{
-    Backend, OWNER_EMAIL, OWNER_PASSWORD, cookie_client, hidden_value, spawn_app,
+    Backend, OWNER_EMAIL, OWNER_PASSWORD, Options, TestApp, cookie_client, hidden_value, spawn_app,
+    spawn_app_with,
 };
 use crate::on_both_databases;
 
@@ -11,6 +12,7 @@ on_both_databases!(
     the_setup_link_creates_the_owner_once_and_logs_them_in,
     login_gives_a_new_session_and_logout_ends_it,
     wrong_passwords_are_refused_and_then_rate_limited,
+    a_stranger_guessing_cannot_lock_the_owner_out_of_a_browser_they_used,
     every_admin_route_needs_a_session_and_every_api_route_a_token,
     a_state_change_without_the_csrf_token_is_forbidden,
     api_tokens_are_created_and_revoked_on_a_page,
@@ -285,6 +287,95 @@ async fn wrong_passwords_are_refused_and_then_rate_limited(backend: Backend) {
     );
     let right = app.log_in(OWNER_EMAIL, OWNER_PASSWORD).await.err().unwrap();
     assert_eq!(right.status(), 429);
+}
+
+/// One login attempt through the form, in `browser`, from `ip` (behind the proxy).
+async fn log_in_from(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    ip: &str,
+    password: &str,
+) -> reqwest::StatusCode {
+    let page = browser
+        .get(app.url("/admin/login"))
+        .header("x-forwarded-for", ip)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser
+        .post(app.url("/admin/login"))
+        .header("x-forwarded-for", ip)
+        .form(&[
+            ("email", OWNER_EMAIL),
+            ("password", password),
+            ("form_token", &hidden_value(&page, "form_token").unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn a_stranger_guessing_cannot_lock_the_owner_out_of_a_browser_they_used(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options::default().env("HUNDRED_TRUST_PROXY", "true"),
+    )
+    .await;
+    // The owner has logged in with this browser before.
+    let owner = app.owner().await;
+
+    // A stranger guesses at the owner's address from many places, until the address's
+    // limit is used up.
+    let mut limited = false;
+    for i in 0..15 {
+        let status = log_in_from(
+            &app,
+            &cookie_client(),
+            &format!("203.0.113.{i}"),
+            "guess guess guess",
+        )
+        .await;
+        if status == 429 {
+            limited = true;
+            break;
+        }
+        assert_eq!(status, 401);
+    }
+    assert!(limited, "the address is limited");
+
+    // A browser never used to log in waits, even with the right password; a made-up
+    // "known browser" cookie does not help.
+    let new_browser = cookie_client();
+    assert_eq!(
+        log_in_from(&app, &new_browser, "198.51.100.20", OWNER_PASSWORD).await,
+        429
+    );
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(
+        &format!("hundred_device={}; Path=/admin", "A".repeat(72)),
+        &app.url("/admin/login").parse().unwrap(),
+    );
+    let forged = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_provider(jar)
+        .build()
+        .unwrap();
+    assert_eq!(
+        log_in_from(&app, &forged, "198.51.100.21", OWNER_PASSWORD).await,
+        429
+    );
+
+    // The owner's own browser logs in.
+    assert_eq!(
+        log_in_from(&app, &owner.http, "198.51.100.7", OWNER_PASSWORD).await,
+        303
+    );
+    let dashboard = owner.http.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(dashboard.status(), 200);
 }
 
 async fn every_admin_route_needs_a_session_and_every_api_route_a_token(backend: Backend) {

@@ -5,7 +5,7 @@
 //! a random value in a short-lived cookie that the form must repeat.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::{Owner, SESSION_COOKIE, SESSION_DAYS, cookie, page, safe_next, set_cookie};
 use crate::accounts;
+use crate::signing::TokenPurpose;
 use crate::store::{Timestamp, constant_time_eq};
 use crate::web::client::{Client, rate_limit_key};
 use crate::web::routes::Routes;
@@ -24,6 +25,11 @@ use crate::web::{AppState, PageError};
 /// The login and setup forms' own CSRF cookie.
 const FORM_COOKIE: &str = "hundred_form";
 const FORM_COOKIE_SECONDS: i64 = 60 * 60;
+/// A browser the owner has logged in with, remembered for a year: its login attempts count
+/// against a limit of its own, so a stranger's guesses at the owner's address (which use up
+/// that address's limit) do not lock the owner out of a browser they have used.
+const DEVICE_COOKIE: &str = "hundred_device";
+const DEVICE_DAYS: i64 = 365;
 
 /// The pages before a session. Their forms are small: bodies are held to the public
 /// pages' limit, not the admin pages' (which allows CSV imports).
@@ -110,32 +116,48 @@ async fn login(
             "The login form expired. Please enter your details again.",
         );
     }
-    let by_ip = client
-        .ip
-        .map(|ip| format!("ip:{}", rate_limit_key(ip)))
-        .unwrap_or_else(|| "ip:unknown".into());
-    // Keyed by a hash of the address: whatever was typed, the key stays small.
-    let by_email = format!("email:{}", crate::store::secret_hash(&email));
-    if state.login_limiter.check_key(&by_ip).is_err()
-        || state.login_limiter.check_key(&by_email).is_err()
-    {
+    let too_many = || {
         let mut response = again(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many login attempts. Please wait a minute and try again.",
         );
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, "60".parse().expect("a number"));
-        return response;
-    }
-    let password = form.password.unwrap_or_default();
-    if password.len() > accounts::MAX_PASSWORD_BYTES {
-        return again(StatusCode::UNAUTHORIZED, WRONG_LOGIN);
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        response
+    };
+    let by_ip = client
+        .ip
+        .map(|ip| format!("ip:{}", rate_limit_key(ip)))
+        .unwrap_or_else(|| "ip:unknown".into());
+    if state.login_limiter.check_key(&by_ip).is_err() {
+        return too_many();
     }
     let account = match state.store.owner_by_email(&email).await {
         Ok(account) => account,
         Err(err) => return PageError::Unexpected(err).into_page(&state),
     };
+    // A browser this owner logged in with has its own limit; any other attempt at the
+    // address shares the address's. Keyed by hashes: whatever was sent, keys stay small.
+    let device = cookie(&headers, DEVICE_COOKIE).filter(|token| {
+        let claims = state.signer.verify_unexpired(
+            TokenPurpose::Device,
+            token,
+            time::OffsetDateTime::now_utc(),
+        );
+        matches!((claims, &account), (Ok(claims), Some(account)) if claims.subject == account.id)
+    });
+    let by_address = match device {
+        Some(token) => format!("device:{}", crate::store::secret_hash(token)),
+        None => format!("email:{}", crate::store::secret_hash(&email)),
+    };
+    if state.login_limiter.check_key(&by_address).is_err() {
+        return too_many();
+    }
+    let password = form.password.unwrap_or_default();
+    if password.len() > accounts::MAX_PASSWORD_BYTES {
+        return again(StatusCode::UNAUTHORIZED, WRONG_LOGIN);
+    }
     // An unknown address costs a hash too, so the answer's timing does not tell.
     let stored = match &account {
         Some(account) => account.password_hash.clone(),
@@ -188,6 +210,15 @@ async fn start_session(
         set_cookie(state, SESSION_COOKIE, &session_id, SESSION_DAYS * 86_400),
     );
     headers.append(header::SET_COOKIE, set_cookie(state, FORM_COOKIE, "", 0));
+    let device = state.signer.sign(
+        TokenPurpose::Device,
+        user_id,
+        Some(time::OffsetDateTime::now_utc() + Duration::days(DEVICE_DAYS)),
+    );
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(state, DEVICE_COOKIE, &device, DEVICE_DAYS * 86_400),
+    );
     response
 }
 
