@@ -523,11 +523,8 @@ async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend:
     assert_eq!(scheduled.status(), 202);
 
     let unscheduled = app
-        .api(Method::POST, &format!("/campaigns/{id}/unschedule"), &token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_post(&format!("/campaigns/{id}/unschedule"), &token)
+        .await;
     assert_eq!(unscheduled.status(), 200);
     let draft: serde_json::Value = unscheduled.json().await.unwrap();
     assert_eq!(draft["status"], "draft");
@@ -575,11 +572,8 @@ async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend:
 
     // Only a scheduled campaign can be taken back.
     let again = app
-        .api(Method::POST, &format!("/campaigns/{id}/unschedule"), &token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_post(&format!("/campaigns/{id}/unschedule"), &token)
+        .await;
     assert_eq!(again.status(), 409);
     let problem: serde_json::Value = again.json().await.unwrap();
     assert!(
@@ -637,11 +631,8 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
     app.send_campaign_now(&token, id).await;
     sent_more_than(&app, &token, id, 0).await;
     let paused = app
-        .api(Method::POST, &format!("/campaigns/{id}/pause"), &token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_post(&format!("/campaigns/{id}/pause"), &token)
+        .await;
     assert_eq!(paused.status(), 200);
     settle().await;
     let while_paused = app.api_get(&format!("/campaigns/{id}"), &token).await;
@@ -676,11 +667,8 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
     );
     sent_more_than(&app, &token, id, sent_then).await;
     let cancelled = app
-        .api(Method::POST, &format!("/campaigns/{id}/cancel"), &token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_post(&format!("/campaigns/{id}/cancel"), &token)
+        .await;
     assert_eq!(cancelled.status(), 200);
     settle().await;
     let report = app.api_get(&format!("/campaigns/{id}"), &token).await;

@@ -483,6 +483,15 @@ impl TestApp {
     }
 
     /// `GET /api/v1{path}` as JSON.
+    /// `POST /api/v1{path}` with no body, as the owner's script would.
+    pub async fn api_post(&self, path: &str, token: &str) -> reqwest::Response {
+        self.api(reqwest::Method::POST, path, token)
+            .await
+            .send()
+            .await
+            .expect("POST to the API")
+    }
+
     pub async fn api_get(&self, path: &str, token: &str) -> serde_json::Value {
         let response = self
             .api(reqwest::Method::GET, path, token)
