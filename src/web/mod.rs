@@ -153,8 +153,9 @@ pub(crate) async fn to_completion<T: Send + 'static>(
 /// How long a request may take before it is answered 408.
 const REQUEST_TIME: Duration = Duration::from_secs(30);
 /// A CSV import of the largest file the form takes (10 MB, some 200,000 rows, each a new
-/// subscriber with a confirmation message) took 9 s on SQLite and 22 s on Postgres on an
-/// idle 2-core machine; more on a busy one. The owner waits for its report.
+/// subscriber with a confirmation message) takes 10 s on SQLite and 25 s on Postgres on an
+/// idle 2-core machine (`benches/import.sh`); more on a busy one. The owner waits for its
+/// report.
 const IMPORT_TIME: Duration = Duration::from_secs(600);
 
 /// Answers 408 when a request takes too long (work spawned with `to_completion` still
