@@ -510,17 +510,8 @@ async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend:
         .await;
     let id = campaign["id"].as_str().unwrap();
     // Three seconds ahead: time enough to take it back first even on a busy machine.
-    let at = (time::OffsetDateTime::now_utc() + time::Duration::seconds(3))
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let scheduled = app
-        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-        .await
-        .json(&serde_json::json!({ "at": at }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(scheduled.status(), 202);
+    app.schedule_campaign(&token, id, time::Duration::seconds(3))
+        .await;
 
     let unscheduled = app
         .api_post(&format!("/campaigns/{id}/unschedule"), &token)

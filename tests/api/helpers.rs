@@ -537,6 +537,25 @@ impl TestApp {
         assert_eq!(response.status(), 202);
     }
 
+    /// Schedules a draft for `after` from now, through the API.
+    pub async fn schedule_campaign(&self, token: &str, id: &str, after: time::Duration) {
+        let at = (time::OffsetDateTime::now_utc() + after)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let response = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/campaigns/{id}/send"),
+                token,
+            )
+            .await
+            .json(&serde_json::json!({ "at": at }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+    }
+
     /// Waits until the campaign's status is `status`, and returns its JSON.
     pub async fn wait_for_campaign(
         &self,

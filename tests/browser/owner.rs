@@ -410,21 +410,8 @@ async fn take_back_and_upload_too_much(app: &TestApp, browser: &mut Browser) {
         )
         .await;
     let id = campaign["id"].as_str().unwrap();
-    let at = (time::OffsetDateTime::now_utc() + time::Duration::days(20))
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let scheduled = app
-        .api(
-            reqwest::Method::POST,
-            &format!("/campaigns/{id}/send"),
-            &token,
-        )
-        .await
-        .json(&json!({ "at": at }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(scheduled.status(), 202);
+    app.schedule_campaign(&token, id, time::Duration::days(20))
+        .await;
     browser
         .open(&app.url(&format!("/admin/campaigns/{id}")))
         .await;

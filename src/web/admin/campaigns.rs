@@ -8,7 +8,7 @@ mod send;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Serialize;
 use tera::Context;
@@ -153,6 +153,16 @@ async fn load(state: &AppState, owner: &Owner, id: &str) -> Result<CampaignRecor
         Ok(None) => Err(missing()),
         Err(err) => Err(failure(state, owner, err)),
     }
+}
+
+/// The draft at `id`; a campaign no longer a draft (sent, scheduled, or a second press of a
+/// button) answers with its report instead, and a missing one with the page saying so.
+async fn load_draft(state: &AppState, owner: &Owner, id: &str) -> Result<CampaignRecord, Response> {
+    let record = load(state, owner, id).await?;
+    if record.status() != CampaignStatus::Draft {
+        return Err(Redirect::to(&format!("/admin/campaigns/{}", record.id)).into_response());
+    }
+    Ok(record)
 }
 
 fn status_label(status: CampaignStatus) -> &'static str {

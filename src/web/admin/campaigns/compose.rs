@@ -17,8 +17,8 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::form::{ComposeForm, FieldErrors, Intent};
-use super::load;
-use crate::domain::{CampaignStatus, Tier, audience_sentence};
+use super::load_draft;
+use crate::domain::{Tier, audience_sentence};
 use crate::mail::draft;
 use crate::mail::render::{CampaignContent, CompiledCampaign, LAYOUTS, RenderedCopy};
 use crate::store::{CampaignDraft, CampaignError, Timestamp};
@@ -167,13 +167,10 @@ async fn edit_form(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let record = match load(&state, &owner, &id).await {
+    let record = match load_draft(&state, &owner, &id).await {
         Ok(record) => record,
         Err(page) => return page,
     };
-    if record.status() != CampaignStatus::Draft {
-        return Redirect::to(&format!("/admin/campaigns/{}", record.id)).into_response();
-    }
     // Back from "Save draft": say so (the flag is the only thing read from the query).
     let saved = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .any(|(key, _)| key == "saved");
@@ -203,13 +200,10 @@ async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let record = match load(&state, &owner, &id).await {
+    let record = match load_draft(&state, &owner, &id).await {
         Ok(record) => record,
         Err(page) => return page,
     };
-    if record.status() != CampaignStatus::Draft {
-        return Redirect::to(&format!("/admin/campaigns/{}", record.id)).into_response();
-    }
     submit(&state, &owner, Some(record.id), ComposeForm::parse(&body)).await
 }
 

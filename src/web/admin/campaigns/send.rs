@@ -11,7 +11,7 @@ use tera::Context;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{load, status_label};
+use super::{load, load_draft, status_label};
 use crate::domain::{CampaignStatus, audience_label, audience_sentence};
 use crate::mail::campaign_sender::content_of;
 use crate::mail::draft;
@@ -79,13 +79,10 @@ async fn confirm_page(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let record = match load(&state, &owner, &id).await {
+    let record = match load_draft(&state, &owner, &id).await {
         Ok(record) => record,
         Err(page) => return page,
     };
-    if record.status() != CampaignStatus::Draft {
-        return report(&record);
-    }
     let Ok(at) = send_time(query.unwrap_or_default().as_bytes()) else {
         return unreadable_time(&state, &owner);
     };
@@ -159,14 +156,10 @@ async fn confirm(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let record = match load(&state, &owner, &id).await {
+    let record = match load_draft(&state, &owner, &id).await {
         Ok(record) => record,
         Err(page) => return page,
     };
-    // A second press of the button, or a send started elsewhere: the report tells.
-    if record.status() != CampaignStatus::Draft {
-        return report(&record);
-    }
     let Ok(at) = send_time(&body) else {
         return unreadable_time(&state, &owner);
     };
