@@ -120,33 +120,27 @@ impl Composer {
         context.insert("list_name", &self.config.list_name);
         context.insert("public_url", self.config.public_base());
         context.insert("smtp", &self.config.smtp_url.is_some());
-        let subject = self
-            .templates
-            .render("email/test_message.subject.txt", &context)?;
+        let subject = one_line(
+            &self
+                .templates
+                .render("email/test_message.subject.txt", &context)?,
+        );
         let text = self.templates.render("email/test_message.txt", &context)?;
         let message_id = format!(
             "<{}@{}>",
             Uuid::now_v7().simple(),
             self.config.sending_domain()
         );
-        let mut message = Message::builder()
+        let message = Message::builder()
             .from(self.config.from.clone())
             .to(Mailbox::new(None, to.clone()))
-            .subject(subject.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+            .subject(subject)
             .date_now()
             .message_id(Some(message_id))
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(text)
             .context("building the test message")?;
-        if let Some(dkim) = &self.config.dkim {
-            dkim.sign(&mut message);
-        }
-        let envelope = Envelope::new(Some(self.config.from.email.clone()), vec![to])
-            .context("building the envelope")?;
-        Ok(Composed {
-            envelope,
-            bytes: message.formatted(),
-        })
+        self.sign_and_envelope(message, self.config.from.email.clone(), to)
     }
 
     fn base_context(&self, to: &Recipient) -> Context {
@@ -170,7 +164,7 @@ impl Composer {
         let subject = self
             .templates
             .render(&format!("email/{template}.subject.txt"), context)?;
-        let subject = subject.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        let subject = one_line(&subject);
         let text = self
             .templates
             .render(&format!("email/{template}.txt"), context)?;
@@ -286,15 +280,7 @@ impl Composer {
 
     /// Signs the finished message and puts it in its envelope, from the per-message
     /// bounce address where one is configured.
-    fn seal(
-        &self,
-        mut message: Message,
-        to: &Recipient,
-        address: Address,
-    ) -> anyhow::Result<Composed> {
-        if let Some(dkim) = &self.config.dkim {
-            dkim.sign(&mut message);
-        }
+    fn seal(&self, message: Message, to: &Recipient, address: Address) -> anyhow::Result<Composed> {
         let sender = match &self.config.bounce_address {
             Some(bounce) => tagged(
                 bounce,
@@ -302,8 +288,20 @@ impl Composer {
             )?,
             None => self.config.from.email.clone(),
         };
-        let envelope =
-            Envelope::new(Some(sender), vec![address]).context("building the envelope")?;
+        self.sign_and_envelope(message, sender, address)
+    }
+
+    /// The DKIM signature, where configured, and the envelope from `sender` to `to`.
+    fn sign_and_envelope(
+        &self,
+        mut message: Message,
+        sender: Address,
+        to: Address,
+    ) -> anyhow::Result<Composed> {
+        if let Some(dkim) = &self.config.dkim {
+            dkim.sign(&mut message);
+        }
+        let envelope = Envelope::new(Some(sender), vec![to]).context("building the envelope")?;
         Ok(Composed {
             envelope,
             bytes: message.formatted(),
@@ -329,6 +327,11 @@ impl Composer {
 }
 
 /// `local+token@domain`.
+/// A subject as one line: a template may wrap it, a header may not.
+fn one_line(subject: &str) -> String {
+    subject.lines().map(str::trim).collect::<Vec<_>>().join(" ")
+}
+
 fn tagged(address: &Address, token: &str) -> anyhow::Result<Address> {
     Address::new(format!("{}+{token}", address.user()), address.domain())
         .context("building a tagged address")
