@@ -102,6 +102,15 @@ impl Services {
         })
     }
 
+    /// Where inbound mail is taken in (the webhook, the SMTP listener, IMAP).
+    pub fn inbox(&self) -> crate::inbound::receive::Inbox {
+        crate::inbound::receive::Inbox::new(
+            self.store.clone(),
+            self.signer.clone(),
+            self.config.trusted_authserv_id.clone(),
+        )
+    }
+
     pub fn composer(&self) -> crate::mail::Composer {
         crate::mail::Composer::new(
             self.config.clone(),
@@ -170,8 +179,7 @@ impl Application {
                     .collect();
                 Some(crate::inbound::smtp::bind(
                     address,
-                    services.store.clone(),
-                    services.signer.clone(),
+                    services.inbox(),
                     domains,
                 )?)
             }
@@ -185,8 +193,7 @@ impl Application {
                 ImapPoller::new(
                     settings,
                     services.config.imap_poll_interval,
-                    services.store.clone(),
-                    services.signer.clone(),
+                    services.inbox(),
                 )
             })
             .transpose()?;

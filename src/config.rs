@@ -114,6 +114,10 @@ pub struct Config {
     /// Names this instance's sender workers; a restarted instance takes over at once the
     /// work its previous run left leased.
     pub instance_id: String,
+    /// The authserv-id of the owner's own receiving mail server: its
+    /// `Authentication-Results` (a DMARC or DKIM pass for the From domain) verify a reply
+    /// matched by its From address alone. Unset: only tokens and our Message-IDs do.
+    pub trusted_authserv_id: Option<String>,
 }
 
 pub const DEFAULT_CONSENT_TEXT: &str = "Yes, send me the newsletter by email. \
@@ -218,6 +222,21 @@ impl Config {
                         format!("'{raw}' is not an address like 0.0.0.0:2525"),
                     )
                 })
+            })
+            .transpose()?;
+        let trusted_authserv_id = get("HUNDRED_TRUSTED_AUTHSERV_ID")
+            .map(|raw| {
+                let id = raw.trim();
+                if id.contains(|c: char| c.is_whitespace() || c == ';' || c.is_control()) {
+                    Err(ConfigError::new(
+                        "HUNDRED_TRUSTED_AUTHSERV_ID",
+                        format!(
+                            "'{id}' is not an authserv-id: write the one name your mail server puts first in its Authentication-Results, like mx.example.com"
+                        ),
+                    ))
+                } else {
+                    Ok(id.to_string())
+                }
             })
             .transpose()?;
         let imap = get("HUNDRED_IMAP_URL")
@@ -411,6 +430,7 @@ impl Config {
             apple_proxy_ranges,
             engagement_half_life_days,
             instance_id,
+            trusted_authserv_id,
             database_url,
             listen,
             public_url,
@@ -507,6 +527,13 @@ impl Config {
                 or_unset(
                     self.inbound_smtp_listen.map(|a| a.to_string()),
                     "unset: off",
+                ),
+            ),
+            (
+                "HUNDRED_TRUSTED_AUTHSERV_ID",
+                or_unset(
+                    self.trusted_authserv_id.clone(),
+                    "unset: a reply matched by its From address alone stays unverified",
                 ),
             ),
             (

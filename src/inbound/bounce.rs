@@ -10,9 +10,9 @@
 
 use mail_parser::Message;
 
-use super::InboundKind;
 use super::headers::{self, field, has_field};
 use super::text::Body;
+use super::{InboundKind, OtherFailure};
 
 /// At most this many recipients are read from reports.
 const MAX_RECIPIENTS: usize = 100;
@@ -98,9 +98,10 @@ pub(super) fn detect(message: &Message<'_>, body: &Body) -> Option<InboundKind> 
     let structural = !reported.is_empty()
         || body.report_type.as_deref() == Some("delivery-status")
         || has_field(message, "X-MS-Exchange-Message-Is-Ndr");
-    let failed_field = field(message, "X-Failed-Recipients")
+    let failed_fields: Vec<String> = field(message, "X-Failed-Recipients")
         .or_else(|| field(message, "X-Bounced-Address"))
-        .and_then(|v| headers::first_address_in(&v));
+        .map(|v| headers::addresses_in(&v).take(MAX_RECIPIENTS).collect())
+        .unwrap_or_default();
     let cues = Cues {
         daemon_sender: daemon_sender(message),
         null_sender: field(message, "Return-Path").is_some_and(|v| {
@@ -121,7 +122,7 @@ pub(super) fn detect(message: &Message<'_>, body: &Body) -> Option<InboundKind> 
     // A mail server's message quoting a failure code, even with no familiar words (Apache
     // James answers "Re: <subject>" with just the SMTP error).
     let is_bounce = structural
-        || failed_field.is_some()
+        || !failed_fields.is_empty()
         || !reported.is_empty()
         || (from_a_robot && (cues.subject || cues.text))
         || (cues.subject && cues.text)
@@ -168,7 +169,7 @@ pub(super) fn detect(message: &Message<'_>, body: &Body) -> Option<InboundKind> 
 
     let recipient = chosen
         .and_then(ReportedRecipient::address)
-        .or(failed_field)
+        .or_else(|| failed_fields.first().cloned())
         .or_else(|| failed_address_in(notice, &own_addresses(message)));
 
     let delayed = chosen.is_some_and(|r| r.action_is("delayed"))
@@ -187,13 +188,86 @@ pub(super) fn detect(message: &Message<'_>, body: &Body) -> Option<InboundKind> 
         .and_then(|r| r.message_id.clone())
         .or_else(|| message_id_in_copy(copy));
 
+    let others = other_failures(
+        &reported,
+        chosen,
+        &failed_fields,
+        recipient.as_deref(),
+        hard,
+        &status,
+    );
+
     Some(InboundKind::Bounce {
         hard,
         status,
         recipient,
         original_message_id,
         diagnostic,
+        others,
     })
+}
+
+/// The recipients a report names besides the one that speaks for it, each with what
+/// happened to it: the other blocks of a standard report that failed or were delayed, or
+/// the other addresses of `X-Failed-Recipients` (which share the notice's status).
+fn other_failures(
+    reported: &[ReportedRecipient],
+    chosen: Option<&ReportedRecipient>,
+    failed_fields: &[String],
+    first: Option<&str>,
+    hard: bool,
+    status: &Option<String>,
+) -> Vec<OtherFailure> {
+    let same = |a: &str| first.is_some_and(|f| f.eq_ignore_ascii_case(a));
+    let mut others: Vec<OtherFailure> = Vec::new();
+    let mut add = |failure: OtherFailure| {
+        if !same(&failure.recipient)
+            && !others
+                .iter()
+                .any(|o| o.recipient.eq_ignore_ascii_case(&failure.recipient))
+        {
+            others.push(failure);
+        }
+    };
+    for block in reported {
+        if chosen.is_some_and(|c| std::ptr::eq(c, block))
+            || !(block.action_is("failed") || block.action_is("delayed"))
+        {
+            continue;
+        }
+        let Some(address) = block.address() else {
+            continue;
+        };
+        let status = block
+            .status
+            .as_deref()
+            .and_then(find_status)
+            .or_else(|| block.diagnostic.as_deref().and_then(find_status))
+            .map(|s| s.code);
+        let diagnostic = block
+            .diagnostic
+            .as_deref()
+            .map(|d| headers::clip_to(without_type_prefix(d).trim(), 1000).to_string())
+            .filter(|d| !d.is_empty());
+        let evidence = diagnostic.as_deref().unwrap_or_default().to_lowercase();
+        add(OtherFailure {
+            recipient: address,
+            hard: !block.action_is("delayed") && is_permanent(status.as_deref(), &evidence),
+            status,
+            diagnostic,
+        });
+    }
+    if reported.is_empty() {
+        for address in failed_fields {
+            add(OtherFailure {
+                recipient: address.clone(),
+                hard,
+                status: status.clone(),
+                diagnostic: None,
+            });
+        }
+    }
+    others
 }
 
 /// Hard or soft. Hard means the address itself is gone, so mail to it should stop:

@@ -36,10 +36,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::MAX_MESSAGE_BYTES;
-use super::receive::{ReceiveError, receive};
+use super::receive::{Inbox, ReceiveError};
 use crate::config::Secret;
-use crate::signing::Signer;
-use crate::store::Store;
 
 /// How long one IMAP command (or connecting, or the TLS handshake) may take.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -193,12 +191,11 @@ impl fmt::Display for ImapSettings {
     }
 }
 
-/// Reads one mailbox now and then and hands what it finds to [`receive`].
+/// Reads one mailbox now and then and hands what it finds to the [`Inbox`].
 pub struct ImapPoller {
     settings: ImapSettings,
     interval: Duration,
-    store: Store,
-    signer: Signer,
+    inbox: Inbox,
     tls: Option<tokio_rustls::TlsConnector>,
 }
 
@@ -213,12 +210,7 @@ struct Round {
 
 impl ImapPoller {
     /// Fails when TLS is wanted and the system has no CA certificates.
-    pub fn new(
-        settings: ImapSettings,
-        interval: Duration,
-        store: Store,
-        signer: Signer,
-    ) -> anyhow::Result<Self> {
+    pub fn new(settings: ImapSettings, interval: Duration, inbox: Inbox) -> anyhow::Result<Self> {
         let tls = match settings.tls {
             ImapTls::None => None,
             ImapTls::Implicit | ImapTls::StartTls => Some(tls_connector()?),
@@ -226,8 +218,7 @@ impl ImapPoller {
         Ok(Self {
             settings,
             interval,
-            store,
-            signer,
+            inbox,
             tls,
         })
     }
@@ -363,7 +354,8 @@ impl ImapPoller {
         let validity = opened.uid_validity.unwrap_or(0);
         let key = self.mark_key();
         let mark = self
-            .store
+            .inbox
+            .store()
             .setting(&key)
             .await?
             .as_deref()
@@ -439,7 +431,7 @@ impl ImapPoller {
     /// Keeps the mark, never moving it back (another instance polling the same mailbox
     /// may have read further).
     async fn keep_mark(&self, key: &str, mark: ReadUpTo) -> anyhow::Result<()> {
-        let kept = self.store.setting(key).await?;
+        let kept = self.inbox.store().setting(key).await?;
         if kept
             .as_deref()
             .and_then(ReadUpTo::parse)
@@ -447,7 +439,8 @@ impl ImapPoller {
         {
             return Ok(());
         }
-        self.store
+        self.inbox
+            .store()
             .put_setting(key, &mark.kept())
             .await
             .context("keeping what the IMAP poller has read")
@@ -505,8 +498,8 @@ impl ImapPoller {
         // On its own task, so a slow store is never cut off inside its transaction: past the
         // timeout the poll ends, the store still finishes, and the next poll finds the
         // message known by its Message-ID (or stores it then).
-        let (store, signer) = (self.store.clone(), self.signer.clone());
-        let storing = tokio::spawn(async move { receive(&store, &signer, &raw).await });
+        let inbox = self.inbox.clone();
+        let storing = tokio::spawn(async move { inbox.receive(&raw).await });
         let received = tokio::time::timeout(STORE_TIMEOUT, storing)
             .await
             .map_err(|_| {

@@ -21,6 +21,7 @@
 //! out of the MIME tree); `headers` turns header fields into bare addresses, Message-IDs
 //! and dates.
 
+pub mod authentication;
 mod bounce;
 mod classify;
 mod headers;
@@ -67,6 +68,9 @@ pub struct InboundMessage {
     /// Addresses from `To`, `Cc`, `Delivered-To` and `X-Original-To`, in that order, each
     /// once: where a reply-address token (`reply+token@…`) will be found.
     pub recipients: Vec<String>,
+    /// The raw values of its `Authentication-Results` fields, topmost first (see
+    /// [`authentication::sender_verified`]).
+    pub authentication_results: Vec<String>,
 }
 
 /// The kind of an inbound message.
@@ -93,6 +97,9 @@ pub enum InboundKind {
         /// The remote server's words (`Diagnostic-Code`, or the line of the notice that
         /// carries the status).
         diagnostic: Option<String>,
+        /// The other recipients the same notice says failed (a report on several), each
+        /// with its own status.
+        others: Vec<OtherFailure>,
     },
     /// A feedback-loop report: the recipient marked a message as spam.
     Complaint {
@@ -114,6 +121,15 @@ pub enum InboundKind {
         /// earlier messages, attribution lines and a trailing `-- ` signature.
         text: String,
     },
+}
+
+/// A further recipient named in one failure notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherFailure {
+    pub recipient: String,
+    pub hard: bool,
+    pub status: Option<String>,
+    pub diagnostic: Option<String>,
 }
 
 /// Input that cannot be read as mail.
@@ -162,5 +178,11 @@ pub fn parse(raw: &[u8]) -> Result<InboundMessage, InboundError> {
         in_reply_to: headers::id_list(message.in_reply_to()),
         references: headers::id_list(message.references()),
         recipients: headers::recipients(&message),
+        authentication_results: message
+            .headers_raw()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+            .take(authentication::MAX_FIELDS)
+            .map(|(_, value)| headers::clip_to(value, authentication::MAX_FIELD_BYTES).to_string())
+            .collect(),
     })
 }

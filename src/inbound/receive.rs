@@ -7,10 +7,16 @@
 //! and References; for a bounce or complaint, the returned message's own Message-ID), then
 //! an address (a bounce's failed recipient; a reply's sender). What cannot be matched is
 //! kept, unmatched, never dropped.
+//!
+//! Only our own mail changes a subscriber: a token or one of our Message-IDs proves the
+//! message answers a copy we sent. Anyone can write an address, so a bounce or complaint
+//! matched by an address alone waits for the owner ("Needs review"), and a reply matched by
+//! its From address alone is kept as unverified and counts for nothing, unless a receiving
+//! server the owner trusts vouches for the sender (`Authentication-Results`).
 
 use uuid::Uuid;
 
-use super::{InboundKind, InboundMessage, parse};
+use super::{InboundKind, InboundMessage, authentication, parse};
 use crate::domain::SubscriberEmail;
 use crate::signing::{Signer, TokenPurpose};
 use crate::store::{InboundOutcome, Match, NewInbound, Store, Timestamp};
@@ -18,16 +24,38 @@ use crate::store::{InboundOutcome, Match, NewInbound, Store, Timestamp};
 /// What receiving a message did, for the caller (and the webhook's answer).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Received {
+    /// The stored message's number (what `/api/v1/inbound/{id}/…` takes); `null` for a
+    /// duplicate.
+    pub id: Option<i64>,
     /// reply, auto_reply, hard_bounce, soft_bounce or complaint.
     pub kind: &'static str,
     pub subscriber_id: Option<Uuid>,
     pub campaign_id: Option<Uuid>,
     /// How it was matched; `None`: kept unmatched.
     pub matched_by: Option<&'static str>,
+    /// What ties it to the subscriber beyond an address anyone could write: `token`,
+    /// `message-id` or `authentication`; `None`: nothing does, so it changes nothing
+    /// (a reply is kept as unverified, a bounce or complaint waits for the owner).
+    pub proof: Option<&'static str>,
     /// The same Message-ID was received before; nothing new was stored.
     pub duplicate: bool,
     /// `bounced` or `complained` when this message stopped mail to the subscriber.
     pub suppressed: Option<&'static str>,
+    /// `pending` when it would stop mail to a subscriber but is tied to them by an address
+    /// only: it waits for the owner ("Needs review").
+    pub review: Option<&'static str>,
+    /// The further recipients a failure notice names, each stored and judged on its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<ReceivedRecipient>,
+}
+
+/// One further recipient of a failure notice naming several.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReceivedRecipient {
+    pub id: Option<i64>,
+    pub kind: &'static str,
+    pub subscriber_id: Option<Uuid>,
+    pub review: Option<&'static str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,29 +66,148 @@ pub enum ReceiveError {
     Store(#[from] anyhow::Error),
 }
 
-pub async fn receive(store: &Store, signer: &Signer, raw: &[u8]) -> Result<Received, ReceiveError> {
+/// Where inbound mail is taken in, whichever door it came through: the store, the key
+/// that signs reply and bounce tokens, and the owner's trusted receiving server.
+#[derive(Clone)]
+pub struct Inbox {
+    store: Store,
+    signer: Signer,
+    trusted_authserv_id: Option<std::sync::Arc<str>>,
+}
+
+impl Inbox {
+    pub fn new(store: Store, signer: Signer, trusted_authserv_id: Option<String>) -> Self {
+        Self {
+            store,
+            signer,
+            trusted_authserv_id: trusted_authserv_id.map(Into::into),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Reads, matches, stores and applies one raw message (see [`receive`]).
+    pub async fn receive(&self, raw: &[u8]) -> Result<Received, ReceiveError> {
+        receive(
+            &self.store,
+            &self.signer,
+            self.trusted_authserv_id.as_deref(),
+            raw,
+        )
+        .await
+    }
+}
+
+/// Reads, matches and stores one message. `trusted_authserv_id` is the authserv-id of the
+/// owner's receiving server (`HUNDRED_TRUSTED_AUTHSERV_ID`), whose DKIM or DMARC pass
+/// verifies a reply matched by its From address alone.
+pub async fn receive(
+    store: &Store,
+    signer: &Signer,
+    trusted_authserv_id: Option<&str>,
+    raw: &[u8],
+) -> Result<Received, ReceiveError> {
     let message = parse(raw).map_err(|err| ReceiveError::NotMail(err.to_string()))?;
     let matched = find_match(store, signer, &message).await?;
-    let record = to_record(&message, matched.clone());
+    let mut proof = proof_of(matched.matched_by);
+    if proof.is_none()
+        && matches!(message.kind, InboundKind::Reply { .. })
+        && matched.subscriber_id.is_some()
+        && let (Some(trusted), Some(from)) = (trusted_authserv_id, message.from.as_deref())
+        && let Some(how) =
+            authentication::sender_verified(&message.authentication_results, trusted, from)
+    {
+        proof = Some("authentication");
+        tracing::debug!(how, "a reply's sender was verified by the trusted server");
+    }
+    let record = to_record(&message, matched.clone(), proof);
     let outcome = store.record_inbound(&record).await?;
-    if outcome != InboundOutcome::Duplicate {
+    let duplicate = outcome == InboundOutcome::Duplicate;
+    if !duplicate {
         tracing::info!(
             kind = record.kind,
             matched_by = matched.matched_by.unwrap_or("nothing"),
+            proof = proof.unwrap_or("none"),
             "inbound message received"
         );
     }
+    let others = if duplicate {
+        Vec::new()
+    } else {
+        receive_others(store, &message, &record).await?
+    };
     Ok(Received {
+        id: outcome.id(),
         kind: record.kind,
         subscriber_id: matched.subscriber_id,
         campaign_id: matched.campaign_id,
         matched_by: matched.matched_by,
-        duplicate: outcome == InboundOutcome::Duplicate,
+        proof,
+        duplicate,
         suppressed: match outcome {
-            InboundOutcome::Suppressed(status) => Some(status),
+            InboundOutcome::Suppressed(_, status) => Some(status),
             _ => None,
         },
+        review: matches!(outcome, InboundOutcome::NeedsReview(_)).then_some("pending"),
+        others,
     })
+}
+
+/// What a match by this route proves: a signed token or one of our Message-IDs ties the
+/// message to a copy we sent; an address alone proves nothing.
+fn proof_of(matched_by: Option<&'static str>) -> Option<&'static str> {
+    match matched_by? {
+        "reply token" | "bounce token" => Some("token"),
+        "In-Reply-To" | "returned Message-ID" => Some("message-id"),
+        _ => None,
+    }
+}
+
+/// Stores the further recipients of a notice naming several, one row each, matched by
+/// their address (so each waits for the owner before it changes anything).
+async fn receive_others(
+    store: &Store,
+    message: &InboundMessage,
+    first: &NewInbound,
+) -> anyhow::Result<Vec<ReceivedRecipient>> {
+    let InboundKind::Bounce { others, .. } = &message.kind else {
+        return Ok(Vec::new());
+    };
+    let mut received = Vec::with_capacity(others.len());
+    for other in others {
+        let subscriber = match SubscriberEmail::parse(&other.recipient) {
+            Ok(email) => store.subscriber_id_by_email_key(&email.key()).await?,
+            Err(_) => None,
+        };
+        let record = NewInbound {
+            kind: if other.hard {
+                "hard_bounce"
+            } else {
+                "soft_bounce"
+            },
+            matched: Match {
+                subscriber_id: subscriber,
+                matched_by: subscriber.map(|_| "recipient address"),
+                ..Match::default()
+            },
+            // The first row holds the notice's Message-ID (and so its duplicate check).
+            message_id: None,
+            proof: None,
+            text: other.diagnostic.clone(),
+            status: other.status.clone(),
+            ..first.clone()
+        };
+        let outcome = store.record_inbound(&record).await?;
+        received.push(ReceivedRecipient {
+            id: outcome.id(),
+            kind: record.kind,
+            subscriber_id: subscriber,
+            review: matches!(outcome, InboundOutcome::NeedsReview(_)).then_some("pending"),
+        });
+    }
+    Ok(received)
 }
 
 fn kind_name(kind: &InboundKind) -> &'static str {
@@ -162,7 +309,7 @@ fn address_token(address: &str) -> Option<&str> {
     (!token.is_empty()).then_some(token)
 }
 
-fn to_record(message: &InboundMessage, matched: Match) -> NewInbound {
+fn to_record(message: &InboundMessage, matched: Match, proof: Option<&'static str>) -> NewInbound {
     let (text, status, detail) = match &message.kind {
         InboundKind::Reply { text } => (Some(text.clone()), None, None),
         InboundKind::AutoReply { reason } => (None, None, Some(reason.clone())),
@@ -174,6 +321,7 @@ fn to_record(message: &InboundMessage, matched: Match) -> NewInbound {
     NewInbound {
         kind: kind_name(&message.kind),
         matched,
+        proof,
         message_id: message.message_id.clone(),
         references: message.references.clone(),
         from_address: message.from.clone(),

@@ -13,9 +13,7 @@ use mailin_embedded::response::{INTERNAL_ERROR, OK};
 use mailin_embedded::{Handler, Response, Server};
 
 use super::MAX_MESSAGE_BYTES;
-use super::receive::{ReceiveError, receive};
-use crate::signing::Signer;
-use crate::store::Store;
+use super::receive::{Inbox, ReceiveError};
 
 /// How long storing one message may take before the sender is asked to retry.
 const STORE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -23,8 +21,7 @@ const THREADS: u32 = 8;
 
 #[derive(Clone)]
 struct Receiver {
-    store: Store,
-    signer: Signer,
+    inbox: Inbox,
     runtime: tokio::runtime::Handle,
     /// Lowercased domains mail is taken for; empty: any.
     domains: Arc<Vec<String>>,
@@ -74,9 +71,9 @@ impl Handler for Receiver {
             return Response::custom(552, "5.3.4 Message too big for this server".into());
         }
         let raw = std::mem::take(&mut self.data);
-        let (store, signer) = (self.store.clone(), self.signer.clone());
+        let inbox = self.inbox.clone();
         let stored = self.runtime.block_on(async move {
-            tokio::time::timeout(STORE_TIMEOUT, receive(&store, &signer, &raw)).await
+            tokio::time::timeout(STORE_TIMEOUT, inbox.receive(&raw)).await
         });
         match stored {
             Ok(Ok(_)) => OK,
@@ -115,8 +112,7 @@ impl InboundSmtp {
 /// Binds the listener now, so a taken port stops start-up with a clear error.
 pub fn bind(
     address: std::net::SocketAddr,
-    store: Store,
-    signer: Signer,
+    inbox: Inbox,
     domains: Vec<String>,
 ) -> anyhow::Result<InboundSmtp> {
     use anyhow::Context as _;
@@ -126,8 +122,7 @@ pub fn bind(
         .local_addr()
         .context("reading the listener's address")?;
     let receiver = Receiver {
-        store,
-        signer,
+        inbox,
         runtime: tokio::runtime::Handle::current(),
         domains: Arc::new(
             domains

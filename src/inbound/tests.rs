@@ -220,6 +220,12 @@ fn a_report_with_several_recipients_speaks_for_the_failed_one() {
             recipient: Some("Gone@example.jp".into()),
             original_message_id: Some("<issue12.abc@news.example>".into()),
             diagnostic: Some("550 5.1.1 <gone@example.jp>... User unknown".into()),
+            others: vec![super::OtherFailure {
+                recipient: "late@example.jp".into(),
+                hard: false,
+                status: Some("4.4.1".into()),
+                diagnostic: None,
+            }],
         }
     );
 }
@@ -267,6 +273,7 @@ fn a_plain_text_notice_is_read_for_address_and_status() {
             recipient,
             original_message_id,
             diagnostic,
+            ..
         } => {
             assert!(hard);
             assert_eq!(status.as_deref(), Some("5.1.1"));

@@ -92,7 +92,7 @@ macro_rules! refresh {
                 .context("reading the copies of engaged subscribers")?;
             let replies: Vec<(Uuid, Timestamp)> = sqlx::query_as(concat!(
                 "SELECT subscriber_id, received_at FROM inbound_messages ",
-                "WHERE kind = 'reply' AND subscriber_id ",
+                "WHERE kind = 'reply' AND proof IS NOT NULL AND subscriber_id ",
                 $in_ids
             ))
             .bind($bind(ids))

@@ -501,7 +501,10 @@ pub struct TimelineEntry {
     pub campaign_id: Option<Uuid>,
     /// The campaign's subject, or the inbound message's, or the answer's.
     pub subject: Option<String>,
-    /// For opens and clicks: human, machine or scanner.
+    /// For opens and clicks: human, machine or scanner. For inbound mail tied to the
+    /// subscriber by an address only: `unverified` (a reply that counts for nothing, a
+    /// bounce that changed nothing), or the owner's review: `pending`, `applied`,
+    /// `dismissed`.
     pub verdict: Option<String>,
     /// Why (the verdict's reason, an automatic reply's sign, a consent event's detail); for
     /// an answer, the state of its sending (queued, sent, failed, cancelled).
@@ -532,7 +535,10 @@ impl Store {
              FROM events e JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN campaign_links l ON l.id = e.link_id \
              WHERE e.subscriber_id = $1 \
            UNION ALL \
-             SELECT m.received_at, m.kind, m.campaign_id, m.subject, NULL, m.detail, NULL, m.text, \
+             SELECT m.received_at, m.kind, m.campaign_id, m.subject, \
+               COALESCE(m.review, CASE WHEN m.proof IS NULL AND m.subscriber_id IS NOT NULL \
+                 AND m.kind IN ('reply', 'hard_bounce', 'soft_bounce', 'complaint') THEN 'unverified' END), \
+               m.detail, NULL, m.text, \
                CASE WHEN m.kind = 'reply' THEN m.id END \
              FROM inbound_messages m WHERE m.subscriber_id = $1 \
            UNION ALL \

@@ -31,6 +31,8 @@ pub struct RecentReply {
     pub email: Option<String>,
     pub name: Option<String>,
     pub from_address: Option<String>,
+    /// Only the From address ties it to the subscriber: shown, not counted.
+    pub unverified: bool,
 }
 
 /// One inbound message as stored.
@@ -38,6 +40,9 @@ pub struct RecentReply {
 pub struct NewInbound {
     pub kind: &'static str,
     pub matched: Match,
+    /// What ties it to its subscriber beyond an address: `token`, `message-id`,
+    /// `authentication`; `None`: nothing, so it changes nothing by itself.
+    pub proof: Option<&'static str>,
     pub message_id: Option<String>,
     /// The Message-IDs of its `References`, oldest first (an answer threads under them).
     pub references: Vec<String>,
@@ -50,14 +55,76 @@ pub struct NewInbound {
     pub received_at: Timestamp,
 }
 
-/// What storing an inbound message did.
+/// What storing an inbound message did; each stored message has its number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundOutcome {
-    Stored,
+    Stored(i64),
     /// Its Message-ID was seen before: nothing new.
     Duplicate,
     /// Stored, and the subscriber will not be mailed again (`bounced` or `complained`).
-    Suppressed(&'static str),
+    Suppressed(i64, &'static str),
+    /// Stored: it would stop mail to its subscriber, but only an address ties it to them,
+    /// so it waits for the owner.
+    NeedsReview(i64),
+}
+
+impl InboundOutcome {
+    /// The stored message's number; `None` for a duplicate.
+    pub fn id(&self) -> Option<i64> {
+        match self {
+            Self::Stored(id) | Self::Suppressed(id, _) | Self::NeedsReview(id) => Some(*id),
+            Self::Duplicate => None,
+        }
+    }
+}
+
+/// Stops mail to `$subscriber` (`bounced` or `complained`) with a consent event saying why,
+/// on connection `$conn`; evaluates to whether their status changed. A complaint outranks a
+/// bounce; neither is undone by the other.
+macro_rules! suppress {
+    ($conn:expr, $subscriber:expr, $status:expr, $detail:expr, $at:expr) => {{
+        let changed = sqlx::query(
+            "UPDATE subscribers SET status = $2, updated_at = $3 WHERE id = $1 \
+             AND status <> 'complained' AND status <> $2",
+        )
+        .bind($subscriber)
+        .bind($status)
+        .bind($at)
+        .execute(&mut *$conn)
+        .await
+        .context("suppressing the subscriber")?
+        .rows_affected();
+        if changed > 0 {
+            sqlx::query(
+                "INSERT INTO consent_events (subscriber_id, kind, at, detail) VALUES ($1, $2, $3, $4)",
+            )
+            .bind($subscriber)
+            .bind($status)
+            .bind($at)
+            .bind($detail)
+            .execute(&mut *$conn)
+            .await
+            .context("recording the suppression")?;
+        }
+        changed > 0
+    }};
+}
+pub(crate) use suppress;
+
+/// What a hard bounce or a complaint does to its subscriber: the status, and the words of
+/// the consent event.
+pub(crate) fn suppression(kind: &str, status: Option<&str>) -> Option<(&'static str, String)> {
+    match kind {
+        "hard_bounce" => Some((
+            "bounced",
+            format!(
+                "hard bounce{}",
+                status.map(|s| format!(" {s}")).unwrap_or_default()
+            ),
+        )),
+        "complaint" => Some(("complained", "marked the newsletter as spam".to_string())),
+        _ => None,
+    }
 }
 
 impl Store {
@@ -146,12 +213,28 @@ impl Store {
     pub async fn record_inbound(&self, message: &NewInbound) -> anyhow::Result<InboundOutcome> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a transaction")?;
-            let inserted = sqlx::query(
+            // Tied only by an address, a bounce or complaint that would stop mail to a
+            // subscriber still receiving it waits for the owner.
+            let review = match (message.matched.subscriber_id, message.proof) {
+                (Some(subscriber), None) if suppression(message.kind, None).is_some() => {
+                    let status: Option<String> =
+                        sqlx::query_scalar("SELECT status FROM subscribers WHERE id = $1")
+                            .bind(subscriber)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .context("reading the subscriber's status")?;
+                    status
+                        .is_some_and(|s| s == "pending" || s == "confirmed")
+                        .then_some("pending")
+                }
+                _ => None,
+            };
+            let inserted: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO inbound_messages (received_at, kind, subscriber_id, delivery_id, campaign_id, \
                  matched_by, message_id, from_address, subject, sent_at, text, status, detail, \
-                 reference_ids) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 ON CONFLICT (message_id) DO NOTHING",
+                 reference_ids, proof, review) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 ON CONFLICT (message_id) DO NOTHING RETURNING id",
             )
             .bind(message.received_at)
             .bind(message.kind)
@@ -167,28 +250,30 @@ impl Store {
             .bind(&message.status)
             .bind(&message.detail)
             .bind((!message.references.is_empty()).then(|| message.references.join(" ")))
-            .execute(&mut *tx)
+            .bind(message.proof)
+            .bind(review)
+            .fetch_optional(&mut *tx)
             .await
-            .context("storing an inbound message")?
-            .rows_affected();
-            if inserted == 0 {
+            .context("storing an inbound message")?;
+            let Some(id) = inserted else {
                 return Ok(InboundOutcome::Duplicate);
-            }
-            let mut outcome = InboundOutcome::Stored;
-            if let Some(subscriber) = message.matched.subscriber_id {
+            };
+            let mut outcome = if review.is_some() {
+                InboundOutcome::NeedsReview(id)
+            } else {
+                InboundOutcome::Stored(id)
+            };
+            if let Some(subscriber) = message.matched.subscriber_id
+                && message.proof.is_some()
+            {
                 let suppress = match message.kind {
-                    "hard_bounce" => Some(("bounced", format!(
-                        "hard bounce{}",
-                        message.status.as_deref().map(|s| format!(" {s}")).unwrap_or_default()
-                    ))),
-                    "complaint" => Some(("complained", "marked the newsletter as spam".to_string())),
                     "soft_bounce" => {
                         let since = Timestamp::from(
                             message.received_at.0 - time::Duration::days(SOFT_BOUNCE_DAYS),
                         );
                         let soft: i64 = sqlx::query_scalar(
                             "SELECT COUNT(*) FROM inbound_messages WHERE subscriber_id = $1 \
-                             AND kind = 'soft_bounce' AND received_at >= $2",
+                             AND kind = 'soft_bounce' AND proof IS NOT NULL AND received_at >= $2",
                         )
                         .bind(subscriber)
                         .bind(since)
@@ -199,37 +284,16 @@ impl Store {
                             "{soft} soft bounces in {SOFT_BOUNCE_DAYS} days"
                         )))
                     }
-                    _ => None,
+                    kind => suppression(kind, message.status.as_deref()),
                 };
-                if let Some((status, detail)) = suppress {
-                    // A complaint outranks a bounce; neither is undone by the other.
-                    let changed = sqlx::query(
-                        "UPDATE subscribers SET status = $2, updated_at = $3 WHERE id = $1 \
-                         AND status <> 'complained' AND status <> $2",
-                    )
-                    .bind(subscriber)
-                    .bind(status)
-                    .bind(message.received_at)
-                    .execute(&mut *tx)
-                    .await
-                    .context("suppressing the subscriber")?
-                    .rows_affected();
-                    if changed > 0 {
-                        sqlx::query(
-                            "INSERT INTO consent_events (subscriber_id, kind, at, detail) VALUES ($1, $2, $3, $4)",
-                        )
-                        .bind(subscriber)
-                        .bind(status)
-                        .bind(message.received_at)
-                        .bind(&detail)
-                        .execute(&mut *tx)
-                        .await
-                        .context("recording the suppression")?;
-                        outcome = InboundOutcome::Suppressed(status);
-                    }
+                if let Some((status, detail)) = suppress
+                    && suppress!(tx, subscriber, status, &detail, message.received_at)
+                {
+                    outcome = InboundOutcome::Suppressed(id, status);
                 }
             }
             if message.kind == "reply"
+                && message.proof.is_some()
                 && let Some(subscriber) = message.matched.subscriber_id
             {
                 if let Some(delivery) = message.matched.delivery_id {
@@ -276,7 +340,8 @@ impl Store {
     /// The newest replies from people (automatic replies left out), newest first.
     pub async fn latest_replies(&self, limit: i64) -> anyhow::Result<Vec<RecentReply>> {
         with_pool!(self, pool => sqlx::query_as::<_, RecentReply>(
-            "SELECT i.received_at, i.subject, i.text, i.subscriber_id, s.email, s.name, i.from_address \
+            "SELECT i.received_at, i.subject, i.text, i.subscriber_id, s.email, s.name, i.from_address, \
+             (i.proof IS NULL AND i.subscriber_id IS NOT NULL) AS unverified \
              FROM inbound_messages i LEFT JOIN subscribers s ON s.id = i.subscriber_id \
              WHERE i.kind = 'reply' ORDER BY i.received_at DESC, i.id DESC LIMIT $1",
         )

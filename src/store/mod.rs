@@ -16,6 +16,7 @@ mod outbox;
 mod owners;
 mod permission;
 mod reports;
+mod review;
 mod settings;
 mod subscribers;
 mod timestamp;
@@ -52,6 +53,9 @@ pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq, secre
 pub use permission::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, KeepOutcome, PermissionSummary, answer_by};
 pub use reports::{
     CampaignMail, CampaignMailKind, CampaignReport, InboundCounts, REPORT_FAILURES, Unsubscriber,
+};
+pub use review::{
+    GenuineOutcome, InboundEntry, LiftOutcome, ReviewDecision, ReviewOutcome, lift_reason,
 };
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,

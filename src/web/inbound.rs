@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use crate::inbound::MAX_MESSAGE_BYTES;
-use crate::inbound::receive::{ReceiveError, receive};
+use crate::inbound::receive::{Inbox, ReceiveError};
 
 /// The inbound route with its own body limit: mail is larger than any form.
 pub fn router() -> Router<AppState> {
@@ -52,9 +52,13 @@ async fn inbound_mime(State(state): State<AppState>, headers: HeaderMap, body: B
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     }
-    let (store, signer) = (state.store.clone(), state.signer.clone());
+    let inbox = Inbox::new(
+        state.store.clone(),
+        state.signer.clone(),
+        state.config.trusted_authserv_id.clone(),
+    );
     // On its own task: a sender that hangs up mid-request does not cut the transaction.
-    let received = tokio::spawn(async move { receive(&store, &signer, &body).await }).await;
+    let received = tokio::spawn(async move { inbox.receive(&body).await }).await;
     match received {
         Ok(Ok(received)) => (StatusCode::OK, Json(received)).into_response(),
         Ok(Err(ReceiveError::NotMail(reason))) => error(StatusCode::UNPROCESSABLE_ENTITY, &reason),

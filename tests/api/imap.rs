@@ -36,7 +36,7 @@ const PASSWORD_IN_URL: &str = "s3cret%20p%40ss%2Fw%25rd";
 
 /// A private dovecot: IMAP with STARTTLS on one port, imaps on another, one user, its
 /// maildir, and a certificate for `localhost` signed by a CA of its own (`ca_file`).
-struct Dovecot {
+pub(crate) struct Dovecot {
     process: Child,
     dir: tempfile::TempDir,
     imap: SocketAddr,
@@ -44,7 +44,7 @@ struct Dovecot {
 }
 
 impl Dovecot {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let binary = ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"]
             .into_iter()
             .map(PathBuf::from)
@@ -155,7 +155,7 @@ service imap-login {{
     }
 
     /// Puts a message into INBOX, unread, as a mail server delivering it would.
-    async fn append(&self, raw: &str) {
+    pub(crate) async fn append(&self, raw: &str) {
         self.append_as(raw, None, None).await;
     }
 
@@ -336,18 +336,20 @@ On Wed, 25 Nov 2026 at 10:00, Corner Bakery <news@bakery.example> wrote:
 
 const NOT_MAIL: &str = "just a line of text, nothing like a mail message\n";
 
+/// The `HUNDRED_IMAP_URL` of `dovecot`'s INBOX (plain IMAP on loopback).
+pub(crate) fn imap_url(dovecot: &Dovecot) -> String {
+    format!(
+        "imap://{USER}:{PASSWORD_IN_URL}@127.0.0.1:{}/INBOX?tls=none",
+        dovecot.imap.port()
+    )
+}
+
 /// hundred polling `dovecot`'s INBOX every second.
 async fn polling(backend: Backend, dovecot: &Dovecot) -> TestApp {
     spawn_app_with(
         backend,
         Options::default()
-            .env(
-                "HUNDRED_IMAP_URL",
-                &format!(
-                    "imap://{USER}:{PASSWORD_IN_URL}@127.0.0.1:{}/INBOX?tls=none",
-                    dovecot.imap.port()
-                ),
-            )
+            .env("HUNDRED_IMAP_URL", &imap_url(dovecot))
             .env("HUNDRED_IMAP_POLL_SECONDS", "1"),
     )
     .await

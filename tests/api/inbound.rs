@@ -368,9 +368,10 @@ async fn the_webhook_wants_its_secret_and_real_mail(backend: Backend) {
 }
 
 /// Every labelled real-world message of `tests/corpus/inbound`, posted to the webhook with
-/// a confirmed subscriber at its labelled recipient: a hard bounce leaves them bounced,
-/// one soft bounce still confirmed, a complaint complained; automatic replies and replies
-/// are read as such.
+/// a confirmed subscriber at its labelled recipient: a hard bounce or a complaint waits for
+/// the owner's review (only the address ties it), and once applied leaves them bounced or
+/// complained; one soft bounce leaves them confirmed; automatic replies and replies are
+/// read as such.
 async fn every_corpus_message_ends_in_its_labelled_state(backend: Backend) {
     let app = app_with_inbound(backend).await;
     let token = app.api_token().await;
@@ -429,6 +430,24 @@ async fn every_corpus_message_ends_in_its_labelled_state(backend: Backend) {
                 "{file}: read as {}, labelled {label}",
                 received["kind"]
             ));
+        }
+        // The corpus is other people's mail: nothing of ours ties it to the subscriber, so a
+        // hard bounce or complaint waits for the owner, who applies it here.
+        if let Some(id) = &subscriber
+            && received["review"] == "pending"
+        {
+            let before = ["confirmed", "bounced", "complained"]
+                [usize::from(worst.get(recipient).copied().unwrap_or(0))];
+            assert_eq!(
+                status_of(&app, &token, id).await,
+                before,
+                "{file}: nothing changes before the owner's review"
+            );
+            let number = received["id"].as_i64().unwrap();
+            let applied = app
+                .api_post(&format!("/inbound/{number}/apply"), &token)
+                .await;
+            assert_eq!(applied.status(), 200, "{file}");
         }
         if let Some(id) = subscriber {
             let rank = match label {

@@ -3,13 +3,14 @@
 //! server (SVG, with the same figures as a table), the latest replies, and the last
 //! campaign's genuine numbers beside the machine ones.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 use tera::Context;
 use time::OffsetDateTime;
 
+use super::review::dashboard_notice;
 use super::{Owner, failure, page};
 use crate::domain::Tier;
 use crate::store::{CampaignEngagement, CampaignInterest};
@@ -19,6 +20,8 @@ use crate::web::routes::Routes;
 /// How many campaigns the chart shows (the most recent).
 const CHART_CAMPAIGNS: usize = 12;
 const LATEST_REPLIES: i64 = 5;
+/// How many bounces and complaints waiting for review the dashboard lists (the newest).
+const REVIEW_SHOWN: i64 = 20;
 
 pub fn routes() -> Routes {
     Routes::new().route("/admin", get(dashboard))
@@ -32,8 +35,15 @@ struct LastCampaign {
     replies: i64,
 }
 
-async fn dashboard(State(state): State<AppState>, owner: Owner) -> Response {
+async fn dashboard(
+    State(state): State<AppState>,
+    owner: Owner,
+    RawQuery(query): RawQuery,
+) -> Response {
     let store = &state.store;
+    let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "notice")
+        .and_then(|(_, value)| dashboard_notice(&value));
     // Everything side by side: the last campaign's figures need only its id.
     let last_figures = async {
         let Some(campaign) = store.last_campaign_interest().await? else {
@@ -49,10 +59,12 @@ async fn dashboard(State(state): State<AppState>, owner: Owner) -> Response {
             replies: inbound.replies,
         }))
     };
-    let (summary, replies, last) = match tokio::try_join!(
+    let (summary, replies, last, review, review_count) = match tokio::try_join!(
         store.engagement_summary(OffsetDateTime::now_utc()),
         store.latest_replies(LATEST_REPLIES),
         last_figures,
+        store.inbound_messages(true, REVIEW_SHOWN, 0),
+        store.review_count(),
     ) {
         Ok(all) => all,
         Err(err) => return failure(&state, &owner, err),
@@ -72,6 +84,11 @@ async fn dashboard(State(state): State<AppState>, owner: Owner) -> Response {
     context.insert("summary", &summary);
     context.insert("replies", &replies);
     context.insert("last", &last);
+    context.insert("review", &review);
+    context.insert("review_count", &review_count);
+    if let Some(notice) = notice {
+        context.insert("notice", notice);
+    }
     page(
         &state,
         &owner,

@@ -9,6 +9,7 @@
 mod access;
 mod campaigns;
 mod dashboard;
+mod review;
 mod settings;
 mod subscribers;
 mod tools;
@@ -53,6 +54,7 @@ pub const COMPOSE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 
 pub fn owner_routes() -> Routes {
     Routes::new()
         .merge(dashboard::routes())
+        .merge(review::routes())
         .merge(subscribers::routes())
         .merge(campaigns::routes())
         .merge(tools::routes())

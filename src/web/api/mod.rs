@@ -2,6 +2,7 @@
 
 mod campaigns;
 mod engagement;
+mod inbound;
 mod subscribers;
 
 use axum::Router;
@@ -21,6 +22,7 @@ pub fn routes() -> Routes {
         .merge(subscribers::routes())
         .merge(campaigns::routes())
         .merge(engagement::routes())
+        .merge(inbound::routes())
 }
 
 /// The API's routes behind a layer that answers 401 to any request without a valid token,

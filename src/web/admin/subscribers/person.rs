@@ -58,6 +58,10 @@ fn notice(name: &str) -> Option<&'static str> {
         }
         "tracking-on" => "Tracking is on for them again.",
         "answered" => "Your answer is on its way.",
+        "genuine" => "Marked genuine: the reply counts now.",
+        "lifted" => {
+            "Bounce lifted: they are confirmed again and get your next campaign. The consent history records that you did it, and why."
+        }
         _ => return None,
     })
 }

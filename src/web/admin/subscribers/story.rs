@@ -110,6 +110,9 @@ pub struct Line {
     style: &'static str,
     /// For a reply: its id, for the answer form.
     reply_id: Option<i64>,
+    /// A reply tied to them by their From address alone: shown, not counted, until the
+    /// owner marks it genuine.
+    unverified: bool,
 }
 
 pub fn timeline_lines(timeline: Vec<TimelineEntry>) -> Vec<Line> {
@@ -132,6 +135,11 @@ fn line(entry: TimelineEntry) -> Line {
             "machine",
             entry.reason.clone(),
         ),
+        "reply" if entry.verdict.as_deref() == Some("unverified") => (
+            "Replied, unverified (not counted)".into(),
+            "reply",
+            Some("Only the sender's address ties it to them, and anyone can write an address: it counts once you mark it genuine.".into()),
+        ),
         "reply" => ("Replied".into(), "reply", None),
         "answer" => (
             "You answered".into(),
@@ -146,10 +154,18 @@ fn line(entry: TimelineEntry) -> Line {
         "hard_bounce" => (
             "Bounced: the address does not take mail".into(),
             "mail",
-            None,
+            review_words(entry.verdict.as_deref()),
         ),
-        "soft_bounce" => ("Delivery failed for now".into(), "mail", None),
-        "complaint" => ("Marked a newsletter as spam".into(), "mail", None),
+        "soft_bounce" => (
+            "Delivery failed for now".into(),
+            "mail",
+            review_words(entry.verdict.as_deref()),
+        ),
+        "complaint" => (
+            "Marked a newsletter as spam".into(),
+            "mail",
+            review_words(entry.verdict.as_deref()),
+        ),
         "signup" => ("Signed up".into(), "consent", None),
         "confirm" => ("Confirmed their subscription".into(), "consent", None),
         "unsubscribe" => (
@@ -181,9 +197,15 @@ fn line(entry: TimelineEntry) -> Line {
             None,
         ),
         "kept" => ("Asked to keep receiving it".into(), "consent", None),
+        "bounce_lifted" => (
+            "Bounce lifted: mail to them again".into(),
+            "consent",
+            entry.reason.clone(),
+        ),
         other => (other.replace('_', " "), "mail", entry.reason.clone()),
     };
     let reply_id = (entry.kind == "reply").then_some(entry.reply_id).flatten();
+    let unverified = entry.kind == "reply" && entry.verdict.as_deref() == Some("unverified");
     Line {
         at: entry.at,
         what,
@@ -193,7 +215,21 @@ fn line(entry: TimelineEntry) -> Line {
         text: entry.text,
         style,
         reply_id,
+        unverified,
     }
+}
+
+/// What a bounce or complaint tied to them by an address alone did, by the owner's review.
+fn review_words(review: Option<&str>) -> Option<String> {
+    Some(
+        match review? {
+            "pending" => "Only their address ties it to them: it waits for your review on the dashboard, and nothing has changed.",
+            "applied" => "Only their address tied it to them; you applied it after review.",
+            "dismissed" => "Only their address tied it to them; you dismissed it, and nothing changed.",
+            _ => "Only their address ties it to them, so it changed nothing.",
+        }
+        .to_string(),
+    )
 }
 
 fn answer_state(state: Option<&str>) -> &'static str {

@@ -1,0 +1,190 @@
+//! `/api/v1/inbound`: the mail that came back, and the owner's word on what only an address
+//! ties to a subscriber: apply or dismiss a bounce or complaint waiting for review, mark an
+//! unverified reply genuine. `/api/v1/subscribers/{id}/lift-bounce` takes back a bounce
+//! that was wrong.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{ApiToken, parse_json};
+use crate::store::{
+    GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome, Timestamp, lift_reason,
+};
+use crate::web::routes::Routes;
+use crate::web::{ApiError, AppState};
+
+const MAX_PAGE: i64 = 500;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/inbound", get(list))
+        .route("/inbound/{id}/apply", post(apply))
+        .route("/inbound/{id}/dismiss", post(dismiss))
+        .route("/inbound/{id}/genuine", post(genuine))
+        .route("/subscribers/{id}/lift-bounce", post(lift_bounce))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    review: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+fn parse_number(
+    field: &'static str,
+    raw: Option<&str>,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ApiError> {
+    match raw {
+        None | Some("") => Ok(default),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| ApiError::Invalid {
+                field,
+                message: format!(
+                    "{field} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            }),
+    }
+}
+
+async fn list(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let review_only = match query.review.as_deref() {
+        None | Some("" | "0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(_) => {
+            return Err(ApiError::Invalid {
+                field: "review",
+                message: "review must be 1 (only what waits for your review) or 0".into(),
+            });
+        }
+    };
+    let limit = parse_number("limit", query.limit.as_deref(), 100, 1..=MAX_PAGE)?;
+    let offset = parse_number("offset", query.offset.as_deref(), 0, 0..=i64::MAX)?;
+    let messages = state
+        .store
+        .inbound_messages(review_only, limit, offset)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "messages": messages,
+        "waiting_for_review": state.store.review_count().await?,
+    })))
+}
+
+fn parse_message_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ApiError::NotFound)
+}
+
+async fn decide(
+    state: &AppState,
+    raw_id: &str,
+    decision: ReviewDecision,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_message_id(raw_id)?;
+    match state
+        .store
+        .decide_review(id, decision, Timestamp::now())
+        .await?
+    {
+        ReviewOutcome::Applied(suppressed) => {
+            tracing::info!(id, ?suppressed, "the owner applied a reviewed inbound message");
+            Ok(Json(serde_json::json!({
+                "id": id, "review": "applied", "suppressed": suppressed,
+            })))
+        }
+        ReviewOutcome::Dismissed => Ok(Json(serde_json::json!({
+            "id": id, "review": "dismissed", "suppressed": null,
+        }))),
+        ReviewOutcome::NotWaiting => Err(ApiError::Conflict(
+            "this message is not waiting for review: it was decided already, or it is not a bounce or complaint tied to a subscriber by an address alone".into(),
+        )),
+        ReviewOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+async fn apply(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    decide(&state, &id, ReviewDecision::Apply).await
+}
+
+async fn dismiss(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    decide(&state, &id, ReviewDecision::Dismiss).await
+}
+
+async fn genuine(
+    _token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_message_id(&id)?;
+    match state.store.mark_reply_genuine(id, Timestamp::now()).await? {
+        GenuineOutcome::Marked(subscriber) => Ok(Json(serde_json::json!({
+            "id": id, "subscriber_id": subscriber, "proof": "owner",
+        }))),
+        GenuineOutcome::AlreadyVerified => Err(ApiError::Conflict(
+            "this reply counts already: a token, one of our Message-IDs, your mail server or you verified it".into(),
+        )),
+        GenuineOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LiftInput {
+    reason: Option<String>,
+}
+
+async fn lift_bounce(
+    token: ApiToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let subscriber = id.parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound)?;
+    let input: LiftInput = parse_json(&body)?;
+    let reason = lift_reason(input.reason.as_deref()).map_err(|message| ApiError::Invalid {
+        field: "reason",
+        message,
+    })?;
+    let by = format!("the owner (API token \"{}\")", token.0.name);
+    match state
+        .store
+        .lift_bounce(subscriber, &by, &reason, Timestamp::now())
+        .await?
+    {
+        LiftOutcome::Lifted => {
+            tracing::info!(%subscriber, "the owner lifted a bounce");
+            Ok(Json(serde_json::json!({ "id": subscriber, "status": "confirmed" })))
+        }
+        LiftOutcome::NotBounced(status) if status == "complained" => Err(ApiError::Conflict(
+            "a complaint is never lifted by the owner: only the person can subscribe and confirm again".into(),
+        )),
+        LiftOutcome::NotBounced(status) => Err(ApiError::Conflict(format!(
+            "this subscriber is {status}, not bounced: there is no bounce to lift"
+        ))),
+        LiftOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}
