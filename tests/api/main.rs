@@ -17,6 +17,7 @@ mod engagement;
 mod imap;
 mod inbound;
 mod lifecycle;
+mod markup;
 mod process;
 mod sending;
 mod signup;
