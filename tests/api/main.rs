@@ -19,6 +19,7 @@ mod inbound;
 mod lifecycle;
 mod markup;
 mod process;
+mod safe_defaults;
 mod sending;
 mod signup;
 mod tracking;
