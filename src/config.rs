@@ -4,7 +4,7 @@
 //! variable and what is wrong with it, instead of failing later on a request.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -166,8 +166,7 @@ impl Config {
             )
         })?;
 
-        let public_raw =
-            get("HUNDRED_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        let public_raw = get("HUNDRED_PUBLIC_URL").unwrap_or_else(|| default_public_url(listen));
         let public_url = parse_public_url(&public_raw)?;
 
         let smtp_url = match get("HUNDRED_SMTP_URL") {
@@ -652,6 +651,23 @@ pub fn redact_url(raw: &str) -> String {
     url.to_string()
 }
 
+/// The public URL when none is set: where a browser on this machine reaches
+/// `HUNDRED_LISTEN`, so someone who only changes the port still gets working links. An
+/// address that listens everywhere (`0.0.0.0`, `[::]`) is reached on loopback. Port 0 (any
+/// free port, known only once listening) cannot be written in advance: 8080 stands in.
+fn default_public_url(listen: SocketAddr) -> String {
+    let port = match listen.port() {
+        0 => 8080,
+        port => port,
+    };
+    match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => format!("http://127.0.0.1:{port}"),
+        IpAddr::V4(ip) => format!("http://{ip}:{port}"),
+        IpAddr::V6(ip) if ip.is_unspecified() => format!("http://[::1]:{port}"),
+        IpAddr::V6(ip) => format!("http://[{ip}]:{port}"),
+    }
+}
+
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(raw).map_err(|err| {
         ConfigError::new("HUNDRED_PUBLIC_URL", format!("'{raw}' is not a URL: {err}"))
@@ -727,6 +743,38 @@ mod tests {
     }
 
     #[test]
+    fn the_public_url_follows_the_listen_address() {
+        let public = |listen: &str| {
+            with(&[("HUNDRED_LISTEN", listen)])
+                .unwrap()
+                .public_base()
+                .to_string()
+        };
+        assert_eq!(public("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(public("127.0.0.1:9090"), "http://127.0.0.1:9090");
+        assert_eq!(public("192.0.2.10:80"), "http://192.0.2.10");
+        assert_eq!(public("0.0.0.0:9090"), "http://127.0.0.1:9090");
+        assert_eq!(public("[::]:9090"), "http://[::1]:9090");
+        assert_eq!(public("[2001:db8::5]:9090"), "http://[2001:db8::5]:9090");
+        assert_eq!(public("127.0.0.1:0"), "http://127.0.0.1:8080");
+        let set = with(&[
+            ("HUNDRED_LISTEN", "0.0.0.0:9090"),
+            ("HUNDRED_PUBLIC_URL", "https://news.example"),
+        ])
+        .unwrap();
+        assert_eq!(set.public_base(), "https://news.example", "a set URL wins");
+    }
+
+    #[test]
+    fn a_password_for_a_distant_smtp_server_needs_tls() {
+        let err =
+            with(&[("HUNDRED_SMTP_URL", "smtp://me:hunter2@mail.example.com:587")]).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_SMTP_URL");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(with(&[("HUNDRED_SMTP_URL", "smtp://me:hunter2@127.0.0.1:2525")]).is_ok());
+    }
+
+    #[test]
     fn a_bad_value_names_its_variable() {
         let err = with(&[("HUNDRED_LISTEN", "nowhere")]).unwrap_err();
         assert_eq!(err.variable, "HUNDRED_LISTEN");
@@ -776,7 +824,10 @@ mod tests {
     #[test]
     fn secrets_are_masked() {
         let config = with(&[
-            ("HUNDRED_SMTP_URL", "smtp://me:hunter2@mail.example.com:587"),
+            (
+                "HUNDRED_SMTP_URL",
+                "smtp://me:hunter2@mail.example.com:587?tls=required",
+            ),
             ("HUNDRED_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
             (
                 "HUNDRED_IMAP_URL",

@@ -5,6 +5,8 @@ pub mod campaign_sender;
 pub mod compose;
 pub mod dkim;
 pub mod draft;
+pub mod links;
+pub mod placeholders;
 pub mod render;
 pub mod smtp;
 pub mod text;

@@ -66,7 +66,9 @@ impl std::fmt::Debug for SmtpSettings {
 }
 
 impl SmtpSettings {
-    /// `smtp://[user:pass@]host[:port][?tls=required|opportunistic]` or `smtps://…`.
+    /// `smtp://[user:pass@]host[:port][?tls=required|opportunistic|none]` or `smtps://…`.
+    /// A user name and password need TLS unless the server is on this machine or the URL
+    /// says `tls=none`.
     pub fn from_url(raw: &str) -> Result<Self, String> {
         let url = Url::parse(raw).map_err(|err| format!("not a URL: {err}"))?;
         let tls_param = url
@@ -79,7 +81,9 @@ impl SmtpSettings {
             ("smtp", Some("opportunistic")) => (TlsMode::Opportunistic, 587),
             ("smtps", None | Some("required")) => (TlsMode::Implicit, 465),
             ("smtp" | "smtps", Some(other)) => {
-                return Err(format!("tls={other} is not one of required, opportunistic"));
+                return Err(format!(
+                    "tls={other} is not one of required, opportunistic, none"
+                ));
             }
             _ => return Err("must start with smtp:// or smtps://".into()),
         };
@@ -104,6 +108,14 @@ impl SmtpSettings {
                 decode(url.password().unwrap_or_default())?,
             ))
         };
+        if credentials.is_some()
+            && !credentials_stay_private(tls, tls_param.as_deref() == Some("none"), &host)
+        {
+            return Err(format!(
+                "the user name and password would cross the network to {host} unencrypted; \
+                 add ?tls=required (STARTTLS) or use smtps://, or write ?tls=none to accept that"
+            ));
+        }
         let hello = match url.path().trim_start_matches('/') {
             "" => ClientId::default(),
             name => ClientId::Domain(name.to_string()),
@@ -115,6 +127,23 @@ impl SmtpSettings {
             credentials,
             hello,
         })
+    }
+}
+
+/// Whether a password sent to `host` with `tls` stays off the network in clear: always
+/// with STARTTLS required or implicit TLS, and to this machine (loopback) in any case.
+/// Opportunistic STARTTLS is not enough (whoever sits in between can hide the offer), and
+/// plain SMTP to another machine only when the owner wrote `tls=none` to say so.
+fn credentials_stay_private(tls: TlsMode, written_none: bool, host: &str) -> bool {
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.eq_ignore_ascii_case("localhost.")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match tls {
+        TlsMode::StartTls | TlsMode::Implicit => true,
+        TlsMode::None => loopback || written_none,
+        TlsMode::Opportunistic => loopback,
     }
 }
 
@@ -367,6 +396,33 @@ mod tests {
             "not a url",
         ] {
             assert!(SmtpSettings::from_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_password_never_crosses_the_network_in_clear() {
+        for refused in [
+            "smtp://me:hunter2@mail.example.com:587",
+            "smtp://me:hunter2@mail.example.com?tls=opportunistic",
+            "smtp://me:hunter2@192.0.2.7:25",
+            "smtp://me:hunter2@[2001:db8::1]:25",
+            "smtp://me@mail.example.com",
+        ] {
+            let err = SmtpSettings::from_url(refused).unwrap_err();
+            assert!(err.contains("tls=required"), "{refused}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        for allowed in [
+            "smtp://me:hunter2@mail.example.com?tls=required",
+            "smtps://me:hunter2@mail.example.com",
+            "smtp://me:hunter2@mail.example.com?tls=none",
+            "smtp://me:hunter2@127.0.0.1:2525",
+            "smtp://me:hunter2@127.8.9.10:2525?tls=opportunistic",
+            "smtp://me:hunter2@[::1]:2525",
+            "smtp://me:hunter2@LocalHost:2525",
+            "smtp://mail.example.com:25",
+        ] {
+            assert!(SmtpSettings::from_url(allowed).is_ok(), "{allowed}");
         }
     }
 }

@@ -19,7 +19,7 @@ pub fn html_to_text(html: &str) -> String {
         .unwrap_or_default();
     // A link whose text is its address reads once.
     let mut text = text;
-    for link in super::render::trackable_links(html) {
+    for link in super::links::trackable_links(html) {
         let twice = format!("{url} <{url}>", url = link.url);
         if text.contains(&twice) {
             text = text.replace(&twice, &link.url);

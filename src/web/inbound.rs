@@ -1,11 +1,13 @@
 //! `POST /inbound/mime`: a raw RFC 5322 message from a mail system's webhook or pipe,
 //! behind `Authorization: Bearer HUNDRED_INBOUND_SECRET`. Off (404) when no secret is set.
+//! Both are checked on the request's head, before its body is read.
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use sha2::{Digest, Sha256};
@@ -30,28 +32,51 @@ fn secret_matches(given: &str, secret: &str) -> bool {
     Sha256::digest(given.as_bytes()) == Sha256::digest(secret.as_bytes())
 }
 
-async fn inbound_mime(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(secret) = &state.config.inbound_secret else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "inbound mail is off (set HUNDRED_INBOUND_SECRET)",
-        );
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !secret_matches(given.trim(), secret.expose()) {
-        let mut response = error(
-            StatusCode::UNAUTHORIZED,
-            "Authorization: Bearer HUNDRED_INBOUND_SECRET is required",
-        );
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
+/// A refusal sent before the body was read: the connection cannot carry another request.
+fn refuse(status: StatusCode, message: &str) -> Response {
+    let mut response = error(status, message);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Proof that the request carries the webhook's secret (and that the webhook is on). An
+/// extractor on the request's head: the handler's body is read only once this passed, so a
+/// stranger cannot make us read (or wait for) 10 MB before being refused.
+struct WebhookCaller;
+
+impl FromRequestParts<AppState> for WebhookCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(secret) = &state.config.inbound_secret else {
+            return Err(refuse(
+                StatusCode::NOT_FOUND,
+                "inbound mail is off (set HUNDRED_INBOUND_SECRET)",
+            ));
+        };
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !secret_matches(given.trim(), secret.expose()) {
+            let mut response = refuse(
+                StatusCode::UNAUTHORIZED,
+                "Authorization: Bearer HUNDRED_INBOUND_SECRET is required",
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return Err(response);
+        }
+        Ok(Self)
     }
+}
+
+async fn inbound_mime(State(state): State<AppState>, _: WebhookCaller, body: Bytes) -> Response {
     let inbox = Inbox::new(
         state.store.clone(),
         state.signer.clone(),
