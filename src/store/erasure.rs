@@ -116,6 +116,32 @@ macro_rules! rows_naming {
     }};
 }
 
+/// What becomes of a message that came back and is theirs or names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Their reply, or mail from or about them that no campaign counts.
+    Removed,
+    /// A bounce, complaint or automatic reply of theirs a campaign counts: the row stays for
+    /// the count, with nothing of who sent it or what it said but a bounce's diagnostic.
+    Anonymous,
+    /// Someone else's mail that names them: only the naming goes.
+    Blanked,
+}
+
+/// `tied`: matched to them; `from_them`: their address in From; `unmatched`: matched to
+/// nobody (a bounce or complaint nobody could place is about whoever it names); `counted`:
+/// a campaign's report counts it.
+fn fate(kind: &str, tied: bool, from_them: bool, unmatched: bool, counted: bool) -> Fate {
+    let about_them = unmatched && kind != "reply";
+    if !(tied || from_them || about_them) {
+        Fate::Blanked
+    } else if kind == "reply" || !counted {
+        Fate::Removed
+    } else {
+        Fate::Anonymous
+    }
+}
+
 /// Each text redacted with `traces`, and whether any changed.
 fn redact_all(traces: &Traces, texts: &[Option<String>]) -> (Vec<Option<String>>, bool) {
     let mut changed = false;
@@ -318,56 +344,56 @@ impl Store {
                 let text = |i: usize| texts[i].as_deref().unwrap_or_default();
                 let (kind, unmatched, counted) = (text(0), text(1) == "unmatched", text(2) == "counted");
                 let from_them = search.address.found_in(text(3));
-                let about_them = unmatched && kind != "reply";
-                if !(tied || from_them || about_them) {
-                    // Someone else's mail that names them: only the naming goes.
-                    let (clean, changed) = redact_all(&search.everywhere, &texts[3..]);
-                    if changed {
-                        let message_id = texts[9].clone().filter(|m| !search.everywhere.found_in(m));
+                match fate(kind, tied, from_them, unmatched, counted) {
+                    Fate::Blanked => {
+                        let (clean, changed) = redact_all(&search.everywhere, &texts[3..]);
+                        if changed {
+                            let message_id = texts[9].clone().filter(|m| !search.everywhere.found_in(m));
+                            sqlx::query(
+                                "UPDATE inbound_messages SET from_address = $2, subject = $3, text = $4, \
+                                 status = $5, detail = $6, reference_ids = $7, message_id = $8 WHERE id = $1",
+                            )
+                            .bind(message)
+                            .bind(&clean[0])
+                            .bind(&clean[1])
+                            .bind(&clean[2])
+                            .bind(&clean[3])
+                            .bind(&clean[4])
+                            .bind(&clean[5])
+                            .bind(&message_id)
+                            .execute(&mut *tx)
+                            .await
+                            .context("blanking their name in someone else's mail")?;
+                        }
+                    }
+                    Fate::Removed => {
+                        sqlx::query("DELETE FROM inbound_messages WHERE id = $1")
+                            .bind(message)
+                            .execute(&mut *tx)
+                            .await
+                            .context("removing mail from or about them")?;
+                    }
+                    Fate::Anonymous => {
+                        let (clean, _) = redact_all(&search.own, &texts[3..]);
+                        let diagnostic = matches!(kind, "hard_bounce" | "soft_bounce")
+                            .then(|| clean[2].clone())
+                            .flatten();
+                        let message_id = texts[9].clone().filter(|m| !search.own.found_in(m));
                         sqlx::query(
-                            "UPDATE inbound_messages SET from_address = $2, subject = $3, text = $4, \
-                             status = $5, detail = $6, reference_ids = $7, message_id = $8 WHERE id = $1",
+                            "UPDATE inbound_messages SET subscriber_id = NULL, from_address = NULL, \
+                             subject = NULL, text = $2, status = $3, detail = $4, reference_ids = $5, \
+                             message_id = $6 WHERE id = $1",
                         )
                         .bind(message)
-                        .bind(&clean[0])
-                        .bind(&clean[1])
-                        .bind(&clean[2])
+                        .bind(&diagnostic)
                         .bind(&clean[3])
                         .bind(&clean[4])
                         .bind(&clean[5])
                         .bind(&message_id)
                         .execute(&mut *tx)
                         .await
-                        .context("blanking their name in someone else's mail")?;
+                        .context("keeping a bounce without the person")?;
                     }
-                } else if kind == "reply" || !counted {
-                    sqlx::query("DELETE FROM inbound_messages WHERE id = $1")
-                        .bind(message)
-                        .execute(&mut *tx)
-                        .await
-                        .context("removing mail from or about them")?;
-                } else {
-                    // Counted by a campaign: the row stays for the count, with a bounce's
-                    // diagnostic (blanked) and nothing else of what it said.
-                    let (clean, _) = redact_all(&search.own, &texts[3..]);
-                    let diagnostic = matches!(kind, "hard_bounce" | "soft_bounce")
-                        .then(|| clean[2].clone())
-                        .flatten();
-                    let message_id = texts[9].clone().filter(|m| !search.own.found_in(m));
-                    sqlx::query(
-                        "UPDATE inbound_messages SET subscriber_id = NULL, from_address = NULL, \
-                         subject = NULL, text = $2, status = $3, detail = $4, reference_ids = $5, \
-                         message_id = $6 WHERE id = $1",
-                    )
-                    .bind(message)
-                    .bind(&diagnostic)
-                    .bind(&clean[3])
-                    .bind(&clean[4])
-                    .bind(&clean[5])
-                    .bind(&message_id)
-                    .execute(&mut *tx)
-                    .await
-                    .context("keeping a bounce without the person")?;
                 }
             }
 
@@ -465,5 +491,45 @@ impl Store {
             tx.commit().await.context("committing the erasure")?;
             Ok(true)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn their_replies_go_counted_bounces_stay_others_mail_is_blanked() {
+        // Theirs (matched to them): replies go; what a campaign counts stays, anonymous.
+        assert_eq!(fate("reply", true, true, false, true), Fate::Removed);
+        assert_eq!(
+            fate("hard_bounce", true, false, false, true),
+            Fate::Anonymous
+        );
+        assert_eq!(fate("auto_reply", true, true, false, true), Fate::Anonymous);
+        assert_eq!(fate("complaint", true, false, false, false), Fate::Removed);
+        // From their address, matched to nobody: gone.
+        assert_eq!(fate("reply", false, true, true, false), Fate::Removed);
+        // A bounce nobody could place that names them is about them.
+        assert_eq!(
+            fate("hard_bounce", false, false, true, false),
+            Fate::Removed
+        );
+        // Someone else's mail that names them: kept, blanked.
+        assert_eq!(fate("reply", false, false, true, false), Fate::Blanked);
+        assert_eq!(
+            fate("hard_bounce", false, false, false, true),
+            Fate::Blanked
+        );
+    }
+
+    #[test]
+    fn patterns_escape_like_wildcards() {
+        assert_eq!(like_pattern("a_b%c\\d"), "%a\\_b\\%c\\\\d%");
+        assert_eq!(mentioning(&["a", "b"], 2, 0), "FALSE");
+        assert_eq!(
+            mentioning(&["a"], 2, 2),
+            "(lower(a) LIKE $2 ESCAPE '\\' OR lower(a) LIKE $3 ESCAPE '\\')"
+        );
     }
 }

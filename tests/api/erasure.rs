@@ -27,10 +27,15 @@ const MEMBER: &str = "ZQ-88231";
 /// address in any encoding, since letters are never encoded), the name, the member number.
 const TRACES: [&str; 3] = ["zebulon", "quixote", "88231"];
 
-/// The account link: personal, made from the address and a value of the subscriber.
+/// The account link: personal, made from the address, a value only the subscriber has
+/// (their member number) and one others share (their city).
 const BODY: &str = "Hello {{ subscriber.name | default(value=\"friend\") }}!\n\n\
-See [your account](https://shop.example/account?email={{ subscriber.email }}&member={{ subscriber.attributes.member | default(value=\"none\") }}) \
+See [your account](https://shop.example/account?email={{ subscriber.email }}\
+&member={{ subscriber.attributes.member | default(value=\"none\") }}\
+&city={{ subscriber.attributes.city | default(value=\"none\") }}) \
 and [the menu](https://bakery.example/menu).";
+/// His account link once he is erased: the city is everyone's in Paris, so it stays.
+const ERASED_LINK: &str = "https://shop.example/account?email=(erased)&member=(erased)&city=Paris";
 
 async fn app(backend: Backend) -> TestApp {
     spawn_app_with(
@@ -86,7 +91,7 @@ async fn live_a_life(app: &TestApp) -> Story {
     let updated = app
         .api(Method::PATCH, &format!("/subscribers/{zebulon}"), &token)
         .await
-        .json(&serde_json::json!({ "attributes": { "member": MEMBER } }))
+        .json(&serde_json::json!({ "attributes": { "member": MEMBER, "city": "Paris" } }))
         .send()
         .await
         .unwrap();
@@ -96,7 +101,15 @@ async fn live_a_life(app: &TestApp) -> Story {
         &token,
         "ann@example.com",
         Some("Ann Baker"),
-        serde_json::json!({ "member": "AB-10001" }),
+        serde_json::json!({ "member": "AB-10001", "city": "Paris" }),
+    )
+    .await;
+    confirmed(
+        app,
+        &token,
+        "cat@example.com",
+        None,
+        serde_json::json!({ "city": "Paris" }),
     )
     .await;
 
@@ -119,9 +132,12 @@ async fn live_a_life(app: &TestApp) -> Story {
         .to_lowercase();
     assert_eq!(
         location,
-        format!("https://shop.example/account?email={EMAIL}&member={MEMBER}").to_lowercase()
+        format!("https://shop.example/account?email={EMAIL}&member={MEMBER}&city=Paris")
+            .to_lowercase()
     );
-    wait_until(app, &token, &first, |c| c["engagement"]["raw_clicks"] == 1).await;
+    let anns_link = tracking_urls(&copy_for("ann@example.com").html(), "c")[0].clone();
+    assert_eq!(fetch(&anns_link, IPHONE).await.status(), 302);
+    wait_until(app, &token, &first, |c| c["engagement"]["raw_clicks"] == 2).await;
 
     // He replies; Ann replies too, naming him; the owner answers him.
     let copy_id = copy.header("Message-ID").unwrap();
@@ -274,9 +290,15 @@ async fn wait_until(
     }
 }
 
-/// Every value of every column of every table, as text, found from the schema itself (a
-/// table added later is searched too): `(table, row as text)` for the rows holding a trace.
+/// The rows holding a trace of Zebulon, as `(table, row as text)`.
 async fn traces_in(app: &TestApp) -> Vec<(String, String)> {
+    rows_holding(app, &TRACES).await
+}
+
+/// Every value of every column of every table, as text, found from the schema itself (a
+/// table added later is searched too): `(table, row as text)` for the rows holding any of
+/// `traces` (lower-case), in any case.
+async fn rows_holding(app: &TestApp, traces: &[&str]) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = Vec::new();
     match app.backend {
         Backend::Sqlite => {
@@ -346,7 +368,7 @@ async fn traces_in(app: &TestApp) -> Vec<(String, String)> {
     rows.into_iter()
         .filter(|(_, row)| {
             let row = row.to_lowercase();
-            TRACES.iter().any(|trace| row.contains(trace))
+            traces.iter().any(|trace| row.contains(trace))
         })
         .collect()
 }
@@ -359,7 +381,7 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
     let found = traces_in(app).await;
     assert!(found.is_empty(), "after the erasure: {found:#?}");
     assert_eq!(app.count("erased_addresses").await, 1);
-    assert_eq!(app.count("subscribers").await, 1, "Ann stays");
+    assert_eq!(app.count("subscribers").await, 2, "Ann and Cat stay");
 
     // He is gone for the owner; adding him back is refused as before.
     let gone = app
@@ -423,11 +445,10 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
         .iter()
         .map(|l| l["url"].as_str().unwrap())
         .collect();
-    assert!(
-        urls.contains(&"https://shop.example/account?email=(erased)&member=(erased)"),
-        "{urls:?}"
-    );
-    assert!(urls.contains(&"https://shop.example/account?email=ann@example.com&member=AB-10001"));
+    assert!(urls.contains(&ERASED_LINK), "{urls:?}");
+    assert!(urls.contains(
+        &"https://shop.example/account?email=ann@example.com&member=AB-10001&city=Paris"
+    ));
     assert!(urls.contains(&"https://bakery.example/menu"));
     // The refused copy: still counted as failed, the server's words without his address.
     let second = app
@@ -472,10 +493,7 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
     // His old link still leads somewhere, and no longer to his address.
     let clicked = fetch(&story.account_link, IPHONE).await;
     assert_eq!(clicked.status(), 302);
-    assert_eq!(
-        clicked.headers()["location"],
-        "https://shop.example/account?email=(erased)&member=(erased)"
-    );
+    assert_eq!(clicked.headers()["location"], ERASED_LINK);
 }
 
 async fn erasing_through_the_api_leaves_no_trace_and_keeps_the_figures(backend: Backend) {
@@ -493,6 +511,64 @@ async fn erasing_through_the_api_leaves_no_trace_and_keeps_the_figures(backend: 
         .unwrap();
     assert_eq!(erased.status(), 204);
     nothing_of_him_is_left(&app, &story).await;
+
+    // Ann is erased too: her account link now reads like his, and the two become one
+    // link with both their clicks.
+    let links = |c: &serde_json::Value| c["engagement"]["links"].as_array().unwrap().clone();
+    let clicks = |links: &[serde_json::Value]| -> i64 {
+        links
+            .iter()
+            .map(|l| l["human_clicks"].as_i64().unwrap() + l["scanner_clicks"].as_i64().unwrap())
+            .sum()
+    };
+    // His click after the erasure is stored first (the writer stores events a moment later).
+    wait_until(&app, &story.token, &story.first, |c| {
+        c["engagement"]["raw_clicks"] == 3
+    })
+    .await;
+    let before = app
+        .api_get(&format!("/campaigns/{}", story.first), &story.token)
+        .await;
+    let erased = app
+        .api(
+            Method::DELETE,
+            &format!("/subscribers/{}", story.ann),
+            &story.token,
+        )
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), 204);
+    let after = app
+        .api_get(&format!("/campaigns/{}", story.first), &story.token)
+        .await;
+    assert_eq!(links(&after).len(), links(&before).len() - 1, "{after}");
+    assert_eq!(clicks(&links(&after)), clicks(&links(&before)));
+    assert_eq!(
+        after["engagement"]["raw_clicks"],
+        before["engagement"]["raw_clicks"]
+    );
+    let after_links = links(&after);
+    let erased_links: Vec<&str> = after_links
+        .iter()
+        .map(|l| l["url"].as_str().unwrap())
+        .filter(|url| url.contains("(erased)"))
+        .collect();
+    assert_eq!(erased_links, [ERASED_LINK]);
+    let found = rows_holding(
+        &app,
+        &[
+            "zebulon",
+            "quixote",
+            "88231",
+            "ann@",
+            "ann baker",
+            "ab-10001",
+        ],
+    )
+    .await;
+    assert!(found.is_empty(), "after both erasures: {found:#?}");
 }
 
 async fn erasing_with_the_owners_button_leaves_no_trace_and_keeps_the_figures(backend: Backend) {
