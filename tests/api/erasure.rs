@@ -163,19 +163,23 @@ async fn live_a_life(app: &TestApp) -> Story {
     )
     .await;
     assert_eq!(hers["subscriber_id"], ann.as_str(), "{hers}");
-    let path = format!("/admin/subscribers/{zebulon}");
-    let page = owner.page(&path).await;
-    let marker = "id=\"reply-";
-    let start = page.find(marker).expect("his reply is on his page") + marker.len();
-    let reply_id = &page[start..start + page[start..].find('"').unwrap()];
-    let answered = owner
+    answer_their_reply(
+        &owner,
+        &zebulon,
+        &format!("Dear {NAME}, see you on Saturday."),
+    )
+    .await;
+    app.smtp.wait_for(EMAIL, 4).await;
+    // The owner answers Ann too, and notes who she knows, both naming him.
+    answer_their_reply(&owner, &ann, &format!("Thanks Ann, I will tell {NAME}.")).await;
+    app.smtp.wait_for("ann@example.com", 2).await;
+    let noted = owner
         .post_form(
-            &format!("{path}/replies/{reply_id}/answer"),
-            &[("body", &format!("Dear {NAME}, see you on Saturday."))],
+            &format!("/admin/subscribers/{ann}/note"),
+            &[("note", &format!("Neighbour of {NAME} ({EMAIL})."))],
         )
         .await;
-    assert_eq!(answered.status(), 303);
-    app.smtp.wait_for(EMAIL, 4).await;
+    assert_eq!(noted.status(), 303);
 
     // A second campaign, which his mail server refuses, quoting his address.
     app.smtp.answer(
@@ -247,6 +251,7 @@ async fn live_a_life(app: &TestApp) -> Story {
     let found = traces_in(app).await;
     for table in [
         "subscribers",
+        "outbound_messages",
         "campaign_links",
         "deliveries",
         "inbound_messages",
@@ -270,6 +275,22 @@ async fn live_a_life(app: &TestApp) -> Story {
         before_first,
         before_second,
     }
+}
+
+/// The owner answers the first reply on a subscriber's page.
+async fn answer_their_reply(owner: &OwnerClient, subscriber: &str, body: &str) {
+    let path = format!("/admin/subscribers/{subscriber}");
+    let page = owner.page(&path).await;
+    let marker = "id=\"reply-";
+    let start = page.find(marker).expect("a reply on their page") + marker.len();
+    let reply_id = &page[start..start + page[start..].find('"').unwrap()];
+    let answered = owner
+        .post_form(
+            &format!("{path}/replies/{reply_id}/answer"),
+            &[("body", body)],
+        )
+        .await;
+    assert_eq!(answered.status(), 303);
 }
 
 /// Polls a campaign until `done` holds.
@@ -465,15 +486,21 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
         "{second}"
     );
 
-    // Ann's reply stays, with only the naming of him blanked.
+    // Ann's reply, the owner's answer to her and note on her stay, with only the naming
+    // of him blanked.
     let ann = app
         .api_get(&format!("/subscribers/{}", story.ann), token)
-        .await;
+        .await
+        .to_string();
     assert!(
-        ann.to_string()
-            .contains("Please say hello to (erased) ((erased)) from me."),
+        ann.contains("Please say hello to (erased) ((erased)) from me."),
         "{ann}"
     );
+    assert!(ann.contains("Thanks Ann, I will tell (erased)."), "{ann}");
+    let export = app
+        .api_get(&format!("/subscribers/{}/export", story.ann), token)
+        .await;
+    assert_eq!(export["note"], "Neighbour of (erased) ((erased)).");
 
     // The owner's pages name him nowhere; the stranger's mail is still on the dashboard.
     for page in [
