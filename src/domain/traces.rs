@@ -1,7 +1,8 @@
 //! What identifies a person in stored text (their address, their name, a value of theirs),
 //! in the forms it takes there, and how to find and blank it: used by erasure.
 //!
-//! Matching ignores ASCII case. An address is found anywhere, even inside other text (it
+//! Matching ignores case (for every letter whose lower case is one letter of the same
+//! size, which is all of them in practice). An address is found anywhere, even inside other text (it
 //! cannot be part of anything else); a name or attribute value only as a whole word, so that
 //! erasing "Al" does not touch "sale". Every form a template or a mail server may write is
 //! tried: as typed, percent-encoded (`bob%40example.com`, with or without `.` and `-`
@@ -96,9 +97,9 @@ impl Traces {
 
     /// Where traces are, as sorted, non-overlapping byte ranges.
     fn places(&self, text: &str) -> Vec<(usize, usize)> {
-        // ASCII lower-casing keeps every byte where it is, so ranges found in `lower` are
-        // ranges of `text`, on character boundaries.
-        let lower = text.to_ascii_lowercase();
+        // Folding keeps every byte where it is, so ranges found in `lower` are ranges of
+        // `text`, on character boundaries.
+        let lower = fold(text);
         let mut found = Vec::new();
         for form in &self.anywhere {
             found.extend(
@@ -132,18 +133,38 @@ impl Traces {
     }
 }
 
-/// A value as typed and as URLs and forms encode it, lower-case.
+/// Lower case, letter by letter, where that keeps each letter's size in bytes (so a
+/// position in the folded text is the same position in the original).
+fn fold(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) if l.len_utf8() == c.len_utf8() => l,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// A value as typed and as URLs and forms encode it, folded. Also lower-cased in ASCII
+/// only, as SQLite's `lower()` does, from the value as typed and in capitals, so that a
+/// database search there finds "Élodie" and "ÉLODIE" too ("zÉlodie" after `lower()`).
 fn forms(value: &str) -> Vec<String> {
-    let plain = value.to_ascii_lowercase();
-    let mut forms = vec![plain.clone()];
-    let component = utf8_percent_encode(&plain, COMPONENT).to_string();
-    let strict = utf8_percent_encode(&plain, NON_ALPHANUMERIC).to_string();
-    for form in [
-        component.to_ascii_lowercase(),
-        strict.to_ascii_lowercase(),
-        component.replace("%20", "+").to_ascii_lowercase(),
-    ] {
-        push_new(&mut forms, form);
+    let mut forms = Vec::new();
+    let ascii_lower: fn(&str) -> String = |s| s.to_ascii_lowercase();
+    let lower: [(String, fn(&str) -> String); 3] = [
+        (fold(value), fold),
+        (value.to_ascii_lowercase(), ascii_lower),
+        (value.to_uppercase().to_ascii_lowercase(), ascii_lower),
+    ];
+    for (plain, lower) in lower {
+        let component = utf8_percent_encode(&plain, COMPONENT).to_string();
+        let strict = utf8_percent_encode(&plain, NON_ALPHANUMERIC).to_string();
+        let form_encoded = component.replace("%20", "+");
+        for form in [plain, component, strict, form_encoded] {
+            push_new(&mut forms, lower(&form));
+        }
     }
     forms
 }
@@ -224,6 +245,20 @@ mod tests {
             "Für (erased) — (erased)"
         );
         assert!(traces.found_in("ZQ"));
+        assert_eq!(
+            traces.redact("ZOË QUIST, zoë quist").unwrap(),
+            "(erased), (erased)"
+        );
         assert!(traces.forms().any(|f| f == "zq%40example.com"));
+        // For SQLite's ASCII-only lower(): the name as typed, with its capitals kept.
+        assert!(traces.forms().any(|f| f == "zoë quist"));
+        let capital = Traces::default().word("Élodie");
+        assert!(capital.forms().any(|f| f == "élodie"));
+        assert!(capital.forms().any(|f| f == "Élodie"));
+        assert!(
+            capital
+                .forms()
+                .any(|f| f == "Élodie".to_uppercase().to_ascii_lowercase())
+        );
     }
 }
