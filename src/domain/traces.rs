@@ -147,13 +147,16 @@ fn fold(text: &str) -> String {
         .collect()
 }
 
+/// How a form is put in lower case.
+type Lower = fn(&str) -> String;
+
 /// A value as typed and as URLs and forms encode it, folded. Also lower-cased in ASCII
 /// only, as SQLite's `lower()` does, from the value as typed and in capitals, so that a
 /// database search there finds "Élodie" and "ÉLODIE" too ("zÉlodie" after `lower()`).
 fn forms(value: &str) -> Vec<String> {
     let mut forms = Vec::new();
-    let ascii_lower: fn(&str) -> String = |s| s.to_ascii_lowercase();
-    let lower: [(String, fn(&str) -> String); 3] = [
+    let ascii_lower: Lower = |s| s.to_ascii_lowercase();
+    let lower: [(String, Lower); 3] = [
         (fold(value), fold),
         (value.to_ascii_lowercase(), ascii_lower),
         (value.to_uppercase().to_ascii_lowercase(), ascii_lower),
