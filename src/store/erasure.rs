@@ -11,8 +11,8 @@
 //!   complaint or automatic reply a campaign counts, with nothing left of who sent it or
 //!   what it said beyond a bounce's diagnostic, blanked too; a personalised link (a URL made
 //!   from their address, name or one of their values), rewritten with `(erased)` in place;
-//! - blanked wherever else they are named: other people's mail and notes, other system mail's
-//!   errors, the owner's answers to others, consent details.
+//! - blanked wherever else they are named: other people's mail, notes and values, other
+//!   system mail's errors, the owner's answers to others, consent details.
 
 use anyhow::Context as _;
 use sqlx::Row as _;
@@ -421,20 +421,31 @@ impl Store {
                 }
             }
 
-            // Other people's rows that name them: notes, consent details, answers.
+            // Other people's rows that name them: notes, values (a "referred by"), consent
+            // details, answers.
             let noted = rows_naming!(
-                tx, Uuid, "subscribers", &["id", "note", "stated_consent"], "id <> $1",
-                id, search.everywhere, "notes naming them"
+                tx, Uuid, "subscribers",
+                &["id", "note", "stated_consent", "CAST(attributes AS TEXT)"], "id <> $1",
+                id, search.everywhere, "other subscribers naming them"
             );
             for (other, texts) in noted {
                 let (clean, _) = redact_all(&search.everywhere, &texts);
-                sqlx::query("UPDATE subscribers SET note = $2, stated_consent = $3 WHERE id = $1")
-                    .bind(other)
-                    .bind(&clean[0])
-                    .bind(&clean[1])
-                    .execute(&mut *tx)
-                    .await
-                    .context("blanking their name in a note")?;
+                // `(erased)` replaces text inside JSON strings, so the values stay JSON; if
+                // they somehow did not, they are left as they were rather than lost.
+                let attributes = clean[2]
+                    .as_deref()
+                    .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok());
+                sqlx::query(
+                    "UPDATE subscribers SET note = $2, stated_consent = $3, \
+                     attributes = COALESCE($4, attributes) WHERE id = $1",
+                )
+                .bind(other)
+                .bind(&clean[0])
+                .bind(&clean[1])
+                .bind(attributes.map(Json))
+                .execute(&mut *tx)
+                .await
+                .context("blanking their name in another subscriber's note or values")?;
             }
             let consent = rows_naming!(
                 tx, i64, "consent_events", &["id", "detail", "source"], "subscriber_id <> $1",

@@ -54,6 +54,7 @@ struct Story {
     owner: OwnerClient,
     zebulon: String,
     ann: String,
+    cat: String,
     account_link: String,
     first: String,
     second: String,
@@ -105,12 +106,13 @@ async fn live_a_life(app: &TestApp) -> Story {
         serde_json::json!({ "member": "AB-10001", "city": "Paris" }),
     )
     .await;
-    confirmed(
+    // Cat was referred by him.
+    let cat = confirmed(
         app,
         &token,
         "cat@example.com",
         None,
-        serde_json::json!({ "city": "Paris" }),
+        serde_json::json!({ "city": "Paris", "referred_by": EMAIL.to_lowercase() }),
     )
     .await;
 
@@ -271,6 +273,7 @@ async fn live_a_life(app: &TestApp) -> Story {
         owner,
         zebulon,
         ann,
+        cat,
         account_link,
         first,
         second,
@@ -503,6 +506,13 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
         .api_get(&format!("/subscribers/{}/export", story.ann), token)
         .await;
     assert_eq!(export["note"], "Neighbour of (erased) ((erased)).");
+    let cat = app
+        .api_get(&format!("/subscribers/{}", story.cat), token)
+        .await;
+    assert_eq!(
+        cat["attributes"],
+        serde_json::json!({ "city": "Paris", "referred_by": "(erased)" })
+    );
 
     // The owner's pages name him nowhere; the stranger's mail is still on the dashboard.
     for page in [
