@@ -5,6 +5,7 @@ mod email;
 pub mod engagement;
 mod name;
 mod subscriber;
+mod traces;
 
 pub use campaign::{
     AudienceError, BodyFormat, CampaignStatus, DeliveryState, audience_label, audience_sentence,
@@ -18,3 +19,4 @@ pub use name::{NameError, SubscriberName};
 pub use subscriber::{
     ConsentRecord, SignupSource, Subscriber, SubscriberStatus, UnsubscribeMethod,
 };
+pub use traces::{ERASED, Traces};

@@ -9,6 +9,7 @@ mod campaigns;
 mod conversation;
 mod deliveries;
 mod engagement;
+mod erasure;
 mod events;
 mod inbound;
 mod lists;

@@ -1,4 +1,5 @@
-//! Subscribers and their consent: signup, confirmation, unsubscription, erasure.
+//! Subscribers and their consent: signup, confirmation, unsubscription (erasure is in
+//! `erasure.rs`).
 //!
 //! Every state change and the message it triggers are written in one transaction, so a
 //! confirmation or welcome is queued exactly when the change it belongs to is committed.
@@ -570,38 +571,6 @@ impl Store {
         rows.into_iter()
             .map(SubscriberRow::into_subscriber)
             .collect()
-    }
-
-    /// Erases a subscriber: every row about them goes, and a one-way hash of the address
-    /// stays so an import never adds it back. Returns false when there was no such subscriber.
-    pub async fn erase(&self, id: Uuid, now: Timestamp) -> anyhow::Result<bool> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await.context("starting a transaction")?;
-            let email: Option<String> = sqlx::query_scalar("SELECT email FROM subscribers WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await
-                .context("reading the subscriber to erase")?;
-            let Some(email) = email else { return Ok(false) };
-            sqlx::query("DELETE FROM subscribers WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .context("erasing the subscriber")?;
-            if let Ok(parsed) = SubscriberEmail::parse(&email) {
-                sqlx::query(
-                    "INSERT INTO erased_addresses (email_hash, erased_at) VALUES ($1, $2) \
-                     ON CONFLICT (email_hash) DO NOTHING",
-                )
-                .bind(erased_hash(&parsed))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("keeping the erased address's hash")?;
-            }
-            tx.commit().await.context("committing the erasure")?;
-            Ok(true)
-        })
     }
 
     /// Everything held about one person, as JSON (for their right of access).

@@ -171,6 +171,17 @@ impl Tracker {
     }
 }
 
+impl Tracker {
+    /// Forgets every link URL read so far: after an erasure, a personalised link is read
+    /// again from the database, where it no longer names anyone. (Other instances forget
+    /// theirs when they restart or their cache fills.)
+    pub fn forget_links(&self) {
+        if let Ok(mut links) = self.links.lock() {
+            links.clear();
+        }
+    }
+}
+
 /// Judges and stores events in batches.
 pub struct EventWriter {
     events: mpsc::Receiver<RawEvent>,

@@ -14,6 +14,7 @@ mod campaigns;
 mod crash;
 mod dkim;
 mod engagement;
+mod erasure;
 mod forgery;
 mod imap;
 mod inbound;

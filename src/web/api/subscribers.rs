@@ -309,6 +309,7 @@ async fn erase(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if state.store.erase(parse_id(&id)?, Timestamp::now()).await? {
+        state.tracker.forget_links();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

@@ -326,6 +326,7 @@ async fn erase(
     }
     match state.store.erase(id, Timestamp::now()).await {
         Ok(true) => {
+            state.tracker.forget_links();
             tracing::info!(subscriber = %id, "subscriber erased by the owner");
             Redirect::to("/admin/subscribers?notice=erased").into_response()
         }
