@@ -135,8 +135,12 @@ async fn live_a_life(app: &TestApp) -> Story {
         .to_lowercase();
     assert_eq!(
         location,
-        format!("https://shop.example/account?email={EMAIL}&member={MEMBER}&city=Paris")
-            .to_lowercase()
+        // A placeholder's value in an address is percent-encoded (`@` is `%40`).
+        format!(
+            "https://shop.example/account?email={}&member={MEMBER}&city=Paris",
+            EMAIL.replace('@', "%40")
+        )
+        .to_lowercase()
     );
     let anns_link = tracking_urls(&copy_for("ann@example.com").html(), "c")[0].clone();
     assert_eq!(fetch(&anns_link, IPHONE).await.status(), 302);
@@ -473,7 +477,7 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
         .collect();
     assert!(urls.contains(&ERASED_LINK), "{urls:?}");
     assert!(urls.contains(
-        &"https://shop.example/account?email=ann@example.com&member=AB-10001&city=Paris"
+        &"https://shop.example/account?email=ann%40example.com&member=AB-10001&city=Paris"
     ));
     assert!(urls.contains(&"https://bakery.example/menu"));
     // The refused copy: still counted as failed, the server's words without his address.
