@@ -1,6 +1,5 @@
 //! Whole messages through `parse`: the rules for each kind, and hostile input.
 
-
 use super::*;
 
 fn message(headers: &str, body: &str) -> Vec<u8> {

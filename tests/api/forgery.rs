@@ -99,6 +99,31 @@ async fn app_with(backend: Backend, options: Options) -> TestApp {
     .await
 }
 
+/// The three forgeries: a bounce, a complaint and a reply, each naming `victim`.
+fn forgeries(victim: &str) -> [String; 3] {
+    [
+        forged_bounce(victim),
+        forged_complaint(victim),
+        forged_reply(victim, ""),
+    ]
+}
+
+/// An app taking inbound mail (through the doors `options` open), its API token, and the
+/// id of a confirmed subscriber, victim@example.com.
+async fn victim_on(backend: Backend, options: Options) -> (TestApp, String, String) {
+    let app = app_with(backend, options).await;
+    let token = app.api_token().await;
+    let victim = confirmed(
+        &app,
+        &token,
+        "victim@example.com",
+        None,
+        serde_json::json!({}),
+    )
+    .await;
+    (app, token, victim)
+}
+
 async fn subscriber(app: &TestApp, token: &str, id: &str) -> serde_json::Value {
     app.api_get(&format!("/subscribers/{id}"), token).await
 }
@@ -165,16 +190,7 @@ async fn nothing_changed(app: &TestApp, token: &str, victim: &str, victim_email:
 }
 
 async fn forged_mail_through_the_webhook_changes_nothing(backend: Backend) {
-    let app = app_with(backend, Options::default()).await;
-    let token = app.api_token().await;
-    let victim = confirmed(
-        &app,
-        &token,
-        "victim@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    let (app, token, victim) = victim_on(backend, Options::default()).await;
 
     let bounce = receive(&app, &forged_bounce("victim@example.com")).await;
     assert_eq!(bounce["kind"], "hard_bounce", "{bounce}");
@@ -228,25 +244,12 @@ async fn through_smtp(listener: SocketAddr, raw: &str) -> String {
 
 async fn forged_mail_through_the_smtp_listener_changes_nothing(backend: Backend) {
     let listener = free_port();
-    let app = app_with(
+    let (app, token, victim) = victim_on(
         backend,
         Options::default().env("HUNDRED_INBOUND_SMTP_LISTEN", &listener.to_string()),
     )
     .await;
-    let token = app.api_token().await;
-    let victim = confirmed(
-        &app,
-        &token,
-        "victim@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
-    for raw in [
-        forged_bounce("victim@example.com"),
-        forged_complaint("victim@example.com"),
-        forged_reply("victim@example.com", ""),
-    ] {
+    for raw in forgeries("victim@example.com") {
         let answer = through_smtp(listener, &raw).await;
         assert!(answer.starts_with("250"), "stored: {answer}");
     }
@@ -256,27 +259,14 @@ async fn forged_mail_through_the_smtp_listener_changes_nothing(backend: Backend)
 
 async fn forged_mail_through_imap_changes_nothing(backend: Backend) {
     let dovecot = Dovecot::start();
-    let app = app_with(
+    let (app, token, victim) = victim_on(
         backend,
         Options::default()
             .env("HUNDRED_IMAP_URL", &imap_url(&dovecot))
             .env("HUNDRED_IMAP_POLL_SECONDS", "1"),
     )
     .await;
-    let token = app.api_token().await;
-    let victim = confirmed(
-        &app,
-        &token,
-        "victim@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
-    for raw in [
-        forged_bounce("victim@example.com"),
-        forged_complaint("victim@example.com"),
-        forged_reply("victim@example.com", ""),
-    ] {
+    for raw in forgeries("victim@example.com") {
         dovecot.append(&raw).await;
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
