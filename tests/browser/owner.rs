@@ -394,6 +394,9 @@ async fn answer_the_reply(app: &TestApp, browser: &mut Browser) {
             "Of course, Carol: two rye loaves are waiting for you on Saturday.",
         )
         .await;
+    browser
+        .assert_accessible_everywhere("a subscriber's page with the answer form open")
+        .await;
     browser.press("Send answer").await;
     let answers = app.smtp.wait_for("carol@example.com", 2).await;
     let answer = &answers[1];
@@ -496,6 +499,9 @@ async fn take_back_and_upload_too_much(app: &TestApp, browser: &mut Browser) {
             .await
             .contains("This is a draft. It would reach all 3 confirmed subscribers right now.")
     );
+    browser
+        .assert_accessible_everywhere("the report of a campaign taken back to a draft")
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("everyone.csv");
