@@ -24,6 +24,9 @@ fn chromedriver_binary() -> String {
     std::env::var("HUNDRED_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
 }
 
+/// The phone every page is also looked at on (CSS pixels).
+pub const PHONE: (u32, u32) = (390, 844);
+
 /// How long a page may take to appear after a click or a navigation.
 const PAGE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -187,7 +190,8 @@ impl Browser {
             .expect("a Chromium session through chromedriver");
         client
             .update_timeouts(TimeoutConfiguration::new(
-                Some(Duration::from_secs(10)),
+                // axe-core on a long page, with the cores shared, can take a while.
+                Some(Duration::from_secs(60)),
                 Some(PAGE_TIMEOUT),
                 Some(Duration::ZERO),
             ))
@@ -462,8 +466,12 @@ impl Browser {
 
 /// `target/screenshots` (or under `CARGO_TARGET_DIR`).
 pub fn screenshot_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    target_dir().join("screenshots")
+}
+
+/// `target/` (or `CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("screenshots")
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
 }

@@ -2,8 +2,10 @@
 //! out and in, imports three subscribers, writes a campaign with the live preview, sends
 //! it over real SMTP; the subscribers open, click and reply; the dashboard and the
 //! subscriber page show it; the owner answers the reply and it arrives threaded; a
-//! scheduled campaign goes back to a draft, and a CSV file over the limit gets a page. A
-//! screenshot of each page lands in `target/screenshots/owner-{database}-NN-{page}.png`.
+//! scheduled campaign goes back to a draft, and a CSV file over the limit gets a page;
+//! forged mail waits under Needs review. A screenshot of each page lands in
+//! `target/screenshots/owner-{database}-NN-{page}.png`, and each page passes axe-core's
+//! WCAG 2.1 AA rules at desktop width, at phone width and in dark mode.
 
 use std::time::Duration;
 
@@ -30,7 +32,7 @@ mod owner_in_chromium {
 
 const OWNER: &str = "owner@bakery.example";
 const PASSWORD: &str = "flour and water and salt";
-const INBOUND_SECRET: &str = "inbound-secret-for-the-browser-test";
+pub const INBOUND_SECRET: &str = "inbound-secret-for-the-browser-test";
 const SUBJECT: &str = "Rye is back";
 const MENU: &str = "https://bakery.example/menu";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
@@ -61,6 +63,7 @@ async fn the_owner_in_chromium(backend: Backend) {
     answer_the_reply(&app, &mut browser).await;
     look_around(&app, &mut browser).await;
     take_back_and_upload_too_much(&app, &mut browser).await;
+    crate::review::review_forged_mail(&app, &mut browser).await;
 
     let shots = browser.close().await;
     for shot in shots {
@@ -80,9 +83,23 @@ async fn get_in(app: &TestApp, browser: &mut Browser) {
     browser.type_into("#password", PASSWORD).await;
     browser.type_into("#password_again", PASSWORD).await;
     browser.screenshot("setup").await;
+    browser.assert_accessible_everywhere("the setup page").await;
     browser.press("Create account").await;
     assert_eq!(browser.path().await, "/admin");
     assert_eq!(browser.heading().await, "0 engaged of 0 confirmed");
+    browser.screenshot("dashboard-empty").await;
+    browser
+        .assert_accessible_everywhere("the dashboard before anything happened")
+        .await;
+
+    // The setup link, once used, gets a page that says so.
+    browser.open(&link).await;
+    assert_eq!(browser.heading().await, "This setup link no longer works");
+    browser.screenshot("setup-gone").await;
+    browser
+        .assert_accessible_everywhere("the used setup link's page")
+        .await;
+    browser.open(&app.url("/admin")).await;
 
     browser.press("Log out").await;
     assert_eq!(
@@ -106,9 +123,16 @@ async fn get_in(app: &TestApp, browser: &mut Browser) {
     assert_eq!(browser.value("#email").await, OWNER, "the address stays");
     browser.type_into("#password", PASSWORD).await;
     browser.screenshot("login").await;
+    browser
+        .assert_accessible_everywhere("the login page with a mistake")
+        .await;
     browser.press("Log in").await;
     assert_eq!(browser.path().await, "/admin/tokens");
     assert_eq!(browser.heading().await, "API tokens");
+    browser.screenshot("tokens").await;
+    browser
+        .assert_accessible_everywhere("the API tokens page")
+        .await;
     assert_eq!(
         browser
             .js("return document.cookie.includes('hundred_session')")
@@ -164,6 +188,9 @@ async fn import_three(app: &TestApp, browser: &mut Browser) {
         .await
         .unwrap();
     browser.screenshot("import").await;
+    browser
+        .assert_accessible_everywhere("the tools page with the import form open")
+        .await;
     browser.press("Import").await;
     assert_eq!(browser.heading().await, "Import finished");
     assert_eq!(
@@ -177,6 +204,9 @@ async fn import_three(app: &TestApp, browser: &mut Browser) {
     let text = browser.visible_text().await;
     assert!(text.contains("not-an-address"), "{text}");
     browser.screenshot("import-report").await;
+    browser
+        .assert_accessible_everywhere("the import report")
+        .await;
 }
 
 /// A campaign written with the live preview, checked on the confirmation step, sent.
@@ -212,6 +242,7 @@ async fn compose_and_send(app: &TestApp, browser: &mut Browser) {
     );
     browser.assert_no_alert().await;
     browser.screenshot("compose").await;
+    browser.assert_accessible_everywhere("the composer").await;
 
     browser.press("Save and review sending…").await;
     assert_eq!(browser.heading().await, "Send this campaign?");
@@ -223,6 +254,9 @@ async fn compose_and_send(app: &TestApp, browser: &mut Browser) {
         "nothing is sent before the confirmation"
     );
     browser.screenshot("confirm").await;
+    browser
+        .assert_accessible_everywhere("the sending confirmation")
+        .await;
     browser.press("Send it now").await;
     assert!(browser.path().await.starts_with("/admin/campaigns/"));
     for who in ["ann", "bob", "carol"] {
@@ -247,6 +281,9 @@ async fn compose_and_send(app: &TestApp, browser: &mut Browser) {
     // Settled: the page the script left on screen.
     browser.open(&browser.url().await.to_string()).await;
     browser.screenshot("report-sent").await;
+    browser
+        .assert_accessible_everywhere("the report of a campaign just sent")
+        .await;
 }
 
 /// Ann opens the newsletter, Bob follows its link, Carol writes back.
@@ -317,12 +354,16 @@ async fn the_owner_sees_it(app: &TestApp, browser: &mut Browser) {
         "markup in a name stays text"
     );
     browser.screenshot("dashboard").await;
+    browser.assert_accessible_everywhere("the dashboard").await;
 
     browser.follow_link("Subscribers").await;
     assert_eq!(browser.heading().await, "Subscribers");
     let first = browser.find("tbody tr").await.text().await.unwrap();
     assert!(first.contains(CAROL), "the replier comes first: {first}");
     browser.screenshot("subscribers").await;
+    browser
+        .assert_accessible_everywhere("the subscribers list")
+        .await;
 }
 
 /// The owner opens Carol's page, reads her reply and answers it; the answer arrives in
@@ -337,6 +378,9 @@ async fn answer_the_reply(app: &TestApp, browser: &mut Browser) {
     );
     browser.assert_no_alert().await;
     browser.screenshot("subscriber").await;
+    browser
+        .assert_accessible_everywhere("a subscriber's page")
+        .await;
 
     browser
         .find("details.answer-form summary")
@@ -349,6 +393,9 @@ async fn answer_the_reply(app: &TestApp, browser: &mut Browser) {
             "details.answer-form textarea",
             "Of course, Carol: two rye loaves are waiting for you on Saturday.",
         )
+        .await;
+    browser
+        .assert_accessible_everywhere("a subscriber's page with the answer form open")
         .await;
     browser.press("Send answer").await;
     let answers = app.smtp.wait_for("carol@example.com", 2).await;
@@ -373,11 +420,18 @@ async fn answer_the_reply(app: &TestApp, browser: &mut Browser) {
         "{timeline}"
     );
     browser.screenshot("conversation").await;
+    browser
+        .assert_accessible_everywhere("a subscriber's page with an answer")
+        .await;
 }
 
 /// The report with the events in, settings, the signup form page, on a phone too.
 async fn look_around(app: &TestApp, browser: &mut Browser) {
     browser.open(&app.url("/admin/campaigns")).await;
+    browser.screenshot("campaigns").await;
+    browser
+        .assert_accessible_everywhere("the campaigns list")
+        .await;
     browser.follow_link(SUBJECT).await;
     assert_eq!(
         browser.find("#human-opens").await.text().await.unwrap(),
@@ -389,10 +443,24 @@ async fn look_around(app: &TestApp, browser: &mut Browser) {
     );
     assert_eq!(browser.find("#replies").await.text().await.unwrap(), "1");
     browser.screenshot("report").await;
+    browser
+        .assert_accessible_everywhere("the report with events")
+        .await;
     browser.open(&app.url("/admin/settings")).await;
     browser.screenshot("settings").await;
+    browser
+        .assert_accessible_everywhere("the settings page")
+        .await;
+    browser.open(&app.url("/admin/tools/repermission")).await;
+    browser.screenshot("repermission").await;
+    browser
+        .assert_accessible_everywhere("the re-permission page")
+        .await;
     browser.open(&app.url("/admin/tools/form")).await;
     browser.screenshot("signup-form").await;
+    browser
+        .assert_accessible_everywhere("the signup snippet page")
+        .await;
     browser.phone(390, 844).await;
     browser.open(&app.url("/admin")).await;
     browser.screenshot("dashboard-phone").await;
@@ -420,6 +488,9 @@ async fn take_back_and_upload_too_much(app: &TestApp, browser: &mut Browser) {
         "Scheduled"
     );
     browser.screenshot("scheduled").await;
+    browser
+        .assert_accessible_everywhere("the report of a scheduled campaign")
+        .await;
     browser.press("Back to draft").await;
     assert_eq!(browser.find("#status").await.text().await.unwrap(), "Draft");
     assert!(
@@ -428,6 +499,9 @@ async fn take_back_and_upload_too_much(app: &TestApp, browser: &mut Browser) {
             .await
             .contains("This is a draft. It would reach all 3 confirmed subscribers right now.")
     );
+    browser
+        .assert_accessible_everywhere("the report of a campaign taken back to a draft")
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("everyone.csv");
@@ -458,4 +532,7 @@ async fn take_back_and_upload_too_much(app: &TestApp, browser: &mut Browser) {
             .contains("split it into smaller files")
     );
     browser.screenshot("too-large").await;
+    browser
+        .assert_accessible_everywhere("the too-large upload page")
+        .await;
 }

@@ -1,6 +1,7 @@
 //! A visitor in Chromium: signs up on the hosted form, confirms from the message, gets the
 //! welcome, unsubscribes from it and subscribes again; then makes mistakes on the form
-//! with markup in their name. One test per database.
+//! with markup in their name. Each page passes axe-core's WCAG 2.1 AA rules at desktop
+//! width, at phone width and in dark mode. One test per database.
 
 use std::time::Duration;
 
@@ -138,6 +139,9 @@ async fn signup_confirm_unsubscribe_and_come_back(app: &TestApp, browser: &mut B
     browser.js("document.activeElement.blur()").await;
     assert_eq!(browser.js("return window.innerWidth").await, json!(1280));
     browser.screenshot("subscribe").await;
+    browser
+        .assert_accessible_everywhere("the signup page")
+        .await;
 
     // On a phone: nothing sticks out sideways, the fields fit, the button is easy to hit.
     browser.phone(390, 844).await;
@@ -197,6 +201,9 @@ async fn signup_confirm_unsubscribe_and_come_back(app: &TestApp, browser: &mut B
     assert_eq!(browser.heading().await, "Almost there");
     assert!(browser.visible_text().await.contains("Check your inbox"));
     browser.screenshot("check-your-inbox").await;
+    browser
+        .assert_accessible_everywhere("the check-your-inbox page")
+        .await;
 
     // The confirmation: she opens it and clicks its button.
     let confirmation = app.smtp.wait_for("ann@example.com", 1).await.remove(0);
@@ -234,6 +241,9 @@ async fn signup_confirm_unsubscribe_and_come_back(app: &TestApp, browser: &mut B
             .contains(&format!("press the button to start receiving {LIST}"))
     );
     browser.screenshot("confirm").await;
+    browser
+        .assert_accessible_everywhere("the confirm page")
+        .await;
     assert_eq!(
         app.smtp.messages_to("ann@example.com").len(),
         1,
@@ -250,6 +260,9 @@ async fn signup_confirm_unsubscribe_and_come_back(app: &TestApp, browser: &mut B
             .contains("A welcome message is on its way")
     );
     browser.screenshot("confirmed").await;
+    browser
+        .assert_accessible_everywhere("the you're-subscribed page")
+        .await;
 
     // The welcome arrives; its unsubscribe link leads to a page with a button.
     let welcome = app.smtp.wait_for("ann@example.com", 2).await.remove(1);
@@ -273,6 +286,9 @@ async fn signup_confirm_unsubscribe_and_come_back(app: &TestApp, browser: &mut B
             .contains(&format!("Stop sending {LIST} to ann@example.com?"))
     );
     browser.screenshot("unsubscribe").await;
+    browser
+        .assert_accessible_everywhere("the unsubscribe page")
+        .await;
     browser.press("Unsubscribe").await;
     assert_eq!(browser.url().await, unsubscribe_link);
     assert_eq!(browser.title().await, format!("Unsubscribed · {LIST}"));
@@ -283,6 +299,9 @@ async fn signup_confirm_unsubscribe_and_come_back(app: &TestApp, browser: &mut B
         "{text}"
     );
     browser.screenshot("unsubscribed").await;
+    browser
+        .assert_accessible_everywhere("the unsubscribed page")
+        .await;
 
     // She changes her mind: double opt-in again, with a new confirmation.
     browser.press("Subscribe again").await;
@@ -293,6 +312,9 @@ async fn signup_confirm_unsubscribe_and_come_back(app: &TestApp, browser: &mut B
     assert_eq!(browser.heading().await, "Almost there");
     assert!(browser.visible_text().await.contains("Check your inbox"));
     browser.screenshot("subscribe-again").await;
+    browser
+        .assert_accessible_everywhere("the page after subscribing again")
+        .await;
     let mail = app.smtp.wait_for("ann@example.com", 3).await;
     assert_eq!(
         mail[2].subject(),
@@ -361,6 +383,9 @@ async fn mistakes_and_markup_on_the_form(app: &TestApp, browser: &mut Browser) {
         "no part of the name leaked out of its field"
     );
     browser.screenshot("invalid-address").await;
+    browser
+        .assert_accessible_everywhere("the signup page refusing an address")
+        .await;
     browser.dark_mode(true).await;
     browser.screenshot("invalid-address-dark").await;
     browser.dark_mode(false).await;
@@ -395,6 +420,18 @@ async fn mistakes_and_markup_on_the_form(app: &TestApp, browser: &mut Browser) {
     assert_eq!(browser.title().await, format!("Link not valid · {LIST}"));
     assert_eq!(browser.heading().await, "This link isn't valid (any more).");
     browser.screenshot("link-invalid").await;
+    browser
+        .assert_accessible_everywhere("the invalid confirm link page")
+        .await;
+    browser
+        .open(&app.url("/unsubscribe/not-a-real-token"))
+        .await;
+    assert_eq!(browser.title().await, format!("Link not valid · {LIST}"));
+    browser.screenshot("unsubscribe-link-invalid").await;
+    browser
+        .assert_accessible_everywhere("the invalid unsubscribe link page")
+        .await;
+    browser.open(&app.url("/confirm/not-a-real-token")).await;
     browser.follow_link("Sign up again").await;
     assert_eq!(browser.path().await, "/subscribe");
     assert_eq!(browser.heading().await, format!("Subscribe to {LIST}"));
