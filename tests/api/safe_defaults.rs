@@ -154,10 +154,10 @@ async fn only_changing_the_port_gives_links_that_work() {
         let line = rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .expect("hundred prints its setup link and listens");
-        if let Some(at) = line.find("http://") {
-            if line.contains("/admin/setup/") {
-                setup_link = Some(line[at..].trim().to_string());
-            }
+        if let Some(at) = line.find("http://")
+            && line.contains("/admin/setup/")
+        {
+            setup_link = Some(line[at..].trim().to_string());
         }
         listening |= line.contains("address=");
     }
