@@ -277,9 +277,16 @@ impl Store {
                 let status = SubscriberStatus::parse(&existing.status);
                 let may_send = existing.last_confirmation_sent_at.is_none_or(|at| at < recent);
                 match status {
-                    Some(SubscriberStatus::Pending | SubscriberStatus::Unsubscribed) if may_send => {
+                    Some(
+                        SubscriberStatus::Pending
+                        | SubscriberStatus::Unsubscribed
+                        | SubscriberStatus::Bounced
+                        | SubscriberStatus::Complained,
+                    ) if may_send => {
                         // A fresh signup: the consent record describes this request, and a
                         // previously unsubscribed address goes through double opt-in again.
+                        // So does one that bounced or complained: only the person, pressing
+                        // the button in the confirmation, ends that (the owner cannot).
                         // The guard repeats in the WHERE clause: of two concurrent signups
                         // for one address, the second re-checks it after the first commits.
                         let renewed = sqlx::query(
@@ -288,7 +295,7 @@ impl Store {
                              signup_source = $6, consent_text_version = $7, stated_consent = NULL, \
                              confirmed_at = NULL, confirmed_ip = NULL, unsubscribed_at = NULL, \
                              unsubscribe_method = NULL, last_confirmation_sent_at = $3 \
-                             WHERE id = $1 AND status IN ('pending', 'unsubscribed') \
+                             WHERE id = $1 AND status IN ('pending', 'unsubscribed', 'bounced', 'complained') \
                              AND (last_confirmation_sent_at IS NULL OR last_confirmation_sent_at < $8)",
                         )
                         .bind(existing.id)
@@ -311,7 +318,12 @@ impl Store {
                             SignupOutcome::Throttled
                         }
                     }
-                    Some(SubscriberStatus::Pending | SubscriberStatus::Unsubscribed) => SignupOutcome::Throttled,
+                    Some(
+                        SubscriberStatus::Pending
+                        | SubscriberStatus::Unsubscribed
+                        | SubscriberStatus::Bounced
+                        | SubscriberStatus::Complained,
+                    ) => SignupOutcome::Throttled,
                     _ => SignupOutcome::NothingToDo,
                 }
             };

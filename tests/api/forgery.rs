@@ -462,6 +462,25 @@ Fresh bread.
         "{body}"
     );
     assert_eq!(subscriber(&app, &token, &bob).await["status"], "complained");
+
+    // Bob himself signs up again and presses the button in the confirmation: he is back.
+    let before = app.smtp.messages_to("bob@example.com").len();
+    let signup = app
+        .post_subscribe_json(&serde_json::json!({ "email": "bob@example.com" }))
+        .await;
+    assert_eq!(signup.status(), 200);
+    let mail = app.smtp.wait_for("bob@example.com", before + 1).await;
+    let link = mail
+        .iter()
+        .find_map(|m| m.link_starting_with(&app.url("/confirm/")))
+        .expect("a confirmation reaches him");
+    assert_eq!(
+        subscriber(&app, &token, &bob).await["status"],
+        "pending",
+        "nothing is sent to him but the confirmation until he confirms"
+    );
+    assert_eq!(app.post_empty(&link).await.status(), 200);
+    assert_eq!(subscriber(&app, &token, &bob).await["status"], "confirmed");
 }
 
 async fn a_trusted_server_vouches_for_a_reply_and_nobody_else_can(backend: Backend) {
