@@ -87,6 +87,13 @@ pub struct Config {
     pub inbound_secret: Option<Secret>,
     /// Where the built-in SMTP listener for replies and bounces listens; off when unset.
     pub inbound_smtp_listen: Option<SocketAddr>,
+    /// How many connections that listener takes, in all and from one client.
+    pub inbound_smtp_connections: crate::inbound::smtp::ConnectionLimits,
+    /// The certificate it offers with STARTTLS; no STARTTLS when unset.
+    pub inbound_tls: Option<crate::inbound::smtp::InboundTls>,
+    /// How long a stop waits for work in flight (requests, sends, a message being received)
+    /// before cutting it off.
+    pub shutdown_grace: Duration,
     /// The mailbox polled for replies and bounces; off when unset. Its password is a
     /// [`Secret`] inside.
     pub imap: Option<crate::inbound::imap::ImapSettings>,
@@ -220,6 +227,56 @@ impl Config {
                 })
             })
             .transpose()?;
+        let default_connections = crate::inbound::smtp::ConnectionLimits::default();
+        let inbound_smtp_connections = crate::inbound::smtp::ConnectionLimits {
+            total: positive(
+                "HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS",
+                get("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS"),
+                default_connections.total as u32,
+            )? as usize,
+            per_client: positive(
+                "HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT",
+                get("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT"),
+                default_connections.per_client as u32,
+            )? as usize,
+        };
+        let inbound_tls = match (
+            get("HUNDRED_INBOUND_TLS_CERT"),
+            get("HUNDRED_INBOUND_TLS_KEY"),
+        ) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(
+                crate::inbound::smtp::InboundTls::load(
+                    std::path::Path::new(cert.trim()),
+                    std::path::Path::new(key.trim()),
+                )
+                .map_err(|tls| ConfigError::new(tls.variable, tls.problem))?,
+            ),
+            (cert, _) => {
+                return Err(ConfigError::new(
+                    if cert.is_none() {
+                        "HUNDRED_INBOUND_TLS_CERT"
+                    } else {
+                        "HUNDRED_INBOUND_TLS_KEY"
+                    },
+                    "STARTTLS needs HUNDRED_INBOUND_TLS_CERT and HUNDRED_INBOUND_TLS_KEY together",
+                ));
+            }
+        };
+        let shutdown_grace = Duration::from_secs(
+            positive(
+                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
+                get("HUNDRED_SHUTDOWN_GRACE_SECONDS"),
+                30,
+            )?
+            .into(),
+        );
+        if shutdown_grace > Duration::from_secs(3600) {
+            return Err(ConfigError::new(
+                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
+                "must be at most 3600",
+            ));
+        }
         let imap = get("HUNDRED_IMAP_URL")
             .map(|raw| {
                 crate::inbound::imap::ImapSettings::from_url(&raw)
@@ -423,6 +480,9 @@ impl Config {
             secret_key,
             inbound_secret,
             inbound_smtp_listen,
+            inbound_smtp_connections,
+            inbound_tls,
+            shutdown_grace,
             imap,
             imap_poll_interval,
             send_rate,
@@ -508,6 +568,26 @@ impl Config {
                     self.inbound_smtp_listen.map(|a| a.to_string()),
                     "unset: off",
                 ),
+            ),
+            (
+                "HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS, _MAX_PER_CLIENT",
+                format!(
+                    "{} connections, {} from one client address",
+                    self.inbound_smtp_connections.total, self.inbound_smtp_connections.per_client
+                ),
+            ),
+            (
+                "HUNDRED_INBOUND_TLS_CERT, _KEY",
+                or_unset(
+                    self.inbound_tls.as_ref().map(|tls| {
+                        format!("STARTTLS with {} (key hidden)", tls.cert_file().display())
+                    }),
+                    "unset: no STARTTLS",
+                ),
+            ),
+            (
+                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
+                seconds(self.shutdown_grace),
             ),
             (
                 "HUNDRED_IMAP_URL",

@@ -19,5 +19,7 @@ mod inbound;
 mod lifecycle;
 mod process;
 mod sending;
+mod shutdown;
 mod signup;
+mod smtp_listener;
 mod tracking;
