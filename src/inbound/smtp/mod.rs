@@ -13,6 +13,7 @@
 //! certificate (`tls`).
 
 mod clients;
+mod commands;
 mod session;
 mod tls;
 mod wire;
@@ -31,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use clients::{ConnectionLimits, EVICTABLE_AFTER};
-pub use session::{Limits, MessageSink, Session, Settings, Stored};
+pub use session::Session;
 pub use tls::{InboundTls, TlsProblem};
 
 use super::receive::{ReceiveError, receive};
@@ -42,6 +43,68 @@ use clients::Clients;
 /// After the grace period, how long the sessions still open get to say 421 before the
 /// listener is done: give it `grace - CLOSING_TIME` to stay within the grace.
 pub const CLOSING_TIME: Duration = Duration::from_secs(1);
+
+/// The bounds of one session.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The longest command line taken, line end included (RFC 5321 asks for 512).
+    pub line_bytes: usize,
+    /// The largest message taken (announced as SIZE).
+    pub message_bytes: usize,
+    /// Recipients per message.
+    pub recipients: usize,
+    /// Refused commands in a row before the session is closed.
+    pub bad_commands: u32,
+    /// How long a command may take to arrive, and message data may stall.
+    pub command_time: Duration,
+    /// How long a whole session may last.
+    pub session_time: Duration,
+    /// How long storing one message may take before the sender is asked to retry.
+    pub store_time: Duration,
+    /// Message data all sessions together may hold in memory at once.
+    pub message_memory: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            line_bytes: 4096,
+            message_bytes: crate::inbound::MAX_MESSAGE_BYTES,
+            recipients: 100,
+            bad_commands: 10,
+            command_time: Duration::from_secs(60),
+            session_time: Duration::from_secs(600),
+            store_time: Duration::from_secs(30),
+            message_memory: 4 * crate::inbound::MAX_MESSAGE_BYTES,
+        }
+    }
+}
+
+/// What every session of a listener shares.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The name the server gives in its greeting.
+    pub server_name: String,
+    /// Lowercased domains mail is taken for; empty: any.
+    pub domains: Vec<String>,
+    pub limits: Limits,
+}
+
+/// What became of a message handed to the sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored: the sender may forget it (250).
+    Kept,
+    /// Not mail at all, and never will be (550).
+    NotMail(String),
+    /// Could not be stored now: the sender keeps it and retries (451).
+    Failed,
+}
+
+/// Where a session hands each message it received.
+pub trait MessageSink: Send + Sync + 'static {
+    fn store(&self, message: Vec<u8>) -> BoxFuture<'static, Stored>;
+}
 
 /// The store, as a session sees it: each message goes through `receive`, like the webhook.
 struct StoreSink {

@@ -11,78 +11,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use smtp_proto::Request;
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 
 use super::clients::Ticket;
+use super::commands::{self, Conversation, Step, one_line};
 use super::tls::InboundTls;
 use super::wire::{Data, DataReader, Line, LineReader};
-
-/// The bounds of one session.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// The longest command line taken, line end included (RFC 5321 asks for 512).
-    pub line_bytes: usize,
-    /// The largest message taken (announced as SIZE).
-    pub message_bytes: usize,
-    /// Recipients per message.
-    pub recipients: usize,
-    /// Refused commands in a row before the session is closed.
-    pub bad_commands: u32,
-    /// How long a command may take to arrive, and message data may stall.
-    pub command_time: Duration,
-    /// How long a whole session may last.
-    pub session_time: Duration,
-    /// How long storing one message may take before the sender is asked to retry.
-    pub store_time: Duration,
-    /// Message data all sessions together may hold in memory at once.
-    pub message_memory: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            line_bytes: 4096,
-            message_bytes: crate::inbound::MAX_MESSAGE_BYTES,
-            recipients: 100,
-            bad_commands: 10,
-            command_time: Duration::from_secs(60),
-            session_time: Duration::from_secs(600),
-            store_time: Duration::from_secs(30),
-            message_memory: 4 * crate::inbound::MAX_MESSAGE_BYTES,
-        }
-    }
-}
-
-/// What every session of a listener shares.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The name the server gives in its greeting.
-    pub server_name: String,
-    /// Lowercased domains mail is taken for; empty: any.
-    pub domains: Vec<String>,
-    pub limits: Limits,
-}
-
-/// What became of a message handed to the sink.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stored {
-    /// Stored: the sender may forget it (250).
-    Kept,
-    /// Not mail at all, and never will be (550).
-    NotMail(String),
-    /// Could not be stored now: the sender keeps it and retries (451).
-    Failed,
-}
-
-/// Where a session hands each message it received.
-pub trait MessageSink: Send + Sync + 'static {
-    fn store(&self, message: Vec<u8>) -> BoxFuture<'static, Stored>;
-}
+use super::{MessageSink, Settings, Stored};
 
 /// How a conversation on one stream ended.
 enum Ended<S> {
@@ -107,23 +45,6 @@ enum Answer {
     Last(String),
     /// The client is gone.
     Gone,
-}
-
-enum Step {
-    Reply(String),
-    Quit,
-    StartTls,
-    Data,
-}
-
-/// Where one conversation stands; STARTTLS starts a new one (RFC 3207).
-#[derive(Default)]
-struct Conversation {
-    secure: bool,
-    greeted: bool,
-    /// Recipients taken so far, once MAIL FROM was.
-    transaction: Option<usize>,
-    bad_in_a_row: u32,
 }
 
 /// How long a last reply (421, 221) may take to write before the connection is dropped.
@@ -239,7 +160,9 @@ impl Session {
                 .next_command(&mut io, &mut lines, talk.transaction.is_some())
                 .await
             {
-                Event::Line(line) => self.command(&line, &mut talk),
+                Event::Line(line) => {
+                    commands::answer(&self.settings, self.tls.is_some(), &line, &mut talk)
+                }
                 Event::TooLong => Step::Reply("500 5.5.2 Line too long\r\n".into()),
                 Event::Closed => return Ended::Closed,
                 Event::End(reply) => {
@@ -343,110 +266,6 @@ impl Session {
             "421 4.3.2 {} Shutting down, try again later\r\n",
             self.settings.server_name
         )
-    }
-
-    /// Answers one command line.
-    fn command(&self, line: &[u8], talk: &mut Conversation) -> Step {
-        let limits = &self.settings.limits;
-        let request = match Request::parse(&mut line.iter()) {
-            Ok(request) => request,
-            Err(err) => return Step::Reply(parse_error(err)),
-        };
-        let reply = match request {
-            Request::Ehlo { .. } => {
-                *talk = Conversation {
-                    secure: talk.secure,
-                    greeted: true,
-                    ..Conversation::default()
-                };
-                return Step::Reply(self.ehlo(talk.secure));
-            }
-            Request::Helo { .. } => {
-                talk.greeted = true;
-                talk.transaction = None;
-                return Step::Reply(format!("250 {}\r\n", self.settings.server_name));
-            }
-            Request::Mail { from } => {
-                if !talk.greeted {
-                    "503 5.5.1 Say EHLO first\r\n"
-                } else if talk.transaction.is_some() {
-                    "503 5.5.1 Sender already given\r\n"
-                } else if from.size > limits.message_bytes {
-                    "552 5.3.4 Message size exceeds the limit of this server\r\n"
-                } else {
-                    talk.transaction = Some(0);
-                    "250 2.1.0 OK\r\n"
-                }
-            }
-            Request::Rcpt { to } => match &mut talk.transaction {
-                None => "503 5.5.1 MAIL FROM first\r\n",
-                Some(count) if *count >= limits.recipients => "452 4.5.3 Too many recipients\r\n",
-                Some(count) => {
-                    if self.takes(&to.address) {
-                        *count += 1;
-                        "250 2.1.5 OK\r\n"
-                    } else {
-                        "550 5.7.1 This server only takes replies for its own list\r\n"
-                    }
-                }
-            },
-            Request::Data => match talk.transaction {
-                None => "503 5.5.1 MAIL FROM first\r\n",
-                Some(0) => "503 5.5.1 No valid recipients\r\n",
-                Some(_) => return Step::Data,
-            },
-            Request::Rset => {
-                talk.transaction = None;
-                "250 2.0.0 OK\r\n"
-            }
-            Request::Noop { .. } => "250 2.0.0 OK\r\n",
-            Request::Quit => return Step::Quit,
-            Request::Help { .. } => {
-                "214 2.0.0 This server takes replies and bounces for its list: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT\r\n"
-            }
-            Request::Vrfy { .. } => {
-                "252 2.5.2 Cannot verify the address, but will take mail for this list\r\n"
-            }
-            Request::StartTls if talk.secure => "503 5.5.1 TLS is already on\r\n",
-            Request::StartTls if self.tls.is_none() => "502 5.5.1 TLS is not offered here\r\n",
-            Request::StartTls => return Step::StartTls,
-            Request::Lhlo { .. }
-            | Request::Bdat { .. }
-            | Request::Auth { .. }
-            | Request::Expn { .. }
-            | Request::Etrn { .. }
-            | Request::Atrn { .. }
-            | Request::Burl { .. } => "502 5.5.1 Command not implemented\r\n",
-        };
-        Step::Reply(reply.into())
-    }
-
-    fn ehlo(&self, secure: bool) -> String {
-        let mut lines = vec![
-            self.settings.server_name.clone(),
-            format!("SIZE {}", self.settings.limits.message_bytes),
-            "8BITMIME".into(),
-            "PIPELINING".into(),
-        ];
-        if self.tls.is_some() && !secure {
-            lines.push("STARTTLS".into());
-        }
-        lines.push("ENHANCEDSTATUSCODES".into());
-        let last = lines.len() - 1;
-        lines
-            .iter()
-            .enumerate()
-            .map(|(i, line)| format!("250{}{line}\r\n", if i == last { ' ' } else { '-' }))
-            .collect()
-    }
-
-    /// Mail is taken for the listener's domains only: it never relays.
-    fn takes(&self, address: &str) -> bool {
-        let Some((_, domain)) = address.rsplit_once('@') else {
-            return false;
-        };
-        let domains = &self.settings.domains;
-        domains.is_empty() || domains.contains(&domain.to_ascii_lowercase())
     }
 
     /// Reads one message's data after 354, and stores it.
@@ -561,33 +380,4 @@ impl Session {
 async fn write<S: AsyncWrite + Unpin>(io: &mut S, reply: &str) -> std::io::Result<()> {
     io.write_all(reply.as_bytes()).await?;
     io.flush().await
-}
-
-fn parse_error(err: smtp_proto::Error) -> String {
-    use smtp_proto::Error;
-    match err {
-        Error::UnknownCommand => "500 5.5.2 Command not recognized\r\n".into(),
-        Error::InvalidSenderAddress => "501 5.1.7 Bad sender address syntax\r\n".into(),
-        Error::InvalidRecipientAddress => "501 5.1.3 Bad recipient address syntax\r\n".into(),
-        Error::SyntaxError { syntax } => format!("501 5.5.4 Syntax: {}\r\n", one_line(syntax)),
-        Error::InvalidParameter { param } => {
-            format!("501 5.5.4 Invalid parameter {}\r\n", one_line(param))
-        }
-        Error::UnsupportedParameter { .. } => "555 5.5.4 Unsupported parameter\r\n".into(),
-        _ => "500 5.5.2 Syntax error\r\n".into(),
-    }
-}
-
-/// Text for a reply line: printable ASCII only, so nothing can end the line early.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .take(200)
-        .collect()
 }
