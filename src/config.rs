@@ -879,4 +879,37 @@ mod tests {
         );
         assert!(summary.contains("mail.example.com"), "{summary}");
     }
+
+    #[test]
+    fn the_smtp_listener_limits_and_the_grace_have_defaults_and_checked_values() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.inbound_smtp_connections.total, 64);
+        assert_eq!(config.inbound_smtp_connections.per_client, 8);
+        assert!(config.inbound_tls.is_none());
+        assert_eq!(config.shutdown_grace, Duration::from_secs(30));
+        let config = with(&[
+            ("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS", "200"),
+            ("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT", "2"),
+            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(config.inbound_smtp_connections.total, 200);
+        assert_eq!(config.inbound_smtp_connections.per_client, 2);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(5));
+        for (variable, value) in [
+            ("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS", "0"),
+            ("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT", "many"),
+            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "0"),
+            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "86400"),
+            ("HUNDRED_INBOUND_TLS_KEY", "/some/key.pem"),
+        ] {
+            let err = with(&[(variable, value)]).unwrap_err();
+            let expected = if variable == "HUNDRED_INBOUND_TLS_KEY" {
+                "HUNDRED_INBOUND_TLS_CERT"
+            } else {
+                variable
+            };
+            assert_eq!(err.variable, expected, "{variable}={value}");
+        }
+    }
 }
