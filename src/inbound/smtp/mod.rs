@@ -196,7 +196,12 @@ impl InboundSmtp {
         let memory = Arc::new(Semaphore::new(settings.limits.message_memory / 1024));
         let hard_stop = CancellationToken::new();
         let sessions = TaskTracker::new();
-        tracing::info!(%address, starttls = tls.is_some(), "inbound SMTP listener started");
+        // Not `address=`: that is the HTTP listener's line, which scripts and tests read.
+        tracing::info!(
+            listen = %address,
+            starttls = tls.is_some(),
+            "inbound SMTP listener started"
+        );
         loop {
             let accepted = tokio::select! {
                 biased;
