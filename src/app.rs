@@ -23,9 +23,8 @@ use crate::templates::Templates;
 use crate::tracking::{EventWriter, Tracker};
 use crate::web::{self, AppState};
 
-/// How long in-flight sends get to finish after a stop signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// How long closing the database connections may take at the end of a shutdown.
+/// How long closing the database connections may take at the end of a shutdown (after the
+/// grace period, `HUNDRED_SHUTDOWN_GRACE_SECONDS`).
 const STORE_CLOSE: Duration = Duration::from_secs(5);
 
 pub struct Application {
@@ -181,6 +180,8 @@ impl Application {
                     address,
                     services.inbox(),
                     domains,
+                    services.config.inbound_smtp_connections,
+                    services.config.inbound_tls.clone(),
                 )?)
             }
             None => None,
@@ -238,8 +239,11 @@ impl Application {
         &self.state.store
     }
 
-    /// Serves until `shutdown` resolves; then stops taking requests, lets in-flight requests
-    /// and sends finish, and hands unstarted work back to the queue.
+    /// Serves until `shutdown` resolves; then stops taking requests and mail, lets
+    /// in-flight requests, sends and messages finish within the grace period
+    /// (`HUNDRED_SHUTDOWN_GRACE_SECONDS`), cuts off what is still running after it (unstarted
+    /// and cut-off work stays queued, and a restart takes it over), and closes the database
+    /// within `STORE_CLOSE`.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -253,11 +257,17 @@ impl Application {
             imap,
             setup_link: _,
         } = self;
-        if let Some(smtp) = inbound_smtp {
-            smtp.spawn();
-        }
         let stop = CancellationToken::new();
         let config = &state.config;
+        let grace = config.shutdown_grace;
+        // The listener says 421 to the sessions still open at the end of its part of the
+        // grace, so it is done by the end of the whole.
+        let smtp_task = inbound_smtp.map(|smtp| {
+            tokio::spawn(smtp.run(
+                stop.clone(),
+                grace.saturating_sub(crate::inbound::smtp::CLOSING_TIME),
+            ))
+        });
         let worker = QueueWorker::new(
             state.store.clone(),
             state.transport.clone(),
@@ -291,35 +301,39 @@ impl Application {
         let store = state.store.clone();
         let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let http_stop = stop.clone();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests and sends");
-            http_stop.cancel();
-        });
-        let served = server.await.context("the HTTP server failed");
-        stop.cancel();
-        events_stop.cancel();
-        let worker_abort = worker_task.abort_handle();
-        let campaign_abort = campaign_task.abort_handle();
-        let events_abort = events_task.abort_handle();
-        let imap_abort = imap_task.as_ref().map(|task| task.abort_handle());
-        let workers = async {
-            let _ = worker_task.await;
-            let _ = campaign_task.await;
-            let _ = events_task.await;
-            if let Some(task) = imap_task {
-                let _ = task.await;
-            }
+        let server = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { http_stop.cancelled().await });
+        let mut server_task = tokio::spawn(async move { server.await });
+        let ended_early = tokio::select! {
+            () = shutdown => None,
+            served = &mut server_task => Some(served),
         };
-        if tokio::time::timeout(SHUTDOWN_GRACE, workers).await.is_err() {
+        tracing::info!("shutting down: finishing in-flight requests, sends and inbound mail");
+        stop.cancel();
+        let deadline = tokio::time::Instant::now() + grace;
+        let served = match ended_early {
+            Some(served) => served,
+            None => match tokio::time::timeout_at(deadline, &mut server_task).await {
+                Ok(served) => served,
+                Err(_) => {
+                    tracing::warn!("requests still open after the grace period; closing them");
+                    server_task.abort();
+                    Ok(Ok(()))
+                }
+            },
+        };
+        events_stop.cancel();
+        let mut tasks = vec![worker_task, campaign_task, events_task];
+        tasks.extend(imap_task);
+        tasks.extend(smtp_task);
+        let aborts: Vec<_> = tasks.iter().map(|task| task.abort_handle()).collect();
+        let workers = futures::future::join_all(tasks);
+        if tokio::time::timeout_at(deadline, workers).await.is_err() {
             tracing::warn!(
-                "sends still running after the grace period; stopping them (their leases will expire and they will be retried)"
+                "work still running after the grace period; stopping it (sends in flight are retried after their leases expire or on restart)"
             );
-            worker_abort.abort();
-            campaign_abort.abort();
-            events_abort.abort();
-            if let Some(imap) = imap_abort {
-                imap.abort();
+            for task in aborts {
+                task.abort();
             }
         }
         if tokio::time::timeout(STORE_CLOSE, store.close())
@@ -329,6 +343,8 @@ impl Application {
             tracing::warn!("the database connections did not close in time; leaving them");
         }
         served
+            .context("the HTTP server stopped")?
+            .context("the HTTP server failed")
     }
 }
 

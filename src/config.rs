@@ -87,6 +87,13 @@ pub struct Config {
     pub inbound_secret: Option<Secret>,
     /// Where the built-in SMTP listener for replies and bounces listens; off when unset.
     pub inbound_smtp_listen: Option<SocketAddr>,
+    /// How many connections that listener takes, in all and from one client.
+    pub inbound_smtp_connections: crate::inbound::smtp::ConnectionLimits,
+    /// The certificate it offers with STARTTLS; no STARTTLS when unset.
+    pub inbound_tls: Option<crate::inbound::smtp::InboundTls>,
+    /// How long a stop waits for work in flight (requests, sends, a message being received)
+    /// before cutting it off.
+    pub shutdown_grace: Duration,
     /// The mailbox polled for replies and bounces; off when unset. Its password is a
     /// [`Secret`] inside.
     pub imap: Option<crate::inbound::imap::ImapSettings>,
@@ -238,6 +245,56 @@ impl Config {
                 }
             })
             .transpose()?;
+        let default_connections = crate::inbound::smtp::ConnectionLimits::default();
+        let inbound_smtp_connections = crate::inbound::smtp::ConnectionLimits {
+            total: positive(
+                "HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS",
+                get("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS"),
+                default_connections.total as u32,
+            )? as usize,
+            per_client: positive(
+                "HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT",
+                get("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT"),
+                default_connections.per_client as u32,
+            )? as usize,
+        };
+        let inbound_tls = match (
+            get("HUNDRED_INBOUND_TLS_CERT"),
+            get("HUNDRED_INBOUND_TLS_KEY"),
+        ) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(
+                crate::inbound::smtp::InboundTls::load(
+                    std::path::Path::new(cert.trim()),
+                    std::path::Path::new(key.trim()),
+                )
+                .map_err(|tls| ConfigError::new(tls.variable, tls.problem))?,
+            ),
+            (cert, _) => {
+                return Err(ConfigError::new(
+                    if cert.is_none() {
+                        "HUNDRED_INBOUND_TLS_CERT"
+                    } else {
+                        "HUNDRED_INBOUND_TLS_KEY"
+                    },
+                    "STARTTLS needs HUNDRED_INBOUND_TLS_CERT and HUNDRED_INBOUND_TLS_KEY together",
+                ));
+            }
+        };
+        let shutdown_grace = Duration::from_secs(
+            positive(
+                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
+                get("HUNDRED_SHUTDOWN_GRACE_SECONDS"),
+                30,
+            )?
+            .into(),
+        );
+        if shutdown_grace > Duration::from_secs(3600) {
+            return Err(ConfigError::new(
+                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
+                "must be at most 3600",
+            ));
+        }
         let imap = get("HUNDRED_IMAP_URL")
             .map(|raw| {
                 crate::inbound::imap::ImapSettings::from_url(&raw)
@@ -442,6 +499,9 @@ impl Config {
             secret_key,
             inbound_secret,
             inbound_smtp_listen,
+            inbound_smtp_connections,
+            inbound_tls,
+            shutdown_grace,
             imap,
             imap_poll_interval,
             send_rate,
@@ -534,6 +594,26 @@ impl Config {
                     self.trusted_authserv_id.clone(),
                     "unset: a reply matched by its From address alone stays unverified",
                 ),
+            ),
+            (
+                "HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS, _MAX_PER_CLIENT",
+                format!(
+                    "{} connections, {} from one client address",
+                    self.inbound_smtp_connections.total, self.inbound_smtp_connections.per_client
+                ),
+            ),
+            (
+                "HUNDRED_INBOUND_TLS_CERT, _KEY",
+                or_unset(
+                    self.inbound_tls.as_ref().map(|tls| {
+                        format!("STARTTLS with {} (key hidden)", tls.cert_file().display())
+                    }),
+                    "unset: no STARTTLS",
+                ),
+            ),
+            (
+                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
+                seconds(self.shutdown_grace),
             ),
             (
                 "HUNDRED_IMAP_URL",
@@ -876,5 +956,38 @@ mod tests {
             "{summary}"
         );
         assert!(summary.contains("mail.example.com"), "{summary}");
+    }
+
+    #[test]
+    fn the_smtp_listener_limits_and_the_grace_have_defaults_and_checked_values() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.inbound_smtp_connections.total, 64);
+        assert_eq!(config.inbound_smtp_connections.per_client, 8);
+        assert!(config.inbound_tls.is_none());
+        assert_eq!(config.shutdown_grace, Duration::from_secs(30));
+        let config = with(&[
+            ("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS", "200"),
+            ("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT", "2"),
+            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(config.inbound_smtp_connections.total, 200);
+        assert_eq!(config.inbound_smtp_connections.per_client, 2);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(5));
+        for (variable, value) in [
+            ("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS", "0"),
+            ("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT", "many"),
+            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "0"),
+            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "86400"),
+            ("HUNDRED_INBOUND_TLS_KEY", "/some/key.pem"),
+        ] {
+            let err = with(&[(variable, value)]).unwrap_err();
+            let expected = if variable == "HUNDRED_INBOUND_TLS_KEY" {
+                "HUNDRED_INBOUND_TLS_CERT"
+            } else {
+                variable
+            };
+            assert_eq!(err.variable, expected, "{variable}={value}");
+        }
     }
 }

@@ -16,7 +16,7 @@
 
 use uuid::Uuid;
 
-use super::{InboundKind, InboundMessage, authentication, parse};
+use super::{InboundKind, InboundMessage, authentication, headers, parse};
 use crate::domain::SubscriberEmail;
 use crate::signing::{Signer, TokenPurpose};
 use crate::store::{InboundOutcome, Match, NewInbound, Store, Timestamp};
@@ -90,11 +90,23 @@ impl Inbox {
 
     /// Reads, matches, stores and applies one raw message (see [`receive`]).
     pub async fn receive(&self, raw: &[u8]) -> Result<Received, ReceiveError> {
+        self.receive_delivered(raw, &[]).await
+    }
+
+    /// Like [`Inbox::receive`], for a message whose envelope named these recipients (the
+    /// SMTP listener's `RCPT TO`): a bounce sent to our VERP address carries its token
+    /// there, whatever its headers say.
+    pub async fn receive_delivered(
+        &self,
+        raw: &[u8],
+        envelope: &[String],
+    ) -> Result<Received, ReceiveError> {
         receive(
             &self.store,
             &self.signer,
             self.trusted_authserv_id.as_deref(),
             raw,
+            envelope,
         )
         .await
     }
@@ -108,8 +120,17 @@ pub async fn receive(
     signer: &Signer,
     trusted_authserv_id: Option<&str>,
     raw: &[u8],
+    envelope: &[String],
 ) -> Result<Received, ReceiveError> {
-    let message = parse(raw).map_err(|err| ReceiveError::NotMail(err.to_string()))?;
+    let mut message = parse(raw).map_err(|err| ReceiveError::NotMail(err.to_string()))?;
+    // The envelope's recipients first: what the sending server was told, not what the
+    // message's writer put in its headers.
+    let delivered: Vec<String> = envelope
+        .iter()
+        .filter_map(|address| headers::normalize_address(address.trim_matches(['<', '>'])))
+        .filter(|address| !message.recipients.contains(address))
+        .collect();
+    message.recipients.splice(0..0, delivered);
     let matched = find_match(store, signer, &message).await?;
     let mut proof = proof_of(matched.matched_by);
     if proof.is_none()

@@ -19,6 +19,7 @@ use crate::on_both_databases;
 on_both_databases!(
     forged_mail_through_the_webhook_changes_nothing,
     forged_mail_through_the_smtp_listener_changes_nothing,
+    a_bounce_to_our_verp_address_through_the_smtp_listener_is_ours,
     forged_mail_through_imap_changes_nothing,
     the_owner_applies_dismisses_and_lifts,
     a_trusted_server_vouches_for_a_reply_and_nobody_else_can,
@@ -221,13 +222,18 @@ fn free_port() -> SocketAddr {
         .unwrap()
 }
 
-/// Sends one message through the SMTP listener; its last reply.
+/// Sends one message through the SMTP listener, from the null sender (as bounces come) to
+/// the list's reply address; the reply to its data.
 async fn through_smtp(listener: SocketAddr, raw: &str) -> String {
+    through_smtp_to(listener, "replies@bakery.example", raw).await
+}
+
+async fn through_smtp_to(listener: SocketAddr, to: &str, raw: &str) -> String {
     let data = format!("{}\r\n.", raw.replace('\n', "\r\n").trim_end());
     let lines = vec![
-        "EHLO attacker.example".to_string(),
+        "EHLO mx.example".to_string(),
         "MAIL FROM:<>".to_string(),
-        "RCPT TO:<replies@bakery.example>".to_string(),
+        format!("RCPT TO:<{to}>"),
         "DATA".to_string(),
         data,
         "QUIT".to_string(),
@@ -255,6 +261,41 @@ async fn forged_mail_through_the_smtp_listener_changes_nothing(backend: Backend)
     }
     assert_eq!(app.count("inbound_messages").await, 3);
     nothing_changed(&app, &token, &victim, "victim@example.com").await;
+}
+
+/// A mail server returning a copy to the VERP address we sent it from, with a notice whose
+/// headers name nothing of ours: the token in the envelope's recipient ties it to the copy.
+async fn a_bounce_to_our_verp_address_through_the_smtp_listener_is_ours(backend: Backend) {
+    let listener = free_port();
+    let (app, token, victim) = victim_on(
+        backend,
+        Options::default()
+            .env("HUNDRED_INBOUND_SMTP_LISTEN", &listener.to_string())
+            .env("HUNDRED_BOUNCE_ADDRESS", "bounces@bakery.example"),
+    )
+    .await;
+    let campaign = app
+        .create_campaign(
+            &token,
+            serde_json::json!({ "subject": "Saturday market", "body": "Fresh bread." }),
+        )
+        .await;
+    let id = campaign["id"].as_str().unwrap();
+    app.send_campaign_now(&token, id).await;
+    app.wait_for_campaign(&token, id, "sent").await;
+    let copy = app.smtp.wait_for("victim@example.com", 1).await.remove(0);
+    let verp = copy.mail_from.trim_matches(['<', '>']).to_string();
+    assert!(verp.starts_with("bounces+"), "{verp}");
+    let notice = forged_bounce("victim@example.com")
+        .replace("To: replies@bakery.example", "To: undisclosed-recipients:;");
+    let answer = through_smtp_to(listener, &verp, &notice).await;
+    assert!(answer.starts_with("250"), "{answer}");
+    let person = subscriber(&app, &token, &victim).await;
+    assert_eq!(person["status"], "bounced", "{person}");
+    let inbound = app.api_get("/inbound", &token).await;
+    let bounce = &inbound["messages"][0];
+    assert_eq!(bounce["matched_by"], "bounce token", "{bounce}");
+    assert_eq!(bounce["proof"], "token", "{bounce}");
 }
 
 async fn forged_mail_through_imap_changes_nothing(backend: Backend) {

@@ -23,5 +23,7 @@ mod markup;
 mod process;
 mod safe_defaults;
 mod sending;
+mod shutdown;
 mod signup;
+mod smtp_listener;
 mod tracking;

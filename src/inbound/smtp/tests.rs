@@ -1,0 +1,518 @@
+//! The SMTP session in memory, as a hostile or clumsy client would drive it: every reply
+//! checked, every message the store got counted.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, DuplexStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use super::{Limits, MessageSink, Session, Settings, Stored};
+
+/// Keeps what it is given, answering as told after an optional wait.
+#[derive(Clone, Default)]
+struct Keeper {
+    kept: Arc<Mutex<Vec<Vec<u8>>>>,
+    delay: Duration,
+    answer: Option<Stored>,
+}
+
+impl MessageSink for Keeper {
+    fn store(&self, message: Vec<u8>, _recipients: Vec<String>) -> BoxFuture<'static, Stored> {
+        let (kept, delay) = (self.kept.clone(), self.delay);
+        let answer = self.answer.clone().unwrap_or(Stored::Kept);
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            kept.lock().unwrap().push(message);
+            answer
+        })
+    }
+}
+
+impl Keeper {
+    fn messages(&self) -> Vec<Vec<u8>> {
+        self.kept.lock().unwrap().clone()
+    }
+}
+
+fn settings(limits: Limits) -> Arc<Settings> {
+    Arc::new(Settings {
+        server_name: "bakery.example".into(),
+        domains: vec!["bakery.example".into()],
+        limits,
+    })
+}
+
+/// A client talking to a session over an in-memory pipe.
+struct Client {
+    reader: BufReader<tokio::io::ReadHalf<DuplexStream>>,
+    writer: tokio::io::WriteHalf<DuplexStream>,
+    session: tokio::task::JoinHandle<()>,
+}
+
+impl Client {
+    fn start(session: Session) -> Self {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let session = tokio::spawn(session.run(server));
+        let (reader, writer) = tokio::io::split(client);
+        Self {
+            reader: BufReader::new(reader),
+            writer,
+            session,
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.unwrap();
+    }
+
+    /// One whole reply (all its lines); empty once the session closed.
+    async fn reply(&mut self) -> String {
+        let mut reply = String::new();
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line).await.unwrap() == 0 {
+                return reply;
+            }
+            reply.push_str(&line);
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return reply;
+            }
+        }
+    }
+
+    async fn say(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes()).await;
+        self.reply().await
+    }
+
+    /// EHLO, MAIL, RCPT, DATA and the message; the reply to the data.
+    async fn mail(&mut self, message: &[u8]) -> String {
+        assert!(
+            self.say("MAIL FROM:<fay@example.com>")
+                .await
+                .starts_with("250")
+        );
+        assert!(
+            self.say("RCPT TO:<replies@bakery.example>")
+                .await
+                .starts_with("250")
+        );
+        assert!(self.say("DATA").await.starts_with("354"));
+        self.send(message).await;
+        self.send(b"\r\n.\r\n").await;
+        self.reply().await
+    }
+
+    async fn closed(mut self) {
+        assert_eq!(self.reply().await, "", "the session closed");
+        self.session.await.unwrap();
+    }
+}
+
+async fn greeted(session: Session) -> Client {
+    let mut client = Client::start(session);
+    assert!(client.reply().await.starts_with("220 bakery.example"));
+    let ehlo = client.say("EHLO mobile.example").await;
+    assert!(ehlo.starts_with("250-bakery.example\r\n"), "{ehlo}");
+    client
+}
+
+const MESSAGE: &[u8] =
+    b"From: fay@example.com\r\nSubject: Re: bread\r\n\r\n.Save me one\r\n..two dots";
+
+#[tokio::test]
+async fn a_message_is_stored_unstuffed_and_then_answered() {
+    let keeper = Keeper::default();
+    let mut client = greeted(Session::new(
+        settings(Limits::default()),
+        Arc::new(keeper.clone()),
+    ))
+    .await;
+    let reply = client.mail(MESSAGE).await;
+    assert!(reply.starts_with("250 2.0.0"), "{reply}");
+    assert_eq!(
+        keeper.messages(),
+        vec![
+            b"From: fay@example.com\r\nSubject: Re: bread\r\n\r\nSave me one\r\n.two dots\r\n"
+                .to_vec()
+        ]
+    );
+    assert!(client.say("QUIT").await.starts_with("221"));
+    client.closed().await;
+}
+
+#[tokio::test]
+async fn the_ehlo_answer_names_the_size_and_no_starttls_without_a_certificate() {
+    let mut client = Client::start(Session::new(
+        settings(Limits::default()),
+        Arc::new(Keeper::default()),
+    ));
+    client.reply().await;
+    let ehlo = client.say("EHLO x.example").await;
+    assert!(ehlo.contains("250-SIZE 10485760\r\n"), "{ehlo}");
+    assert!(!ehlo.contains("STARTTLS"), "{ehlo}");
+    assert!(client.say("STARTTLS").await.starts_with("502"));
+}
+
+#[tokio::test]
+async fn a_line_too_long_is_refused_and_the_session_goes_on() {
+    let keeper = Keeper::default();
+    let mut client = greeted(Session::new(
+        settings(Limits::default()),
+        Arc::new(keeper.clone()),
+    ))
+    .await;
+    let mut long = b"MAIL FROM:<".to_vec();
+    long.extend(std::iter::repeat_n(b'a', 1_000_000));
+    long.extend_from_slice(b"@example.com>\r\n");
+    client.send(&long).await;
+    assert!(client.reply().await.starts_with("500 5.5.2"));
+    assert!(
+        client.mail(MESSAGE).await.starts_with("250"),
+        "nothing of the long line stayed"
+    );
+    assert_eq!(keeper.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn too_many_bad_commands_in_a_row_close_the_session() {
+    let mut client = greeted(Session::new(
+        settings(Limits::default()),
+        Arc::new(Keeper::default()),
+    ))
+    .await;
+    for _ in 0..9 {
+        assert!(client.say("HACK THE PLANET").await.starts_with("500"));
+    }
+    assert!(
+        client.say("NOOP").await.starts_with("250"),
+        "a good one resets the count"
+    );
+    for _ in 0..9 {
+        assert!(
+            client
+                .say("RCPT TO:<victim@elsewhere.example>")
+                .await
+                .starts_with("503")
+        );
+    }
+    assert!(client.say("VRFY").await.starts_with("501"));
+    assert!(client.reply().await.starts_with("421 4.7.0"));
+    client.closed().await;
+}
+
+#[tokio::test]
+async fn a_message_too_big_is_refused_after_its_end_and_the_next_one_is_taken() {
+    let keeper = Keeper::default();
+    let limits = Limits {
+        message_bytes: 1000,
+        ..Limits::default()
+    };
+    let mut client = greeted(Session::new(settings(limits), Arc::new(keeper.clone()))).await;
+    let mut big = MESSAGE.to_vec();
+    big.extend(std::iter::repeat_n(b'x', 5000));
+    assert!(client.mail(&big).await.starts_with("552 5.3.4"));
+    assert!(client.mail(MESSAGE).await.starts_with("250"));
+    assert_eq!(keeper.messages().len(), 1);
+    assert!(
+        client
+            .say("MAIL FROM:<a@example.com> SIZE=1001")
+            .await
+            .starts_with("552"),
+        "a size announced over the limit is refused at once"
+    );
+    assert!(
+        client
+            .say("MAIL FROM:<a@example.com> SIZE=1000")
+            .await
+            .starts_with("250")
+    );
+}
+
+#[tokio::test]
+async fn recipients_are_our_domain_only_and_counted() {
+    let limits = Limits {
+        recipients: 2,
+        ..Limits::default()
+    };
+    let mut client = greeted(Session::new(settings(limits), Arc::new(Keeper::default()))).await;
+    assert!(client.say("DATA").await.starts_with("503"));
+    assert!(
+        client.say("MAIL FROM:<>").await.starts_with("250"),
+        "bounces come from <>"
+    );
+    assert!(
+        client
+            .say("RCPT TO:<relay@elsewhere.example>")
+            .await
+            .starts_with("550 5.7.1")
+    );
+    assert!(
+        client.say("DATA").await.starts_with("503"),
+        "no valid recipient yet"
+    );
+    assert!(
+        client
+            .say("RCPT TO:<a@BAKERY.example>")
+            .await
+            .starts_with("250")
+    );
+    assert!(
+        client
+            .say("RCPT TO:<b@bakery.example>")
+            .await
+            .starts_with("250")
+    );
+    assert!(
+        client
+            .say("RCPT TO:<c@bakery.example>")
+            .await
+            .starts_with("452 4.5.3")
+    );
+    assert!(
+        client
+            .say("MAIL FROM:<x@example.com>")
+            .await
+            .starts_with("503")
+    );
+    assert!(client.say("RSET").await.starts_with("250"));
+    assert!(
+        client
+            .say("MAIL FROM:<x@example.com>")
+            .await
+            .starts_with("250")
+    );
+}
+
+#[tokio::test]
+async fn mail_before_ehlo_and_odd_commands_get_polite_answers() {
+    let mut client = Client::start(Session::new(
+        settings(Limits::default()),
+        Arc::new(Keeper::default()),
+    ));
+    client.reply().await;
+    assert!(
+        client
+            .say("MAIL FROM:<a@example.com>")
+            .await
+            .starts_with("503")
+    );
+    assert!(client.say("HELP").await.starts_with("214"));
+    assert!(client.say("VRFY postmaster").await.starts_with("252"));
+    assert!(client.say("EXPN staff").await.starts_with("502"));
+    assert!(client.say("AUTH PLAIN AGFiYw==").await.starts_with("502"));
+    assert!(
+        client
+            .say("HELO old.example")
+            .await
+            .starts_with("250 bakery.example")
+    );
+    assert!(
+        client
+            .say("MAIL FROM:<a@example.com> FOO=bar")
+            .await
+            .starts_with("555")
+    );
+}
+
+#[tokio::test]
+async fn what_is_not_mail_or_cannot_be_stored_gets_the_right_code() {
+    let not_mail = Keeper {
+        answer: Some(Stored::NotMail("the message is\r\nempty".into())),
+        ..Keeper::default()
+    };
+    let mut client = greeted(Session::new(
+        settings(Limits::default()),
+        Arc::new(not_mail),
+    ))
+    .await;
+    let reply = client.mail(b"").await;
+    assert_eq!(reply, "550 5.6.0 Not a message: the message is??empty\r\n");
+
+    let failing = Keeper {
+        answer: Some(Stored::Failed),
+        ..Keeper::default()
+    };
+    let mut client = greeted(Session::new(settings(Limits::default()), Arc::new(failing))).await;
+    assert!(client.mail(MESSAGE).await.starts_with("451"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_that_takes_too_long_is_answered_451_and_still_finishes() {
+    let slow = Keeper {
+        delay: Duration::from_secs(45),
+        ..Keeper::default()
+    };
+    let mut client = greeted(Session::new(
+        settings(Limits::default()),
+        Arc::new(slow.clone()),
+    ))
+    .await;
+    assert!(client.mail(MESSAGE).await.starts_with("451 4.3.0"));
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert_eq!(slow.messages().len(), 1, "the store was not cut off");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_client_is_closed_after_the_command_time() {
+    let mut client = Client::start(Session::new(
+        settings(Limits::default()),
+        Arc::new(Keeper::default()),
+    ));
+    client.reply().await;
+    let started = tokio::time::Instant::now();
+    assert!(client.reply().await.starts_with("421 4.4.2"));
+    assert_eq!(started.elapsed().as_secs(), 60);
+    client.closed().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chatty_client_is_closed_at_the_session_deadline() {
+    let mut client = greeted(Session::new(
+        settings(Limits::default()),
+        Arc::new(Keeper::default()),
+    ))
+    .await;
+    let started = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_secs(50)).await;
+        let reply = client.say("NOOP").await;
+        if reply.starts_with("421") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(700), "no deadline");
+    }
+    assert!(started.elapsed() <= Duration::from_secs(650));
+}
+
+/// A session of a listener being stopped.
+fn stoppable(keeper: &Keeper) -> (Session, CancellationToken, CancellationToken) {
+    let (stop, hard_stop) = (CancellationToken::new(), CancellationToken::new());
+    let settings = settings(Limits::default());
+    let memory = Arc::new(Semaphore::new(settings.limits.message_memory / 1024));
+    let session = Session::on_listener(
+        settings,
+        Arc::new(keeper.clone()),
+        memory,
+        None,
+        (stop.clone(), hard_stop.clone()),
+        None,
+    );
+    (session, stop, hard_stop)
+}
+
+#[tokio::test]
+async fn a_stop_between_messages_closes_at_once_and_mid_message_lets_it_finish() {
+    let keeper = Keeper::default();
+    let (session, stop, _) = stoppable(&keeper);
+    let mut idle = greeted(session).await;
+    stop.cancel();
+    assert!(idle.reply().await.starts_with("421 4.3.2"));
+    idle.closed().await;
+
+    let (session, stop, _) = stoppable(&keeper);
+    let mut busy = greeted(session).await;
+    assert!(
+        busy.say("MAIL FROM:<fay@example.com>")
+            .await
+            .starts_with("250")
+    );
+    stop.cancel();
+    assert!(
+        busy.say("RCPT TO:<replies@bakery.example>")
+            .await
+            .starts_with("250")
+    );
+    assert!(busy.say("DATA").await.starts_with("354"));
+    busy.send(MESSAGE).await;
+    busy.send(b"\r\n.\r\n").await;
+    assert!(
+        busy.reply().await.starts_with("250"),
+        "the message under way is taken"
+    );
+    assert!(
+        busy.reply().await.starts_with("421 4.3.2"),
+        "then the session ends"
+    );
+    busy.closed().await;
+    assert_eq!(keeper.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn the_end_of_the_grace_period_cuts_a_message_off_with_421() {
+    let keeper = Keeper::default();
+    let (session, stop, hard_stop) = stoppable(&keeper);
+    let mut client = greeted(session).await;
+    assert!(
+        client
+            .say("MAIL FROM:<fay@example.com>")
+            .await
+            .starts_with("250")
+    );
+    assert!(
+        client
+            .say("RCPT TO:<replies@bakery.example>")
+            .await
+            .starts_with("250")
+    );
+    assert!(client.say("DATA").await.starts_with("354"));
+    client.send(b"From: fay@example.com\r\n").await;
+    stop.cancel();
+    hard_stop.cancel();
+    assert!(client.reply().await.starts_with("421 4.3.2"));
+    client.closed().await;
+    assert!(keeper.messages().is_empty());
+}
+
+#[tokio::test]
+async fn messages_at_once_share_a_bounded_memory() {
+    let keeper = Keeper::default();
+    let limits = Limits {
+        message_bytes: 200 * 1024,
+        message_memory: 256 * 1024,
+        ..Limits::default()
+    };
+    let settings = settings(limits);
+    let memory = Arc::new(Semaphore::new(256));
+    let session = || {
+        Session::on_listener(
+            settings.clone(),
+            Arc::new(keeper.clone()),
+            memory.clone(),
+            None,
+            (CancellationToken::new(), CancellationToken::new()),
+            None,
+        )
+    };
+    let mut first = greeted(session()).await;
+    let mut second = greeted(session()).await;
+    for client in [&mut first, &mut second] {
+        assert!(
+            client
+                .say("MAIL FROM:<a@example.com>")
+                .await
+                .starts_with("250")
+        );
+        assert!(
+            client
+                .say("RCPT TO:<r@bakery.example>")
+                .await
+                .starts_with("250")
+        );
+        assert!(client.say("DATA").await.starts_with("354"));
+        client.send(&vec![b'x'; 150 * 1024]).await;
+        // Its session has read it all before the next one starts.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    second.send(b"\r\n.\r\n").await;
+    assert!(
+        second.reply().await.starts_with("452 4.3.1"),
+        "no room left for it"
+    );
+    first.send(b"\r\n.\r\n").await;
+    assert!(first.reply().await.starts_with("250"));
+    assert!(second.mail(MESSAGE).await.starts_with("250"), "room again");
+}
