@@ -153,12 +153,13 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     .await;
     for email in ["pending1@example.com", "pending2@example.com"] {
         let added = app
-            .api(reqwest::Method::POST, "/subscribers", &token)
-            .await
-            .json(&serde_json::json!({ "email": email, "name": "Pat Pending" }))
-            .send()
-            .await
-            .unwrap();
+            .api_json(
+                reqwest::Method::POST,
+                "/subscribers",
+                &token,
+                &serde_json::json!({ "email": email, "name": "Pat Pending" }),
+            )
+            .await;
         assert_eq!(added.status(), 201);
     }
     let leaver = confirmed(
@@ -653,11 +654,8 @@ async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
     assert_eq!(gone.status(), 404);
     assert!(gone.text().await.unwrap().contains("No such subscriber"));
     let api = app
-        .api(reqwest::Method::GET, &format!("/subscribers/{id}"), &token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_call(reqwest::Method::GET, &format!("/subscribers/{id}"), &token)
+        .await;
     assert_eq!(api.status(), 404);
 }
 

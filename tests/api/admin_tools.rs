@@ -101,15 +101,12 @@ async fn an_import_adds_skips_and_rejects_row_by_row(backend: Backend) {
     )
     .await;
     let erased = app
-        .api(
+        .api_call(
             reqwest::Method::DELETE,
             &format!("/subscribers/{erin}"),
             &token,
         )
-        .await
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(erased.status(), 204);
 
     // A spreadsheet's export: byte order mark, CRLF, columns in its own order and case.

@@ -53,16 +53,17 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
     let token = app.api_token().await;
     for i in 0..5 {
         let response = app
-            .api(Method::POST, "/subscribers", &token)
-            .await
-            .json(&serde_json::json!({
-                "email": format!("reader{i}@example.com"),
-                "name": format!("Reader {i}"),
-                "attributes": { "city": "Lyon", "visits": i },
-            }))
-            .send()
-            .await
-            .unwrap();
+            .api_json(
+                Method::POST,
+                "/subscribers",
+                &token,
+                &serde_json::json!({
+                    "email": format!("reader{i}@example.com"),
+                    "name": format!("Reader {i}"),
+                    "attributes": { "city": "Lyon", "visits": i },
+                }),
+            )
+            .await;
         assert_eq!(response.status(), 201);
         let created: serde_json::Value = response.json().await.unwrap();
         assert_eq!(created["status"], "pending");
@@ -77,12 +78,13 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
     }
 
     let duplicate = app
-        .api(Method::POST, "/subscribers", &token)
-        .await
-        .json(&serde_json::json!({ "email": "READER0@example.com" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/subscribers",
+            &token,
+            &serde_json::json!({ "email": "READER0@example.com" }),
+        )
+        .await;
     assert_eq!(duplicate.status(), 409);
 
     let page: serde_json::Value = app.api_get("/subscribers?limit=2&offset=1", &token).await;
@@ -103,11 +105,8 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
         "?limit=abc",
     ] {
         let response = app
-            .api(Method::GET, &format!("/subscribers{bad}"), &token)
-            .await
-            .send()
-            .await
-            .unwrap();
+            .api_call(Method::GET, &format!("/subscribers{bad}"), &token)
+            .await;
         assert_eq!(response.status(), 422, "{bad}");
     }
 
@@ -122,12 +121,7 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
         "/subscribers/not-a-uuid",
         &format!("/subscribers/{}", uuid::Uuid::new_v4()),
     ] {
-        let response = app
-            .api(Method::GET, missing, &token)
-            .await
-            .send()
-            .await
-            .unwrap();
+        let response = app.api_call(Method::GET, missing, &token).await;
         assert_eq!(response.status(), 404, "{missing}");
     }
     for (body, field) in [
@@ -142,23 +136,20 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
         (serde_json::json!({ "email": "nope" }), "email"),
     ] {
         let response = app
-            .api(Method::POST, "/subscribers", &token)
-            .await
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .api_json(Method::POST, "/subscribers", &token, &body)
+            .await;
         assert_eq!(response.status(), 422, "{body}");
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["field"], field);
     }
     let unknown_field = app
-        .api(Method::POST, "/subscribers", &token)
-        .await
-        .json(&serde_json::json!({ "email": "x@example.com", "emial": "typo" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/subscribers",
+            &token,
+            &serde_json::json!({ "email": "x@example.com", "emial": "typo" }),
+        )
+        .await;
     assert_eq!(unknown_field.status(), 400);
 }
 
@@ -171,27 +162,24 @@ async fn adding_a_confirmed_subscriber_needs_a_consent_text(backend: Backend) {
             body["consent"] = consent.into();
         }
         let response = app
-            .api(Method::POST, "/subscribers", &token)
-            .await
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .api_json(Method::POST, "/subscribers", &token, &body)
+            .await;
         assert_eq!(response.status(), 422);
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["field"], "consent");
     }
     let response = app
-        .api(Method::POST, "/subscribers", &token)
-        .await
-        .json(&serde_json::json!({
-            "email": "shop@example.com",
-            "status": "confirmed",
-            "consent": "Ticked the newsletter box at the till, 2026-11-20",
-        }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/subscribers",
+            &token,
+            &serde_json::json!({
+                "email": "shop@example.com",
+                "status": "confirmed",
+                "consent": "Ticked the newsletter box at the till, 2026-11-20",
+            }),
+        )
+        .await;
     assert_eq!(response.status(), 201);
     let created: serde_json::Value = response.json().await.unwrap();
     assert_eq!(created["status"], "confirmed");
@@ -215,11 +203,8 @@ async fn erasure_removes_the_person_and_keeps_them_off_the_list(backend: Backend
     let id = list["subscribers"][0]["id"].as_str().unwrap().to_string();
 
     let export = app
-        .api(Method::GET, &format!("/subscribers/{id}/export"), &token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::GET, &format!("/subscribers/{id}/export"), &token)
+        .await;
     assert_eq!(export.status(), 200);
     assert!(
         export.headers()["content-disposition"]
@@ -245,27 +230,18 @@ async fn erasure_removes_the_person_and_keeps_them_off_the_list(backend: Backend
     assert_eq!(messages, vec!["confirmation", "welcome"]);
 
     let erased = app
-        .api(Method::DELETE, &format!("/subscribers/{id}"), &token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::DELETE, &format!("/subscribers/{id}"), &token)
+        .await;
     assert_eq!(erased.status(), 204);
     assert_eq!(
-        app.api(Method::GET, &format!("/subscribers/{id}"), &token)
+        app.api_call(Method::GET, &format!("/subscribers/{id}"), &token)
             .await
-            .send()
-            .await
-            .unwrap()
             .status(),
         404
     );
     assert_eq!(
-        app.api(Method::DELETE, &format!("/subscribers/{id}"), &token)
+        app.api_call(Method::DELETE, &format!("/subscribers/{id}"), &token)
             .await
-            .send()
-            .await
-            .unwrap()
             .status(),
         404
     );
@@ -275,12 +251,8 @@ async fn erasure_removes_the_person_and_keeps_them_off_the_list(backend: Backend
 
     // The owner cannot add the address back; only the person can, by signing up again.
     let again = app
-        .api(Method::POST, "/subscribers", &token)
-        .await
-        .json(&serde_json::json!({ "email": "Erin@Example.com", "status": "confirmed", "consent": "old list" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(Method::POST, "/subscribers", &token, &serde_json::json!({ "email": "Erin@Example.com", "status": "confirmed", "consent": "old list" }))
+        .await;
     assert_eq!(again.status(), 409);
     assert!(again.text().await.unwrap().contains("erased"));
     assert_eq!(

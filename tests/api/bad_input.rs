@@ -174,12 +174,13 @@ async fn header_injection_through_the_name_never_becomes_a_header(backend: Backe
         .await;
     assert_eq!(json.status(), 422);
     let api = app
-        .api(reqwest::Method::POST, "/subscribers", &token)
-        .await
-        .json(&serde_json::json!({ "email": "bob@example.com", "name": evil }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            reqwest::Method::POST,
+            "/subscribers",
+            &token,
+            &serde_json::json!({ "email": "bob@example.com", "name": evil }),
+        )
+        .await;
     assert_eq!(api.status(), 422);
     // Through the email field too.
     let json = app

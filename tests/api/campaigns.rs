@@ -31,12 +31,8 @@ pub(crate) async fn confirmed(
         body["name"] = name.into();
     }
     let response = app
-        .api(Method::POST, "/subscribers", token)
-        .await
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .api_json(Method::POST, "/subscribers", token, &body)
+        .await;
     assert_eq!(response.status(), 201);
     let json: serde_json::Value = response.json().await.unwrap();
     json["id"].as_str().unwrap().to_string()
@@ -135,11 +131,8 @@ async fn a_campaign_reaches_each_confirmed_subscriber_once_personalised(backend:
     );
 
     let response = app
-        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::POST, &format!("/campaigns/{id}/send"), &token)
+        .await;
     assert_eq!(response.status(), 202);
     let report = app.wait_for_campaign(&token, &id, "sent").await;
     assert_eq!(report["deliveries"]["sent"], 3, "{report}");
@@ -291,23 +284,20 @@ async fn a_broken_template_is_refused_when_written(backend: Backend) {
         (serde_json::json!({ "subject": "Hi", "body": "  " }), "body"),
     ] {
         let response = app
-            .api(Method::POST, "/campaigns", &token)
-            .await
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .api_json(Method::POST, "/campaigns", &token, &body)
+            .await;
         assert_eq!(response.status(), 422, "{body}");
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["field"], field, "{body}: {error}");
     }
     let response = app
-        .api(Method::POST, "/campaigns", &token)
-        .await
-        .json(&serde_json::json!({ "subject": "Hi", "body": "Line one\n\n{% if %}" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/campaigns",
+            &token,
+            &serde_json::json!({ "subject": "Hi", "body": "Line one\n\n{% if %}" }),
+        )
+        .await;
     let error: serde_json::Value = response.json().await.unwrap();
     assert!(
         error["error"].as_str().unwrap().contains("line 3"),
@@ -321,20 +311,22 @@ async fn a_broken_template_is_refused_when_written(backend: Backend) {
         .await;
     let id = campaign["id"].as_str().unwrap();
     let patched = app
-        .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
-        .await
-        .json(&serde_json::json!({ "subject": "Hello" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::PATCH,
+            &format!("/campaigns/{id}"),
+            &token,
+            &serde_json::json!({ "subject": "Hello" }),
+        )
+        .await;
     assert_eq!(patched.status(), 200);
     let broken = app
-        .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
-        .await
-        .json(&serde_json::json!({ "body": "{{" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::PATCH,
+            &format!("/campaigns/{id}"),
+            &token,
+            &serde_json::json!({ "body": "{{" }),
+        )
+        .await;
     assert_eq!(broken.status(), 422);
     assert_eq!(
         app.api_get(&format!("/campaigns/{id}"), &token).await["body"],
@@ -343,12 +335,13 @@ async fn a_broken_template_is_refused_when_written(backend: Backend) {
     app.send_campaign_now(&token, id).await;
     app.wait_for_campaign(&token, id, "sent").await;
     let late = app
-        .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
-        .await
-        .json(&serde_json::json!({ "subject": "Too late" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::PATCH,
+            &format!("/campaigns/{id}"),
+            &token,
+            &serde_json::json!({ "subject": "Too late" }),
+        )
+        .await;
     assert_eq!(late.status(), 409);
 }
 
@@ -450,32 +443,35 @@ async fn a_scheduled_campaign_starts_at_its_time(backend: Backend) {
         .await;
     let id = campaign["id"].as_str().unwrap();
     let past = app
-        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-        .await
-        .json(&serde_json::json!({ "at": "2020-01-01T00:00:00Z" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            &format!("/campaigns/{id}/send"),
+            &token,
+            &serde_json::json!({ "at": "2020-01-01T00:00:00Z" }),
+        )
+        .await;
     assert_eq!(past.status(), 422);
     let garbage = app
-        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-        .await
-        .json(&serde_json::json!({ "at": "tomorrow" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            &format!("/campaigns/{id}/send"),
+            &token,
+            &serde_json::json!({ "at": "tomorrow" }),
+        )
+        .await;
     assert_eq!(garbage.status(), 422);
     let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
     let at = at
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let scheduled = app
-        .api(Method::POST, &format!("/campaigns/{id}/send"), &token)
-        .await
-        .json(&serde_json::json!({ "at": at }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            &format!("/campaigns/{id}/send"),
+            &token,
+            &serde_json::json!({ "at": at }),
+        )
+        .await;
     assert_eq!(scheduled.status(), 202);
     let json: serde_json::Value = scheduled.json().await.unwrap();
     assert_eq!(json["status"], "scheduled");
@@ -553,12 +549,13 @@ async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend:
         "nothing went out at the old time"
     );
     let edited = app
-        .api(Method::PATCH, &format!("/campaigns/{id}"), &token)
-        .await
-        .json(&serde_json::json!({ "subject": "Now" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::PATCH,
+            &format!("/campaigns/{id}"),
+            &token,
+            &serde_json::json!({ "subject": "Now" }),
+        )
+        .await;
     assert_eq!(edited.status(), 200);
 
     // Only a scheduled campaign can be taken back.
@@ -639,20 +636,14 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
         "nothing goes out while paused"
     );
     assert_eq!(
-        app.api(Method::POST, &format!("/campaigns/{id}/pause"), &token)
+        app.api_call(Method::POST, &format!("/campaigns/{id}/pause"), &token)
             .await
-            .send()
-            .await
-            .unwrap()
             .status(),
         409
     );
     assert_eq!(
-        app.api(Method::POST, &format!("/campaigns/{id}/resume"), &token)
+        app.api_call(Method::POST, &format!("/campaigns/{id}/resume"), &token)
             .await
-            .send()
-            .await
-            .unwrap()
             .status(),
         200
     );
@@ -701,23 +692,25 @@ async fn tracking_can_be_off_for_one_subscriber_or_everyone(backend: Backend) {
     )
     .await;
     let response = app
-        .api(Method::PATCH, &format!("/subscribers/{private}"), &token)
-        .await
-        .json(&serde_json::json!({ "tracking": false, "name": "Pat" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::PATCH,
+            &format!("/subscribers/{private}"),
+            &token,
+            &serde_json::json!({ "tracking": false, "name": "Pat" }),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let updated: serde_json::Value = response.json().await.unwrap();
     assert_eq!(updated["tracking"], false);
     assert_eq!(updated["name"], "Pat");
     let bad = app
-        .api(Method::PATCH, &format!("/subscribers/{private}"), &token)
-        .await
-        .json(&serde_json::json!({ "tracking": "no" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::PATCH,
+            &format!("/subscribers/{private}"),
+            &token,
+            &serde_json::json!({ "tracking": "no" }),
+        )
+        .await;
     assert_eq!(bad.status(), 400);
 
     let campaign = app.create_campaign(&token, body.clone()).await;

@@ -91,12 +91,13 @@ async fn live_a_life(app: &TestApp) -> Story {
         .unwrap()
         .to_string();
     let updated = app
-        .api(Method::PATCH, &format!("/subscribers/{zebulon}"), &token)
-        .await
-        .json(&serde_json::json!({ "attributes": { "member": MEMBER, "city": "Paris" } }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::PATCH,
+            &format!("/subscribers/{zebulon}"),
+            &token,
+            &serde_json::json!({ "attributes": { "member": MEMBER, "city": "Paris" } }),
+        )
+        .await;
     assert!(updated.status().is_success(), "{}", updated.status());
     let ann = confirmed(
         app,
@@ -415,19 +416,12 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
 
     // He is gone for the owner; adding him back is refused as before.
     let gone = app
-        .api(Method::GET, &format!("/subscribers/{zebulon}"), token)
-        .await
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::GET, &format!("/subscribers/{zebulon}"), token)
+        .await;
     assert_eq!(gone.status(), 404);
     let again = app
-        .api(Method::POST, "/subscribers", token)
-        .await
-        .json(&serde_json::json!({ "email": EMAIL.to_lowercase(), "status": "confirmed", "consent": "asked" }))
-        .send()
-        .await
-        .unwrap();
+        .api_json(Method::POST, "/subscribers", token, &serde_json::json!({ "email": EMAIL.to_lowercase(), "status": "confirmed", "consent": "asked" }))
+        .await;
     assert_eq!(again.status(), 409);
     assert!(again.text().await.unwrap().contains("erased"));
 
@@ -543,15 +537,12 @@ async fn erasing_through_the_api_leaves_no_trace_and_keeps_the_figures(backend: 
     let app = app(backend).await;
     let story = live_a_life(&app).await;
     let erased = app
-        .api(
+        .api_call(
             Method::DELETE,
             &format!("/subscribers/{}", story.zebulon),
             &story.token,
         )
-        .await
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(erased.status(), 204);
     nothing_of_him_is_left(&app, &story).await;
 
@@ -573,15 +564,12 @@ async fn erasing_through_the_api_leaves_no_trace_and_keeps_the_figures(backend: 
         .api_get(&format!("/campaigns/{}", story.first), &story.token)
         .await;
     let erased = app
-        .api(
+        .api_call(
             Method::DELETE,
             &format!("/subscribers/{}", story.ann),
             &story.token,
         )
-        .await
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(erased.status(), 204);
     let after = app
         .api_get(&format!("/campaigns/{}", story.first), &story.token)

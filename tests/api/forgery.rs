@@ -328,12 +328,8 @@ async fn post_json(
     body: serde_json::Value,
 ) -> (u16, serde_json::Value) {
     let response = app
-        .api(reqwest::Method::POST, path, token)
-        .await
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .api_json(reqwest::Method::POST, path, token, &body)
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or_default())
 }

@@ -484,21 +484,44 @@ impl TestApp {
 
     /// `GET /api/v1{path}` as JSON.
     /// `POST /api/v1{path}` with no body, as the owner's script would.
-    pub async fn api_post(&self, path: &str, token: &str) -> reqwest::Response {
-        self.api(reqwest::Method::POST, path, token)
+    /// One API call without a body; its response, whatever the status.
+    pub async fn api_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::Response {
+        let what = format!("{method} {path}");
+        self.api(method, path, token)
             .await
             .send()
             .await
-            .expect("POST to the API")
+            .unwrap_or_else(|err| panic!("{what}: {err}"))
+    }
+
+    /// One API call with a JSON body; its response, whatever the status.
+    pub async fn api_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let what = format!("{method} {path}");
+        self.api(method, path, token)
+            .await
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{what}: {err}"))
+    }
+
+    pub async fn api_post(&self, path: &str, token: &str) -> reqwest::Response {
+        self.api_call(reqwest::Method::POST, path, token).await
     }
 
     pub async fn api_get(&self, path: &str, token: &str) -> serde_json::Value {
-        let response = self
-            .api(reqwest::Method::GET, path, token)
-            .await
-            .send()
-            .await
-            .expect("API call");
+        let response = self.api_call(reqwest::Method::GET, path, token).await;
         assert!(
             response.status().is_success(),
             "GET {path}: {}",

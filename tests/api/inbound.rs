@@ -392,12 +392,8 @@ async fn every_corpus_message_ends_in_its_labelled_state(backend: Backend) {
             Some(id.clone())
         } else {
             let response = app
-                .api(reqwest::Method::POST, "/subscribers", &token)
-                .await
-                .json(&serde_json::json!({ "email": recipient, "status": "confirmed", "consent": "test" }))
-                .send()
-                .await
-                .unwrap();
+                .api_json(reqwest::Method::POST, "/subscribers", &token, &serde_json::json!({ "email": recipient, "status": "confirmed", "consent": "test" }))
+        .await;
             assert_eq!(response.status(), 201, "{file}: {recipient}");
             let json: serde_json::Value = response.json().await.unwrap();
             let id = json["id"].as_str().unwrap().to_string();

@@ -278,11 +278,8 @@ async fn names_and_attributes_full_of_markup_stay_text_everywhere(backend: Backe
     assert_eq!(redirects, 2 * NAMES.len(), "two links in each copy");
     // The campaign's links are exactly those written in it.
     let report = app
-        .api(Method::GET, &format!("/campaigns/{id}"), &token)
+        .api_call(Method::GET, &format!("/campaigns/{id}"), &token)
         .await
-        .send()
-        .await
-        .unwrap()
         .json::<serde_json::Value>()
         .await
         .unwrap();

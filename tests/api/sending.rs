@@ -94,15 +94,12 @@ async fn a_permanent_refusal_is_recorded_and_not_retried(backend: Backend) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let export: serde_json::Value = app
-            .api(
+            .api_call(
                 reqwest::Method::GET,
                 &format!("/subscribers/{id}/export"),
                 &token,
             )
             .await
-            .send()
-            .await
-            .unwrap()
             .json()
             .await
             .unwrap();

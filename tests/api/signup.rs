@@ -72,15 +72,12 @@ async fn new_and_known_addresses_get_identical_answers(backend: Backend) {
     );
     assert_eq!(app.smtp.messages_to("pending@example.com").len(), 1);
     let list: serde_json::Value = app
-        .api(
+        .api_call(
             reqwest::Method::GET,
             "/subscribers?status=confirmed",
             &token,
         )
         .await
-        .send()
-        .await
-        .unwrap()
         .json()
         .await
         .unwrap();
