@@ -11,6 +11,9 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use url::Url;
 
+mod settings;
+pub use settings::{SETTINGS, Setting, markdown_table};
+
 /// A configuration value that could not be used, named by its variable.
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {problem}")]
@@ -148,7 +151,12 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let get = |name: &str| {
+            // A variable read here is declared in SETTINGS, so README and the settings
+            // page know it (a test reads them all).
+            debug_assert!(settings::declares(name), "{name} is not in SETTINGS");
+            lookup(name).filter(|value| !value.trim().is_empty())
+        };
 
         let database_url =
             get("HUNDRED_DATABASE_URL").unwrap_or_else(|| "sqlite://data/hundred.db".into());
@@ -523,181 +531,17 @@ impl Config {
         self.from.email.domain()
     }
 
-    /// The effective configuration, one line per variable, with every secret masked (the
-    /// SMTP, IMAP and database passwords, the secret key, the inbound secret, the DKIM
-    /// key): for logs and the settings page.
-    pub fn masked_summary(&self) -> Vec<(&'static str, String)> {
-        let hidden = |set: bool, unset: &str| {
-            if set {
-                "set (hidden)".to_string()
-            } else {
-                unset.to_string()
-            }
-        };
-        let or_unset = |value: Option<String>, unset: &str| value.unwrap_or_else(|| unset.into());
-        let seconds = |d: Duration| format!("{} s", d.as_secs_f64());
-        vec![
-            ("HUNDRED_DATABASE_URL", redact_url(&self.database_url)),
-            ("HUNDRED_LISTEN", self.listen.to_string()),
-            ("HUNDRED_PUBLIC_URL", self.public_url.to_string()),
-            (
-                "HUNDRED_SMTP_URL",
-                or_unset(
-                    self.smtp_url.as_ref().map(|s| redact_url(s.expose())),
-                    &format!("unset: .eml files in {}", self.outbox_dir.display()),
-                ),
-            ),
-            ("HUNDRED_FROM", self.from.to_string()),
-            (
-                "HUNDRED_REPLY_TO",
-                or_unset(
-                    self.reply_to.as_ref().map(ToString::to_string),
-                    "unset: replies go to From",
-                ),
-            ),
-            ("HUNDRED_LIST_NAME", self.list_name.clone()),
-            (
-                "HUNDRED_UNSUBSCRIBE_MAILTO",
-                or_unset(self.unsubscribe_mailto.clone(), "unset"),
-            ),
-            (
-                "HUNDRED_BOUNCE_ADDRESS",
-                or_unset(
-                    self.bounce_address.as_ref().map(ToString::to_string),
-                    "unset: bounces go to From",
-                ),
-            ),
-            (
-                "HUNDRED_SECRET_KEY",
-                hidden(
-                    self.secret_key.is_some(),
-                    "unset: generated once and stored in the database",
-                ),
-            ),
-            (
-                "HUNDRED_INBOUND_SECRET",
-                hidden(
-                    self.inbound_secret.is_some(),
-                    "unset: the POST /inbound/mime webhook is off",
-                ),
-            ),
-            (
-                "HUNDRED_INBOUND_SMTP_LISTEN",
-                or_unset(
-                    self.inbound_smtp_listen.map(|a| a.to_string()),
-                    "unset: off",
-                ),
-            ),
-            (
-                "HUNDRED_TRUSTED_AUTHSERV_ID",
-                or_unset(
-                    self.trusted_authserv_id.clone(),
-                    "unset: a reply matched by its From address alone stays unverified",
-                ),
-            ),
-            (
-                "HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS, _MAX_PER_CLIENT",
-                format!(
-                    "{} connections, {} from one client address",
-                    self.inbound_smtp_connections.total, self.inbound_smtp_connections.per_client
-                ),
-            ),
-            (
-                "HUNDRED_INBOUND_TLS_CERT, _KEY",
-                or_unset(
-                    self.inbound_tls.as_ref().map(|tls| {
-                        format!("STARTTLS with {} (key hidden)", tls.cert_file().display())
-                    }),
-                    "unset: no STARTTLS",
-                ),
-            ),
-            (
-                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
-                seconds(self.shutdown_grace),
-            ),
-            (
-                "HUNDRED_IMAP_URL",
-                or_unset(self.imap.as_ref().map(ToString::to_string), "unset: off"),
-            ),
-            (
-                "HUNDRED_IMAP_POLL_SECONDS",
-                seconds(self.imap_poll_interval),
-            ),
-            (
-                "HUNDRED_DKIM_DOMAIN, _SELECTOR, _KEY_FILE",
-                or_unset(
-                    self.dkim.as_ref().map(|dkim| {
-                        format!(
-                            "signing as {}._domainkey.{} (key hidden)",
-                            dkim.selector, dkim.domain
-                        )
-                    }),
-                    "unset: no signing",
-                ),
-            ),
-            (
-                "HUNDRED_SEND_RATE",
-                format!("{} messages per second", self.send_rate),
-            ),
-            (
-                "HUNDRED_SEND_CONCURRENCY",
-                self.send_concurrency.to_string(),
-            ),
-            (
-                "HUNDRED_SIGNUP_BURST, _PER_MINUTE",
-                format!(
-                    "{} signups per IP address in a burst, then {} a minute",
-                    self.signup.burst_per_ip, self.signup.per_ip_per_minute
-                ),
-            ),
-            (
-                "HUNDRED_SIGNUP_MIN_FILL_SECONDS",
-                seconds(self.signup.min_fill_time),
-            ),
-            (
-                "HUNDRED_CONFIRMATION_INTERVAL_SECONDS",
-                seconds(self.signup.confirmation_interval),
-            ),
-            (
-                "HUNDRED_RETRY_BASE_MS, HUNDRED_MAX_ATTEMPTS",
-                format!(
-                    "first retry after {} ms, at most {} attempts",
-                    self.retry.base.as_millis(),
-                    self.retry.max_attempts
-                ),
-            ),
-            ("HUNDRED_CONSENT_TEXT", self.consent_text.clone()),
-            (
-                "HUNDRED_TRUST_PROXY",
-                if self.trust_proxy_headers {
-                    "on"
-                } else {
-                    "off"
-                }
-                .to_string(),
-            ),
-            (
-                "HUNDRED_TRACKING",
-                if self.tracking { "on" } else { "off" }.to_string(),
-            ),
-            (
-                "HUNDRED_MACHINE_WINDOW_SECONDS",
-                seconds(self.machine_window),
-            ),
-            (
-                "HUNDRED_APPLE_PROXY_RANGES",
-                self.apple_proxy_ranges
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            (
-                "HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS",
-                format!("{} days", self.engagement_half_life_days),
-            ),
-            ("HUNDRED_INSTANCE_ID", self.instance_id.clone()),
-        ]
+    /// The effective configuration, one row per setting of [`SETTINGS`] (its variables,
+    /// its value), with every secret masked (the SMTP, IMAP and database passwords, the
+    /// secret key, the inbound secret, the DKIM and STARTTLS keys): for the settings page.
+    pub fn masked_summary(&self) -> Vec<(String, String)> {
+        SETTINGS
+            .iter()
+            .filter_map(|setting| {
+                let summary = setting.summary?;
+                Some((setting.label(), summary(self)))
+            })
+            .collect()
     }
 }
 
@@ -923,20 +767,36 @@ mod tests {
     #[test]
     fn every_secret_is_masked_in_the_summary() {
         let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim-rsa.pem");
-        let config = with(&[
+        let values = [
             (
                 "HUNDRED_DATABASE_URL",
                 "postgres://shop:dbsecret1@db.example/news?sslpassword=dbsecret2&application_name=hundred",
             ),
-            ("HUNDRED_SMTP_URL", "smtps://me%40x:smtp%2Fsecret@mail.example.com"),
+            (
+                "HUNDRED_SMTP_URL",
+                "smtps://me%40x:smtp%2Fsecret@mail.example.com",
+            ),
             ("HUNDRED_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
             ("HUNDRED_INBOUND_SECRET", "inbound-secret-value"),
-            ("HUNDRED_IMAP_URL", "imaps://shop:imapsecret@imap.example.com/INBOX"),
+            (
+                "HUNDRED_IMAP_URL",
+                "imaps://shop:imapsecret@imap.example.com/INBOX",
+            ),
             ("HUNDRED_DKIM_DOMAIN", "bakery.example"),
             ("HUNDRED_DKIM_SELECTOR", "s1"),
             ("HUNDRED_DKIM_KEY_FILE", key),
-        ])
-        .unwrap();
+        ];
+        // A new secret setting gets a value here, so its masking is tested (STARTTLS's
+        // key needs a certificate to go with it: tests/api/smtp_listener.rs sets one).
+        for setting in SETTINGS.iter().filter(|setting| setting.secret) {
+            assert!(
+                setting.variables.contains(&"HUNDRED_INBOUND_TLS_CERT")
+                    || values.iter().any(|(v, _)| setting.variables.contains(v)),
+                "secret {:?} is not tested here",
+                setting.variables
+            );
+        }
+        let config = with(&values).unwrap();
         let summary = format!("{:?}", config.masked_summary());
         for secret in [
             "dbsecret1",
