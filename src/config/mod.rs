@@ -90,8 +90,10 @@ pub struct Config {
     pub inbound_secret: Option<Secret>,
     /// Where the built-in SMTP listener for replies and bounces listens; off when unset.
     pub inbound_smtp_listen: Option<SocketAddr>,
-    /// How many connections that listener takes, in all and from one client.
-    pub inbound_smtp_connections: crate::inbound::smtp::ConnectionLimits,
+    /// How many connections that listener holds at once, in all.
+    pub inbound_smtp_max_connections: usize,
+    /// How many of them one client address (IPv6: one /64) may hold.
+    pub inbound_smtp_max_per_client: usize,
     /// The certificate it offers with STARTTLS; no STARTTLS when unset.
     pub inbound_tls: Option<crate::inbound::smtp::InboundTls>,
     /// How long a stop waits for work in flight (requests, sends, a message being received)
@@ -253,19 +255,16 @@ impl Config {
                 }
             })
             .transpose()?;
-        let default_connections = crate::inbound::smtp::ConnectionLimits::default();
-        let inbound_smtp_connections = crate::inbound::smtp::ConnectionLimits {
-            total: positive(
-                "HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS",
-                get("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS"),
-                default_connections.total as u32,
-            )? as usize,
-            per_client: positive(
-                "HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT",
-                get("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT"),
-                default_connections.per_client as u32,
-            )? as usize,
-        };
+        let inbound_smtp_max_connections = positive(
+            "HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS",
+            get("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS"),
+            64,
+        )? as usize;
+        let inbound_smtp_max_per_client = positive(
+            "HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT",
+            get("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT"),
+            8,
+        )? as usize;
         let inbound_tls = match (
             get("HUNDRED_INBOUND_TLS_CERT"),
             get("HUNDRED_INBOUND_TLS_KEY"),
@@ -507,7 +506,8 @@ impl Config {
             secret_key,
             inbound_secret,
             inbound_smtp_listen,
-            inbound_smtp_connections,
+            inbound_smtp_max_connections,
+            inbound_smtp_max_per_client,
             inbound_tls,
             shutdown_grace,
             imap,
@@ -821,8 +821,8 @@ mod tests {
     #[test]
     fn the_smtp_listener_limits_and_the_grace_have_defaults_and_checked_values() {
         let config = with(&[]).unwrap();
-        assert_eq!(config.inbound_smtp_connections.total, 64);
-        assert_eq!(config.inbound_smtp_connections.per_client, 8);
+        assert_eq!(config.inbound_smtp_max_connections, 64);
+        assert_eq!(config.inbound_smtp_max_per_client, 8);
         assert!(config.inbound_tls.is_none());
         assert_eq!(config.shutdown_grace, Duration::from_secs(30));
         let config = with(&[
@@ -831,8 +831,8 @@ mod tests {
             ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "5"),
         ])
         .unwrap();
-        assert_eq!(config.inbound_smtp_connections.total, 200);
-        assert_eq!(config.inbound_smtp_connections.per_client, 2);
+        assert_eq!(config.inbound_smtp_max_connections, 200);
+        assert_eq!(config.inbound_smtp_max_per_client, 2);
         assert_eq!(config.shutdown_grace, Duration::from_secs(5));
         for (variable, value) in [
             ("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS", "0"),

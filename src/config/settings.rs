@@ -340,19 +340,14 @@ pub static SETTINGS: &[Setting] = &[
         default: r#"`64`"#,
         secret: false,
         meaning: r#"connections the SMTP listener holds at once; when all are taken, a newcomer takes the place of the session that has waited longest (over 2 s) for a command, else it gets `421 4.7.0`"#,
-        summary: Some(|c| format!("{} connections", c.inbound_smtp_connections.total)),
+        summary: Some(|c| format!("{} connections", c.inbound_smtp_max_connections)),
     },
     Setting {
         variables: &["HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT"],
         default: r#"`8`"#,
         secret: false,
         meaning: r#"connections one client address (IPv6: one /64) may hold at once; one more gets `421 4.7.0` and is closed"#,
-        summary: Some(|c| {
-            format!(
-                "{} from one client address",
-                c.inbound_smtp_connections.per_client
-            )
-        }),
+        summary: Some(|c| format!("{} from one client address", c.inbound_smtp_max_per_client)),
     },
     Setting {
         variables: &["HUNDRED_INBOUND_TLS_CERT", "HUNDRED_INBOUND_TLS_KEY"],
