@@ -2,6 +2,10 @@
 //!
 //! Every value is parsed here, so a bad one stops start-up with one line naming the
 //! variable and what is wrong with it, instead of failing later on a request.
+//!
+//! Which settings there are (their variables, defaults, meanings, and how the settings page
+//! shows them, secrets masked) is declared once, in [`SETTINGS`]; README's configuration
+//! table is checked against it, and reading a variable not declared there fails in tests.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
