@@ -15,6 +15,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use url::Url;
 
+mod parse;
 mod settings;
 pub use settings::{SETTINGS, Setting, markdown_table};
 
@@ -156,6 +157,8 @@ impl Config {
         Self::from_lookup(|name| values.get(name).cloned())
     }
 
+    /// Builds a configuration from `lookup` (a variable's value, if set), in the order of
+    /// start-up: the first bad value is the one reported.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             // A variable read here is declared in SETTINGS, so README and the settings
@@ -164,43 +167,11 @@ impl Config {
             lookup(name).filter(|value| !value.trim().is_empty())
         };
 
-        let database_url =
-            get("HUNDRED_DATABASE_URL").unwrap_or_else(|| "sqlite://data/hundred.db".into());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres:")
-            || database_url.starts_with("postgresql:"))
-        {
-            return Err(ConfigError::new(
-                "HUNDRED_DATABASE_URL",
-                format!(
-                    "'{}' is not supported; use sqlite://path/to/file.db or postgres://user@host/db",
-                    redact_url(&database_url)
-                ),
-            ));
-        }
-
-        let listen_raw = get("HUNDRED_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen = listen_raw.parse::<SocketAddr>().map_err(|_| {
-            ConfigError::new(
-                "HUNDRED_LISTEN",
-                format!("'{listen_raw}' is not an address like 127.0.0.1:8080"),
-            )
-        })?;
-
-        let public_raw = get("HUNDRED_PUBLIC_URL").unwrap_or_else(|| default_public_url(listen));
-        let public_url = parse_public_url(&public_raw)?;
-
-        let smtp_url = match get("HUNDRED_SMTP_URL") {
-            None => None,
-            Some(url) => {
-                crate::mail::transport::check_smtp_url(&url)
-                    .map_err(|problem| ConfigError::new("HUNDRED_SMTP_URL", problem))?;
-                Some(Secret::new(url))
-            }
-        };
+        let database_url = parse::database_url(&get)?;
+        let (listen, public_url) = parse::listen_and_public_url(&get)?;
+        let smtp_url = parse::smtp_url(&get)?;
         let outbox_dir =
             PathBuf::from(get("HUNDRED_OUTBOX_DIR").unwrap_or_else(|| "data/outbox".into()));
-
         let from = parse_mailbox(
             "HUNDRED_FROM",
             &get("HUNDRED_FROM").unwrap_or_else(|| "Newsletter <newsletter@localhost>".into()),
@@ -208,286 +179,40 @@ impl Config {
         let reply_to = get("HUNDRED_REPLY_TO")
             .map(|raw| parse_mailbox("HUNDRED_REPLY_TO", &raw))
             .transpose()?;
-
-        let list_name = get("HUNDRED_LIST_NAME")
-            .unwrap_or_else(|| from.name.clone().unwrap_or_else(|| "Newsletter".into()));
-        if list_name.chars().any(char::is_control) || list_name.chars().count() > 100 {
-            return Err(ConfigError::new(
-                "HUNDRED_LIST_NAME",
-                "must be one line of at most 100 characters",
-            ));
-        }
-
+        let list_name = parse::list_name(&get, &from)?;
         let unsubscribe_mailto = get("HUNDRED_UNSUBSCRIBE_MAILTO")
             .map(|raw| {
                 parse_mailbox("HUNDRED_UNSUBSCRIBE_MAILTO", &raw).map(|mb| mb.email.to_string())
             })
             .transpose()?;
-
-        let secret_key = match get("HUNDRED_SECRET_KEY") {
-            Some(key) if key.len() < 32 => {
-                return Err(ConfigError::new(
-                    "HUNDRED_SECRET_KEY",
-                    "must be at least 32 characters (unset it to have one generated and stored)",
-                ));
-            }
-            other => other.map(Secret::new),
-        };
+        let secret_key = parse::secret_key(&get)?;
         let inbound_secret = get("HUNDRED_INBOUND_SECRET").map(Secret::new);
-        let inbound_smtp_listen = get("HUNDRED_INBOUND_SMTP_LISTEN")
-            .map(|raw| {
-                raw.trim().parse::<SocketAddr>().map_err(|_| {
-                    ConfigError::new(
-                        "HUNDRED_INBOUND_SMTP_LISTEN",
-                        format!("'{raw}' is not an address like 0.0.0.0:2525"),
-                    )
-                })
-            })
-            .transpose()?;
-        let trusted_authserv_id = get("HUNDRED_TRUSTED_AUTHSERV_ID")
-            .map(|raw| {
-                let id = raw.trim();
-                if id.contains(|c: char| c.is_whitespace() || c == ';' || c.is_control()) {
-                    Err(ConfigError::new(
-                        "HUNDRED_TRUSTED_AUTHSERV_ID",
-                        format!(
-                            "'{id}' is not an authserv-id: write the one name your mail server puts first in its Authentication-Results, like mx.example.com"
-                        ),
-                    ))
-                } else {
-                    Ok(id.to_string())
-                }
-            })
-            .transpose()?;
-        let inbound_smtp_max_connections = positive(
-            "HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS",
-            get("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS"),
-            64,
-        )? as usize;
-        let inbound_smtp_max_per_client = positive(
-            "HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT",
-            get("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT"),
-            8,
-        )? as usize;
-        let inbound_tls = match (
-            get("HUNDRED_INBOUND_TLS_CERT"),
-            get("HUNDRED_INBOUND_TLS_KEY"),
-        ) {
-            (None, None) => None,
-            (Some(cert), Some(key)) => Some(
-                crate::inbound::smtp::InboundTls::load(
-                    std::path::Path::new(cert.trim()),
-                    std::path::Path::new(key.trim()),
-                )
-                .map_err(|tls| ConfigError::new(tls.variable, tls.problem))?,
-            ),
-            (cert, _) => {
-                return Err(ConfigError::new(
-                    if cert.is_none() {
-                        "HUNDRED_INBOUND_TLS_CERT"
-                    } else {
-                        "HUNDRED_INBOUND_TLS_KEY"
-                    },
-                    "STARTTLS needs HUNDRED_INBOUND_TLS_CERT and HUNDRED_INBOUND_TLS_KEY together",
-                ));
-            }
-        };
-        let shutdown_grace = Duration::from_secs(
-            positive(
-                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
-                get("HUNDRED_SHUTDOWN_GRACE_SECONDS"),
-                30,
-            )?
-            .into(),
-        );
-        if shutdown_grace > Duration::from_secs(3600) {
-            return Err(ConfigError::new(
-                "HUNDRED_SHUTDOWN_GRACE_SECONDS",
-                "must be at most 3600",
-            ));
-        }
-        let imap = get("HUNDRED_IMAP_URL")
-            .map(|raw| {
-                crate::inbound::imap::ImapSettings::from_url(&raw)
-                    .map_err(|problem| ConfigError::new("HUNDRED_IMAP_URL", problem))
-            })
-            .transpose()?;
-        let imap_poll_interval = Duration::from_secs(
-            positive(
-                "HUNDRED_IMAP_POLL_SECONDS",
-                get("HUNDRED_IMAP_POLL_SECONDS"),
-                60,
-            )?
-            .into(),
-        );
-
-        let send_rate = parse_number::<f64>("HUNDRED_SEND_RATE", get("HUNDRED_SEND_RATE"), 50.0)?;
-        if !(send_rate > 0.0 && send_rate.is_finite()) {
-            return Err(ConfigError::new(
-                "HUNDRED_SEND_RATE",
-                "must be a positive number of messages per second",
-            ));
-        }
-        let send_concurrency = parse_number::<usize>(
-            "HUNDRED_SEND_CONCURRENCY",
-            get("HUNDRED_SEND_CONCURRENCY"),
-            4,
-        )?;
-        if !(1..=256).contains(&send_concurrency) {
-            return Err(ConfigError::new(
-                "HUNDRED_SEND_CONCURRENCY",
-                "must be between 1 and 256",
-            ));
-        }
-
-        let signup = SignupLimits {
-            burst_per_ip: positive("HUNDRED_SIGNUP_BURST", get("HUNDRED_SIGNUP_BURST"), 20)?,
-            per_ip_per_minute: positive(
-                "HUNDRED_SIGNUP_PER_MINUTE",
-                get("HUNDRED_SIGNUP_PER_MINUTE"),
-                10,
-            )?,
-            min_fill_time: Duration::from_secs(parse_number::<u64>(
-                "HUNDRED_SIGNUP_MIN_FILL_SECONDS",
-                get("HUNDRED_SIGNUP_MIN_FILL_SECONDS"),
-                3,
-            )?),
-            confirmation_interval: Duration::from_secs(parse_number::<u64>(
-                "HUNDRED_CONFIRMATION_INTERVAL_SECONDS",
-                get("HUNDRED_CONFIRMATION_INTERVAL_SECONDS"),
-                600,
-            )?),
-        };
-        if signup.min_fill_time > Duration::from_secs(5) {
-            return Err(ConfigError::new(
-                "HUNDRED_SIGNUP_MIN_FILL_SECONDS",
-                "must be at most 5, so a person using autofill is never refused",
-            ));
-        }
-
-        let retry = RetryPolicy {
-            base: Duration::from_millis(
-                positive(
-                    "HUNDRED_RETRY_BASE_MS",
-                    get("HUNDRED_RETRY_BASE_MS"),
-                    10_000,
-                )?
-                .into(),
-            ),
-            max_delay: Duration::from_secs(3600),
-            max_attempts: positive("HUNDRED_MAX_ATTEMPTS", get("HUNDRED_MAX_ATTEMPTS"), 8)?,
-        };
-        if retry.base > Duration::from_secs(15) {
-            return Err(ConfigError::new(
-                "HUNDRED_RETRY_BASE_MS",
-                "must be at most 15000, so the first retry comes within 30 seconds",
-            ));
-        }
-
+        let inbound_smtp_listen = parse::inbound_smtp_listen(&get)?;
+        let trusted_authserv_id = parse::trusted_authserv_id(&get)?;
+        let (inbound_smtp_max_connections, inbound_smtp_max_per_client) =
+            parse::inbound_smtp_limits(&get)?;
+        let inbound_tls = parse::inbound_tls(&get)?;
+        let shutdown_grace = parse::shutdown_grace(&get)?;
+        let (imap, imap_poll_interval) = parse::imap(&get)?;
+        let (send_rate, send_concurrency) = parse::sending(&get)?;
+        let signup = parse::signup(&get)?;
+        let retry = parse::retry(&get)?;
         let consent_text =
             get("HUNDRED_CONSENT_TEXT").unwrap_or_else(|| DEFAULT_CONSENT_TEXT.to_string());
-
-        let trust_proxy_headers = match get("HUNDRED_TRUST_PROXY").as_deref() {
-            None | Some("0" | "false" | "no") => false,
-            Some("1" | "true" | "yes") => true,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "HUNDRED_TRUST_PROXY",
-                    format!("'{other}' is not true or false"),
-                ));
-            }
-        };
-
+        let trust_proxy_headers = parse::trust_proxy_headers(&get)?;
         let bounce_address = get("HUNDRED_BOUNCE_ADDRESS")
             .map(|raw| parse_mailbox("HUNDRED_BOUNCE_ADDRESS", &raw).map(|mb| mb.email))
             .transpose()?;
-
-        let dkim = match (
-            get("HUNDRED_DKIM_DOMAIN"),
-            get("HUNDRED_DKIM_SELECTOR"),
-            get("HUNDRED_DKIM_KEY_FILE"),
-        ) {
-            (None, None, None) => None,
-            (Some(domain), Some(selector), Some(key_file)) => Some(std::sync::Arc::new(
-                crate::mail::dkim::DkimSigner::load(
-                    &domain,
-                    &selector,
-                    std::path::Path::new(&key_file),
-                )
-                .map_err(|problem| ConfigError::new("HUNDRED_DKIM_KEY_FILE", problem))?,
-            )),
-            (domain, selector, _) => {
-                let missing = if domain.is_none() {
-                    "HUNDRED_DKIM_DOMAIN"
-                } else if selector.is_none() {
-                    "HUNDRED_DKIM_SELECTOR"
-                } else {
-                    "HUNDRED_DKIM_KEY_FILE"
-                };
-                return Err(ConfigError::new(
-                    missing,
-                    "DKIM signing needs HUNDRED_DKIM_DOMAIN, HUNDRED_DKIM_SELECTOR and HUNDRED_DKIM_KEY_FILE together",
-                ));
-            }
-        };
-
-        let tracking = match get("HUNDRED_TRACKING").as_deref() {
-            None | Some("1" | "true" | "yes" | "on") => true,
-            Some("0" | "false" | "no" | "off") => false,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "HUNDRED_TRACKING",
-                    format!("'{other}' is not on or off"),
-                ));
-            }
-        };
-
+        let dkim = parse::dkim(&get)?;
+        let tracking = parse::tracking(&get)?;
         let machine_window = std::time::Duration::from_secs(parse_number::<u64>(
             "HUNDRED_MACHINE_WINDOW_SECONDS",
             get("HUNDRED_MACHINE_WINDOW_SECONDS"),
             10,
         )?);
-        let engagement_half_life_days = parse_number::<f64>(
-            "HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS",
-            get("HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS"),
-            crate::domain::engagement::DEFAULT_HALF_LIFE_DAYS,
-        )?;
-        if !(1.0..=3650.0).contains(&engagement_half_life_days) {
-            return Err(ConfigError::new(
-                "HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS",
-                "must be a number of days from 1 to 3650",
-            ));
-        }
-        let apple_proxy_ranges = get("HUNDRED_APPLE_PROXY_RANGES")
-            .unwrap_or_else(|| DEFAULT_APPLE_PROXY_RANGES.to_string())
-            .split(',')
-            .map(str::trim)
-            .filter(|range| !range.is_empty())
-            .map(|range| {
-                range.parse::<ipnet::IpNet>().map_err(|_| {
-                    ConfigError::new(
-                        "HUNDRED_APPLE_PROXY_RANGES",
-                        format!("'{range}' is not an address range like 17.0.0.0/8"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let instance_id = get("HUNDRED_INSTANCE_ID").unwrap_or_else(|| {
-            let host = std::env::var("HOSTNAME")
-                .ok()
-                .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-                .map(|h| h.trim().to_string())
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| "hundred".into());
-            format!("{host}:{}", listen.port())
-        });
-        if instance_id.len() > 100 || instance_id.chars().any(|c| c.is_control() || c == '/') {
-            return Err(ConfigError::new(
-                "HUNDRED_INSTANCE_ID",
-                "must be one line of at most 100 characters without '/'",
-            ));
-        }
+        let engagement_half_life_days = parse::engagement_half_life_days(&get)?;
+        let apple_proxy_ranges = parse::apple_proxy_ranges(&get)?;
+        let instance_id = parse::instance_id(&get, listen.port())?;
 
         Ok(Self {
             bounce_address,
