@@ -180,7 +180,10 @@ impl Application {
                     address,
                     services.inbox(),
                     domains,
-                    services.config.inbound_smtp_connections,
+                    crate::inbound::smtp::ConnectionLimits {
+                        total: services.config.inbound_smtp_max_connections,
+                        per_client: services.config.inbound_smtp_max_per_client,
+                    },
                     services.config.inbound_tls.clone(),
                 )?)
             }

@@ -29,7 +29,7 @@ pub fn routes() -> Routes {
 
 #[derive(Serialize)]
 struct Setting {
-    name: &'static str,
+    name: String,
     value: String,
 }
 
