@@ -724,11 +724,14 @@ async fn the_settings_page_sends_a_test_message_and_shows_refusals(backend: Back
         "{page}"
     );
 
-    // A mail server that cannot be reached is named, not a crash.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+    // A mail server that cannot be reached is named, not a crash. (On a loopback address no
+    // test listens on: a port freed on 127.0.0.1 could be taken by a test running beside.)
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
-        .unwrap();
+        .unwrap()
+        .port();
+    let closed = std::net::SocketAddr::from(([127, 0, 0, 254], port));
     let unreachable = spawn_app_with(
         backend,
         Options {
