@@ -19,7 +19,7 @@ use crate::store::{
     LinkClicks, Timestamp, Unsubscriber,
 };
 use crate::web::AppState;
-use crate::web::admin::{Owner, failure, page};
+use crate::web::admin::{AdminError, CampaignId, Owner, page};
 use crate::web::routes::Routes;
 
 /// How many replies, returned messages and lost recipients the page lists.
@@ -203,11 +203,12 @@ struct CampaignView {
     started: bool,
 }
 
-async fn report(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    let record = match load(&state, &owner, &id).await {
-        Ok(record) => record,
-        Err(page) => return page,
-    };
+async fn report(
+    State(state): State<AppState>,
+    owner: Owner,
+    CampaignId(id): CampaignId,
+) -> Result<Response, AdminError> {
+    let record = load(&state, id).await?;
     let lists = async {
         if record.started_at.is_none() {
             return Ok((Vec::new(), Vec::new(), Vec::new()));
@@ -223,10 +224,7 @@ async fn report(State(state): State<AppState>, owner: Owner, Path(id): Path<Stri
         )
     };
     let (report, (replies, returned, unsubscribers)) =
-        match tokio::try_join!(state.store.campaign_report(&record), lists) {
-            Ok(found) => found,
-            Err(err) => return failure(&state, &owner, err),
-        };
+        tokio::try_join!(state.store.campaign_report(&record), lists)?;
     let status = record.status();
     let tiers = record.audience();
     let (when_label, when) = when_of(&record);
@@ -263,13 +261,13 @@ async fn report(State(state): State<AppState>, owner: Owner, Path(id): Path<Stri
     context.insert("unsubscribers", &unsubscribers);
     context.insert("failures", failures);
     context.insert("listed", &LISTED);
-    page(
+    Ok(page(
         &state,
         &owner,
         "campaigns",
         "web/admin/campaign.html",
         &mut context,
-    )
+    ))
 }
 
 /// `GET /admin/campaigns/{id}/progress`: the progress bar's numbers, for the script that
