@@ -83,6 +83,15 @@ impl AdminError {
         }
     }
 
+    /// An API token; a 400, as this answer has always been (a token's id is only ever in
+    /// the tokens page's own forms).
+    pub fn no_token() -> Self {
+        Self::BadRequest {
+            title: "Please check that again",
+            message: "There is no such token.".into(),
+        }
+    }
+
     /// The status and what the page says; an unexpected error is logged here, once.
     fn problem(self) -> (StatusCode, Problem) {
         let (status, title, message) = match self {

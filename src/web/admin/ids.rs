@@ -1,5 +1,5 @@
 //! The ids in admin addresses, taken from the path already typed: a subscriber's or a
-//! campaign's UUID, an inbound message's or a reply's number. An id that cannot be one
+//! campaign's or an API token's UUID, an inbound message's or a reply's number. An id that cannot be one
 //! (mistyped, cut short) names nothing, so it gets the same "No such …" page as an id that
 //! is not there, never axum's plain 400.
 
@@ -24,6 +24,10 @@ pub struct InboundId(pub i64);
 /// The reply `{reply}` in `/admin/subscribers/{id}/replies/{reply}/…`.
 #[derive(Debug, Clone, Copy)]
 pub struct ReplyId(pub i64);
+
+/// The API token `{id}` in `/admin/tokens/{id}/…`.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenId(pub Uuid);
 
 /// The path parameter `name`, read with `parse`; anything else is `missing`.
 async fn from_path<T>(
@@ -64,6 +68,17 @@ impl<S: Send + Sync> FromRequestParts<S> for CampaignId {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AdminError> {
         let parse = |raw: &str| Uuid::parse_str(raw).ok();
         from_path(parts, "id", parse, AdminError::no_campaign)
+            .await
+            .map(Self)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TokenId {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AdminError> {
+        let parse = |raw: &str| Uuid::parse_str(raw).ok();
+        from_path(parts, "id", parse, AdminError::no_token)
             .await
             .map(Self)
     }

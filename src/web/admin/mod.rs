@@ -36,7 +36,7 @@ use super::AppState;
 use super::routes::Routes;
 use crate::store::{OwnerSession, constant_time_eq};
 pub use error::AdminError;
-pub use ids::{CampaignId, InboundId, ReplyId, SubscriberId};
+pub use ids::{CampaignId, InboundId, ReplyId, SubscriberId, TokenId};
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https.
 pub const SESSION_COOKIE: &str = "hundred_session";
