@@ -4,7 +4,7 @@
 //!
 //! The counts come from `Store::campaign_report`, the same read the JSON API answers with.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -271,11 +271,12 @@ async fn report(
 }
 
 /// `GET /admin/campaigns/{id}/progress`: the progress bar's numbers, for the script that
-/// keeps it current while the campaign sends.
+/// keeps it current while the campaign sends. It answers in JSON whatever happens, so a
+/// malformed id is taken as it is (`Result`) rather than answered with the admin page.
 async fn progress(
     State(state): State<AppState>,
     _owner: Owner,
-    Path(id): Path<String>,
+    id: Result<CampaignId, AdminError>,
 ) -> Response {
     let not_found = || {
         (
@@ -284,7 +285,7 @@ async fn progress(
         )
             .into_response()
     };
-    let Ok(id) = Uuid::parse_str(&id) else {
+    let Ok(CampaignId(id)) = id else {
         return not_found();
     };
     let found = tokio::try_join!(
