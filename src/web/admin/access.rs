@@ -14,7 +14,9 @@ use tera::Context;
 use time::Duration;
 use uuid::Uuid;
 
-use super::{Owner, SESSION_COOKIE, SESSION_DAYS, cookie, page, safe_next, set_cookie};
+use super::{
+    AdminError, Owner, SESSION_COOKIE, SESSION_DAYS, TokenId, cookie, page, safe_next, set_cookie,
+};
 use crate::accounts;
 use crate::signing::TokenPurpose;
 use crate::store::{Timestamp, constant_time_eq};
@@ -222,18 +224,20 @@ async fn start_session(
     response
 }
 
-async fn logout(State(state): State<AppState>, _owner: Owner, headers: HeaderMap) -> Response {
-    if let Some(id) = cookie(&headers, SESSION_COOKIE)
-        && let Err(err) = state.store.end_session(id).await
-    {
-        return PageError::Unexpected(err).into_page(&state);
+async fn logout(
+    State(state): State<AppState>,
+    _owner: Owner,
+    headers: HeaderMap,
+) -> Result<Response, AdminError> {
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        state.store.end_session(id).await?;
     }
     let mut response = Redirect::to("/admin/login").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         set_cookie(&state, SESSION_COOKIE, "", 0),
     );
-    response
+    Ok(response)
 }
 
 fn setup_gone(state: &AppState) -> Response {
@@ -322,7 +326,7 @@ async fn setup(
     }
 }
 
-async fn tokens_page(State(state): State<AppState>, owner: Owner) -> Response {
+async fn tokens_page(State(state): State<AppState>, owner: Owner) -> Result<Response, AdminError> {
     tokens_view(&state, &owner, None, None).await
 }
 
@@ -331,11 +335,8 @@ async fn tokens_view(
     owner: &Owner,
     created: Option<(&str, &str)>,
     error: Option<&str>,
-) -> Response {
-    let tokens = match state.store.api_tokens().await {
-        Ok(tokens) => tokens,
-        Err(err) => return PageError::Unexpected(err).into_page(state),
-    };
+) -> Result<Response, AdminError> {
+    let tokens = state.store.api_tokens().await?;
     let mut context = Context::new();
     context.insert("tokens", &tokens);
     if let Some((name, token)) = created {
@@ -345,13 +346,13 @@ async fn tokens_view(
     if let Some(error) = error {
         context.insert("error", error);
     }
-    page(
+    Ok(page(
         state,
         owner,
         "tokens",
         "web/admin/tokens.html",
         &mut context,
-    )
+    ))
 }
 
 #[derive(Deserialize)]
@@ -363,7 +364,7 @@ async fn create_token(
     State(state): State<AppState>,
     owner: Owner,
     Form(form): Form<NewToken>,
-) -> Response {
+) -> Result<Response, AdminError> {
     let name = form.name.unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         return tokens_view(
@@ -374,22 +375,15 @@ async fn create_token(
         )
         .await;
     }
-    match state.store.create_api_token(&name).await {
-        Ok(token) => tokens_view(&state, &owner, Some((&name, &token)), None).await,
-        Err(err) => PageError::Unexpected(err).into_page(&state),
-    }
+    let token = state.store.create_api_token(&name).await?;
+    tokens_view(&state, &owner, Some((&name, &token)), None).await
 }
 
 async fn revoke_token(
     State(state): State<AppState>,
     _owner: Owner,
-    Path(id): Path<String>,
-) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return PageError::BadRequest("There is no such token.".into()).into_page(&state);
-    };
-    match state.store.revoke_api_token(id).await {
-        Ok(_) => Redirect::to("/admin/tokens").into_response(),
-        Err(err) => PageError::Unexpected(err).into_page(&state),
-    }
+    TokenId(id): TokenId,
+) -> Result<Response, AdminError> {
+    state.store.revoke_api_token(id).await?;
+    Ok(Redirect::to("/admin/tokens").into_response())
 }

@@ -7,14 +7,13 @@ mod report;
 mod send;
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Serialize;
 use tera::Context;
 use uuid::Uuid;
 
-use super::{Owner, failure, page, problem};
+use super::{AdminError, Owner, page};
 use crate::domain::{CampaignStatus, audience_label};
 use crate::store::{CampaignListing, CampaignRecord, Timestamp};
 use crate::web::AppState;
@@ -77,32 +76,30 @@ impl From<CampaignListing> for CampaignRow {
 const PAGE_SIZE: i64 = 50;
 const MAX_PAGE: i64 = 1_000_000;
 
-async fn list(State(state): State<AppState>, owner: Owner, RawQuery(query): RawQuery) -> Response {
+async fn list(
+    State(state): State<AppState>,
+    owner: Owner,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AdminError> {
     let mut number = 1;
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if key == "page" {
             match value.parse::<i64>() {
                 Ok(page) if (1..=MAX_PAGE).contains(&page) => number = page,
                 _ => {
-                    return problem(
-                        &state,
-                        &owner,
-                        StatusCode::BAD_REQUEST,
-                        "No such page",
-                        &format!(
+                    return Err(AdminError::BadRequest {
+                        title: "No such page",
+                        message: format!(
                             "“{}” is not a page number: pages are numbered from 1.",
                             value.chars().take(40).collect::<String>()
                         ),
-                    );
+                    });
                 }
             }
         }
     }
     let offset = (number - 1) * PAGE_SIZE;
-    let (campaigns, total) = match state.store.campaign_listing(PAGE_SIZE, offset).await {
-        Ok(found) => found,
-        Err(err) => return failure(&state, &owner, err),
-    };
+    let (campaigns, total) = state.store.campaign_listing(PAGE_SIZE, offset).await?;
     let shown = campaigns.len() as i64;
     let rows: Vec<CampaignRow> = campaigns.into_iter().map(CampaignRow::from).collect();
     let mut context = Context::new();
@@ -125,44 +122,34 @@ async fn list(State(state): State<AppState>, owner: Owner, RawQuery(query): RawQ
     if offset + shown < total {
         context.insert("next_href", &on_page(number + 1));
     }
-    page(
+    Ok(page(
         &state,
         &owner,
         "campaigns",
         "web/admin/campaigns.html",
         &mut context,
-    )
+    ))
 }
 
 /// The campaign at `id`, or the page saying there is none.
-async fn load(state: &AppState, owner: &Owner, id: &str) -> Result<CampaignRecord, Response> {
-    let missing = || {
-        problem(
-            state,
-            owner,
-            StatusCode::NOT_FOUND,
-            "No such campaign",
-            "There is no campaign at this address. It may have been mistyped; the Campaigns page lists every one.",
-        )
-    };
-    let Ok(id) = Uuid::parse_str(id) else {
-        return Err(missing());
-    };
-    match state.store.campaign(id).await {
-        Ok(Some(record)) => Ok(record),
-        Ok(None) => Err(missing()),
-        Err(err) => Err(failure(state, owner, err)),
-    }
+async fn load(state: &AppState, id: Uuid) -> Result<CampaignRecord, AdminError> {
+    state
+        .store
+        .campaign(id)
+        .await?
+        .ok_or_else(AdminError::no_campaign)
 }
 
-/// The draft at `id`; a campaign no longer a draft (sent, scheduled, or a second press of a
-/// button) answers with its report instead, and a missing one with the page saying so.
-async fn load_draft(state: &AppState, owner: &Owner, id: &str) -> Result<CampaignRecord, Response> {
-    let record = load(state, owner, id).await?;
-    if record.status() != CampaignStatus::Draft {
-        return Err(Redirect::to(&format!("/admin/campaigns/{}", record.id)).into_response());
-    }
-    Ok(record)
+/// The draft at `id`; `None` for a campaign no longer a draft (sent, scheduled, or a second
+/// press of a button), which answers with its report (`to_report`) instead.
+async fn load_draft(state: &AppState, id: Uuid) -> Result<Option<CampaignRecord>, AdminError> {
+    let record = load(state, id).await?;
+    Ok((record.status() == CampaignStatus::Draft).then_some(record))
+}
+
+/// The campaign's report page, where a button that no longer applies leads.
+fn to_report(id: Uuid) -> Response {
+    Redirect::to(&format!("/admin/campaigns/{id}")).into_response()
 }
 
 fn status_label(status: CampaignStatus) -> &'static str {

@@ -11,7 +11,7 @@ use tera::Context;
 use time::OffsetDateTime;
 
 use super::review::dashboard_notice;
-use super::{Owner, failure, page};
+use super::{AdminError, Owner, page};
 use crate::domain::Tier;
 use crate::store::{CampaignEngagement, CampaignInterest};
 use crate::web::AppState;
@@ -39,7 +39,7 @@ async fn dashboard(
     State(state): State<AppState>,
     owner: Owner,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, AdminError> {
     let store = &state.store;
     let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(key, _)| key == "notice")
@@ -59,16 +59,13 @@ async fn dashboard(
             replies: inbound.replies,
         }))
     };
-    let (summary, replies, last, review, review_count) = match tokio::try_join!(
+    let (summary, replies, last, review, review_count) = tokio::try_join!(
         store.engagement_summary(OffsetDateTime::now_utc()),
         store.latest_replies(LATEST_REPLIES),
         last_figures,
         store.inbound_messages(true, REVIEW_SHOWN, 0),
         store.review_count(),
-    ) {
-        Ok(all) => all,
-        Err(err) => return failure(&state, &owner, err),
-    };
+    )?;
     let tiers: Vec<TierRow> = summary
         .tiers
         .iter()
@@ -89,13 +86,13 @@ async fn dashboard(
     if let Some(notice) = notice {
         context.insert("notice", notice);
     }
-    page(
+    Ok(page(
         &state,
         &owner,
         "dashboard",
         "web/admin/dashboard.html",
         &mut context,
-    )
+    ))
 }
 
 #[derive(Serialize)]

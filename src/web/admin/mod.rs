@@ -5,10 +5,16 @@
 //! request (anything but GET and HEAD) must also carry the session's CSRF token, as the
 //! form field `csrf` or the header `X-CSRF-Token`, and must not come from another origin,
 //! or it gets 403. Handlers take an `Owner`, which only this layer provides.
+//!
+//! Handlers return `Result<Response, AdminError>` (`error`): `?` on anything unexpected,
+//! the user's words for the rest; `require_owner` lays the error out as the admin problem
+//! page. Ids in the path arrive typed (`ids`), a malformed one answered like a missing one.
 
 mod access;
 mod campaigns;
 mod dashboard;
+mod error;
+mod ids;
 mod review;
 mod settings;
 mod subscribers;
@@ -29,6 +35,8 @@ use uuid::Uuid;
 use super::AppState;
 use super::routes::Routes;
 use crate::store::{OwnerSession, constant_time_eq};
+pub use error::AdminError;
+pub use ids::{CampaignId, InboundId, ReplyId, SubscriberId, TokenId};
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https.
 pub const SESSION_COOKIE: &str = "hundred_session";
@@ -214,15 +222,13 @@ async fn require_owner(State(state): State<AppState>, request: Request, next: Ne
         }
         let bytes = match read_body(&parts.headers, body).await {
             Ok(bytes) => bytes,
-            Err(BodyError::TooLarge) => return too_large(&state, &owner),
+            Err(BodyError::TooLarge) => return AdminError::TooLarge.page(&state, &owner),
             Err(BodyError::Unreadable) => {
-                return problem(
-                    &state,
-                    &owner,
-                    StatusCode::BAD_REQUEST,
-                    "The form did not arrive",
-                    "The connection broke while the form was being sent. Go back and send it again.",
-                );
+                return AdminError::BadRequest {
+                    title: "The form did not arrive",
+                    message: "The connection broke while the form was being sent. Go back and send it again.".into(),
+                }
+                .page(&state, &owner);
             }
         };
         let sent = csrf_sent(&parts.headers, &bytes).await;
@@ -235,8 +241,9 @@ async fn require_owner(State(state): State<AppState>, request: Request, next: Ne
         }
         Body::from(bytes)
     };
-    parts.extensions.insert(owner);
-    next.run(Request::from_parts(parts, body)).await
+    parts.extensions.insert(owner.clone());
+    let response = next.run(Request::from_parts(parts, body)).await;
+    error::shown(response, &state, &owner)
 }
 
 /// What is read of a body over the limit before answering, so a browser still sending an
@@ -277,21 +284,6 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> 
         return Err(BodyError::TooLarge);
     }
     Ok(Bytes::from(read))
-}
-
-/// A form or upload over the admin limit, said on a page (the only large thing the owner
-/// sends is a CSV file to import).
-fn too_large(state: &AppState, owner: &Owner) -> Response {
-    problem(
-        state,
-        owner,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "That is too large",
-        &format!(
-            "What was sent is over the {} MB a form here takes. If it is a CSV file to import, split it into smaller files and import them one after another (rows already on the list are skipped, never doubled), or import it on the server with the command “hundred import”.",
-            MAX_ADMIN_BODY_BYTES / (1024 * 1024)
-        ),
-    )
 }
 
 fn forbidden(message: &'static str) -> Response {
@@ -363,34 +355,4 @@ pub fn page(
     context.insert("csrf", &owner.csrf_token);
     context.insert("section", section);
     state.page(StatusCode::OK, template, context)
-}
-
-/// A page in the admin layout saying what went wrong (a missing subscriber, a form that
-/// cannot be taken) with the status it deserves; an unexpected error is logged in full and
-/// shown plainly.
-pub fn problem(
-    state: &AppState,
-    owner: &Owner,
-    status: StatusCode,
-    title: &str,
-    message: &str,
-) -> Response {
-    let mut context = Context::new();
-    context.insert("title", title);
-    context.insert("message", message);
-    let mut response = page(state, owner, "", "web/admin/message.html", &mut context);
-    *response.status_mut() = status;
-    response
-}
-
-/// An unexpected failure on an admin page: logged with its cause, shown as a plain 500.
-pub fn failure(state: &AppState, owner: &Owner, err: anyhow::Error) -> Response {
-    tracing::error!(error = %format!("{err:#}"), "admin request failed");
-    problem(
-        state,
-        owner,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Something went wrong on our side. The details are in the service's log.",
-    )
 }

@@ -3,14 +3,12 @@
 //! reply genuine, and lift a bounce that was wrong. Each is a POST that redirects back.
 
 use axum::Form;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::{Owner, failure, problem};
+use super::{AdminError, InboundId, Owner, SubscriberId};
 use crate::store::{
     GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome, Timestamp, lift_reason,
 };
@@ -37,65 +35,58 @@ pub fn dashboard_notice(name: &str) -> Option<&'static str> {
     })
 }
 
-fn message_gone(state: &AppState, owner: &Owner) -> Response {
-    problem(
-        state,
-        owner,
-        StatusCode::NOT_FOUND,
-        "No such message",
-        "There is no inbound message with this number. The subscriber it was about may have been erased.",
-    )
-}
-
-async fn decide(state: &AppState, owner: &Owner, raw: &str, decision: ReviewDecision) -> Response {
-    let Some(id) = raw.parse::<i64>().ok().filter(|id| *id > 0) else {
-        return message_gone(state, owner);
-    };
-    match state
+/// Applies or dismisses the bounce or complaint, then back to the dashboard.
+async fn decide(
+    state: &AppState,
+    id: i64,
+    decision: ReviewDecision,
+) -> Result<Response, AdminError> {
+    let outcome = state
         .store
         .decide_review(id, decision, Timestamp::now())
-        .await
-    {
-        Ok(ReviewOutcome::Applied(_)) => {
-            Redirect::to("/admin?notice=applied#review").into_response()
-        }
-        Ok(ReviewOutcome::Dismissed) => {
-            Redirect::to("/admin?notice=dismissed#review").into_response()
-        }
-        Ok(ReviewOutcome::NotWaiting) => {
-            Redirect::to("/admin?notice=decided#review").into_response()
-        }
-        Ok(ReviewOutcome::NotFound) => message_gone(state, owner),
-        Err(err) => failure(state, owner, err),
-    }
-}
-
-async fn apply(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    decide(&state, &owner, &id, ReviewDecision::Apply).await
-}
-
-async fn dismiss(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    decide(&state, &owner, &id, ReviewDecision::Dismiss).await
-}
-
-async fn genuine(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    let Some(id) = id.parse::<i64>().ok().filter(|id| *id > 0) else {
-        return message_gone(&state, &owner);
+        .await?;
+    let notice = match outcome {
+        ReviewOutcome::Applied(_) => "applied",
+        ReviewOutcome::Dismissed => "dismissed",
+        ReviewOutcome::NotWaiting => "decided",
+        ReviewOutcome::NotFound => return Err(AdminError::no_message()),
     };
-    match state.store.mark_reply_genuine(id, Timestamp::now()).await {
-        Ok(GenuineOutcome::Marked(subscriber)) => Redirect::to(&format!(
+    Ok(Redirect::to(&format!("/admin?notice={notice}#review")).into_response())
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    _owner: Owner,
+    InboundId(id): InboundId,
+) -> Result<Response, AdminError> {
+    decide(&state, id, ReviewDecision::Apply).await
+}
+
+async fn dismiss(
+    State(state): State<AppState>,
+    _owner: Owner,
+    InboundId(id): InboundId,
+) -> Result<Response, AdminError> {
+    decide(&state, id, ReviewDecision::Dismiss).await
+}
+
+async fn genuine(
+    State(state): State<AppState>,
+    _owner: Owner,
+    InboundId(id): InboundId,
+) -> Result<Response, AdminError> {
+    match state.store.mark_reply_genuine(id, Timestamp::now()).await? {
+        GenuineOutcome::Marked(subscriber) => Ok(Redirect::to(&format!(
             "/admin/subscribers/{subscriber}?notice=genuine#reply-{id}"
         ))
-        .into_response(),
-        Ok(GenuineOutcome::AlreadyVerified) => problem(
-            &state,
-            &owner,
-            StatusCode::CONFLICT,
-            "This reply counts already",
-            "A token, one of your Message-IDs, your mail server or you verified it before.",
-        ),
-        Ok(GenuineOutcome::NotFound) => message_gone(&state, &owner),
-        Err(err) => failure(&state, &owner, err),
+        .into_response()),
+        GenuineOutcome::AlreadyVerified => Err(AdminError::Conflict {
+            title: "This reply counts already",
+            message:
+                "A token, one of your Message-IDs, your mail server or you verified it before."
+                    .into(),
+        }),
+        GenuineOutcome::NotFound => Err(AdminError::no_message()),
     }
 }
 
@@ -107,56 +98,35 @@ struct LiftForm {
 async fn lift_bounce(
     State(state): State<AppState>,
     owner: Owner,
-    Path(id): Path<String>,
+    SubscriberId(subscriber): SubscriberId,
     Form(form): Form<LiftForm>,
-) -> Response {
-    let Ok(subscriber) = Uuid::parse_str(&id) else {
-        return problem(
-            &state,
-            &owner,
-            StatusCode::NOT_FOUND,
-            "No such subscriber",
-            "There is no subscriber at this address.",
-        );
-    };
-    let reason = match lift_reason(form.reason.as_deref()) {
-        Ok(reason) => reason,
-        Err(message) => {
-            return problem(
-                &state,
-                &owner,
-                StatusCode::BAD_REQUEST,
-                "Say why the bounce was wrong",
-                &format!("Nothing changed: {message}. Go back and write a line about it."),
-            );
-        }
-    };
+) -> Result<Response, AdminError> {
+    let reason = lift_reason(form.reason.as_deref()).map_err(|message| AdminError::BadRequest {
+        title: "Say why the bounce was wrong",
+        message: format!("Nothing changed: {message}. Go back and write a line about it."),
+    })?;
     let by = format!("the owner ({})", owner.email);
-    match state
+    let outcome = state
         .store
         .lift_bounce(subscriber, &by, &reason, Timestamp::now())
-        .await
-    {
-        Ok(LiftOutcome::Lifted) => {
-            Redirect::to(&format!("/admin/subscribers/{subscriber}?notice=lifted")).into_response()
+        .await?;
+    match outcome {
+        LiftOutcome::Lifted => Ok(Redirect::to(&format!(
+            "/admin/subscribers/{subscriber}?notice=lifted"
+        ))
+        .into_response()),
+        LiftOutcome::NotBounced(status) if status == "complained" => Err(AdminError::Conflict {
+            title: "A complaint stays",
+            message:
+                "They marked your newsletter as spam. Only they can subscribe and confirm again."
+                    .into(),
+        }),
+        LiftOutcome::NotBounced(_) => {
+            Ok(Redirect::to(&format!("/admin/subscribers/{subscriber}")).into_response())
         }
-        Ok(LiftOutcome::NotBounced(status)) if status == "complained" => problem(
-            &state,
-            &owner,
-            StatusCode::CONFLICT,
-            "A complaint stays",
-            "They marked your newsletter as spam. Only they can subscribe and confirm again.",
-        ),
-        Ok(LiftOutcome::NotBounced(_)) => {
-            Redirect::to(&format!("/admin/subscribers/{subscriber}")).into_response()
-        }
-        Ok(LiftOutcome::NotFound) => problem(
-            &state,
-            &owner,
-            StatusCode::NOT_FOUND,
-            "No such subscriber",
-            "There is no subscriber at this address. They may have been erased.",
-        ),
-        Err(err) => failure(&state, &owner, err),
+        LiftOutcome::NotFound => Err(AdminError::NotFound {
+            title: "No such subscriber",
+            message: "There is no subscriber at this address. They may have been erased.".into(),
+        }),
     }
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tera::Context;
 use time::OffsetDateTime;
 
-use super::{Owner, page};
+use super::{AdminError, Owner, page};
 use crate::domain::{SubscriberStatus, Tier};
 use crate::store::{SubscriberFilter, SubscriberOrder};
 use crate::web::AppState;
@@ -264,7 +264,11 @@ struct Choice {
     selected: bool,
 }
 
-async fn list(State(state): State<AppState>, owner: Owner, RawQuery(query): RawQuery) -> Response {
+async fn list(
+    State(state): State<AppState>,
+    owner: Owner,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AdminError> {
     let (view, problems) = ListView::parse(query.as_deref());
     let mut context = Context::new();
     context.insert("search", view.search.as_deref().unwrap_or_default());
@@ -297,7 +301,7 @@ async fn list(State(state): State<AppState>, owner: Owner, RawQuery(query): RawQ
             &mut context,
         );
         *response.status_mut() = StatusCode::BAD_REQUEST;
-        return response;
+        return Ok(response);
     }
     let filter = SubscriberFilter {
         status: view.status,
@@ -314,11 +318,7 @@ async fn list(State(state): State<AppState>, owner: Owner, RawQuery(query): RawQ
             offset,
             OffsetDateTime::now_utc(),
         )
-        .await;
-    let found = match found {
-        Ok(found) => found,
-        Err(err) => return super::failure(&state, &owner, err),
-    };
+        .await?;
     let shown = found.subscribers.len() as i64;
     let column = |key: SortKey| Column {
         href: view.sorted_by(key),
@@ -351,13 +351,13 @@ async fn list(State(state): State<AppState>, owner: Owner, RawQuery(query): RawQ
     if offset + shown < found.total {
         context.insert("next_href", &view.on_page(view.page + 1));
     }
-    page(
+    Ok(page(
         &state,
         &owner,
         "subscribers",
         "web/admin/subscribers.html",
         &mut context,
-    )
+    ))
 }
 
 #[cfg(test)]

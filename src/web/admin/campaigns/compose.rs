@@ -6,7 +6,7 @@
 //! server, and the audience size shows for what was last submitted.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,13 +17,13 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::form::{ComposeForm, FieldErrors, Intent};
-use super::load_draft;
+use super::{load_draft, to_report};
 use crate::domain::{Tier, audience_sentence};
 use crate::mail::draft;
 use crate::mail::render::{CampaignContent, CompiledCampaign, LAYOUTS, RenderedCopy};
 use crate::store::{CampaignDraft, CampaignError, Timestamp};
 use crate::web::AppState;
-use crate::web::admin::{COMPOSE_CSP, Owner, failure, page};
+use crate::web::admin::{AdminError, COMPOSE_CSP, CampaignId, Owner, page};
 use crate::web::routes::Routes;
 
 /// How many subscribers the "preview as" choice offers.
@@ -73,7 +73,7 @@ async fn show_form(
     form: &ComposeForm,
     status: StatusCode,
     shown: Shown,
-) -> Response {
+) -> Result<Response, AdminError> {
     let tiers = form.audience_tiers().ok();
     let size = async {
         match &tiers {
@@ -81,10 +81,7 @@ async fn show_form(
             None => Ok(None),
         }
     };
-    let (size, people) = match tokio::try_join!(size, state.store.preview_people(PREVIEW_PEOPLE)) {
-        Ok(found) => found,
-        Err(err) => return failure(state, owner, err),
-    };
+    let (size, people) = tokio::try_join!(size, state.store.preview_people(PREVIEW_PEOPLE))?;
     let choices: Vec<TierChoice> = Tier::ALL
         .into_iter()
         .filter(|tier| *tier != Tier::Gone)
@@ -145,10 +142,10 @@ async fn show_form(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(COMPOSE_CSP),
     );
-    response
+    Ok(response)
 }
 
-async fn new_form(State(state): State<AppState>, owner: Owner) -> Response {
+async fn new_form(State(state): State<AppState>, owner: Owner) -> Result<Response, AdminError> {
     let form = ComposeForm::new_campaign(&owner.email);
     show_form(
         &state,
@@ -164,12 +161,11 @@ async fn new_form(State(state): State<AppState>, owner: Owner) -> Response {
 async fn edit_form(
     State(state): State<AppState>,
     owner: Owner,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
     RawQuery(query): RawQuery,
-) -> Response {
-    let record = match load_draft(&state, &owner, &id).await {
-        Ok(record) => record,
-        Err(page) => return page,
+) -> Result<Response, AdminError> {
+    let Some(record) = load_draft(&state, id).await? else {
+        return Ok(to_report(id));
     };
     // Back from "Save draft": say so (the flag is the only thing read from the query).
     let saved = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
@@ -190,19 +186,22 @@ async fn edit_form(
     .await
 }
 
-async fn create(State(state): State<AppState>, owner: Owner, body: Bytes) -> Response {
+async fn create(
+    State(state): State<AppState>,
+    owner: Owner,
+    body: Bytes,
+) -> Result<Response, AdminError> {
     submit(&state, &owner, None, ComposeForm::parse(&body)).await
 }
 
 async fn update(
     State(state): State<AppState>,
     owner: Owner,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
     body: Bytes,
-) -> Response {
-    let record = match load_draft(&state, &owner, &id).await {
-        Ok(record) => record,
-        Err(page) => return page,
+) -> Result<Response, AdminError> {
+    let Some(record) = load_draft(&state, id).await? else {
+        return Ok(to_report(id));
     };
     submit(&state, &owner, Some(record.id), ComposeForm::parse(&body)).await
 }
@@ -242,7 +241,7 @@ async fn submit(
     owner: &Owner,
     campaign: Option<Uuid>,
     form: ComposeForm,
-) -> Response {
+) -> Result<Response, AdminError> {
     let intent = form.intent.unwrap_or(Intent::Save);
     let (checked, mut errors) = match checked(state, &form) {
         Ok(checked) => (Some(checked), FieldErrors::default()),
@@ -289,30 +288,21 @@ async fn submit(
     };
 
     if intent == Intent::Preview {
-        return match render_preview(state, &compiled, preview_as).await {
-            Ok(Ok(copy)) => {
+        return match render_preview(state, &compiled, preview_as).await? {
+            Ok(copy) => {
                 let shown = Shown {
                     preview: Some(copy),
                     ..Shown::default()
                 };
                 show_form(state, owner, campaign, &form, StatusCode::OK, shown).await
             }
-            Ok(Err(errors)) => again(errors, StatusCode::UNPROCESSABLE_ENTITY).await,
-            Err(err) => failure(state, owner, err),
+            Err(errors) => again(errors, StatusCode::UNPROCESSABLE_ENTITY).await,
         };
     }
 
-    let id = match save(state, campaign, &draft).await {
-        Ok(Some(id)) => id,
+    let Some(id) = save(state, campaign, &draft).await? else {
         // No longer a draft (sent from another tab meanwhile): its report says what it is.
-        Ok(None) => {
-            return Redirect::to(&format!(
-                "/admin/campaigns/{}",
-                campaign.unwrap_or_default()
-            ))
-            .into_response();
-        }
-        Err(err) => return failure(state, owner, err),
+        return Ok(to_report(campaign.unwrap_or_default()));
     };
     match intent {
         Intent::Test => {
@@ -327,8 +317,8 @@ async fn submit(
                 &to,
             )
             .await;
-            let (status, shown) = match sent {
-                Ok(Ok(reply)) => {
+            let (status, shown) = match sent? {
+                Ok(reply) => {
                     tracing::info!(campaign = %id, "test copy sent");
                     let notice = format!(
                         "Draft saved, and a test copy went to {}. The mail server answered: {}",
@@ -343,7 +333,7 @@ async fn submit(
                         },
                     )
                 }
-                Ok(Err(err)) => {
+                Err(err) => {
                     let errors = FieldErrors::one(
                         "test_to",
                         format!("The draft is saved, but the test copy could not be sent: {err}"),
@@ -356,7 +346,6 @@ async fn submit(
                         },
                     )
                 }
-                Err(err) => return failure(state, owner, err),
             };
             show_form(state, owner, Some(id), &form, status, shown).await
         }
@@ -368,10 +357,10 @@ async fn submit(
                 }
                 None => format!("/admin/campaigns/{id}/send"),
             };
-            Redirect::to(&target).into_response()
+            Ok(Redirect::to(&target).into_response())
         }
         Intent::Save | Intent::Preview => {
-            Redirect::to(&format!("/admin/campaigns/{id}/edit?saved=1")).into_response()
+            Ok(Redirect::to(&format!("/admin/campaigns/{id}/edit?saved=1")).into_response())
         }
     }
 }

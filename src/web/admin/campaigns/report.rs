@@ -4,7 +4,7 @@
 //!
 //! The counts come from `Store::campaign_report`, the same read the JSON API answers with.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -19,7 +19,7 @@ use crate::store::{
     LinkClicks, Timestamp, Unsubscriber,
 };
 use crate::web::AppState;
-use crate::web::admin::{Owner, failure, page};
+use crate::web::admin::{AdminError, CampaignId, Owner, page};
 use crate::web::routes::Routes;
 
 /// How many replies, returned messages and lost recipients the page lists.
@@ -203,11 +203,12 @@ struct CampaignView {
     started: bool,
 }
 
-async fn report(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    let record = match load(&state, &owner, &id).await {
-        Ok(record) => record,
-        Err(page) => return page,
-    };
+async fn report(
+    State(state): State<AppState>,
+    owner: Owner,
+    CampaignId(id): CampaignId,
+) -> Result<Response, AdminError> {
+    let record = load(&state, id).await?;
     let lists = async {
         if record.started_at.is_none() {
             return Ok((Vec::new(), Vec::new(), Vec::new()));
@@ -223,10 +224,7 @@ async fn report(State(state): State<AppState>, owner: Owner, Path(id): Path<Stri
         )
     };
     let (report, (replies, returned, unsubscribers)) =
-        match tokio::try_join!(state.store.campaign_report(&record), lists) {
-            Ok(found) => found,
-            Err(err) => return failure(&state, &owner, err),
-        };
+        tokio::try_join!(state.store.campaign_report(&record), lists)?;
     let status = record.status();
     let tiers = record.audience();
     let (when_label, when) = when_of(&record);
@@ -263,21 +261,22 @@ async fn report(State(state): State<AppState>, owner: Owner, Path(id): Path<Stri
     context.insert("unsubscribers", &unsubscribers);
     context.insert("failures", failures);
     context.insert("listed", &LISTED);
-    page(
+    Ok(page(
         &state,
         &owner,
         "campaigns",
         "web/admin/campaign.html",
         &mut context,
-    )
+    ))
 }
 
 /// `GET /admin/campaigns/{id}/progress`: the progress bar's numbers, for the script that
-/// keeps it current while the campaign sends.
+/// keeps it current while the campaign sends. It answers in JSON whatever happens, so a
+/// malformed id is taken as it is (`Result`) rather than answered with the admin page.
 async fn progress(
     State(state): State<AppState>,
     _owner: Owner,
-    Path(id): Path<String>,
+    id: Result<CampaignId, AdminError>,
 ) -> Response {
     let not_found = || {
         (
@@ -286,7 +285,7 @@ async fn progress(
         )
             .into_response()
     };
-    let Ok(id) = Uuid::parse_str(&id) else {
+    let Ok(CampaignId(id)) = id else {
         return not_found();
     };
     let found = tokio::try_join!(

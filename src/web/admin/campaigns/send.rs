@@ -3,21 +3,22 @@
 //! back, and pausing, resuming and cancelling.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use tera::Context;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
 
-use super::{load, load_draft, status_label};
+use super::{load, load_draft, status_label, to_report};
 use crate::domain::{CampaignStatus, audience_label, audience_sentence};
 use crate::mail::campaign_sender::content_of;
 use crate::mail::draft;
 use crate::store::{CampaignChange, CampaignError, CampaignRecord, Start, Timestamp};
 use crate::web::AppState;
-use crate::web::admin::{Owner, failure, page, problem};
+use crate::web::admin::{AdminError, CampaignId, Owner, page};
 use crate::web::routes::Routes;
 
 pub fn routes() -> Routes {
@@ -44,10 +45,6 @@ pub fn routes() -> Routes {
         )
 }
 
-fn report(record: &CampaignRecord) -> Response {
-    Redirect::to(&format!("/admin/campaigns/{}", record.id)).into_response()
-}
-
 /// The `at` a request carries (RFC 3339, as the compose form put it), if any.
 fn send_time(fields: &[u8]) -> Result<Option<OffsetDateTime>, ()> {
     let raw = url::form_urlencoded::parse(fields)
@@ -62,30 +59,24 @@ fn send_time(fields: &[u8]) -> Result<Option<OffsetDateTime>, ()> {
     }
 }
 
-fn unreadable_time(state: &AppState, owner: &Owner) -> Response {
-    problem(
-        state,
-        owner,
-        StatusCode::BAD_REQUEST,
-        "That send time could not be read",
-        "Go back to the draft and choose the date and time again.",
-    )
+fn unreadable_time() -> AdminError {
+    AdminError::BadRequest {
+        title: "That send time could not be read",
+        message: "Go back to the draft and choose the date and time again.".into(),
+    }
 }
 
 /// The confirmation page: what will be sent, when, and to whom.
 async fn confirm_page(
     State(state): State<AppState>,
     owner: Owner,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
     RawQuery(query): RawQuery,
-) -> Response {
-    let record = match load_draft(&state, &owner, &id).await {
-        Ok(record) => record,
-        Err(page) => return page,
+) -> Result<Response, AdminError> {
+    let Some(record) = load_draft(&state, id).await? else {
+        return Ok(to_report(id));
     };
-    let Ok(at) = send_time(query.unwrap_or_default().as_bytes()) else {
-        return unreadable_time(&state, &owner);
-    };
+    let at = send_time(query.unwrap_or_default().as_bytes()).map_err(|()| unreadable_time())?;
     confirmation(&state, &owner, &record, at, StatusCode::OK, None).await
 }
 
@@ -96,12 +87,9 @@ async fn confirmation(
     at: Option<OffsetDateTime>,
     status: StatusCode,
     notice: Option<&str>,
-) -> Response {
+) -> Result<Response, AdminError> {
     let tiers = record.audience();
-    let size = match state.store.audience_size(tiers.as_deref()).await {
-        Ok(size) => size,
-        Err(err) => return failure(state, owner, err),
-    };
+    let size = state.store.audience_size(tiers.as_deref()).await?;
     // Why it cannot go as it is: a template that stopped compiling, a time gone by, no one
     // to send it to.
     let problem = if let Err(err) = draft::check(
@@ -146,23 +134,20 @@ async fn confirmation(
     } else {
         status
     };
-    response
+    Ok(response)
 }
 
 /// The POST from the confirmation page: starts the send now, or schedules it.
 async fn confirm(
     State(state): State<AppState>,
     owner: Owner,
-    Path(id): Path<String>,
+    CampaignId(id): CampaignId,
     body: Bytes,
-) -> Response {
-    let record = match load_draft(&state, &owner, &id).await {
-        Ok(record) => record,
-        Err(page) => return page,
+) -> Result<Response, AdminError> {
+    let Some(record) = load_draft(&state, id).await? else {
+        return Ok(to_report(id));
     };
-    let Ok(at) = send_time(&body) else {
-        return unreadable_time(&state, &owner);
-    };
+    let at = send_time(&body).map_err(|()| unreadable_time())?;
     let now = Timestamp::now();
     // What the owner confirmed is what goes: not a draft edited in another tab since.
     let shown = url::form_urlencoded::parse(&body)
@@ -188,14 +173,11 @@ async fn confirm(
     )
     .is_ok();
     let nobody = if at.is_none() {
-        match state
+        let size = state
             .store
             .audience_size(record.audience().as_deref())
-            .await
-        {
-            Ok(size) => size == 0,
-            Err(err) => return failure(&state, &owner, err),
-        }
+            .await?;
+        size == 0
     } else {
         false
     };
@@ -234,27 +216,30 @@ async fn confirm(
         }
     };
     match outcome {
-        Ok(()) | Err(CampaignError::WrongStatus(..) | CampaignError::NotFound) => report(&record),
-        Err(CampaignError::Unexpected(err)) => failure(&state, &owner, err),
+        Ok(()) | Err(CampaignError::WrongStatus(..) | CampaignError::NotFound) => {
+            Ok(to_report(record.id))
+        }
+        Err(CampaignError::Unexpected(err)) => Err(err.into()),
     }
 }
 
 /// A route that pauses, resumes, cancels or unschedules the campaign.
 fn change_route(change: CampaignChange) -> MethodRouter<AppState> {
     post(
-        move |State(state): State<AppState>, owner: Owner, Path(id): Path<String>| async move {
-            self::change(&state, &owner, &id, change).await
+        move |State(state): State<AppState>, _owner: Owner, CampaignId(id): CampaignId| async move {
+            self::change(&state, id, change).await
         },
     )
 }
 
 /// Pauses, resumes, cancels or unschedules, then shows the report. Pressing twice is harmless; asking
 /// for what the campaign's state does not allow is explained.
-async fn change(state: &AppState, owner: &Owner, id: &str, change: CampaignChange) -> Response {
-    let record = match load(state, owner, id).await {
-        Ok(record) => record,
-        Err(page) => return page,
-    };
+async fn change(
+    state: &AppState,
+    id: Uuid,
+    change: CampaignChange,
+) -> Result<Response, AdminError> {
+    let record = load(state, id).await?;
     let result = state
         .store
         .change_campaign(record.id, change, Timestamp::now())
@@ -265,10 +250,10 @@ async fn change(state: &AppState, owner: &Owner, id: &str, change: CampaignChang
     match result {
         Ok(()) => {
             tracing::info!(campaign = %record.id, change = ?change, "campaign changed from the web app");
-            report(&record)
+            Ok(to_report(record.id))
         }
         Err(CampaignError::WrongStatus(current, _)) if current == change.status_after() => {
-            report(&record)
+            Ok(to_report(record.id))
         }
         Err(CampaignError::WrongStatus(current, needed)) => {
             let current = CampaignStatus::parse(&current)
@@ -280,18 +265,15 @@ async fn change(state: &AppState, owner: &Owner, id: &str, change: CampaignChang
                 CampaignChange::Cancel => "cancelled",
                 CampaignChange::Unschedule => "taken back to a draft",
             };
-            problem(
-                state,
-                owner,
-                StatusCode::CONFLICT,
-                "That cannot be done now",
-                &format!(
+            Err(AdminError::Conflict {
+                title: "That cannot be done now",
+                message: format!(
                     "This campaign is {} now; only a {needed} campaign can be {verb}.",
                     current.to_lowercase()
                 ),
-            )
+            })
         }
-        Err(CampaignError::NotFound) => report(&record),
-        Err(CampaignError::Unexpected(err)) => failure(state, owner, err),
+        Err(CampaignError::NotFound) => Ok(to_report(record.id)),
+        Err(CampaignError::Unexpected(err)) => Err(err.into()),
     }
 }

@@ -8,7 +8,7 @@
 //! notice named in the query string; a form that cannot be taken is shown again with what
 //! was typed and why.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use tera::Context;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::super::{Owner, failure, page, problem};
+use super::super::{AdminError, Owner, ReplyId, SubscriberId, page};
 use super::story::{consent_lines, timeline_lines};
 use crate::domain::{Subscriber, SubscriberStatus, UnsubscribeMethod};
 use crate::mail::thread::{answer_subject, threading};
@@ -66,23 +66,8 @@ fn notice(name: &str) -> Option<&'static str> {
     })
 }
 
-fn not_found(state: &AppState, owner: &Owner) -> Response {
-    problem(
-        state,
-        owner,
-        StatusCode::NOT_FOUND,
-        "No such subscriber",
-        "There is no subscriber at this address. They may have been erased; the list of subscribers shows everyone on it.",
-    )
-}
-
-/// The subscriber's id from the path; anything else is a missing page, not an error.
-fn subscriber_id(raw: &str) -> Option<Uuid> {
-    Uuid::parse_str(raw).ok()
-}
-
-fn back_to(id: Uuid, notice: &str, anchor: &str) -> Response {
-    Redirect::to(&format!("/admin/subscribers/{id}?notice={notice}{anchor}")).into_response()
+fn back_to(id: Uuid, notice: &str, anchor: &str) -> Result<Response, AdminError> {
+    Ok(Redirect::to(&format!("/admin/subscribers/{id}?notice={notice}{anchor}")).into_response())
 }
 
 /// A form that could not be taken, to show again with what was typed.
@@ -96,12 +81,9 @@ struct Rejected {
 async fn show(
     State(state): State<AppState>,
     owner: Owner,
-    Path(id): Path<String>,
+    SubscriberId(id): SubscriberId,
     RawQuery(query): RawQuery,
-) -> Response {
-    let Some(id) = subscriber_id(&id) else {
-        return not_found(&state, &owner);
-    };
+) -> Result<Response, AdminError> {
     let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(key, _)| key == "notice")
         .and_then(|(_, value)| notice(&value));
@@ -114,20 +96,16 @@ async fn render(
     id: Uuid,
     notice: Option<&str>,
     rejected: Rejected,
-) -> Response {
+) -> Result<Response, AdminError> {
     let now = OffsetDateTime::now_utc();
-    let loaded = tokio::try_join!(
+    let (subscriber, engagement, timeline, note) = tokio::try_join!(
         state.store.subscriber(id),
         state.store.subscriber_engagement(id, now),
         state.store.subscriber_timeline(id),
         state.store.subscriber_note(id),
-    );
-    let (subscriber, engagement, timeline, note) = match loaded {
-        Ok(loaded) => loaded,
-        Err(err) => return failure(state, owner, err),
-    };
+    )?;
     let (Some(subscriber), Some(engagement)) = (subscriber, engagement) else {
-        return not_found(state, owner);
+        return Err(AdminError::no_subscriber());
     };
     let mut context = Context::new();
     let status = if rejected.note.is_some() || rejected.answer.is_some() {
@@ -168,7 +146,7 @@ async fn render(
     if response.status() == StatusCode::OK {
         *response.status_mut() = status;
     }
-    response
+    Ok(response)
 }
 
 fn is_subscribed(subscriber: &Subscriber) -> bool {
@@ -193,12 +171,9 @@ struct NoteForm {
 async fn save_note(
     State(state): State<AppState>,
     owner: Owner,
-    Path(id): Path<String>,
+    SubscriberId(id): SubscriberId,
     Form(form): Form<NoteForm>,
-) -> Response {
-    let Some(id) = subscriber_id(&id) else {
-        return not_found(&state, &owner);
-    };
+) -> Result<Response, AdminError> {
     let text = form.note.unwrap_or_default().replace("\r\n", "\n");
     let text = text.trim();
     if text.chars().count() > MAX_NOTE_CHARS {
@@ -212,15 +187,14 @@ async fn save_note(
         return render(&state, &owner, id, None, rejected).await;
     }
     let note = (!text.is_empty()).then_some(text);
-    match state
+    let saved = state
         .store
         .set_subscriber_note(id, note, Timestamp::now())
-        .await
-    {
-        Ok(true) => back_to(id, "note", "#note"),
-        Ok(false) => not_found(&state, &owner),
-        Err(err) => failure(&state, &owner, err),
+        .await?;
+    if !saved {
+        return Err(AdminError::no_subscriber());
     }
+    back_to(id, "note", "#note")
 }
 
 #[derive(Deserialize)]
@@ -230,54 +204,43 @@ struct TrackingForm {
 
 async fn set_tracking(
     State(state): State<AppState>,
-    owner: Owner,
-    Path(id): Path<String>,
+    _owner: Owner,
+    SubscriberId(id): SubscriberId,
     Form(form): Form<TrackingForm>,
-) -> Response {
-    let Some(id) = subscriber_id(&id) else {
-        return not_found(&state, &owner);
-    };
+) -> Result<Response, AdminError> {
     let tracking = match form.tracking.as_deref() {
         Some("on") => true,
         Some("off") => false,
         _ => {
-            return problem(
-                &state,
-                &owner,
-                StatusCode::BAD_REQUEST,
-                "Tracking is on or off",
-                "The form should say whether to switch tracking on or off. Go back and use its button.",
-            );
+            return Err(AdminError::BadRequest {
+                title: "Tracking is on or off",
+                message: "The form should say whether to switch tracking on or off. Go back and use its button.".into(),
+            });
         }
     };
-    match state
+    let updated = state
         .store
         .update_subscriber(id, None, None, Some(tracking), Timestamp::now())
-        .await
-    {
-        Ok(true) if tracking => back_to(id, "tracking-on", "#tracking"),
-        Ok(true) => back_to(id, "tracking-off", "#tracking"),
-        Ok(false) => not_found(&state, &owner),
-        Err(err) => failure(&state, &owner, err),
+        .await?;
+    match (updated, tracking) {
+        (false, _) => Err(AdminError::no_subscriber()),
+        (true, true) => back_to(id, "tracking-on", "#tracking"),
+        (true, false) => back_to(id, "tracking-off", "#tracking"),
     }
 }
 
 async fn unsubscribe(
     State(state): State<AppState>,
-    owner: Owner,
-    Path(id): Path<String>,
-) -> Response {
-    let Some(id) = subscriber_id(&id) else {
-        return not_found(&state, &owner);
-    };
-    match state
+    _owner: Owner,
+    SubscriberId(id): SubscriberId,
+) -> Result<Response, AdminError> {
+    let outcome = state
         .store
         .unsubscribe(id, UnsubscribeMethod::Owner, None, Timestamp::now())
-        .await
-    {
-        Ok(UnsubscribeOutcome::Unsubscribed { .. }) => back_to(id, "unsubscribed", ""),
-        Ok(UnsubscribeOutcome::Unknown) => not_found(&state, &owner),
-        Err(err) => failure(&state, &owner, err),
+        .await?;
+    match outcome {
+        UnsubscribeOutcome::Unsubscribed { .. } => back_to(id, "unsubscribed", ""),
+        UnsubscribeOutcome::Unknown => Err(AdminError::no_subscriber()),
     }
 }
 
@@ -285,26 +248,23 @@ async fn unsubscribe(
 async fn confirm_erase(
     State(state): State<AppState>,
     owner: Owner,
-    Path(id): Path<String>,
-) -> Response {
-    let Some(id) = subscriber_id(&id) else {
-        return not_found(&state, &owner);
-    };
-    let subscriber = match state.store.subscriber(id).await {
-        Ok(Some(subscriber)) => subscriber,
-        Ok(None) => return not_found(&state, &owner),
-        Err(err) => return failure(&state, &owner, err),
-    };
+    SubscriberId(id): SubscriberId,
+) -> Result<Response, AdminError> {
+    let subscriber = state
+        .store
+        .subscriber(id)
+        .await?
+        .ok_or_else(AdminError::no_subscriber)?;
     let mut context = Context::new();
     context.insert("title", &display_name(&subscriber));
     context.insert("subscriber", &subscriber);
-    page(
+    Ok(page(
         &state,
         &owner,
         "subscribers",
         "web/admin/subscriber_erase.html",
         &mut context,
-    )
+    ))
 }
 
 #[derive(Deserialize)]
@@ -314,40 +274,34 @@ struct EraseForm {
 
 async fn erase(
     State(state): State<AppState>,
-    owner: Owner,
-    Path(id): Path<String>,
+    _owner: Owner,
+    SubscriberId(id): SubscriberId,
     Form(form): Form<EraseForm>,
-) -> Response {
-    let Some(id) = subscriber_id(&id) else {
-        return not_found(&state, &owner);
-    };
+) -> Result<Response, AdminError> {
     if form.confirm.as_deref() != Some("yes") {
-        return Redirect::to(&format!("/admin/subscribers/{id}/erase")).into_response();
+        return Ok(Redirect::to(&format!("/admin/subscribers/{id}/erase")).into_response());
     }
-    match state.store.erase(id, Timestamp::now()).await {
-        Ok(true) => {
-            state.tracker.forget_links();
-            tracing::info!(subscriber = %id, "subscriber erased by the owner");
-            Redirect::to("/admin/subscribers?notice=erased").into_response()
-        }
-        Ok(false) => not_found(&state, &owner),
-        Err(err) => failure(&state, &owner, err),
+    if !state.store.erase(id, Timestamp::now()).await? {
+        return Err(AdminError::no_subscriber());
     }
+    state.tracker.forget_links();
+    tracing::info!(subscriber = %id, "subscriber erased by the owner");
+    Ok(Redirect::to("/admin/subscribers?notice=erased").into_response())
 }
 
 /// Everything held about the person, as the API's export gives it, as a download.
-async fn export(State(state): State<AppState>, owner: Owner, Path(id): Path<String>) -> Response {
-    let Some(id) = subscriber_id(&id) else {
-        return not_found(&state, &owner);
-    };
-    match state.store.export_subscriber(id).await {
-        Ok(Some(data)) => {
-            let disposition = format!("attachment; filename=\"subscriber-{}.json\"", id.simple());
-            ([(header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response()
-        }
-        Ok(None) => not_found(&state, &owner),
-        Err(err) => failure(&state, &owner, err),
-    }
+async fn export(
+    State(state): State<AppState>,
+    _owner: Owner,
+    SubscriberId(id): SubscriberId,
+) -> Result<Response, AdminError> {
+    let data = state
+        .store
+        .export_subscriber(id)
+        .await?
+        .ok_or_else(AdminError::no_subscriber)?;
+    let disposition = format!("attachment; filename=\"subscriber-{}.json\"", id.simple());
+    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -360,12 +314,10 @@ struct AnswerForm {
 async fn answer(
     State(state): State<AppState>,
     owner: Owner,
-    Path((id, reply)): Path<(String, String)>,
+    SubscriberId(id): SubscriberId,
+    ReplyId(reply): ReplyId,
     Form(form): Form<AnswerForm>,
-) -> Response {
-    let (Some(id), Ok(reply)) = (subscriber_id(&id), reply.parse::<i64>()) else {
-        return not_found(&state, &owner);
-    };
+) -> Result<Response, AdminError> {
     let body = form.body.unwrap_or_default().replace("\r\n", "\n");
     let body = body.trim_end();
     let refuse = |error: String| Rejected {
@@ -382,19 +334,11 @@ async fn answer(
         ));
         return render(&state, &owner, id, None, rejected).await;
     }
-    let replied = match state.store.reply_to_answer(id, reply).await {
-        Ok(Some(replied)) => replied,
-        Ok(None) => {
-            return problem(
-                &state,
-                &owner,
-                StatusCode::NOT_FOUND,
-                "No such reply",
-                "This subscriber has no reply to answer there. It may have been erased with them.",
-            );
-        }
-        Err(err) => return failure(&state, &owner, err),
-    };
+    let replied = state
+        .store
+        .reply_to_answer(id, reply)
+        .await?
+        .ok_or_else(AdminError::no_reply)?;
     let fallback = replied
         .campaign_subject
         .clone()
@@ -413,19 +357,18 @@ async fn answer(
         now: Timestamp::now(),
         message_domain: state.config.sending_domain().to_string(),
     };
-    match state.store.queue_answer(&new).await {
-        Ok(AnswerOutcome::Queued(_)) => {
+    match state.store.queue_answer(&new).await? {
+        AnswerOutcome::Queued(_) => {
             state.wake_sender.notify_one();
             back_to(id, "answered", &format!("#reply-{reply}"))
         }
-        Ok(AnswerOutcome::Unknown) => not_found(&state, &owner),
-        Ok(AnswerOutcome::Suppressed) => {
+        AnswerOutcome::Unknown => Err(AdminError::no_subscriber()),
+        AnswerOutcome::Suppressed => {
             let rejected = refuse(
                 "Their address bounced or they marked a newsletter as spam, so nothing more is sent to it."
                     .into(),
             );
             render(&state, &owner, id, None, rejected).await
         }
-        Err(err) => failure(&state, &owner, err),
     }
 }

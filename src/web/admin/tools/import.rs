@@ -14,7 +14,7 @@ use tera::Context;
 use super::{ImportFormValues, render_tools};
 use crate::lists::{ConsentBasis, ImportMode, ImportOptions, MAX_WEB_FILE_BYTES};
 use crate::web::AppState;
-use crate::web::admin::{Owner, page};
+use crate::web::admin::{AdminError, Owner, page};
 
 /// Rows of each list (rejected, skipped) the report page shows; the counts are complete.
 const SHOWN_ROWS: usize = 500;
@@ -37,26 +37,26 @@ pub(super) async fn import(
     owner: Owner,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+) -> Result<Response, AdminError> {
     let form = match read_form(&headers, body).await {
         Ok(form) => form,
-        Err(message) => return refuse(&state, &owner, &ImportForm::default(), message),
+        Err(message) => return Ok(refuse(&state, &owner, &ImportForm::default(), message)),
     };
     let mode = match form.mode.as_deref().map(str::trim) {
         Some("ask_to_confirm") => ImportMode::AskToConfirm,
         Some("already_confirmed") => ImportMode::AlreadyConfirmed,
         _ => {
-            return refuse(
+            return Ok(refuse(
                 &state,
                 &owner,
                 &form,
                 "Choose what happens to each new address: a confirmation message, or added as already confirmed.".into(),
-            );
+            ));
         }
     };
     let basis = match ConsentBasis::parse(form.basis_kind.as_deref(), form.basis.as_deref()) {
         Ok(basis) => basis,
-        Err(message) => return refuse(&state, &owner, &form, message),
+        Err(message) => return Ok(refuse(&state, &owner, &form, message)),
     };
     let (bytes, source_name) = match (&form.file, &form.pasted) {
         (Some(file), _) if !file.is_empty() => (
@@ -67,16 +67,16 @@ pub(super) async fn import(
             (Bytes::from(pasted.clone()), "the pasted rows".to_string())
         }
         _ => {
-            return refuse(
+            return Ok(refuse(
                 &state,
                 &owner,
                 &form,
                 "Choose a CSV file, or paste its rows into the box.".into(),
-            );
+            ));
         }
     };
     if bytes.len() > MAX_WEB_FILE_BYTES {
-        return refuse(
+        return Ok(refuse(
             &state,
             &owner,
             &form,
@@ -84,11 +84,11 @@ pub(super) async fn import(
                 "The file is too large: at most {} MB can be imported here. Split it, or use `hundred import` on the server.",
                 MAX_WEB_FILE_BYTES / (1024 * 1024)
             ),
-        );
+        ));
     }
     let file = match crate::lists::file::read(&bytes) {
         Ok(file) => file,
-        Err(err) => return refuse(&state, &owner, &form, err.to_string()),
+        Err(err) => return Ok(refuse(&state, &owner, &form, err.to_string())),
     };
     let options = ImportOptions {
         mode,
@@ -97,14 +97,10 @@ pub(super) async fn import(
     };
     // The import runs to its end even if the owner's connection drops meanwhile.
     let store = state.store.clone();
-    let report = match crate::web::to_completion(async move {
+    let report = crate::web::to_completion(async move {
         Ok(crate::lists::import(&store, file, &options, |_, _| {}).await)
     })
-    .await
-    {
-        Ok(report) => report,
-        Err(err) => return super::super::failure(&state, &owner, err),
-    };
+    .await?;
     tracing::info!(
         added = report.added,
         skipped = report.skipped.len(),
@@ -137,13 +133,13 @@ pub(super) async fn import(
             more: report.skipped.len().saturating_sub(SHOWN_ROWS),
         },
     );
-    page(
+    Ok(page(
         &state,
         &owner,
         "tools",
         "web/admin/import_report.html",
         &mut context,
-    )
+    ))
 }
 
 /// The tools page again, with what the owner entered and what to change.

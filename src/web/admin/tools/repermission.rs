@@ -7,7 +7,6 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -17,7 +16,7 @@ use time::OffsetDateTime;
 use crate::domain::Tier;
 use crate::store::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, Timestamp, answer_by};
 use crate::web::AppState;
-use crate::web::admin::{Owner, failure, page, problem};
+use crate::web::admin::{AdminError, Owner, page};
 use crate::web::routes::Routes;
 
 const TEMPLATE: &str = "web/admin/repermission.html";
@@ -61,30 +60,36 @@ async fn figures(state: &AppState, context: &mut Context) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn show(state: &AppState, owner: &Owner, step: &str, mut context: Context) -> Response {
-    if let Err(err) = figures(state, &mut context).await {
-        return failure(state, owner, err);
-    }
+async fn show(
+    state: &AppState,
+    owner: &Owner,
+    step: &str,
+    mut context: Context,
+) -> Result<Response, AdminError> {
+    figures(state, &mut context).await?;
     context.insert("step", step);
-    page(state, owner, "tools", TEMPLATE, &mut context)
+    Ok(page(state, owner, "tools", TEMPLATE, &mut context))
 }
 
 async fn overview(
     State(state): State<AppState>,
     owner: Owner,
     Query(done): Query<Done>,
-) -> Response {
+) -> Result<Response, AdminError> {
     let mut context = Context::new();
     context.insert("asked", &done.asked);
     context.insert("unsubscribed", &done.unsubscribed);
     show(&state, &owner, "overview", context).await
 }
 
-async fn confirm_ask(State(state): State<AppState>, owner: Owner) -> Response {
+async fn confirm_ask(State(state): State<AppState>, owner: Owner) -> Result<Response, AdminError> {
     show(&state, &owner, "confirm_ask", Context::new()).await
 }
 
-async fn confirm_unsubscribe(State(state): State<AppState>, owner: Owner) -> Response {
+async fn confirm_unsubscribe(
+    State(state): State<AppState>,
+    owner: Owner,
+) -> Result<Response, AdminError> {
     show(&state, &owner, "confirm_unsubscribe", Context::new()).await
 }
 
@@ -94,7 +99,11 @@ struct AskForm {
 }
 
 /// Sends "still want this?" to every dormant subscriber not already asked.
-async fn ask(State(state): State<AppState>, owner: Owner, Form(form): Form<AskForm>) -> Response {
+async fn ask(
+    State(state): State<AppState>,
+    _owner: Owner,
+    Form(form): Form<AskForm>,
+) -> Result<Response, AdminError> {
     let raw = form.answer_within_days.unwrap_or_default();
     let days = match raw.trim() {
         "" => Some(DEFAULT_ANSWER_DAYS),
@@ -102,43 +111,33 @@ async fn ask(State(state): State<AppState>, owner: Owner, Form(form): Form<AskFo
     };
     let now = Timestamp::now();
     let Some(answer_by) = days.and_then(|days| answer_by(now, days)) else {
-        return problem(
-            &state,
-            &owner,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Please check the time to answer",
-            &format!(
+        return Err(AdminError::Invalid {
+            title: "Please check the time to answer",
+            message: format!(
                 "The time to answer must be a whole number of days from {} to {}.",
                 ANSWER_DAYS.start(),
                 ANSWER_DAYS.end()
             ),
-        );
+        });
     };
-    let asked = match state
+    let asked = state
         .store
         .ask_dormant(now, answer_by, state.config.sending_domain())
-        .await
-    {
-        Ok(asked) => asked,
-        Err(err) => return failure(&state, &owner, err),
-    };
+        .await?;
     tracing::info!(asked, "re-permission requests sent");
     state.wake_sender.notify_one();
-    Redirect::to(&format!("/admin/tools/repermission?asked={asked}")).into_response()
+    Ok(Redirect::to(&format!("/admin/tools/repermission?asked={asked}")).into_response())
 }
 
 /// The owner's one action once the time to answer passed.
-async fn unsubscribe(State(state): State<AppState>, owner: Owner) -> Response {
-    let unsubscribed = match state.store.unsubscribe_unanswered(Timestamp::now()).await {
-        Ok(unsubscribed) => unsubscribed,
-        Err(err) => return failure(&state, &owner, err),
-    };
+async fn unsubscribe(State(state): State<AppState>, _owner: Owner) -> Result<Response, AdminError> {
+    let unsubscribed = state.store.unsubscribe_unanswered(Timestamp::now()).await?;
     tracing::info!(
         unsubscribed,
         "unanswered re-permission requests unsubscribed"
     );
-    Redirect::to(&format!(
+    Ok(Redirect::to(&format!(
         "/admin/tools/repermission?unsubscribed={unsubscribed}"
     ))
-    .into_response()
+    .into_response())
 }

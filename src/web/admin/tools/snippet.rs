@@ -12,12 +12,15 @@ use axum::response::Response;
 use tera::Context;
 
 use crate::web::AppState;
-use crate::web::admin::{Owner, page};
+use crate::web::admin::{AdminError, Owner, page};
 
 const PLAIN: &str = "web/admin/snippets/signup_form.html";
 const SCRIPTED: &str = "web/admin/snippets/signup_script.html";
 
-pub(super) async fn snippet_page(State(state): State<AppState>, owner: Owner) -> Response {
+pub(super) async fn snippet_page(
+    State(state): State<AppState>,
+    owner: Owner,
+) -> Result<Response, AdminError> {
     let public = format!("{}/subscribe", state.config.public_base());
     // The preview posts to this server whatever its public address, so it works however
     // the owner reached this page.
@@ -27,26 +30,21 @@ pub(super) async fn snippet_page(State(state): State<AppState>, owner: Owner) ->
         (PLAIN, "/subscribe"),
     ]
     .map(|(template, action)| snippet(&state, template, action));
-    let [Ok(plain), Ok(scripted), Ok(preview)] = rendered else {
-        let err = rendered
-            .into_iter()
-            .find_map(Result::err)
-            .unwrap_or_else(|| anyhow::anyhow!("rendering the signup form"));
-        return crate::web::admin::failure(&state, &owner, err);
-    };
+    let [plain, scripted, preview] = rendered;
+    let (plain, scripted, preview) = (plain?, scripted?, preview?);
     let mut context = Context::new();
     context.insert("subscribe_url", &public);
     context.insert("plain_snippet", &plain);
     context.insert("script_snippet", &scripted);
     // Our own template, its one value escaped in it: safe to show as HTML.
     context.insert("preview", &preview);
-    page(
+    Ok(page(
         &state,
         &owner,
         "tools",
         "web/admin/form_snippet.html",
         &mut context,
-    )
+    ))
 }
 
 fn snippet(state: &AppState, template: &str, action: &str) -> anyhow::Result<String> {
