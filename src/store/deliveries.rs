@@ -171,7 +171,10 @@ impl Store {
         retry_at: Timestamp,
     ) -> anyhow::Result<()> {
         with_pool!(self, pool => sqlx::query(
-            "UPDATE deliveries SET attempts = attempts + 1, smtp_reply = $3, next_attempt_at = $4, \
+            // A copy whose subscriber was erased while it was on its way keeps no reply
+            // (a server's words may quote the address).
+            "UPDATE deliveries SET attempts = attempts + 1, \
+             smtp_reply = CASE WHEN subscriber_id IS NULL THEN NULL ELSE $3 END, next_attempt_at = $4, \
              lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'queued'",
         )
         .bind(id)
@@ -202,7 +205,8 @@ impl Store {
             let mut tx = super::BeginWrite::begin_write(pool).await.context("starting a transaction")?;
             sqlx::query(
                 "UPDATE deliveries SET state = $3, attempts = attempts + CASE WHEN $3 = 'failed' THEN 1 ELSE 0 END, \
-                 smtp_reply = $4, sent_at = $5, lease_owner = NULL, lease_until = NULL \
+                 smtp_reply = CASE WHEN subscriber_id IS NULL THEN NULL ELSE $4 END, sent_at = $5, \
+                 lease_owner = NULL, lease_until = NULL \
                  WHERE id = $1 AND lease_owner = $2 AND state = 'queued'",
             )
             .bind(id)

@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use uuid::Uuid;
 
 use super::engagement::RefreshEngagement as _;
-use super::{Backend, Store, Timestamp, with_pool};
+use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
 
 /// Soft bounces within `SOFT_BOUNCE_DAYS` that suppress an address like a hard bounce.
 const SOFT_BOUNCES_TO_SUPPRESS: i64 = 3;
@@ -212,7 +212,10 @@ impl Store {
     /// subscriber, in one transaction.
     pub async fn record_inbound(&self, message: &NewInbound) -> anyhow::Result<InboundOutcome> {
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting a transaction")?;
+            // A write transaction from the start: it reads the subscriber's status before it
+            // writes, and on SQLite a read that turns into a write fails when another writer
+            // (the tracking writer, say) got in between.
+            let mut tx = pool.begin_write().await.context("starting a transaction")?;
             // Tied only by an address, a bounce or complaint that would stop mail to a
             // subscriber still receiving it waits for the owner.
             let review = match (message.matched.subscriber_id, message.proof) {
