@@ -15,6 +15,7 @@ use crate::helpers::{Backend, Options, TestApp, spawn_app_with, text_of};
 use crate::imap::{Dovecot, imap_url};
 use crate::inbound::{SECRET, post_mail, receive, smtp_session};
 use crate::on_both_databases;
+use crate::tracking::send_to_everyone;
 
 on_both_databases!(
     forged_mail_through_the_webhook_changes_nothing,
@@ -274,15 +275,7 @@ async fn a_bounce_to_our_verp_address_through_the_smtp_listener_is_ours(backend:
             .env("HUNDRED_BOUNCE_ADDRESS", "bounces@bakery.example"),
     )
     .await;
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Saturday market", "body": "Fresh bread." }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, id).await;
-    app.wait_for_campaign(&token, id, "sent").await;
+    send_to_everyone(&app, &token, "Saturday market", "Fresh bread.").await;
     let copy = app.smtp.wait_for("victim@example.com", 1).await.remove(0);
     let verp = copy.mail_from.trim_matches(['<', '>']).to_string();
     assert!(verp.starts_with("bounces+"), "{verp}");
@@ -445,15 +438,7 @@ async fn the_owner_applies_dismisses_and_lifts(backend: Backend) {
     assert_eq!(status, 409);
 
     // A complaint tied to a copy we sent stops mail at once, and the owner cannot lift it.
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Saturday market", "body": "Fresh bread." }),
-        )
-        .await;
-    let campaign_id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, campaign_id).await;
-    app.wait_for_campaign(&token, campaign_id, "sent").await;
+    send_to_everyone(&app, &token, "Saturday market", "Fresh bread.").await;
     let copy = app.smtp.wait_for("bob@example.com", 1).await.remove(0);
     let real_complaint = format!(
         "From: feedback@isp.example
@@ -621,15 +606,7 @@ async fn a_notice_naming_several_recipients_speaks_for_each(backend: Backend) {
     let ann = confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
     let bob = confirmed(&app, &token, "bob@example.com", None, serde_json::json!({})).await;
     let cat = confirmed(&app, &token, "cat@example.com", None, serde_json::json!({})).await;
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Saturday market", "body": "Fresh bread." }),
-        )
-        .await;
-    let campaign_id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, campaign_id).await;
-    app.wait_for_campaign(&token, campaign_id, "sent").await;
+    send_to_everyone(&app, &token, "Saturday market", "Fresh bread.").await;
     let ann_copy = app.smtp.wait_for("ann@example.com", 1).await.remove(0);
 
     // A report returning Ann's copy (so tied to it) that also names Bob and Cat.

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::{ApiToken, parse_json, parse_optional_json};
+use super::{ApiToken, parse_id, parse_json, parse_optional_json};
 use crate::domain::{AudienceError, BodyFormat, SubscriberEmail, Tier, audience_tiers};
 use crate::mail::campaign_sender::content_of;
 use crate::mail::draft;
@@ -70,10 +70,6 @@ fn parse_audience(input: AudienceInput) -> Result<Option<Vec<Tier>>, ApiError> {
                 other => other.to_string(),
             },
         })
-}
-
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
 /// Merges the input over `base` (a draft being edited) and checks that it compiles.

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{ApiToken, parse_json};
+use super::{ApiToken, parse_bounded, parse_id, parse_json};
 use crate::store::{
     GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome, Timestamp, lift_reason,
 };
@@ -34,29 +34,6 @@ struct ListQuery {
     offset: Option<String>,
 }
 
-fn parse_number(
-    field: &'static str,
-    raw: Option<&str>,
-    default: i64,
-    range: std::ops::RangeInclusive<i64>,
-) -> Result<i64, ApiError> {
-    match raw {
-        None | Some("") => Ok(default),
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|n| range.contains(n))
-            .ok_or_else(|| ApiError::Invalid {
-                field,
-                message: format!(
-                    "{field} must be a whole number from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            }),
-    }
-}
-
 async fn list(
     _token: ApiToken,
     State(state): State<AppState>,
@@ -72,8 +49,8 @@ async fn list(
             });
         }
     };
-    let limit = parse_number("limit", query.limit.as_deref(), 100, 1..=MAX_PAGE)?;
-    let offset = parse_number("offset", query.offset.as_deref(), 0, 0..=i64::MAX)?;
+    let limit = parse_bounded("limit", query.limit.as_deref(), 100, 1, MAX_PAGE)?;
+    let offset = parse_bounded("offset", query.offset.as_deref(), 0, 0, i64::MAX)?;
     let messages = state
         .store
         .inbound_messages(review_only, limit, offset)
@@ -163,7 +140,7 @@ async fn lift_bounce(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let subscriber = id.parse::<uuid::Uuid>().map_err(|_| ApiError::NotFound)?;
+    let subscriber = parse_id(&id)?;
     let input: LiftInput = parse_json(&body)?;
     let reason = lift_reason(input.reason.as_deref()).map_err(|message| ApiError::Invalid {
         field: "reason",

@@ -44,6 +44,32 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
     }
 }
 
+/// A query parameter that must be a whole number within `min..=max`; `default` when left
+/// out or empty.
+pub(super) fn parse_bounded(
+    field: &'static str,
+    raw: Option<&str>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+        return Ok(default);
+    };
+    raw.parse::<i64>()
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| ApiError::Invalid {
+            field,
+            message: format!("{field} must be a whole number from {min} to {max}"),
+        })
+}
+
+/// An id from the path; one that is not a UUID names nothing, so it is a 404.
+pub(super) fn parse_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+}
+
 /// The request body as `T`, or a 400 saying what is wrong with it.
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)

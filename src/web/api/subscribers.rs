@@ -7,9 +7,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::{ApiToken, parse_json};
+use super::{ApiToken, parse_bounded, parse_id, parse_json};
 use time::OffsetDateTime;
 
 use crate::domain::{SignupSource, SubscriberName, SubscriberStatus, Tier};
@@ -89,29 +88,6 @@ async fn list(
         "offset": offset,
         "subscribers": page.subscribers,
     })))
-}
-
-fn parse_bounded(
-    field: &'static str,
-    raw: Option<&str>,
-    default: i64,
-    min: i64,
-    max: i64,
-) -> Result<i64, ApiError> {
-    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
-        return Ok(default);
-    };
-    raw.parse::<i64>()
-        .ok()
-        .filter(|v| (min..=max).contains(v))
-        .ok_or_else(|| ApiError::Invalid {
-            field,
-            message: format!("{field} must be a whole number from {min} to {max}"),
-        })
-}
-
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
 async fn one(
