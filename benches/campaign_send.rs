@@ -12,13 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hundred::Config;
-use hundred::app::Services;
+use hundred::app::prepare;
 use hundred::domain::{BodyFormat, SignupSource, SubscriberEmail, SubscriberName};
 use hundred::store::{CampaignDraft, NewSubscriber, Start, Timestamp};
 use lettre::address::Envelope;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 fn env(name: &str, default: &str) -> String {
@@ -101,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
         settings.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_map(&settings)?;
-    let services = Services::prepare(config).await?;
+    let services = prepare(config).await?;
     let store = services.store.clone();
 
     eprintln!("adding {messages} confirmed subscribers ...");
@@ -143,7 +142,7 @@ async fn main() -> anyhow::Result<()> {
         .start_campaign(campaign, Timestamp::now(), "bakery.example", Start::Now)
         .await?;
     let stop = CancellationToken::new();
-    let sender = services.campaign_sender(Arc::new(Notify::new()));
+    let sender = services.campaign_sender();
     let task = tokio::spawn(sender.run(stop.clone()));
     loop {
         if store.campaign_status(campaign).await?.as_deref() == Some("sent") {
@@ -202,7 +201,7 @@ async fn main() -> anyhow::Result<()> {
                 .signer
                 .sign_value(hundred::signing::TokenPurpose::Click, id, link)
         };
-        let composer = services.composer();
+        let composer = services.composer.clone();
         let unsubscribe = composer.unsubscribe_url(id);
         let render = |data: &RecipientData| {
             compiled

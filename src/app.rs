@@ -13,10 +13,11 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::actions::Services;
 use crate::config::Config;
 use crate::domain::EngagementModel;
 use crate::inbound::imap::ImapPoller;
-use crate::mail::{CampaignSender, QueueWorker, Transport};
+use crate::mail::{Composer, QueueWorker, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
 use crate::templates::Templates;
@@ -42,17 +43,6 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// What both the server and the command-line tools need: the migrated store, the shared
-/// signing key, the templates and the mail transport.
-pub struct Services {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub signer: Signer,
-    pub templates: Arc<Templates>,
-    pub transport: Transport,
-    pub consent_version: String,
-}
-
 /// Connects to the configured database, brings its schema up to date, and makes sure the
 /// stored engagement was weighed with the configured half-life.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -71,64 +61,40 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-impl Services {
-    pub async fn prepare(config: Config) -> anyhow::Result<Self> {
-        install_crypto_provider();
-        let config = Arc::new(config);
-        let store = open_store(&config).await?;
-        let secret = match &config.secret_key {
-            Some(secret) => secret.expose().to_string(),
-            None => {
-                let mut bytes = [0u8; 32];
-                rand::rng().fill_bytes(&mut bytes);
-                store.secret_key_or_store(&hex::encode(bytes)).await?
-            }
-        };
-        let signer = Signer::new(secret.as_bytes());
-        let consent_version = store.register_consent_text(&config.consent_text).await?;
-        let templates = Arc::new(Templates::load()?);
-        let transport = match &config.smtp_url {
-            Some(url) => Transport::smtp(url.expose(), config.send_concurrency)?,
-            None => Transport::outbox(config.outbox_dir.clone())?,
-        };
-        Ok(Self {
-            config,
-            store,
-            signer,
-            templates,
-            transport,
-            consent_version,
-        })
-    }
-
-    /// Where inbound mail is taken in (the webhook, the SMTP listener, IMAP).
-    pub fn inbox(&self) -> crate::inbound::receive::Inbox {
-        crate::inbound::receive::Inbox::new(
-            self.store.clone(),
-            self.signer.clone(),
-            self.config.trusted_authserv_id.clone(),
-        )
-    }
-
-    pub fn composer(&self) -> crate::mail::Composer {
-        crate::mail::Composer::new(
-            self.config.clone(),
-            self.templates.clone(),
-            self.signer.clone(),
-        )
-    }
-
-    pub fn campaign_sender(&self, wake: Arc<Notify>) -> CampaignSender {
-        CampaignSender::new(
-            self.store.clone(),
-            self.transport.clone(),
-            self.composer(),
-            self.config.clone(),
-            self.templates.clone(),
-            self.signer.clone(),
-            wake,
-        )
-    }
+/// Prepares what every use case needs (`actions::Services`): installs the TLS provider,
+/// opens and migrates the store, settles the signing key and the consent text's version,
+/// loads the templates and sets up the mail transport.
+pub async fn prepare(config: Config) -> anyhow::Result<Services> {
+    install_crypto_provider();
+    let config = Arc::new(config);
+    let store = open_store(&config).await?;
+    let secret = match &config.secret_key {
+        Some(secret) => secret.expose().to_string(),
+        None => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            store.secret_key_or_store(&hex::encode(bytes)).await?
+        }
+    };
+    let signer = Signer::new(secret.as_bytes());
+    let consent_version = store.register_consent_text(&config.consent_text).await?;
+    let templates = Arc::new(Templates::load()?);
+    let transport = match &config.smtp_url {
+        Some(url) => Transport::smtp(url.expose(), config.send_concurrency)?,
+        None => Transport::outbox(config.outbox_dir.clone())?,
+    };
+    let composer = Composer::new(config.clone(), templates.clone(), signer.clone());
+    Ok(Services {
+        config,
+        store,
+        signer,
+        templates,
+        composer,
+        transport,
+        consent_version: consent_version.into(),
+        wake_sender: Arc::new(Notify::new()),
+        wake_campaigns: Arc::new(Notify::new()),
+    })
 }
 
 impl Application {
@@ -144,7 +110,7 @@ impl Application {
     /// Like `build`, on a listener the caller already bound (tests bind port 0 first, so
     /// the public URL can name the real port).
     pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
-        let services = Services::prepare(config).await?;
+        let services = prepare(config).await?;
         // Work this instance left leased when it last stopped (a crash, kill -9) is taken
         // over now rather than when the leases run out.
         let expired = services
@@ -279,15 +245,7 @@ impl Application {
             state.wake_sender.clone(),
         );
         let worker_task = tokio::spawn(worker.run(stop.clone()));
-        let campaigns = CampaignSender::new(
-            state.store.clone(),
-            state.transport.clone(),
-            state.composer.clone(),
-            config.clone(),
-            state.templates.clone(),
-            state.signer.clone(),
-            state.wake_campaigns.clone(),
-        );
+        let campaigns = state.campaign_sender();
         let campaign_task = tokio::spawn(campaigns.run(stop.clone()));
         let imap_task = imap.map(|poller| tokio::spawn(poller.run(stop.clone())));
         // Stopped only after the server has answered its last request, so every event

@@ -1,17 +1,15 @@
 //! The owner's command-line tools: API tokens, campaigns, importing and exporting the list.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use time::format_description::well_known::Rfc3339;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::app::{Services, open_store};
+use crate::app::open_store;
 use crate::config::Config;
 use crate::domain::Tier;
 use crate::lists::{ConsentBasis, ImportMode, ImportOptions, ImportReport};
@@ -81,7 +79,7 @@ async fn load(store: &Store, id: Uuid) -> anyhow::Result<CampaignRecord> {
 /// senders share the work through the database.
 pub async fn campaign_send(config: Config, raw_id: &str) -> anyhow::Result<()> {
     let id = parse_campaign_id(raw_id)?;
-    let services = Services::prepare(config).await?;
+    let services = crate::app::prepare(config).await?;
     let store = services.store.clone();
     let record = load(&store, id).await?;
     match store
@@ -107,7 +105,7 @@ pub async fn campaign_send(config: Config, raw_id: &str) -> anyhow::Result<()> {
     }
 
     let stop = CancellationToken::new();
-    let sender = services.campaign_sender(Arc::new(Notify::new()));
+    let sender = services.campaign_sender();
     let sending = tokio::spawn(sender.run(stop.clone()));
 
     let counts = store.delivery_counts(id).await?;

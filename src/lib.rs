@@ -2,6 +2,7 @@
 //! by person, who genuinely cares.
 
 pub mod accounts;
+pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -132,7 +132,7 @@ async fn confirm(
     match outcome {
         Ok(ConfirmOutcome::Confirmed) => {
             tracing::info!(subscriber = %claims.subject, "subscriber confirmed");
-            state.wake_sender.notify_one();
+            state.message_queued();
             confirmed_page(&state)
         }
         Ok(ConfirmOutcome::AlreadyConfirmed) => confirmed_page(&state),

@@ -24,17 +24,11 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tera::Context;
-use tokio::sync::Notify;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::Services;
-use crate::config::Config;
-use crate::mail::{Composer, Transport};
-use crate::signing::Signer;
-use crate::store::Store;
-use crate::templates::Templates;
+use crate::actions::Services;
 use crate::tracking::Tracker;
 
 pub use client::Client;
@@ -56,55 +50,36 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct Shared {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub templates: Arc<Templates>,
-    pub signer: Signer,
-    pub composer: Composer,
-    /// Where mail goes (for test sends; everything else goes through the queues).
-    pub transport: Transport,
-    /// Wakes the sender worker when a request has queued a message.
-    pub wake_sender: Arc<Notify>,
-    /// Wakes the campaign sender when a campaign starts or resumes.
-    pub wake_campaigns: Arc<Notify>,
+    /// What every use case needs (store, signer, templates, transport, wake-ups); its
+    /// fields read as the state's own (`state.store`).
+    pub services: Services,
     pub signup_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Login attempts, keyed by client IP and by the address tried.
     pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
-    /// The version of the consent text the signup form shows.
-    pub consent_version: Arc<str>,
     /// Takes opens and clicks to the event writer.
     pub tracker: Tracker,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }
 
 impl AppState {
     /// The state for the prepared services; `tracker` takes opens and clicks to the
     /// event writer the application runs.
     pub fn new(services: Services, tracker: Tracker) -> Self {
-        let Services {
-            config,
-            store,
-            signer,
-            templates,
-            transport,
-            consent_version,
-        } = services;
+        let config = &services.config;
         let per_minute =
             NonZeroU32::new(config.signup.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(config.signup.burst_per_ip).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
-        let composer = Composer::new(config.clone(), templates.clone(), signer.clone());
         Self(Arc::new(Shared {
-            config,
-            store,
-            templates,
-            signer,
-            composer,
-            transport,
-            wake_sender: Arc::new(Notify::new()),
-            wake_campaigns: Arc::new(Notify::new()),
+            services,
             signup_limiter: Arc::new(RateLimiter::keyed(quota)),
             login_limiter: Arc::new(RateLimiter::keyed(login_quota())),
-            consent_version: consent_version.into(),
             tracker,
         }))
     }

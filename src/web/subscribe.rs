@@ -216,7 +216,7 @@ pub(super) async fn sign_up(
         outcome,
         SignupOutcome::Created | SignupOutcome::ConfirmationQueued
     ) {
-        state.wake_sender.notify_one();
+        state.message_queued();
     }
     Ok(())
 }

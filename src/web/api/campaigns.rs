@@ -381,7 +381,7 @@ async fn send(
                 .await
                 .map_err(campaign_error)?;
             tracing::info!(campaign = %record.id, recipients, "campaign started");
-            state.wake_campaigns.notify_waiters();
+            state.campaign_started();
         }
     }
     let record = load(&state, &id).await?;
@@ -402,7 +402,7 @@ fn change(change: CampaignChange) -> MethodRouter<AppState> {
                 .change_campaign(campaign, change, Timestamp::now())
                 .await;
             if change == CampaignChange::Resume {
-                state.wake_campaigns.notify_waiters();
+                state.campaign_started();
             }
             after_change(&state, &id, changed).await
         },

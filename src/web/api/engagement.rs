@@ -52,7 +52,7 @@ async fn ask(
         .ask_dormant(now, answer_by, state.config.sending_domain())
         .await?;
     tracing::info!(asked, "re-permission requests sent");
-    state.wake_sender.notify_one();
+    state.message_queued();
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({

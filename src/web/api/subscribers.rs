@@ -202,7 +202,7 @@ async fn add(
         Err(StoreError::Unexpected(err)) => return Err(ApiError::Unexpected(err)),
     };
     if new.stated_consent.is_none() {
-        state.wake_sender.notify_one();
+        state.message_queued();
     }
     let subscriber = state
         .store

@@ -210,7 +210,7 @@ async fn confirm(
                 .await;
             if let Ok(recipients) = started {
                 tracing::info!(campaign = %record.id, recipients, "campaign started from the web app");
-                state.wake_campaigns.notify_waiters();
+                state.campaign_started();
             }
             started.map(|_| ())
         }
@@ -245,7 +245,7 @@ async fn change(
         .change_campaign(record.id, change, Timestamp::now())
         .await;
     if change == CampaignChange::Resume {
-        state.wake_campaigns.notify_waiters();
+        state.campaign_started();
     }
     match result {
         Ok(()) => {

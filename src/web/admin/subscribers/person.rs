@@ -359,7 +359,7 @@ async fn answer(
     };
     match state.store.queue_answer(&new).await? {
         AnswerOutcome::Queued(_) => {
-            state.wake_sender.notify_one();
+            state.message_queued();
             back_to(id, "answered", &format!("#reply-{reply}"))
         }
         AnswerOutcome::Unknown => Err(AdminError::no_subscriber()),

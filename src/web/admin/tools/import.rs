@@ -108,7 +108,7 @@ pub(super) async fn import(
         "subscribers imported"
     );
     if mode == ImportMode::AskToConfirm && report.added > 0 {
-        state.wake_sender.notify_one();
+        state.message_queued();
     }
     #[derive(Serialize)]
     struct Shown<'a, T> {

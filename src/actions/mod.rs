@@ -1,0 +1,75 @@
+//! What the owner and the readers do, one function per use case: add a subscriber,
+//! confirm, unsubscribe, erase; create, update, preview, test, send, schedule, pause, resume
+//! and cancel a campaign; import; re-permission; answer a reply; receive inbound mail.
+//!
+//! The layers, top to bottom: `web` (API, admin pages, public pages) and `cli` extract their
+//! input, call one function here and answer in their own form; the functions here own the
+//! checks (a refusal reads the same on every face) and the wake-ups of the workers; below
+//! them `mail`, `inbound`, `tracking` and `lists` do the work, `store` keeps it, and
+//! `domain` holds the plain types and rules every layer shares. Nothing here knows HTTP or
+//! a terminal; nothing below imports from here.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::mail::{CampaignSender, Composer, Transport};
+use crate::signing::Signer;
+use crate::store::Store;
+use crate::templates::Templates;
+
+/// What every use case needs: the configuration, the migrated store, the shared signing
+/// key, the templates, the mail transport, and the bells that wake the workers. One copy is
+/// shared by the server's handlers; the CLI builds its own (its bells wake nobody: a
+/// running `serve` finds the work when it next looks).
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub signer: Signer,
+    pub templates: Arc<Templates>,
+    pub composer: Composer,
+    /// Where mail goes (for test sends; everything else goes through the queues).
+    pub transport: Transport,
+    /// The version of the consent text the signup form shows.
+    pub consent_version: Arc<str>,
+    /// Wakes the sender worker when a message has been queued.
+    pub wake_sender: Arc<Notify>,
+    /// Wakes the campaign sender when a campaign starts or resumes.
+    pub wake_campaigns: Arc<Notify>,
+}
+
+impl Services {
+    /// Where inbound mail is taken in (the webhook, the SMTP listener, IMAP).
+    pub fn inbox(&self) -> crate::inbound::receive::Inbox {
+        crate::inbound::receive::Inbox::new(
+            self.store.clone(),
+            self.signer.clone(),
+            self.config.trusted_authserv_id.clone(),
+        )
+    }
+
+    /// A campaign sender woken by `wake_campaigns`.
+    pub fn campaign_sender(&self) -> CampaignSender {
+        CampaignSender::new(
+            self.store.clone(),
+            self.transport.clone(),
+            self.composer.clone(),
+            self.config.clone(),
+            self.templates.clone(),
+            self.signer.clone(),
+            self.wake_campaigns.clone(),
+        )
+    }
+
+    /// Tells the sender worker a message is waiting in the queue.
+    pub fn message_queued(&self) {
+        self.wake_sender.notify_one();
+    }
+
+    /// Tells the campaign sender a campaign has copies to send.
+    pub fn campaign_started(&self) {
+        self.wake_campaigns.notify_waiters();
+    }
+}
