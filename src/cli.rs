@@ -9,13 +9,12 @@ use time::format_description::well_known::Rfc3339;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::actions::campaigns::{self, CampaignRefusal};
 use crate::app::open_store;
 use crate::config::Config;
 use crate::domain::Tier;
 use crate::lists::{ConsentBasis, ImportMode, ImportOptions, ImportReport};
-use crate::store::{
-    CampaignError, CampaignRecord, Start, Store, SubscriberFilter, SubscriberOrder, Timestamp,
-};
+use crate::store::{CampaignRecord, Store, SubscriberFilter, SubscriberOrder, Timestamp};
 
 pub async fn token_create(config: Config, name: &str) -> anyhow::Result<()> {
     let name = name.trim();
@@ -76,32 +75,23 @@ async fn load(store: &Store, id: Uuid) -> anyhow::Result<CampaignRecord> {
 
 /// Starts a draft or scheduled campaign (or follows one already sending) and shows its
 /// progress until it is done. This process sends too, beside any running `serve`: the
-/// senders share the work through the database.
+/// senders share the work through the database. A campaign that cannot go (its templates
+/// no longer compile, no one in its audience, already sent) is refused with the sentence
+/// the web app shows, and the command fails.
 pub async fn campaign_send(config: Config, raw_id: &str) -> anyhow::Result<()> {
     let id = parse_campaign_id(raw_id)?;
     let services = crate::app::prepare(config).await?;
     let store = services.store.clone();
     let record = load(&store, id).await?;
-    match store
-        .start_campaign(
-            id,
-            Timestamp::now(),
-            services.config.sending_domain(),
-            Start::Now,
-        )
-        .await
-    {
+    match campaigns::send(&services, id, None).await {
         Ok(recipients) => eprintln!(
             "Sending \"{}\" to {recipients} confirmed subscribers.",
             record.subject
         ),
-        Err(CampaignError::WrongStatus(status, _)) if status == "sending" => {
+        Err(CampaignRefusal::WrongStatus { current, .. }) if current == "sending" => {
             eprintln!("\"{}\" is already sending; following it.", record.subject)
         }
-        Err(CampaignError::WrongStatus(status, _)) => {
-            anyhow::bail!("the campaign is {status}; nothing to send")
-        }
-        Err(err) => return Err(err.into()),
+        Err(refusal) => return Err(refusal.into()),
     }
 
     let stop = CancellationToken::new();

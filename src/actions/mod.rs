@@ -9,6 +9,8 @@
 //! `domain` holds the plain types and rules every layer shares. Nothing here knows HTTP or
 //! a terminal; nothing below imports from here.
 
+pub mod campaigns;
+
 use std::sync::Arc;
 
 use tokio::sync::Notify;

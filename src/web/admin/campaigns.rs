@@ -14,6 +14,7 @@ use tera::Context;
 use uuid::Uuid;
 
 use super::{AdminError, Owner, page};
+use crate::actions::campaigns::CampaignRefusal;
 use crate::domain::{CampaignStatus, audience_label};
 use crate::store::{CampaignListing, CampaignRecord, Timestamp};
 use crate::web::AppState;
@@ -129,6 +130,23 @@ async fn list(
         "web/admin/campaigns.html",
         &mut context,
     ))
+}
+
+/// A refusal as an admin page shows it, in the same words as every other face: the
+/// missing campaign's page, 409 for a state that does not allow it, 422 for the rest.
+impl From<CampaignRefusal> for AdminError {
+    fn from(refusal: CampaignRefusal) -> Self {
+        let title = "That cannot be done now";
+        let message = refusal.to_string();
+        match refusal {
+            CampaignRefusal::NotFound => AdminError::no_campaign(),
+            CampaignRefusal::Unexpected(err) => AdminError::Unexpected(err),
+            CampaignRefusal::WrongStatus { .. } | CampaignRefusal::Changed => {
+                AdminError::Conflict { title, message }
+            }
+            _ => AdminError::Invalid { title, message },
+        }
+    }
 }
 
 /// The campaign at `id`, or the page saying there is none.

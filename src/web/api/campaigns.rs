@@ -13,13 +13,9 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::{ApiToken, parse_id, parse_json, parse_optional_json};
+use crate::actions::campaigns::{self, CampaignRefusal};
 use crate::domain::{AudienceError, BodyFormat, SubscriberEmail, Tier, audience_tiers};
-use crate::mail::campaign_sender::content_of;
-use crate::mail::draft;
-use crate::mail::render::{CampaignContent, CompiledCampaign, TemplateError};
-use crate::store::{
-    CampaignChange, CampaignDraft, CampaignError, CampaignRecord, Start, Timestamp,
-};
+use crate::store::{CampaignChange, CampaignDraft, CampaignRecord, Timestamp};
 use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
 
@@ -72,11 +68,10 @@ fn parse_audience(input: AudienceInput) -> Result<Option<Vec<Tier>>, ApiError> {
         })
 }
 
-/// Merges the input over `base` (a draft being edited) and checks that it compiles.
+/// Merges the input over `base` (a draft being edited).
 fn draft_from(
     input: CampaignInput,
     base: Option<&CampaignRecord>,
-    state: &AppState,
 ) -> Result<CampaignDraft, ApiError> {
     let subject = input
         .subject
@@ -108,42 +103,44 @@ fn draft_from(
         Some(audience) => parse_audience(audience)?,
         None => base.and_then(CampaignRecord::audience),
     };
-    let draft = CampaignDraft {
+    Ok(CampaignDraft {
         subject,
         body,
         format,
         preheader,
         layout,
         audience,
-    };
-    compile(&draft, state)?;
-    Ok(draft)
+    })
 }
 
-fn compile(draft: &CampaignDraft, state: &AppState) -> Result<CompiledCampaign, ApiError> {
-    compile_content(&CampaignContent::from(draft), state)
-}
-
-/// Checks a campaign's content as a draft is checked, and compiles it.
-fn compile_content(
-    content: &CampaignContent,
-    state: &AppState,
-) -> Result<CompiledCampaign, ApiError> {
-    draft::check(content, state.templates.clone(), &state.config.list_name).map_err(template_error)
-}
-
-fn template_error(err: TemplateError) -> ApiError {
-    ApiError::Invalid {
-        field: err.field,
-        message: err.reason,
-    }
-}
-
-fn campaign_error(err: CampaignError) -> ApiError {
-    match err {
-        CampaignError::NotFound => ApiError::NotFound,
-        CampaignError::WrongStatus(..) => ApiError::Conflict(err.to_string()),
-        CampaignError::Unexpected(err) => ApiError::Unexpected(err),
+/// A refusal as the API answers it: 404, 409, or 422 naming the field at fault, with the
+/// sentence every face shows.
+impl From<CampaignRefusal> for ApiError {
+    fn from(refusal: CampaignRefusal) -> Self {
+        let message = refusal.to_string();
+        match refusal {
+            CampaignRefusal::NotFound | CampaignRefusal::NoSuchSubscriber => ApiError::NotFound,
+            CampaignRefusal::Content(err) | CampaignRefusal::DoesNotCompile(err) => {
+                ApiError::Invalid {
+                    field: err.field,
+                    message,
+                }
+            }
+            CampaignRefusal::NobodyToSend => ApiError::Invalid {
+                field: "audience",
+                message,
+            },
+            CampaignRefusal::TimePassed => ApiError::Invalid {
+                field: "at",
+                message,
+            },
+            CampaignRefusal::Changed | CampaignRefusal::WrongStatus { .. } => {
+                ApiError::Conflict(message)
+            }
+            // `test_send` answers this one itself (502, with what the server said).
+            CampaignRefusal::TestNotSent(_) => ApiError::Unexpected(anyhow::anyhow!(message)),
+            CampaignRefusal::Unexpected(err) => ApiError::Unexpected(err),
+        }
     }
 }
 
@@ -205,12 +202,14 @@ async fn campaign_json(
     }))
 }
 
-async fn load(state: &AppState, id: &str) -> Result<CampaignRecord, ApiError> {
-    state
-        .store
-        .campaign(parse_id(id)?)
-        .await?
-        .ok_or(ApiError::NotFound)
+async fn load(state: &AppState, id: Uuid) -> Result<CampaignRecord, ApiError> {
+    Ok(campaigns::load(state, id).await?)
+}
+
+/// The campaign as it now is: the answer to every change.
+async fn answer(state: &AppState, id: Uuid) -> Result<Json<serde_json::Value>, ApiError> {
+    let record = load(state, id).await?;
+    Ok(Json(campaign_json(state, &record).await?))
 }
 
 async fn list(
@@ -229,8 +228,7 @@ async fn one(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let record = load(&state, &id).await?;
-    Ok(Json(campaign_json(&state, &record).await?))
+    answer(&state, parse_id(&id)?).await
 }
 
 async fn create(
@@ -238,17 +236,9 @@ async fn create(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let draft = draft_from(parse_json(&body)?, None, &state)?;
-    let id = state
-        .store
-        .create_campaign(&draft, Timestamp::now())
-        .await?;
-    let record = state.store.campaign(id).await?.ok_or(ApiError::NotFound)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(campaign_json(&state, &record).await?),
-    )
-        .into_response())
+    let draft = draft_from(parse_json(&body)?, None)?;
+    let id = campaigns::create(&state, &draft).await?;
+    Ok((StatusCode::CREATED, answer(&state, id).await?).into_response())
 }
 
 async fn update(
@@ -257,15 +247,10 @@ async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let record = load(&state, &id).await?;
-    let draft = draft_from(parse_json(&body)?, Some(&record), &state)?;
-    state
-        .store
-        .update_campaign(record.id, &draft, Timestamp::now())
-        .await
-        .map_err(campaign_error)?;
-    let record = load(&state, &id).await?;
-    Ok(Json(campaign_json(&state, &record).await?))
+    let record = load(&state, parse_id(&id)?).await?;
+    let draft = draft_from(parse_json(&body)?, Some(&record))?;
+    campaigns::update(&state, record.id, &draft).await?;
+    answer(&state, record.id).await
 }
 
 #[derive(Deserialize)]
@@ -281,17 +266,9 @@ async fn preview(
     Path(id): Path<String>,
     Query(query): Query<PreviewQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let record = load(&state, &id).await?;
-    let subscriber = match query.subscriber.as_deref() {
-        Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)?),
-        None => None,
-    };
-    let (person, unsubscribe_url) =
-        draft::preview_person(&state.store, &state.composer, subscriber)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-    let compiled = compile_content(&content_of(&record), &state)?;
-    let copy = draft::preview(&compiled, &person, &unsubscribe_url).map_err(template_error)?;
+    let id = parse_id(&id)?;
+    let subscriber = query.subscriber.as_deref().map(parse_id).transpose()?;
+    let copy = campaigns::preview(&state, id, subscriber).await?;
     Ok(Json(
         serde_json::json!({ "subject": copy.subject, "html": copy.html, "text": copy.text }),
     ))
@@ -310,31 +287,25 @@ async fn test_send(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let record = load(&state, &id).await?;
+    let id = parse_id(&id)?;
     let input: TestInput = parse_json(&body)?;
     let to = SubscriberEmail::parse(&input.to).map_err(|err| ApiError::Invalid {
         field: "to",
         message: err.to_string(),
     })?;
-    let compiled = compile_content(&content_of(&record), &state)?;
-    match draft::send_test(
-        &state.composer,
-        &state.transport,
-        state.config.sending_domain(),
-        &compiled,
-        &to,
-    )
-    .await?
-    {
+    match campaigns::send_test(&state, id, &to).await {
         Ok(reply) => Ok(Json(
             serde_json::json!({ "sent": true, "to": to.as_str(), "smtp_reply": reply }),
         )
         .into_response()),
-        Err(err) => Ok((
+        Err(refusal @ CampaignRefusal::TestNotSent(_)) => Ok((
             StatusCode::BAD_GATEWAY,
-            Json(serde_json::json!({ "sent": false, "to": to.as_str(), "error": err.to_string() })),
+            Json(
+                serde_json::json!({ "sent": false, "to": to.as_str(), "error": refusal.to_string() }),
+            ),
         )
             .into_response()),
+        Err(refusal) => Err(refusal.into()),
     }
 }
 
@@ -351,71 +322,30 @@ async fn send(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let record = load(&state, &id).await?;
+    let id = parse_id(&id)?;
     let input: SendInput = parse_optional_json(&body)?;
-    // A campaign whose templates stopped compiling (a layout removed) must not start.
-    compile_content(&content_of(&record), &state)?;
-    let now = Timestamp::now();
     match input.at {
         Some(raw) => {
             let at = OffsetDateTime::parse(&raw, &Rfc3339).map_err(|_| ApiError::Invalid {
                 field: "at",
                 message: "at must be an RFC 3339 time like 2026-12-01T09:00:00+01:00".into(),
             })?;
-            if at < now.0 {
-                return Err(ApiError::Invalid {
-                    field: "at",
-                    message: "that time has passed; send now instead".into(),
-                });
-            }
-            state
-                .store
-                .schedule_campaign(record.id, Timestamp::not_before(at), now)
-                .await
-                .map_err(campaign_error)?;
+            campaigns::schedule(&state, id, at, None).await?;
         }
         None => {
-            let recipients = state
-                .store
-                .start_campaign(record.id, now, state.config.sending_domain(), Start::Now)
-                .await
-                .map_err(campaign_error)?;
-            tracing::info!(campaign = %record.id, recipients, "campaign started");
-            state.campaign_started();
+            campaigns::send(&state, id, None).await?;
         }
     }
-    let record = load(&state, &id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(campaign_json(&state, &record).await?),
-    )
-        .into_response())
+    Ok((StatusCode::ACCEPTED, answer(&state, id).await?).into_response())
 }
 
 /// A route that pauses, resumes, cancels or unschedules the campaign.
 fn change(change: CampaignChange) -> MethodRouter<AppState> {
     post(
         move |_token: ApiToken, State(state): State<AppState>, Path(id): Path<String>| async move {
-            let campaign = parse_id(&id)?;
-            let changed = state
-                .store
-                .change_campaign(campaign, change, Timestamp::now())
-                .await;
-            if change == CampaignChange::Resume {
-                state.campaign_started();
-            }
-            after_change(&state, &id, changed).await
+            let id = parse_id(&id)?;
+            campaigns::change(&state, id, change).await?;
+            answer(&state, id).await
         },
     )
-}
-
-/// The answer to a change: the campaign as it now is, or why it could not change.
-async fn after_change<T>(
-    state: &AppState,
-    id: &str,
-    changed: Result<T, CampaignError>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    changed.map_err(campaign_error)?;
-    let record = load(state, id).await?;
-    Ok(Json(campaign_json(state, &record).await?))
 }

@@ -18,10 +18,11 @@ use uuid::Uuid;
 
 use super::form::{ComposeForm, FieldErrors, Intent};
 use super::{load_draft, to_report};
-use crate::domain::{Tier, audience_sentence};
+use crate::actions::campaigns::{self, CampaignRefusal};
+use crate::domain::{SubscriberEmail, Tier, audience_sentence};
 use crate::mail::draft;
-use crate::mail::render::{CampaignContent, CompiledCampaign, LAYOUTS, RenderedCopy};
-use crate::store::{CampaignDraft, CampaignError, Timestamp};
+use crate::mail::render::{CampaignContent, LAYOUTS, RenderedCopy};
+use crate::store::CampaignDraft;
 use crate::web::AppState;
 use crate::web::admin::{AdminError, COMPOSE_CSP, CampaignId, Owner, page};
 use crate::web::routes::Routes;
@@ -206,33 +207,64 @@ async fn update(
     submit(&state, &owner, Some(record.id), ComposeForm::parse(&body)).await
 }
 
-/// The draft the form describes, compiled, or every problem found with its fields.
-fn checked(
-    state: &AppState,
-    form: &ComposeForm,
-) -> Result<(CampaignDraft, CompiledCampaign), FieldErrors> {
-    let draft = form.draft()?;
-    let content = CampaignContent::from(&draft);
-    match draft::check(&content, state.templates.clone(), &state.config.list_name) {
-        Ok(compiled) => Ok((draft, compiled)),
-        Err(err) => Err(FieldErrors::one(err.field, sentence(&err.reason))),
+/// What the pressed button asks for, with what it needs read from the form.
+enum Press {
+    Save,
+    /// As this subscriber (`None`: the sample person).
+    Preview(Option<Uuid>),
+    Test(SubscriberEmail),
+    /// Go to the confirmation page, to send now (`None`) or at this time.
+    Review(Option<OffsetDateTime>),
+}
+
+/// The draft the form describes, checked to compile, and what the pressed button asks
+/// for; or every problem found, each next to its field.
+fn read(state: &AppState, form: &ComposeForm) -> Result<(CampaignDraft, Press), FieldErrors> {
+    let (draft, mut errors) = match form.draft() {
+        Ok(draft) => match campaigns::compile(state, &CampaignContent::from(&draft)) {
+            Ok(_) => (Some(draft), FieldErrors::default()),
+            Err(refusal) => (None, field_errors(refusal).unwrap_or_default()),
+        },
+        Err(errors) => (None, errors),
+    };
+    let mut noted = |field: &str, read: Result<Option<Press>, String>| {
+        read.unwrap_or_else(|message| {
+            errors.set(field, message);
+            None
+        })
+    };
+    let press = match form.intent.unwrap_or(Intent::Save) {
+        Intent::Save => Some(Press::Save),
+        Intent::Preview => noted(
+            "preview_as",
+            form.preview_subscriber().map(|id| Some(Press::Preview(id))),
+        ),
+        Intent::Test => noted(
+            "test_to",
+            form.test_address().map(|to| Some(Press::Test(to))),
+        ),
+        Intent::Review => noted(
+            "send_at",
+            form.schedule(OffsetDateTime::now_utc())
+                .map(|at| Some(Press::Review(at))),
+        ),
+    };
+    match (draft, press) {
+        (Some(draft), Some(press)) if errors.is_empty() => Ok((draft, press)),
+        _ => Err(errors),
     }
 }
 
-/// A message that starts with a capital and ends with a full stop (a template error that
-/// points at its line, over several lines, is left as it is laid out).
-fn sentence(text: &str) -> String {
-    let text = text.trim();
-    let mut chars = text.chars();
-    let Some(first) = chars.next() else {
-        return String::new();
+/// A refusal about what the form says, as the problem next to its field; any other
+/// refusal is given back.
+fn field_errors(refusal: CampaignRefusal) -> Result<FieldErrors, CampaignRefusal> {
+    let field = match &refusal {
+        CampaignRefusal::Content(err) => err.field,
+        CampaignRefusal::NoSuchSubscriber => "preview_as",
+        CampaignRefusal::TestNotSent(_) => "test_to",
+        _ => return Err(refusal),
     };
-    let end = if text.ends_with(['.', '!', '?']) || text.contains('\n') {
-        ""
-    } else {
-        "."
-    };
-    format!("{}{}{end}", first.to_uppercase(), chars.as_str())
+    Ok(FieldErrors::one(field, refusal.to_string()))
 }
 
 /// One press of a button on the compose form.
@@ -242,53 +274,20 @@ async fn submit(
     campaign: Option<Uuid>,
     form: ComposeForm,
 ) -> Result<Response, AdminError> {
-    let intent = form.intent.unwrap_or(Intent::Save);
-    let (checked, mut errors) = match checked(state, &form) {
-        Ok(checked) => (Some(checked), FieldErrors::default()),
-        Err(errors) => (None, errors),
-    };
-    let test_to = match intent {
-        Intent::Test => form
-            .test_address()
-            .map_err(|message| errors.set("test_to", message))
-            .ok(),
-        _ => None,
-    };
-    let schedule = match intent {
-        Intent::Review => form
-            .schedule(OffsetDateTime::now_utc())
-            .map_err(|message| errors.set("send_at", message))
-            .ok()
-            .flatten(),
-        _ => None,
-    };
-    let preview_as = match intent {
-        Intent::Preview => form
-            .preview_subscriber()
-            .map_err(|message| errors.set("preview_as", message))
-            .ok()
-            .flatten(),
-        _ => None,
-    };
     let again = |errors: FieldErrors, status: StatusCode| {
-        show_form(
-            state,
-            owner,
-            campaign,
-            &form,
-            status,
-            Shown {
-                errors,
-                ..Shown::default()
-            },
-        )
+        let shown = Shown {
+            errors,
+            ..Shown::default()
+        };
+        show_form(state, owner, campaign, &form, status, shown)
     };
-    let Some((draft, compiled)) = checked.filter(|_| errors.is_empty()) else {
-        return again(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let (draft, press) = match read(state, &form) {
+        Ok(read) => read,
+        Err(errors) => return again(errors, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-
-    if intent == Intent::Preview {
-        return match render_preview(state, &compiled, preview_as).await? {
+    if let Press::Preview(subscriber) = press {
+        let content = CampaignContent::from(&draft);
+        return match campaigns::preview_content(state, &content, subscriber).await {
             Ok(copy) => {
                 let shown = Shown {
                     preview: Some(copy),
@@ -296,73 +295,59 @@ async fn submit(
                 };
                 show_form(state, owner, campaign, &form, StatusCode::OK, shown).await
             }
-            Err(errors) => again(errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+            Err(refusal) => again(field_errors(refusal)?, StatusCode::UNPROCESSABLE_ENTITY).await,
         };
     }
-
     let Some(id) = save(state, campaign, &draft).await? else {
         // No longer a draft (sent from another tab meanwhile): its report says what it is.
         return Ok(to_report(campaign.unwrap_or_default()));
     };
-    match intent {
-        Intent::Test => {
-            let Some(to) = test_to else {
-                return again(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let target = match press {
+        Press::Test(to) => return test_copy(state, owner, id, &form, &to).await,
+        Press::Review(at) => match at.and_then(|at| at.format(&Rfc3339).ok()) {
+            Some(at) => {
+                let at: String = url::form_urlencoded::byte_serialize(at.as_bytes()).collect();
+                format!("/admin/campaigns/{id}/send?at={at}")
+            }
+            None => format!("/admin/campaigns/{id}/send"),
+        },
+        Press::Save | Press::Preview(_) => format!("/admin/campaigns/{id}/edit?saved=1"),
+    };
+    Ok(Redirect::to(&target).into_response())
+}
+
+/// Sends a test copy of the saved draft, and shows the form again saying how it went.
+async fn test_copy(
+    state: &AppState,
+    owner: &Owner,
+    id: Uuid,
+    form: &ComposeForm,
+    to: &SubscriberEmail,
+) -> Result<Response, AdminError> {
+    let (status, shown) = match campaigns::send_test(state, id, to).await {
+        Ok(reply) => {
+            let notice = format!(
+                "Draft saved, and a test copy went to {}. The mail server answered: {}",
+                to.as_str(),
+                reply.trim()
+            );
+            let shown = Shown {
+                notice: Some(notice),
+                ..Shown::default()
             };
-            let sent = draft::send_test(
-                &state.composer,
-                &state.transport,
-                state.config.sending_domain(),
-                &compiled,
-                &to,
-            )
-            .await;
-            let (status, shown) = match sent? {
-                Ok(reply) => {
-                    tracing::info!(campaign = %id, "test copy sent");
-                    let notice = format!(
-                        "Draft saved, and a test copy went to {}. The mail server answered: {}",
-                        to.as_str(),
-                        reply.trim()
-                    );
-                    (
-                        StatusCode::OK,
-                        Shown {
-                            notice: Some(notice),
-                            ..Shown::default()
-                        },
-                    )
-                }
-                Err(err) => {
-                    let errors = FieldErrors::one(
-                        "test_to",
-                        format!("The draft is saved, but the test copy could not be sent: {err}"),
-                    );
-                    (
-                        StatusCode::BAD_GATEWAY,
-                        Shown {
-                            errors,
-                            ..Shown::default()
-                        },
-                    )
-                }
+            (StatusCode::OK, shown)
+        }
+        Err(refusal @ CampaignRefusal::TestNotSent(_)) => {
+            let errors = FieldErrors::one("test_to", format!("Draft saved. {refusal}"));
+            let shown = Shown {
+                errors,
+                ..Shown::default()
             };
-            show_form(state, owner, Some(id), &form, status, shown).await
+            (StatusCode::BAD_GATEWAY, shown)
         }
-        Intent::Review => {
-            let target = match schedule.and_then(|at| at.format(&Rfc3339).ok()) {
-                Some(at) => {
-                    let at: String = url::form_urlencoded::byte_serialize(at.as_bytes()).collect();
-                    format!("/admin/campaigns/{id}/send?at={at}")
-                }
-                None => format!("/admin/campaigns/{id}/send"),
-            };
-            Ok(Redirect::to(&target).into_response())
-        }
-        Intent::Save | Intent::Preview => {
-            Ok(Redirect::to(&format!("/admin/campaigns/{id}/edit?saved=1")).into_response())
-        }
-    }
+        Err(refusal) => return Err(refusal.into()),
+    };
+    show_form(state, owner, Some(id), form, status, shown).await
 }
 
 /// Creates the draft, or updates it; `None` when it is no longer a draft.
@@ -370,35 +355,15 @@ async fn save(
     state: &AppState,
     campaign: Option<Uuid>,
     draft: &CampaignDraft,
-) -> anyhow::Result<Option<Uuid>> {
-    let now = Timestamp::now();
+) -> Result<Option<Uuid>, AdminError> {
     match campaign {
-        None => state.store.create_campaign(draft, now).await.map(Some),
-        Some(id) => match state.store.update_campaign(id, draft, now).await {
+        None => Ok(Some(campaigns::create(state, draft).await?)),
+        Some(id) => match campaigns::update(state, id, draft).await {
             Ok(()) => Ok(Some(id)),
-            Err(CampaignError::WrongStatus(..) | CampaignError::NotFound) => Ok(None),
-            Err(CampaignError::Unexpected(err)) => Err(err),
+            Err(CampaignRefusal::WrongStatus { .. } | CampaignRefusal::NotFound) => Ok(None),
+            Err(refusal) => Err(refusal.into()),
         },
     }
-}
-
-/// The copy as the chosen subscriber (or the sample person) would get it; the inner error
-/// is a problem with the form.
-async fn render_preview(
-    state: &AppState,
-    compiled: &CompiledCampaign,
-    subscriber: Option<Uuid>,
-) -> anyhow::Result<Result<RenderedCopy, FieldErrors>> {
-    let Some((person, unsubscribe_url)) =
-        draft::preview_person(&state.store, &state.composer, subscriber).await?
-    else {
-        return Ok(Err(FieldErrors::one(
-            "preview_as",
-            "There is no such subscriber; choose another.".into(),
-        )));
-    };
-    Ok(draft::preview(compiled, &person, &unsubscribe_url)
-        .map_err(|err| FieldErrors::one(err.field, sentence(&err.reason))))
 }
 
 /// `POST /admin/campaigns/preview` (the compose form's fields): the copy as JSON, or the
@@ -412,23 +377,26 @@ async fn preview(State(state): State<AppState>, _owner: Owner, body: Bytes) -> R
         )
             .into_response()
     };
-    let compiled = match checked(&state, &form) {
-        Ok((_, compiled)) => compiled,
+    let draft = match form.draft() {
+        Ok(draft) => draft,
         Err(errors) => return problems(errors),
     };
     let subscriber = match form.preview_subscriber() {
         Ok(subscriber) => subscriber,
         Err(message) => return problems(FieldErrors::one("preview_as", message)),
     };
-    match render_preview(&state, &compiled, subscriber).await {
-        Ok(Ok(copy)) => Json(serde_json::json!({
+    let content = CampaignContent::from(&draft);
+    match campaigns::preview_content(&state, &content, subscriber).await {
+        Ok(copy) => Json(serde_json::json!({
             "subject": copy.subject,
             "html": copy.html,
             "text": copy.text,
         }))
         .into_response(),
-        Ok(Err(errors)) => problems(errors),
-        Err(err) => json_failure(err),
+        Err(refusal) => match field_errors(refusal) {
+            Ok(errors) => problems(errors),
+            Err(refusal) => json_failure(refusal.into()),
+        },
     }
 }
 

@@ -10,43 +10,36 @@ use axum::routing::{MethodRouter, get, post};
 use tera::Context;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use uuid::Uuid;
 
-use super::{load, load_draft, status_label, to_report};
-use crate::domain::{CampaignStatus, audience_label, audience_sentence};
-use crate::mail::campaign_sender::content_of;
-use crate::mail::draft;
-use crate::store::{CampaignChange, CampaignError, CampaignRecord, Start, Timestamp};
+use super::{load_draft, to_report};
+use crate::actions::campaigns::{self, CampaignRefusal};
+use crate::domain::{audience_label, audience_sentence};
+use crate::store::{CampaignChange, CampaignRecord};
 use crate::web::AppState;
 use crate::web::admin::{AdminError, CampaignId, Owner, page};
 use crate::web::routes::Routes;
 
 pub fn routes() -> Routes {
-    Routes::new()
-        .route(
-            "/admin/campaigns/{id}/send",
-            get(confirm_page).post(confirm),
-        )
-        .route(
-            "/admin/campaigns/{id}/pause",
-            change_route(CampaignChange::Pause),
-        )
-        .route(
-            "/admin/campaigns/{id}/resume",
-            change_route(CampaignChange::Resume),
-        )
-        .route(
-            "/admin/campaigns/{id}/cancel",
-            change_route(CampaignChange::Cancel),
-        )
-        .route(
+    let mut routes = Routes::new().route(
+        "/admin/campaigns/{id}/send",
+        get(confirm_page).post(confirm),
+    );
+    for (path, change) in [
+        ("/admin/campaigns/{id}/pause", CampaignChange::Pause),
+        ("/admin/campaigns/{id}/resume", CampaignChange::Resume),
+        ("/admin/campaigns/{id}/cancel", CampaignChange::Cancel),
+        (
             "/admin/campaigns/{id}/unschedule",
-            change_route(CampaignChange::Unschedule),
-        )
+            CampaignChange::Unschedule,
+        ),
+    ] {
+        routes = routes.route(path, change_route(change));
+    }
+    routes
 }
 
 /// The `at` a request carries (RFC 3339, as the compose form put it), if any.
-fn send_time(fields: &[u8]) -> Result<Option<OffsetDateTime>, ()> {
+fn send_time(fields: &[u8]) -> Result<Option<OffsetDateTime>, AdminError> {
     let raw = url::form_urlencoded::parse(fields)
         .find(|(key, _)| key == "at")
         .map(|(_, value)| value.into_owned())
@@ -54,15 +47,11 @@ fn send_time(fields: &[u8]) -> Result<Option<OffsetDateTime>, ()> {
     match raw {
         Some(raw) => OffsetDateTime::parse(raw.trim(), &Rfc3339)
             .map(Some)
-            .map_err(|_| ()),
+            .map_err(|_| AdminError::BadRequest {
+                title: "That send time could not be read",
+                message: "Go back to the draft and choose the date and time again.".into(),
+            }),
         None => Ok(None),
-    }
-}
-
-fn unreadable_time() -> AdminError {
-    AdminError::BadRequest {
-        title: "That send time could not be read",
-        message: "Go back to the draft and choose the date and time again.".into(),
     }
 }
 
@@ -76,41 +65,25 @@ async fn confirm_page(
     let Some(record) = load_draft(&state, id).await? else {
         return Ok(to_report(id));
     };
-    let at = send_time(query.unwrap_or_default().as_bytes()).map_err(|()| unreadable_time())?;
+    let at = send_time(query.unwrap_or_default().as_bytes())?;
     confirmation(&state, &owner, &record, at, StatusCode::OK, None).await
 }
 
+/// The confirmation page for `record` as it is; when it cannot go as it is, the page says
+/// why instead of offering the button (and answers 422 where `status` is 200).
 async fn confirmation(
     state: &AppState,
     owner: &Owner,
     record: &CampaignRecord,
     at: Option<OffsetDateTime>,
     status: StatusCode,
-    notice: Option<&str>,
+    notice: Option<String>,
 ) -> Result<Response, AdminError> {
     let tiers = record.audience();
     let size = state.store.audience_size(tiers.as_deref()).await?;
-    // Why it cannot go as it is: a template that stopped compiling, a time gone by, no one
-    // to send it to.
-    let problem = if let Err(err) = draft::check(
-        &content_of(record),
-        state.templates.clone(),
-        &state.config.list_name,
-    ) {
-        Some(format!(
-            "It cannot be sent as it is ({}: {}). Edit the draft first.",
-            err.field, err.reason
-        ))
-    } else if at.is_some_and(|at| at <= OffsetDateTime::now_utc()) {
-        Some(
-            "That time has passed. Go back to the draft and choose a later one, or send it now."
-                .into(),
-        )
-    } else if at.is_none() && size == 0 {
-        Some("No confirmed subscriber is in this audience, so there is no one to send it to. Edit the draft to choose another audience.".into())
-    } else {
-        None
-    };
+    let problem = campaigns::check_sendable(state, record, at, size)
+        .err()
+        .map(|refusal| refusal.to_string());
     let mut context = Context::new();
     context.insert("campaign_id", &record.id);
     context.insert("subject", &record.subject);
@@ -121,7 +94,7 @@ async fn confirmation(
     context.insert("problem", &problem);
     context.insert("notice", &notice);
     // The POST refuses to send if the draft changed after this page showed it.
-    context.insert("version", &record.updated_at.unix_millis().to_string());
+    context.insert("version", &campaigns::page_version(record));
     let mut response = page(
         state,
         owner,
@@ -147,133 +120,43 @@ async fn confirm(
     let Some(record) = load_draft(&state, id).await? else {
         return Ok(to_report(id));
     };
-    let at = send_time(&body).map_err(|()| unreadable_time())?;
-    let now = Timestamp::now();
+    let at = send_time(&body)?;
     // What the owner confirmed is what goes: not a draft edited in another tab since.
     let shown = url::form_urlencoded::parse(&body)
         .find(|(key, _)| key == "version")
-        .map(|(_, value)| value.into_owned());
-    if shown.as_deref() != Some(record.updated_at.unix_millis().to_string().as_str()) {
-        return confirmation(
-            &state,
-            &owner,
-            &record,
-            at,
-            StatusCode::CONFLICT,
-            Some(
-                "The draft changed after this page was shown (edited in another tab?). Here it is as it is now: check it and confirm again.",
-            ),
-        )
-        .await;
-    }
-    let compiles = draft::check(
-        &content_of(&record),
-        state.templates.clone(),
-        &state.config.list_name,
-    )
-    .is_ok();
-    let nobody = if at.is_none() {
-        let size = state
-            .store
-            .audience_size(record.audience().as_deref())
-            .await?;
-        size == 0
-    } else {
-        false
-    };
-    if !compiles || nobody || at.is_some_and(|at| at <= now.0) {
-        return confirmation(
-            &state,
-            &owner,
-            &record,
-            at,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
-    }
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
     let outcome = match at {
-        Some(at) => {
-            let scheduled = state
-                .store
-                .schedule_campaign(record.id, Timestamp::not_before(at), now)
-                .await;
-            if scheduled.is_ok() {
-                tracing::info!(campaign = %record.id, "campaign scheduled from the web app");
-            }
-            scheduled
-        }
-        None => {
-            let started = state
-                .store
-                .start_campaign(record.id, now, state.config.sending_domain(), Start::Now)
-                .await;
-            if let Ok(recipients) = started {
-                tracing::info!(campaign = %record.id, recipients, "campaign started from the web app");
-                state.campaign_started();
-            }
-            started.map(|_| ())
-        }
+        Some(at) => campaigns::schedule(&state, id, at, Some(&shown)).await,
+        None => campaigns::send(&state, id, Some(&shown)).await.map(|_| ()),
     };
-    match outcome {
-        Ok(()) | Err(CampaignError::WrongStatus(..) | CampaignError::NotFound) => {
-            Ok(to_report(record.id))
+    let (status, notice) = match outcome {
+        // Sent or scheduled, or no longer a draft (a second press): the report says which.
+        Ok(()) | Err(CampaignRefusal::WrongStatus { .. } | CampaignRefusal::NotFound) => {
+            return Ok(to_report(id));
         }
-        Err(CampaignError::Unexpected(err)) => Err(err.into()),
-    }
+        Err(CampaignRefusal::Unexpected(err)) => return Err(err.into()),
+        // The page again, as the draft now is.
+        Err(changed @ CampaignRefusal::Changed) => {
+            (StatusCode::CONFLICT, Some(changed.to_string()))
+        }
+        // The page again, saying why it cannot go.
+        Err(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
+    };
+    confirmation(&state, &owner, &record, at, status, notice).await
 }
 
-/// A route that pauses, resumes, cancels or unschedules the campaign.
+/// A route that pauses, resumes, cancels or unschedules the campaign, then shows the
+/// report. Pressing twice is harmless; asking for what the campaign's state does not
+/// allow is explained.
 fn change_route(change: CampaignChange) -> MethodRouter<AppState> {
     post(
         move |State(state): State<AppState>, _owner: Owner, CampaignId(id): CampaignId| async move {
-            self::change(&state, id, change).await
+            match campaigns::change(&state, id, change).await {
+                Ok(()) => Ok(to_report(id)),
+                Err(refusal) if refusal.already_done(change) => Ok(to_report(id)),
+                Err(refusal) => Err(AdminError::from(refusal)),
+            }
         },
     )
-}
-
-/// Pauses, resumes, cancels or unschedules, then shows the report. Pressing twice is harmless; asking
-/// for what the campaign's state does not allow is explained.
-async fn change(
-    state: &AppState,
-    id: Uuid,
-    change: CampaignChange,
-) -> Result<Response, AdminError> {
-    let record = load(state, id).await?;
-    let result = state
-        .store
-        .change_campaign(record.id, change, Timestamp::now())
-        .await;
-    if change == CampaignChange::Resume {
-        state.campaign_started();
-    }
-    match result {
-        Ok(()) => {
-            tracing::info!(campaign = %record.id, change = ?change, "campaign changed from the web app");
-            Ok(to_report(record.id))
-        }
-        Err(CampaignError::WrongStatus(current, _)) if current == change.status_after() => {
-            Ok(to_report(record.id))
-        }
-        Err(CampaignError::WrongStatus(current, needed)) => {
-            let current = CampaignStatus::parse(&current)
-                .map(status_label)
-                .unwrap_or("changed");
-            let verb = match change {
-                CampaignChange::Pause => "paused",
-                CampaignChange::Resume => "resumed",
-                CampaignChange::Cancel => "cancelled",
-                CampaignChange::Unschedule => "taken back to a draft",
-            };
-            Err(AdminError::Conflict {
-                title: "That cannot be done now",
-                message: format!(
-                    "This campaign is {} now; only a {needed} campaign can be {verb}.",
-                    current.to_lowercase()
-                ),
-            })
-        }
-        Err(CampaignError::NotFound) => Ok(to_report(record.id)),
-        Err(CampaignError::Unexpected(err)) => Err(err.into()),
-    }
 }
