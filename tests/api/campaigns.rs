@@ -332,6 +332,8 @@ async fn a_broken_template_is_refused_when_written(backend: Backend) {
         app.api_get(&format!("/campaigns/{id}"), &token).await["body"],
         "x"
     );
+    // Someone to send it to: a campaign with no one in its audience is refused (faces.rs).
+    confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
     app.send_campaign_now(&token, id).await;
     app.wait_for_campaign(&token, id, "sent").await;
     let late = app
