@@ -6,14 +6,15 @@ mod form;
 mod report;
 mod send;
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Serialize;
 use tera::Context;
 use uuid::Uuid;
 
-use super::{AdminError, Owner, page};
+use super::{AdminError, CampaignId, Owner, page};
 use crate::actions::campaigns::CampaignRefusal;
 use crate::domain::{CampaignStatus, audience_label};
 use crate::store::{CampaignListing, CampaignRecord, Timestamp};
@@ -158,11 +159,24 @@ async fn load(state: &AppState, id: Uuid) -> Result<CampaignRecord, AdminError> 
         .ok_or_else(AdminError::no_campaign)
 }
 
-/// The draft at `id`; `None` for a campaign no longer a draft (sent, scheduled, or a second
-/// press of a button), which answers with its report (`to_report`) instead.
-async fn load_draft(state: &AppState, id: Uuid) -> Result<Option<CampaignRecord>, AdminError> {
-    let record = load(state, id).await?;
-    Ok((record.status() == CampaignStatus::Draft).then_some(record))
+/// The draft `{id}` in `/admin/campaigns/{id}/…`. A campaign no longer a draft (sent,
+/// scheduled, or a second press of a button) is answered with its report (`to_report`)
+/// instead, and a missing one with the page saying so.
+struct Draft(CampaignRecord);
+
+impl FromRequestParts<AppState> for Draft {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let CampaignId(id) = CampaignId::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match load(state, id).await {
+            Ok(record) if record.status() == CampaignStatus::Draft => Ok(Self(record)),
+            Ok(_) => Err(to_report(id)),
+            Err(err) => Err(err.into_response()),
+        }
+    }
 }
 
 /// The campaign's report page, where a button that no longer applies leads.

@@ -3,8 +3,9 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
@@ -202,6 +203,21 @@ async fn campaign_json(
     }))
 }
 
+/// The campaign `{id}` in `/api/v1/campaigns/{id}/…`; an id that cannot be one is a 404,
+/// as a missing one is.
+struct CampaignPath(Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for CampaignPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        parse_id(&raw).map(Self)
+    }
+}
+
 async fn load(state: &AppState, id: Uuid) -> Result<CampaignRecord, ApiError> {
     Ok(campaigns::load(state, id).await?)
 }
@@ -226,9 +242,9 @@ async fn list(
 async fn one(
     _token: ApiToken,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignPath(id): CampaignPath,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    answer(&state, parse_id(&id)?).await
+    answer(&state, id).await
 }
 
 async fn create(
@@ -244,10 +260,10 @@ async fn create(
 async fn update(
     _token: ApiToken,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignPath(id): CampaignPath,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let record = load(&state, parse_id(&id)?).await?;
+    let record = load(&state, id).await?;
     let draft = draft_from(parse_json(&body)?, Some(&record))?;
     campaigns::update(&state, record.id, &draft).await?;
     answer(&state, record.id).await
@@ -263,10 +279,9 @@ struct PreviewQuery {
 async fn preview(
     _token: ApiToken,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignPath(id): CampaignPath,
     Query(query): Query<PreviewQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let id = parse_id(&id)?;
     let subscriber = query.subscriber.as_deref().map(parse_id).transpose()?;
     let copy = campaigns::preview(&state, id, subscriber).await?;
     Ok(Json(
@@ -284,10 +299,9 @@ struct TestInput {
 async fn test_send(
     _token: ApiToken,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignPath(id): CampaignPath,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
     let input: TestInput = parse_json(&body)?;
     let to = SubscriberEmail::parse(&input.to).map_err(|err| ApiError::Invalid {
         field: "to",
@@ -319,10 +333,9 @@ struct SendInput {
 async fn send(
     _token: ApiToken,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    CampaignPath(id): CampaignPath,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
     let input: SendInput = parse_optional_json(&body)?;
     match input.at {
         Some(raw) => {
@@ -342,8 +355,7 @@ async fn send(
 /// A route that pauses, resumes, cancels or unschedules the campaign.
 fn change(change: CampaignChange) -> MethodRouter<AppState> {
     post(
-        move |_token: ApiToken, State(state): State<AppState>, Path(id): Path<String>| async move {
-            let id = parse_id(&id)?;
+        move |_token: ApiToken, State(state): State<AppState>, CampaignPath(id): CampaignPath| async move {
             campaigns::change(&state, id, change).await?;
             answer(&state, id).await
         },

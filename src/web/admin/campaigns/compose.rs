@@ -17,14 +17,14 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::form::{ComposeForm, FieldErrors, Intent};
-use super::{load_draft, to_report};
+use super::{Draft, to_report};
 use crate::actions::campaigns::{self, CampaignRefusal};
 use crate::domain::{SubscriberEmail, Tier, audience_sentence};
 use crate::mail::draft;
 use crate::mail::render::{CampaignContent, LAYOUTS, RenderedCopy};
 use crate::store::CampaignDraft;
 use crate::web::AppState;
-use crate::web::admin::{AdminError, COMPOSE_CSP, CampaignId, Owner, page};
+use crate::web::admin::{AdminError, COMPOSE_CSP, Owner, page};
 use crate::web::routes::Routes;
 
 /// How many subscribers the "preview as" choice offers.
@@ -162,12 +162,9 @@ async fn new_form(State(state): State<AppState>, owner: Owner) -> Result<Respons
 async fn edit_form(
     State(state): State<AppState>,
     owner: Owner,
-    CampaignId(id): CampaignId,
+    Draft(record): Draft,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AdminError> {
-    let Some(record) = load_draft(&state, id).await? else {
-        return Ok(to_report(id));
-    };
     // Back from "Save draft": say so (the flag is the only thing read from the query).
     let saved = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .any(|(key, _)| key == "saved");
@@ -198,12 +195,9 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     owner: Owner,
-    CampaignId(id): CampaignId,
+    Draft(record): Draft,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let Some(record) = load_draft(&state, id).await? else {
-        return Ok(to_report(id));
-    };
     submit(&state, &owner, Some(record.id), ComposeForm::parse(&body)).await
 }
 

@@ -11,7 +11,7 @@ use tera::Context;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{load_draft, to_report};
+use super::{Draft, to_report};
 use crate::actions::campaigns::{self, CampaignRefusal};
 use crate::domain::{audience_label, audience_sentence};
 use crate::store::{CampaignChange, CampaignRecord};
@@ -59,12 +59,9 @@ fn send_time(fields: &[u8]) -> Result<Option<OffsetDateTime>, AdminError> {
 async fn confirm_page(
     State(state): State<AppState>,
     owner: Owner,
-    CampaignId(id): CampaignId,
+    Draft(record): Draft,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AdminError> {
-    let Some(record) = load_draft(&state, id).await? else {
-        return Ok(to_report(id));
-    };
     let at = send_time(query.unwrap_or_default().as_bytes())?;
     confirmation(&state, &owner, &record, at, StatusCode::OK, None).await
 }
@@ -114,12 +111,10 @@ async fn confirmation(
 async fn confirm(
     State(state): State<AppState>,
     owner: Owner,
-    CampaignId(id): CampaignId,
+    Draft(record): Draft,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let Some(record) = load_draft(&state, id).await? else {
-        return Ok(to_report(id));
-    };
+    let id = record.id;
     let at = send_time(&body)?;
     // What the owner confirmed is what goes: not a draft edited in another tab since.
     let shown = url::form_urlencoded::parse(&body)
