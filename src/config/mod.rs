@@ -16,7 +16,9 @@ use lettre::message::Mailbox;
 use url::Url;
 
 mod parse;
+mod servers;
 mod settings;
+pub use servers::{ImapSettings, ImapTls, SmtpSettings, SmtpTls};
 pub use settings::{SETTINGS, Setting, markdown_table};
 
 /// A configuration value that could not be used, named by its variable.
@@ -28,7 +30,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+    pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
         Self {
             variable,
             problem: problem.into(),
@@ -80,6 +82,23 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
 }
 
+/// Who signs with DKIM, and the key file; `mail::dkim::DkimSigner` is built from it at
+/// start-up (the key is read then, so config stays plain values).
+#[derive(Clone, Debug)]
+pub struct DkimSettings {
+    pub domain: String,
+    pub selector: String,
+    pub key_file: PathBuf,
+}
+
+/// The PEM files the SMTP listener offers with STARTTLS; `inbound::smtp::InboundTls` reads
+/// them at start-up.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: String,
@@ -100,13 +119,13 @@ pub struct Config {
     /// How many of them one client address (IPv6: one /64) may hold.
     pub inbound_smtp_max_per_client: usize,
     /// The certificate it offers with STARTTLS; no STARTTLS when unset.
-    pub inbound_tls: Option<crate::inbound::smtp::InboundTls>,
+    pub inbound_tls: Option<TlsFiles>,
     /// How long a stop waits for work in flight (requests, sends, a message being received)
     /// before cutting it off.
     pub shutdown_grace: Duration,
     /// The mailbox polled for replies and bounces; off when unset. Its password is a
     /// [`Secret`] inside.
-    pub imap: Option<crate::inbound::imap::ImapSettings>,
+    pub imap: Option<ImapSettings>,
     /// How often that mailbox is read.
     pub imap_poll_interval: Duration,
     pub send_rate: f64,
@@ -117,7 +136,8 @@ pub struct Config {
     pub trust_proxy_headers: bool,
     /// Envelope sender for bounces; each message gets `local+TOKEN@domain` (VERP).
     pub bounce_address: Option<lettre::Address>,
-    pub dkim: Option<std::sync::Arc<crate::mail::dkim::DkimSigner>>,
+    /// DKIM signing; the key file is read when the signer is built at start-up.
+    pub dkim: Option<DkimSettings>,
     /// Open pixels and click tracking for everyone (it can also be off per subscriber).
     pub tracking: bool,
     /// Opens and clicks this soon after delivery are machines (prefetching proxies, link

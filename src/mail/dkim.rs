@@ -9,6 +9,8 @@ use lettre::message::dkim::{
 };
 use lettre::message::header::HeaderName;
 
+use crate::config::{ConfigError, DkimSettings};
+
 /// The headers the signature covers: what identifies the message and what a receiver acts
 /// on (one-click unsubscribe among them).
 const SIGNED_HEADERS: [&str; 10] = [
@@ -72,6 +74,13 @@ impl DkimSigner {
             domain: domain.to_string(),
             selector: selector.to_string(),
         })
+    }
+
+    /// Builds the signer from the configured settings at start-up; a key that cannot be
+    /// used is a configuration error naming `HUNDRED_DKIM_KEY_FILE`.
+    pub fn from_settings(settings: &DkimSettings) -> Result<Self, ConfigError> {
+        Self::load(&settings.domain, &settings.selector, &settings.key_file)
+            .map_err(|problem| ConfigError::new("HUNDRED_DKIM_KEY_FILE", problem))
     }
 
     pub fn sign(&self, message: &mut Message) {
