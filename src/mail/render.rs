@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use tera::{Context, Tera};
 
-pub use super::links::{FoundLink, trackable_links};
+use super::links::trackable_links;
 use super::placeholders;
 use super::text::html_to_text;
 use crate::domain::BodyFormat;
