@@ -20,22 +20,20 @@
 //! A poll that fails (server down, wrong password, database away) is logged, never with the
 //! password, and tried again later, waiting twice as long after each failure in a row.
 
-use std::io;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use async_imap::{Client, Session};
 use futures::TryStreamExt as _;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use super::MAX_MESSAGE_BYTES;
 use super::receive::{Inbox, ReceiveError};
 pub use crate::config::{ImapSettings, ImapTls};
+use stream::{ImapStream, tls_connector};
+
+mod stream;
 
 /// How long one IMAP command (or connecting, or the TLS handshake) may take.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -455,96 +453,5 @@ where
     }
 }
 
-fn tls_connector() -> anyhow::Result<tokio_rustls::TlsConnector> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        bail!("HUNDRED_IMAP_URL: TLS needs the system's CA certificates (install ca-certificates)");
-    }
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-}
-
-/// The connection: plain until STARTTLS, or TLS.
-#[derive(Debug)]
-enum ImapStream {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for ImapStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for ImapStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
-        }
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
-        }
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
-            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_mark_and_the_search_date_are_written_as_kept_and_as_imap_wants() {
-        let mark = ReadUpTo {
-            validity: 1_700_000_000,
-            uid: 42,
-        };
-        assert_eq!(mark.kept(), "1700000000:42");
-        assert_eq!(ReadUpTo::parse(&mark.kept()), Some(mark));
-        for broken in ["", "42", "x:1", "1:", "1:-3", "1:2:3"] {
-            assert_eq!(ReadUpTo::parse(broken), None, "{broken}");
-        }
-        assert_eq!(imap_date(time::macros::date!(2026 - 11 - 05)), "5-Nov-2026");
-        assert_eq!(
-            imap_date(time::macros::date!(2027 - 01 - 31)),
-            "31-Jan-2027"
-        );
-    }
-
-    #[test]
-    fn failures_in_a_row_wait_longer() {
-        let poller_wait = |interval: u64, failures: u32| {
-            backoff(Duration::from_secs(interval), failures).as_secs()
-        };
-        assert_eq!(poller_wait(60, 0), 60);
-        assert_eq!(poller_wait(60, 1), 60);
-        assert_eq!(poller_wait(60, 3), 240);
-        assert_eq!(poller_wait(60, 50), 900);
-        assert_eq!(poller_wait(3600, 5), 3600);
-    }
-}
+mod tests;

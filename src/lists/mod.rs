@@ -1,5 +1,10 @@
 //! The list as a file: importing subscribers from CSV and exporting them, for the web app
 //! and the command line alike.
+//!
+//! Layer: the engine's work (with mail, inbound, tracking and accounts), below the use
+//! cases. It may import store and domain; it owns its own size limits (the web side takes
+//! its body limit from [`MAX_WEB_FILE_BYTES`]), and must not import actions, web, app or
+//! cli.
 
 pub mod export;
 pub mod file;

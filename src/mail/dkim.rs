@@ -115,3 +115,26 @@ fn parse_key(text: &str) -> Result<DkimSigningKey, String> {
         "expected an RSA key in PEM, an Ed25519 key in PKCS#8 PEM, or a base64 Ed25519 seed".into()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_that_cannot_be_read_names_its_variable() {
+        let settings = |key_file: &str| DkimSettings {
+            domain: "bakery.example".into(),
+            selector: "s1".into(),
+            key_file: key_file.into(),
+        };
+        let err = DkimSigner::from_settings(&settings("/nonexistent/key.pem")).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_DKIM_KEY_FILE");
+        assert!(err.problem.contains("/nonexistent/key.pem"));
+        let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim-rsa.pem");
+        let signer = DkimSigner::from_settings(&settings(key)).unwrap();
+        assert!(
+            !format!("{signer:?}").contains("PRIVATE"),
+            "the key is never printed"
+        );
+    }
+}
