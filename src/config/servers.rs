@@ -297,7 +297,6 @@ mod tests {
     }
 
     #[test]
-    #[test]
     fn reads_the_url_of_a_mailbox() {
         let settings =
             ImapSettings::from_url("imaps://shop%40bakery.example:p%40ss%2Fw0rd@mail.example.com")

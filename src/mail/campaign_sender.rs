@@ -390,7 +390,7 @@ impl CampaignSender {
         let tracked = self.config.tracking && delivery.tracking.unwrap_or(true);
         let links = if tracked {
             match self
-                .links(delivery.campaign_id, &prepared, personal.links())
+                .links(delivery.campaign_id, prepared, personal.links())
                 .await
             {
                 Ok(links) => links,
