@@ -14,9 +14,11 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::Services;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::domain::EngagementModel;
 use crate::inbound::imap::ImapPoller;
+use crate::inbound::smtp::InboundTls;
+use crate::mail::dkim::DkimSigner;
 use crate::mail::{Composer, QueueWorker, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
@@ -65,6 +67,42 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// opens and migrates the store, settles the signing key and the consent text's version,
 /// loads the templates and sets up the mail transport.
 pub async fn prepare(config: Config) -> anyhow::Result<Services> {
+    let dkim = dkim_signer(&config)?;
+    prepare_signed(config, dkim).await
+}
+
+/// The DKIM signer, when configured. Built before anything else, so a key that cannot be
+/// used stops start-up first, as a bad setting does (exit code 2, one line naming it).
+fn dkim_signer(config: &Config) -> Result<Option<Arc<DkimSigner>>, ConfigError> {
+    Ok(config
+        .dkim
+        .as_ref()
+        .map(DkimSigner::from_settings)
+        .transpose()?
+        .map(Arc::new))
+}
+
+/// What start-up reads from the files the settings name (the DKIM key, the STARTTLS
+/// certificate), read before the listener is bound and the store opened.
+struct KeyFiles {
+    dkim: Option<Arc<DkimSigner>>,
+    inbound_tls: Option<InboundTls>,
+}
+
+impl KeyFiles {
+    fn read(config: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            inbound_tls: config
+                .inbound_tls
+                .as_ref()
+                .map(InboundTls::from_files)
+                .transpose()?,
+            dkim: dkim_signer(config)?,
+        })
+    }
+}
+
+async fn prepare_signed(config: Config, dkim: Option<Arc<DkimSigner>>) -> anyhow::Result<Services> {
     install_crypto_provider();
     let config = Arc::new(config);
     let store = open_store(&config).await?;
@@ -83,7 +121,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Services> {
         Some(url) => Transport::smtp(url.expose(), config.send_concurrency)?,
         None => Transport::outbox(config.outbox_dir.clone())?,
     };
-    let composer = Composer::new(config.clone(), templates.clone(), signer.clone());
+    let composer = Composer::new(config.clone(), templates.clone(), signer.clone(), dkim);
     Ok(Services {
         config,
         store,
@@ -101,16 +139,27 @@ impl Application {
     /// Everything that can fail at start-up happens here, so `serve` fails fast with a
     /// message saying what to fix.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let keys = KeyFiles::read(&config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("HUNDRED_LISTEN: could not listen on {}", config.listen))?;
-        Self::build_on(config, listener).await
+        Self::build_with(config, keys, listener).await
     }
 
     /// Like `build`, on a listener the caller already bound (tests bind port 0 first, so
     /// the public URL can name the real port).
     pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
-        let services = prepare(config).await?;
+        let keys = KeyFiles::read(&config)?;
+        Self::build_with(config, keys, listener).await
+    }
+
+    async fn build_with(
+        config: Config,
+        keys: KeyFiles,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        let KeyFiles { dkim, inbound_tls } = keys;
+        let services = prepare_signed(config, dkim).await?;
         // Work this instance left leased when it last stopped (a crash, kill -9) is taken
         // over now rather than when the leases run out.
         let expired = services
@@ -150,7 +199,7 @@ impl Application {
                         total: services.config.inbound_smtp_max_connections,
                         per_client: services.config.inbound_smtp_max_per_client,
                     },
-                    services.config.inbound_tls.clone(),
+                    inbound_tls,
                 )?)
             }
             None => None,

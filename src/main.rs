@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use hundred::config::ConfigError;
 use hundred::{Application, Config, app, cli};
 use tracing_subscriber::EnvFilter;
 
@@ -135,6 +136,12 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
+        // What start-up builds from the settings (the DKIM signer, the STARTTLS
+        // certificate) fails as the settings themselves do: one line, exit code 2.
+        Err(err) if err.downcast_ref::<ConfigError>().is_some() => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

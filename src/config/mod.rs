@@ -6,6 +6,12 @@
 //! Which settings there are (their variables, defaults, meanings, and how the settings page
 //! shows them, secrets masked) is declared once, in [`SETTINGS`]; README's configuration
 //! table is checked against it, and reading a variable not declared there fails in tests.
+//!
+//! Layer: the bottom, beside domain. Config yields plain values only (paths, checked URLs,
+//! numbers): it imports domain and nothing else of the crate. What is built from the values
+//! (the DKIM signer, the STARTTLS certificate, the transport, the IMAP poller) is built at
+//! start-up in `app`, by the module that uses it; their failures are still reported as a
+//! [`ConfigError`] naming the variable.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -16,7 +22,9 @@ use lettre::message::Mailbox;
 use url::Url;
 
 mod parse;
+mod servers;
 mod settings;
+pub use servers::{ImapSettings, ImapTls, SmtpSettings, SmtpTls};
 pub use settings::{SETTINGS, Setting, markdown_table};
 
 /// A configuration value that could not be used, named by its variable.
@@ -28,7 +36,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+    pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
         Self {
             variable,
             problem: problem.into(),
@@ -80,6 +88,23 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
 }
 
+/// Who signs with DKIM, and the key file; `mail::dkim::DkimSigner` is built from it at
+/// start-up (the key is read then, so config stays plain values).
+#[derive(Clone, Debug)]
+pub struct DkimSettings {
+    pub domain: String,
+    pub selector: String,
+    pub key_file: PathBuf,
+}
+
+/// The PEM files the SMTP listener offers with STARTTLS; `inbound::smtp::InboundTls` reads
+/// them at start-up.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: String,
@@ -100,13 +125,13 @@ pub struct Config {
     /// How many of them one client address (IPv6: one /64) may hold.
     pub inbound_smtp_max_per_client: usize,
     /// The certificate it offers with STARTTLS; no STARTTLS when unset.
-    pub inbound_tls: Option<crate::inbound::smtp::InboundTls>,
+    pub inbound_tls: Option<TlsFiles>,
     /// How long a stop waits for work in flight (requests, sends, a message being received)
     /// before cutting it off.
     pub shutdown_grace: Duration,
     /// The mailbox polled for replies and bounces; off when unset. Its password is a
     /// [`Secret`] inside.
-    pub imap: Option<crate::inbound::imap::ImapSettings>,
+    pub imap: Option<ImapSettings>,
     /// How often that mailbox is read.
     pub imap_poll_interval: Duration,
     pub send_rate: f64,
@@ -117,7 +142,8 @@ pub struct Config {
     pub trust_proxy_headers: bool,
     /// Envelope sender for bounces; each message gets `local+TOKEN@domain` (VERP).
     pub bounce_address: Option<lettre::Address>,
-    pub dkim: Option<std::sync::Arc<crate::mail::dkim::DkimSigner>>,
+    /// DKIM signing; the key file is read when the signer is built at start-up.
+    pub dkim: Option<DkimSettings>,
     /// Open pixels and click tracking for everyone (it can also be off per subscriber).
     pub tracking: bool,
     /// Opens and clicks this soon after delivery are machines (prefetching proxies, link
@@ -375,208 +401,4 @@ fn positive(variable: &'static str, raw: Option<String>, default: u32) -> Result
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_map(&map)
-    }
-
-    #[test]
-    fn defaults_work_on_a_fresh_machine() {
-        let config = with(&[]).expect("defaults are valid");
-        assert_eq!(config.database_url, "sqlite://data/hundred.db");
-        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-        assert!(config.smtp_url.is_none());
-        assert_eq!(config.sending_domain(), "localhost");
-    }
-
-    #[test]
-    fn the_public_url_follows_the_listen_address() {
-        let public = |listen: &str| {
-            with(&[("HUNDRED_LISTEN", listen)])
-                .unwrap()
-                .public_base()
-                .to_string()
-        };
-        assert_eq!(public("127.0.0.1:8080"), "http://127.0.0.1:8080");
-        assert_eq!(public("127.0.0.1:9090"), "http://127.0.0.1:9090");
-        assert_eq!(public("192.0.2.10:80"), "http://192.0.2.10");
-        assert_eq!(public("0.0.0.0:9090"), "http://127.0.0.1:9090");
-        assert_eq!(public("[::]:9090"), "http://[::1]:9090");
-        assert_eq!(public("[2001:db8::5]:9090"), "http://[2001:db8::5]:9090");
-        assert_eq!(public("127.0.0.1:0"), "http://127.0.0.1:8080");
-        let set = with(&[
-            ("HUNDRED_LISTEN", "0.0.0.0:9090"),
-            ("HUNDRED_PUBLIC_URL", "https://news.example"),
-        ])
-        .unwrap();
-        assert_eq!(set.public_base(), "https://news.example", "a set URL wins");
-    }
-
-    #[test]
-    fn a_password_for_a_distant_smtp_server_needs_tls() {
-        let err =
-            with(&[("HUNDRED_SMTP_URL", "smtp://me:hunter2@mail.example.com:587")]).unwrap_err();
-        assert_eq!(err.variable, "HUNDRED_SMTP_URL");
-        assert!(!err.to_string().contains("hunter2"), "{err}");
-        assert!(with(&[("HUNDRED_SMTP_URL", "smtp://me:hunter2@127.0.0.1:2525")]).is_ok());
-    }
-
-    #[test]
-    fn a_bad_value_names_its_variable() {
-        let err = with(&[("HUNDRED_LISTEN", "nowhere")]).unwrap_err();
-        assert_eq!(err.variable, "HUNDRED_LISTEN");
-        let err = with(&[("HUNDRED_DATABASE_URL", "mysql://x")]).unwrap_err();
-        assert!(err.to_string().starts_with("HUNDRED_DATABASE_URL:"));
-        assert!(err.to_string().contains("sqlite://") && err.to_string().contains("postgres://"));
-        let err = with(&[("HUNDRED_SMTP_URL", "ftp://x")]).unwrap_err();
-        assert_eq!(err.variable, "HUNDRED_SMTP_URL");
-        let err = with(&[("HUNDRED_FROM", "not an address")]).unwrap_err();
-        assert_eq!(err.variable, "HUNDRED_FROM");
-        let err = with(&[("HUNDRED_SIGNUP_MIN_FILL_SECONDS", "30")]).unwrap_err();
-        assert_eq!(err.variable, "HUNDRED_SIGNUP_MIN_FILL_SECONDS");
-        let err = with(&[("HUNDRED_IMAP_URL", "pop3://me:hunter2@mail.example.com")]).unwrap_err();
-        assert_eq!(err.variable, "HUNDRED_IMAP_URL");
-        assert!(!err.to_string().contains("hunter2"), "{err}");
-        for seconds in ["0", "soon"] {
-            let err = with(&[("HUNDRED_IMAP_POLL_SECONDS", seconds)]).unwrap_err();
-            assert_eq!(err.variable, "HUNDRED_IMAP_POLL_SECONDS");
-        }
-    }
-
-    #[test]
-    fn dkim_needs_all_three_settings_and_a_readable_key() {
-        let err = with(&[("HUNDRED_DKIM_DOMAIN", "bakery.example")]).unwrap_err();
-        assert_eq!(err.variable, "HUNDRED_DKIM_SELECTOR");
-        let err = with(&[
-            ("HUNDRED_DKIM_DOMAIN", "bakery.example"),
-            ("HUNDRED_DKIM_SELECTOR", "s1"),
-            ("HUNDRED_DKIM_KEY_FILE", "/nonexistent/key.pem"),
-        ])
-        .unwrap_err();
-        assert_eq!(err.variable, "HUNDRED_DKIM_KEY_FILE");
-        assert!(err.problem.contains("/nonexistent/key.pem"));
-        let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim-rsa.pem");
-        let config = with(&[
-            ("HUNDRED_DKIM_DOMAIN", "bakery.example"),
-            ("HUNDRED_DKIM_SELECTOR", "s1"),
-            ("HUNDRED_DKIM_KEY_FILE", key),
-        ])
-        .unwrap();
-        assert!(
-            !format!("{config:?}").contains("PRIVATE"),
-            "the key is never printed"
-        );
-    }
-
-    #[test]
-    fn secrets_are_masked() {
-        let config = with(&[
-            (
-                "HUNDRED_SMTP_URL",
-                "smtp://me:hunter2@mail.example.com:587?tls=required",
-            ),
-            ("HUNDRED_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
-            (
-                "HUNDRED_IMAP_URL",
-                "imaps://shop:hunter2@imap.example.com/INBOX",
-            ),
-        ])
-        .unwrap();
-        let summary = format!("{:?} {:?}", config.masked_summary(), config);
-        assert!(!summary.contains("hunter2"));
-        assert!(!summary.contains("0123456789abcdef0123456789abcdef"));
-    }
-
-    #[test]
-    fn every_secret_is_masked_in_the_summary() {
-        let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim-rsa.pem");
-        let values = [
-            (
-                "HUNDRED_DATABASE_URL",
-                "postgres://shop:dbsecret1@db.example/news?sslpassword=dbsecret2&application_name=hundred",
-            ),
-            (
-                "HUNDRED_SMTP_URL",
-                "smtps://me%40x:smtp%2Fsecret@mail.example.com",
-            ),
-            ("HUNDRED_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
-            ("HUNDRED_INBOUND_SECRET", "inbound-secret-value"),
-            (
-                "HUNDRED_IMAP_URL",
-                "imaps://shop:imapsecret@imap.example.com/INBOX",
-            ),
-            ("HUNDRED_DKIM_DOMAIN", "bakery.example"),
-            ("HUNDRED_DKIM_SELECTOR", "s1"),
-            ("HUNDRED_DKIM_KEY_FILE", key),
-        ];
-        // A new secret setting gets a value here, so its masking is tested (STARTTLS's
-        // key needs a certificate to go with it: tests/api/smtp_listener.rs sets one).
-        for setting in SETTINGS.iter().filter(|setting| setting.secret) {
-            assert!(
-                setting.variables.contains(&"HUNDRED_INBOUND_TLS_CERT")
-                    || values.iter().any(|(v, _)| setting.variables.contains(v)),
-                "secret {:?} is not tested here",
-                setting.variables
-            );
-        }
-        let config = with(&values).unwrap();
-        let summary = format!("{:?}", config.masked_summary());
-        for secret in [
-            "dbsecret1",
-            "dbsecret2",
-            "smtp%2Fsecret",
-            "smtp/secret",
-            "0123456789abcdef",
-            "inbound-secret-value",
-            "imapsecret",
-            "PRIVATE",
-        ] {
-            assert!(!summary.contains(secret), "{secret} in {summary}");
-        }
-        assert!(summary.contains("application_name=hundred"), "{summary}");
-        assert!(
-            summary.contains("s1._domainkey.bakery.example"),
-            "{summary}"
-        );
-        assert!(summary.contains("mail.example.com"), "{summary}");
-    }
-
-    #[test]
-    fn the_smtp_listener_limits_and_the_grace_have_defaults_and_checked_values() {
-        let config = with(&[]).unwrap();
-        assert_eq!(config.inbound_smtp_max_connections, 64);
-        assert_eq!(config.inbound_smtp_max_per_client, 8);
-        assert!(config.inbound_tls.is_none());
-        assert_eq!(config.shutdown_grace, Duration::from_secs(30));
-        let config = with(&[
-            ("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS", "200"),
-            ("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT", "2"),
-            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "5"),
-        ])
-        .unwrap();
-        assert_eq!(config.inbound_smtp_max_connections, 200);
-        assert_eq!(config.inbound_smtp_max_per_client, 2);
-        assert_eq!(config.shutdown_grace, Duration::from_secs(5));
-        for (variable, value) in [
-            ("HUNDRED_INBOUND_SMTP_MAX_CONNECTIONS", "0"),
-            ("HUNDRED_INBOUND_SMTP_MAX_PER_CLIENT", "many"),
-            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "0"),
-            ("HUNDRED_SHUTDOWN_GRACE_SECONDS", "86400"),
-            ("HUNDRED_INBOUND_TLS_KEY", "/some/key.pem"),
-        ] {
-            let err = with(&[(variable, value)]).unwrap_err();
-            let expected = if variable == "HUNDRED_INBOUND_TLS_KEY" {
-                "HUNDRED_INBOUND_TLS_CERT"
-            } else {
-                variable
-            };
-            assert_eq!(err.variable, expected, "{variable}={value}");
-        }
-    }
-}
+mod tests;

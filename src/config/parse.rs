@@ -7,8 +7,9 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 
 use super::{
-    ConfigError, DEFAULT_APPLE_PROXY_RANGES, RetryPolicy, Secret, SignupLimits, default_public_url,
-    parse_number, parse_public_url, positive, redact_url,
+    ConfigError, DEFAULT_APPLE_PROXY_RANGES, DkimSettings, ImapSettings, RetryPolicy, Secret,
+    SignupLimits, TlsFiles, default_public_url, parse_number, parse_public_url, positive,
+    redact_url,
 };
 
 /// Looks a variable up; `None` when it is unset or blank.
@@ -36,7 +37,7 @@ pub(super) fn smtp_url(get: Get) -> Result<Option<Secret>, ConfigError> {
     let smtp_url = match get("HUNDRED_SMTP_URL") {
         None => None,
         Some(url) => {
-            crate::mail::transport::check_smtp_url(&url)
+            super::SmtpSettings::from_url(&url)
                 .map_err(|problem| ConfigError::new("HUNDRED_SMTP_URL", problem))?;
             Some(Secret::new(url))
         }
@@ -102,21 +103,16 @@ pub(super) fn trusted_authserv_id(get: Get) -> Result<Option<String>, ConfigErro
     Ok(trusted_authserv_id)
 }
 
-pub(super) fn inbound_tls(
-    get: Get,
-) -> Result<Option<crate::inbound::smtp::InboundTls>, ConfigError> {
+pub(super) fn inbound_tls(get: Get) -> Result<Option<TlsFiles>, ConfigError> {
     let inbound_tls = match (
         get("HUNDRED_INBOUND_TLS_CERT"),
         get("HUNDRED_INBOUND_TLS_KEY"),
     ) {
         (None, None) => None,
-        (Some(cert), Some(key)) => Some(
-            crate::inbound::smtp::InboundTls::load(
-                std::path::Path::new(cert.trim()),
-                std::path::Path::new(key.trim()),
-            )
-            .map_err(|tls| ConfigError::new(tls.variable, tls.problem))?,
-        ),
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert_file: cert.trim().into(),
+            key_file: key.trim().into(),
+        }),
         (cert, _) => {
             return Err(ConfigError::new(
                 if cert.is_none() {
@@ -235,23 +231,18 @@ pub(super) fn trust_proxy_headers(get: Get) -> Result<bool, ConfigError> {
     Ok(trust_proxy_headers)
 }
 
-pub(super) fn dkim(
-    get: Get,
-) -> Result<Option<std::sync::Arc<crate::mail::dkim::DkimSigner>>, ConfigError> {
+pub(super) fn dkim(get: Get) -> Result<Option<DkimSettings>, ConfigError> {
     let dkim = match (
         get("HUNDRED_DKIM_DOMAIN"),
         get("HUNDRED_DKIM_SELECTOR"),
         get("HUNDRED_DKIM_KEY_FILE"),
     ) {
         (None, None, None) => None,
-        (Some(domain), Some(selector), Some(key_file)) => Some(std::sync::Arc::new(
-            crate::mail::dkim::DkimSigner::load(
-                &domain,
-                &selector,
-                std::path::Path::new(&key_file),
-            )
-            .map_err(|problem| ConfigError::new("HUNDRED_DKIM_KEY_FILE", problem))?,
-        )),
+        (Some(domain), Some(selector), Some(key_file)) => Some(DkimSettings {
+            domain,
+            selector,
+            key_file: key_file.into(),
+        }),
         (domain, selector, _) => {
             let missing = if domain.is_none() {
                 "HUNDRED_DKIM_DOMAIN"
@@ -363,12 +354,10 @@ pub(super) fn inbound_smtp_limits(get: Get) -> Result<(usize, usize), ConfigErro
     Ok((inbound_smtp_max_connections, inbound_smtp_max_per_client))
 }
 
-pub(super) fn imap(
-    get: Get,
-) -> Result<(Option<crate::inbound::imap::ImapSettings>, Duration), ConfigError> {
+pub(super) fn imap(get: Get) -> Result<(Option<ImapSettings>, Duration), ConfigError> {
     let imap = get("HUNDRED_IMAP_URL")
         .map(|raw| {
-            crate::inbound::imap::ImapSettings::from_url(&raw)
+            ImapSettings::from_url(&raw)
                 .map_err(|problem| ConfigError::new("HUNDRED_IMAP_URL", problem))
         })
         .transpose()?;

@@ -358,7 +358,7 @@ pub static SETTINGS: &[Setting] = &[
             or_unset(
                 c.inbound_tls
                     .as_ref()
-                    .map(|tls| format!("STARTTLS with {} (key hidden)", tls.cert_file().display())),
+                    .map(|tls| format!("STARTTLS with {} (key hidden)", tls.cert_file.display())),
                 "unset: no STARTTLS",
             )
         }),

@@ -1,4 +1,8 @@
 //! The newsletter's vocabulary as types: parsed at the edge, trusted inside.
+//!
+//! Layer: the bottom. It imports nothing of the crate (only libraries); everything above
+//! may import it. A rule about what a subscriber, campaign or address is belongs here, not
+//! in the store or a handler.
 
 mod campaign;
 mod email;

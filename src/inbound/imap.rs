@@ -20,24 +20,20 @@
 //! A poll that fails (server down, wrong password, database away) is logged, never with the
 //! password, and tried again later, waiting twice as long after each failure in a row.
 
-use std::fmt;
-use std::io;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use async_imap::{Client, Session};
 use futures::TryStreamExt as _;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 use super::MAX_MESSAGE_BYTES;
 use super::receive::{Inbox, ReceiveError};
-use crate::config::Secret;
+pub use crate::config::{ImapSettings, ImapTls};
+use stream::{ImapStream, tls_connector};
+
+mod stream;
 
 /// How long one IMAP command (or connecting, or the TLS handshake) may take.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -83,112 +79,6 @@ fn imap_date(date: time::Date) -> String {
         MONTHS[usize::from(u8::from(date.month())) - 1],
         date.year()
     )
-}
-
-/// How the connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImapTls {
-    /// `imaps://`: TLS from the first byte (port 993).
-    Implicit,
-    /// `imap://`: STARTTLS, required (port 143), so the password never crosses in clear.
-    StartTls,
-    /// `imap://…?tls=none`: no TLS at all, for a server on this machine or a trusted network.
-    None,
-}
-
-/// Where and as whom to poll, parsed from `HUNDRED_IMAP_URL`.
-#[derive(Clone, Debug)]
-pub struct ImapSettings {
-    pub host: String,
-    pub port: u16,
-    pub tls: ImapTls,
-    pub user: String,
-    password: Secret,
-    /// The mailbox (folder) read, `INBOX` unless the URL's path names another.
-    pub mailbox: String,
-}
-
-impl ImapSettings {
-    /// `imaps://user:pass@host[:port][/mailbox]` or `imap://…[?tls=required|none]`. The
-    /// problem, when there is one, never quotes the URL (it holds the password).
-    pub fn from_url(raw: &str) -> Result<Self, String> {
-        let url = Url::parse(raw.trim()).map_err(|err| format!("not a URL: {err}"))?;
-        let tls_param = url
-            .query_pairs()
-            .find(|(key, _)| key == "tls")
-            .map(|(_, value)| value.into_owned());
-        let (tls, default_port) = match (url.scheme(), tls_param.as_deref()) {
-            ("imaps", None | Some("required")) => (ImapTls::Implicit, 993),
-            ("imap", None | Some("required")) => (ImapTls::StartTls, 143),
-            ("imap", Some("none")) => (ImapTls::None, 143),
-            ("imap" | "imaps", Some(other)) => {
-                return Err(format!("tls={other} is not one of required, none"));
-            }
-            _ => {
-                return Err("must start with imaps:// (TLS) or imap:// (STARTTLS)".into());
-            }
-        };
-        let host = url
-            .host_str()
-            .filter(|host| !host.is_empty())
-            .ok_or("has no host")?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let decode = |part: &str, what: &str| {
-            percent_encoding::percent_decode_str(part)
-                .decode_utf8()
-                .map(|decoded| decoded.into_owned())
-                .map_err(|_| format!("the {what} is not valid UTF-8"))
-        };
-        let user = decode(url.username(), "user name")?;
-        let password = decode(url.password().unwrap_or_default(), "password")?;
-        if user.is_empty() || url.password().is_none() {
-            return Err("needs a user and a password: imaps://user:password@host/INBOX".into());
-        }
-        let mailbox = match decode(url.path().trim_start_matches('/'), "mailbox")? {
-            mailbox if mailbox.is_empty() => "INBOX".to_string(),
-            mailbox => mailbox,
-        };
-        for (value, what) in [
-            (&user, "user name"),
-            (&password, "password"),
-            (&mailbox, "mailbox"),
-        ] {
-            if value.chars().any(char::is_control) {
-                return Err(format!("the {what} has a control character"));
-            }
-        }
-        Ok(Self {
-            port: url.port().unwrap_or(default_port),
-            host,
-            tls,
-            user,
-            password: Secret::new(password),
-            mailbox,
-        })
-    }
-}
-
-/// For logs and the settings summary: everything but the password.
-impl fmt::Display for ImapSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = if self.tls == ImapTls::Implicit {
-            "imaps"
-        } else {
-            "imap"
-        };
-        let query = if self.tls == ImapTls::None {
-            "?tls=none"
-        } else {
-            ""
-        };
-        write!(
-            f,
-            "{scheme}://{}:***@{}:{}/{}{query}",
-            self.user, self.host, self.port, self.mailbox
-        )
-    }
 }
 
 /// Reads one mailbox now and then and hands what it finds to the [`Inbox`].
@@ -563,146 +453,5 @@ where
     }
 }
 
-fn tls_connector() -> anyhow::Result<tokio_rustls::TlsConnector> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        bail!("HUNDRED_IMAP_URL: TLS needs the system's CA certificates (install ca-certificates)");
-    }
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-}
-
-/// The connection: plain until STARTTLS, or TLS.
-#[derive(Debug)]
-enum ImapStream {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for ImapStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for ImapStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
-        }
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
-        }
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
-            Self::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_url_of_a_mailbox() {
-        let settings =
-            ImapSettings::from_url("imaps://shop%40bakery.example:p%40ss%2Fw0rd@mail.example.com")
-                .unwrap();
-        assert_eq!(settings.tls, ImapTls::Implicit);
-        assert_eq!(settings.port, 993);
-        assert_eq!(settings.host, "mail.example.com");
-        assert_eq!(settings.user, "shop@bakery.example");
-        assert_eq!(settings.password.expose(), "p@ss/w0rd");
-        assert_eq!(settings.mailbox, "INBOX");
-
-        let settings =
-            ImapSettings::from_url("imap://me:pw@127.0.0.1:1143/Newsletter%20replies?tls=none")
-                .unwrap();
-        assert_eq!(settings.tls, ImapTls::None);
-        assert_eq!(settings.port, 1143);
-        assert_eq!(settings.mailbox, "Newsletter replies");
-        let settings = ImapSettings::from_url("imap://me:pw@[::1]/INBOX").unwrap();
-        assert_eq!((settings.tls, settings.port), (ImapTls::StartTls, 143));
-        assert_eq!(settings.host, "::1");
-    }
-
-    #[test]
-    fn refuses_what_cannot_work_without_quoting_the_password() {
-        for url in [
-            "pop3://me:hunter2@mail.example.com",
-            "imap://me:hunter2@mail.example.com?tls=maybe",
-            "imaps://mail.example.com/INBOX",
-            "imaps://me@mail.example.com/INBOX",
-            "imaps://me:hunter2@/INBOX",
-            "imaps://me:hunter2%0A@mail.example.com",
-            "not a url hunter2",
-        ] {
-            let problem = ImapSettings::from_url(url).unwrap_err();
-            assert!(!problem.contains("hunter2"), "{url}: {problem}");
-        }
-    }
-
-    #[test]
-    fn the_password_never_shows() {
-        let settings = ImapSettings::from_url("imaps://me:hunter2@mail.example.com").unwrap();
-        let shown = format!("{settings} {settings:?}");
-        assert!(!shown.contains("hunter2"), "{shown}");
-        assert_eq!(
-            settings.to_string(),
-            "imaps://me:***@mail.example.com:993/INBOX"
-        );
-    }
-
-    #[test]
-    fn the_mark_and_the_search_date_are_written_as_kept_and_as_imap_wants() {
-        let mark = ReadUpTo {
-            validity: 1_700_000_000,
-            uid: 42,
-        };
-        assert_eq!(mark.kept(), "1700000000:42");
-        assert_eq!(ReadUpTo::parse(&mark.kept()), Some(mark));
-        for broken in ["", "42", "x:1", "1:", "1:-3", "1:2:3"] {
-            assert_eq!(ReadUpTo::parse(broken), None, "{broken}");
-        }
-        assert_eq!(imap_date(time::macros::date!(2026 - 11 - 05)), "5-Nov-2026");
-        assert_eq!(
-            imap_date(time::macros::date!(2027 - 01 - 31)),
-            "31-Jan-2027"
-        );
-    }
-
-    #[test]
-    fn failures_in_a_row_wait_longer() {
-        let poller_wait = |interval: u64, failures: u32| {
-            backoff(Duration::from_secs(interval), failures).as_secs()
-        };
-        assert_eq!(poller_wait(60, 0), 60);
-        assert_eq!(poller_wait(60, 1), 60);
-        assert_eq!(poller_wait(60, 3), 240);
-        assert_eq!(poller_wait(60, 50), 900);
-        assert_eq!(poller_wait(3600, 5), 3600);
-    }
-}
+mod tests;

@@ -171,14 +171,7 @@ fn defuse_stacked_messages(raw: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
         }
         start = end + 1;
     }
-    if found.is_empty() {
-        return raw;
-    }
-    let mut defused = raw.into_owned();
-    for i in found {
-        defused[i] = b'x';
-    }
-    Cow::Owned(defused)
+    defuse(raw, found)
 }
 
 fn contains_ignoring_case(haystack: &[u8], needle: &[u8]) -> bool {
@@ -228,6 +221,12 @@ fn defuse_deep_messages(raw: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
         .filter(|&i| matches!(raw[i], b'm' | b'M') && starts(&raw, i))
         .skip(MAX_EMBEDDED_MESSAGES)
         .collect();
+    defuse(raw, found)
+}
+
+/// Overwrites the first byte of each place found with `x`, so what starts there is no
+/// longer read as what it was; untouched when nothing was found.
+fn defuse(raw: Cow<'_, [u8]>, found: Vec<usize>) -> Cow<'_, [u8]> {
     if found.is_empty() {
         return raw;
     }

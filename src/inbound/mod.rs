@@ -20,6 +20,11 @@
 //! failure notice), `quote` (trimming a reply) and `text` (readable text and report parts
 //! out of the MIME tree); `headers` turns header fields into bare addresses, Message-IDs
 //! and dates.
+//!
+//! Layer: the engine's work (with mail, tracking, lists and accounts), below the use
+//! cases. It may import store, domain, config and signing; it must not import actions, web,
+//! app or cli, and store, domain and config must not import it. `smtp` (the listener) and
+//! `imap` (the poller) are the doors; `receive` stores what they take.
 
 pub mod authentication;
 mod bounce;

@@ -174,6 +174,26 @@ impl ImportReport {
     }
 }
 
+/// What each imported person's consent history says: the detail of the import, and for
+/// people imported as confirmed, the consent the owner states for them.
+fn consent_words(options: &ImportOptions) -> (String, Option<String>) {
+    let basis = options.basis.describe();
+    match options.mode {
+        ImportMode::AskToConfirm => (
+            format!(
+                "imported from a CSV file, confirmation asked; basis stated by the owner: {basis}"
+            ),
+            None,
+        ),
+        ImportMode::AlreadyConfirmed => (
+            format!(
+                "imported from a CSV file as already confirmed; basis stated by the owner: {basis}"
+            ),
+            Some(format!("imported as already confirmed: {basis}")),
+        ),
+    }
+}
+
 /// Imports what was read from a file. `progress(done, total)` is called after each batch.
 /// Never fails: a failure stops the import and is in the report.
 pub async fn import(
@@ -199,21 +219,7 @@ pub async fn import(
         None => reasons.push(ReasonCount { reason, count: 1 }),
     };
 
-    let basis = options.basis.describe();
-    let (detail, stated) = match options.mode {
-        ImportMode::AskToConfirm => (
-            format!(
-                "imported from a CSV file, confirmation asked; basis stated by the owner: {basis}"
-            ),
-            None,
-        ),
-        ImportMode::AlreadyConfirmed => (
-            format!(
-                "imported from a CSV file as already confirmed; basis stated by the owner: {basis}"
-            ),
-            Some(format!("imported as already confirmed: {basis}")),
-        ),
-    };
+    let (detail, stated) = consent_words(options);
     let total = file.rows.len();
     let mut done = 0;
     progress(done, total);

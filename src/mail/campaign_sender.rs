@@ -11,19 +11,26 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::compose::Recipient;
-use super::render::{CampaignContent, CompiledCampaign, CopySettings, RecipientData, Tracking};
+use super::render::{
+    CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking,
+};
 use super::{Composer, SendError, Transport, retry_delay};
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
-use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Start, Store, Timestamp, retrying};
+use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Start, Store, Timestamp};
 use crate::templates::Templates;
+use outcome::{Outcome, failed, is_mailbox_failure};
+use recorder::Recorder;
+
+mod outcome;
+mod recorder;
 
 /// Longer than any single send takes; a dead sender's deliveries are taken over after it.
 const LEASE: Duration = Duration::from_secs(120);
@@ -51,18 +58,6 @@ pub struct CampaignSender {
     /// Each campaign's status as last read, so a pause or cancel is seen within
     /// `STATUS_TTL` without a query per message.
     statuses: Mutex<HashMap<Uuid, (Instant, String)>>,
-}
-
-enum Outcome {
-    /// Paused before its turn: handed back for later.
-    Released,
-    Sent(String),
-    Retry(String),
-    Failed {
-        reply: String,
-        bounced: bool,
-    },
-    Skipped(&'static str),
 }
 
 impl CampaignSender {
@@ -267,30 +262,13 @@ impl CampaignSender {
                         .mark_delivery_retry(delivery.id, worker, &reply, at)
                         .await
                 } else {
-                    self.store
-                        .mark_delivery_final(
-                            delivery.id,
-                            worker,
-                            DeliveryState::Failed,
-                            &reply,
-                            now,
-                            None,
-                        )
+                    self.mark_failed(&delivery, worker, &reply, now, false)
                         .await
                 }
             }
             Outcome::Failed { reply, bounced } => {
                 tracing::info!(reply = %reply, bounced, "refused for good");
-                let bounce = bounced.then_some(delivery.subscriber_id).flatten();
-                self.store
-                    .mark_delivery_final(
-                        delivery.id,
-                        worker,
-                        DeliveryState::Failed,
-                        &reply,
-                        now,
-                        bounce,
-                    )
+                self.mark_failed(&delivery, worker, &reply, now, bounced)
                     .await
             }
             Outcome::Skipped(reason) => {
@@ -311,6 +289,28 @@ impl CampaignSender {
         }
     }
 
+    /// Records a copy as failed for good; a bounce also marks its subscriber bounced.
+    async fn mark_failed(
+        &self,
+        delivery: &ClaimedDelivery,
+        worker: &str,
+        reply: &str,
+        now: Timestamp,
+        bounced: bool,
+    ) -> anyhow::Result<()> {
+        let bounce = bounced.then_some(delivery.subscriber_id).flatten();
+        self.store
+            .mark_delivery_final(
+                delivery.id,
+                worker,
+                DeliveryState::Failed,
+                reply,
+                now,
+                bounce,
+            )
+            .await
+    }
+
     async fn attempt(&self, delivery: &ClaimedDelivery) -> Outcome {
         let (Some(subscriber_id), Some(email)) =
             (delivery.subscriber_id, delivery.email.as_deref())
@@ -329,6 +329,51 @@ impl CampaignSender {
             Ok(prepared) => prepared,
             Err(err) => return Outcome::Retry(format!("preparing the campaign: {err:#}")),
         };
+        let rendered = match self.render(delivery, &prepared, subscriber_id, email).await {
+            Ok(rendered) => rendered,
+            Err(outcome) => return outcome,
+        };
+        let address = SubscriberEmail::parse(email)
+            .map(|e| e.ascii().to_string())
+            .unwrap_or_else(|_| email.to_string());
+        let recipient = Recipient {
+            id: subscriber_id,
+            message: delivery.id,
+            address,
+            name: delivery.name.clone(),
+        };
+        let composed = match self
+            .composer
+            .campaign(&recipient, &delivery.message_id, &rendered)
+        {
+            Ok(composed) => composed,
+            Err(err) => return failed(format!("composing: {err:#}")),
+        };
+        self.limiter.until_ready().await;
+        let stem = format!("campaign-{}", delivery.id.simple());
+        match self
+            .transport
+            .send(&composed.envelope, &composed.bytes, &stem)
+            .await
+        {
+            Ok(reply) => Outcome::Sent(reply),
+            Err(SendError::Transient(reply)) => Outcome::Retry(reply),
+            Err(SendError::Permanent(reply)) => {
+                let bounced = is_mailbox_failure(&reply);
+                Outcome::Failed { reply, bounced }
+            }
+        }
+    }
+
+    /// The copy for one subscriber: personalised, its links registered and signed when
+    /// tracked. What goes wrong is the delivery's outcome.
+    async fn render(
+        &self,
+        delivery: &ClaimedDelivery,
+        prepared: &Prepared,
+        subscriber_id: Uuid,
+        email: &str,
+    ) -> Result<RenderedCopy, Outcome> {
         let data = RecipientData {
             name: delivery.name.clone(),
             email: email.to_string(),
@@ -338,23 +383,18 @@ impl CampaignSender {
                 .map(|a| a.0.clone())
                 .unwrap_or_else(|| serde_json::json!({})),
         };
-        let personal = match prepared.compiled.personalise(&data) {
-            Ok(personal) => personal,
-            Err(err) => {
-                return Outcome::Failed {
-                    reply: format!("template: {err}"),
-                    bounced: false,
-                };
-            }
-        };
+        let personal = prepared
+            .compiled
+            .personalise(&data)
+            .map_err(|err| failed(format!("template: {err}")))?;
         let tracked = self.config.tracking && delivery.tracking.unwrap_or(true);
         let links = if tracked {
             match self
-                .links(delivery.campaign_id, &prepared, personal.links())
+                .links(delivery.campaign_id, prepared, personal.links())
                 .await
             {
                 Ok(links) => links,
-                Err(err) => return Outcome::Retry(format!("registering links: {err:#}")),
+                Err(err) => return Err(Outcome::Retry(format!("registering links: {err:#}"))),
             }
         } else {
             HashMap::new()
@@ -373,50 +413,10 @@ impl CampaignSender {
                 links: &links,
             }),
         };
-        let rendered = match prepared.compiled.finish(personal, email, &copy) {
-            Ok(rendered) => rendered,
-            Err(err) => {
-                return Outcome::Failed {
-                    reply: format!("template: {err}"),
-                    bounced: false,
-                };
-            }
-        };
-        let address = SubscriberEmail::parse(email)
-            .map(|e| e.ascii().to_string())
-            .unwrap_or_else(|_| email.to_string());
-        let recipient = Recipient {
-            id: subscriber_id,
-            message: delivery.id,
-            address,
-            name: delivery.name.clone(),
-        };
-        let composed = match self
-            .composer
-            .campaign(&recipient, &delivery.message_id, &rendered)
-        {
-            Ok(composed) => composed,
-            Err(err) => {
-                return Outcome::Failed {
-                    reply: format!("composing: {err:#}"),
-                    bounced: false,
-                };
-            }
-        };
-        self.limiter.until_ready().await;
-        let stem = format!("campaign-{}", delivery.id.simple());
-        match self
-            .transport
-            .send(&composed.envelope, &composed.bytes, &stem)
-            .await
-        {
-            Ok(reply) => Outcome::Sent(reply),
-            Err(SendError::Transient(reply)) => Outcome::Retry(reply),
-            Err(SendError::Permanent(reply)) => {
-                let bounced = is_mailbox_failure(&reply);
-                Outcome::Failed { reply, bounced }
-            }
-        }
+        prepared
+            .compiled
+            .finish(personal, email, &copy)
+            .map_err(|err| failed(format!("template: {err}")))
     }
 
     async fn prepared(&self, campaign: Uuid) -> anyhow::Result<Arc<Prepared>> {
@@ -483,63 +483,6 @@ impl CampaignSender {
     }
 }
 
-/// The most copies recorded in one commit.
-const RECORD_GROUP: usize = 64;
-/// How often writing a group is tried before its copies are left to their leases (and so
-/// may be sent again): a database that is briefly unreachable should not cause that.
-const RECORD_TRIES: u32 = 3;
-
-/// Records accepted copies for the tasks that sent them, with group commit: one writer
-/// commits every copy waiting, and the copies accepted while that commit is in flight wait
-/// for the next one. There is no timer: under light load each copy gets its own commit at
-/// once; under heavy load one commit records many, which is what keeps the database from
-/// falling behind the SMTP server.
-#[derive(Clone)]
-struct Recorder(mpsc::Sender<(SentCopy, oneshot::Sender<bool>)>);
-
-impl Recorder {
-    fn start(store: Store, worker: String) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(RECORD_GROUP * 4);
-        (Self(tx), tokio::spawn(record_groups(store, worker, rx)))
-    }
-
-    /// Waits until the copy is committed as sent. False if its lease was lost meanwhile.
-    async fn record(&self, copy: SentCopy) -> anyhow::Result<bool> {
-        let (done, committed) = oneshot::channel();
-        self.0
-            .send((copy, done))
-            .await
-            .map_err(|_| anyhow::anyhow!("the recorder of sent copies has stopped"))?;
-        committed.await.map_err(|_| {
-            anyhow::anyhow!("could not record the copy as sent; its lease will expire")
-        })
-    }
-}
-
-async fn record_groups(
-    store: Store,
-    worker: String,
-    mut queue: mpsc::Receiver<(SentCopy, oneshot::Sender<bool>)>,
-) {
-    let mut group = Vec::with_capacity(RECORD_GROUP);
-    while queue.recv_many(&mut group, RECORD_GROUP).await > 0 {
-        let (copies, waiting): (Vec<SentCopy>, Vec<_>) = group.drain(..).unzip();
-        let what = format!("could not record {} sent copies", copies.len());
-        let recorded = retrying(
-            RECORD_TRIES,
-            &what,
-            "their leases will expire and they may be sent again",
-            || store.mark_deliveries_sent(&worker, &copies),
-        )
-        .await;
-        if let Some(recorded) = recorded {
-            for (copy, done) in copies.iter().zip(waiting) {
-                let _ = done.send(recorded.contains(&copy.id));
-            }
-        }
-    }
-}
-
 pub fn content_of(record: &CampaignRecord) -> CampaignContent {
     CampaignContent {
         subject: record.subject.clone(),
@@ -547,36 +490,5 @@ pub fn content_of(record: &CampaignRecord) -> CampaignContent {
         format: record.format(),
         preheader: record.preheader.clone(),
         layout: record.layout.clone(),
-    }
-}
-
-/// A permanent failure that says the mailbox does not exist (enhanced status 5.1.x).
-fn is_mailbox_failure(reply: &str) -> bool {
-    reply
-        .split(|c: char| c.is_whitespace() || c == ':' || c == '(' || c == ')')
-        .any(|word| {
-            let mut parts = word.split('.');
-            parts.next() == Some("5")
-                && parts.next() == Some("1")
-                && parts
-                    .next()
-                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_mailbox_failure;
-
-    #[test]
-    fn recognises_mailbox_failures() {
-        assert!(is_mailbox_failure(
-            "permanent error (550): 5.1.1 No such user here"
-        ));
-        assert!(is_mailbox_failure("550 5.1.10 Recipient address rejected"));
-        assert!(!is_mailbox_failure(
-            "permanent error (554): 5.7.1 Message rejected as spam"
-        ));
-        assert!(!is_mailbox_failure("552 5.2.2 Mailbox full"));
     }
 }

@@ -13,6 +13,7 @@ use tera::Context;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::dkim::DkimSigner;
 use super::render::RenderedCopy;
 use super::thread::is_valid_message_id;
 use crate::config::Config;
@@ -46,14 +47,22 @@ pub struct Composer {
     config: Arc<Config>,
     templates: Arc<Templates>,
     signer: Signer,
+    /// Signs every message when DKIM is configured; built at start-up from `config.dkim`.
+    dkim: Option<Arc<DkimSigner>>,
 }
 
 impl Composer {
-    pub fn new(config: Arc<Config>, templates: Arc<Templates>, signer: Signer) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        templates: Arc<Templates>,
+        signer: Signer,
+        dkim: Option<Arc<DkimSigner>>,
+    ) -> Self {
         Self {
             config,
             templates,
             signer,
+            dkim,
         }
     }
 
@@ -298,7 +307,7 @@ impl Composer {
         sender: Address,
         to: Address,
     ) -> anyhow::Result<Composed> {
-        if let Some(dkim) = &self.config.dkim {
+        if let Some(dkim) = &self.dkim {
             dkim.sign(&mut message);
         }
         let envelope = Envelope::new(Some(sender), vec![to]).context("building the envelope")?;

@@ -9,6 +9,8 @@ use lettre::message::dkim::{
 };
 use lettre::message::header::HeaderName;
 
+use crate::config::{ConfigError, DkimSettings};
+
 /// The headers the signature covers: what identifies the message and what a receiver acts
 /// on (one-click unsubscribe among them).
 const SIGNED_HEADERS: [&str; 10] = [
@@ -74,6 +76,13 @@ impl DkimSigner {
         })
     }
 
+    /// Builds the signer from the configured settings at start-up; a key that cannot be
+    /// used is a configuration error naming `HUNDRED_DKIM_KEY_FILE`.
+    pub fn from_settings(settings: &DkimSettings) -> Result<Self, ConfigError> {
+        Self::load(&settings.domain, &settings.selector, &settings.key_file)
+            .map_err(|problem| ConfigError::new("HUNDRED_DKIM_KEY_FILE", problem))
+    }
+
     pub fn sign(&self, message: &mut Message) {
         lettre::message::dkim::dkim_sign(message, &self.config);
     }
@@ -105,4 +114,27 @@ fn parse_key(text: &str) -> Result<DkimSigningKey, String> {
     DkimSigningKey::new(text, DkimSigningAlgorithm::Ed25519).map_err(|_| {
         "expected an RSA key in PEM, an Ed25519 key in PKCS#8 PEM, or a base64 Ed25519 seed".into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_that_cannot_be_read_names_its_variable() {
+        let settings = |key_file: &str| DkimSettings {
+            domain: "bakery.example".into(),
+            selector: "s1".into(),
+            key_file: key_file.into(),
+        };
+        let err = DkimSigner::from_settings(&settings("/nonexistent/key.pem")).unwrap_err();
+        assert_eq!(err.variable, "HUNDRED_DKIM_KEY_FILE");
+        assert!(err.problem.contains("/nonexistent/key.pem"));
+        let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim-rsa.pem");
+        let signer = DkimSigner::from_settings(&settings(key)).unwrap();
+        assert!(
+            !format!("{signer:?}").contains("PRIVATE"),
+            "the key is never printed"
+        );
+    }
 }

@@ -1,5 +1,10 @@
 //! Outgoing mail: composing messages from templates, the transport (SMTP or the .eml
 //! outbox), and the worker that drains the durable queue.
+//!
+//! Layer: the engine's work (with inbound, tracking, lists and accounts), below the use
+//! cases. It may import store, domain, config, signing, templates, and tracking (for the
+//! hidden link); it must not import actions, web, app or cli, and store, domain and config
+//! must not import it. Link extraction lives in `links`, used by `render` and `text` alike.
 
 pub mod campaign_sender;
 pub mod compose;

@@ -14,138 +14,19 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
-use url::Url;
 
 use super::SendError;
+use crate::config::{SmtpSettings, SmtpTls};
 
 /// How long one SMTP command may take before the connection is given up.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Idle connections older than this are closed rather than reused (servers drop them).
 const MAX_IDLE: Duration = Duration::from_secs(50);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsMode {
-    /// Plain SMTP; STARTTLS is not attempted.
-    None,
-    /// STARTTLS is required (`?tls=required`).
-    StartTls,
-    /// STARTTLS when the server offers it (`?tls=opportunistic`).
-    Opportunistic,
-    /// TLS from the first byte (`smtps://`).
-    Implicit,
-}
-
-/// Where and how to connect, parsed from `HUNDRED_SMTP_URL`.
-#[derive(Clone)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    credentials: Option<Credentials>,
-    hello: ClientId,
-}
-
-impl std::fmt::Debug for SmtpSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field(
-                "credentials",
-                &self.credentials.as_ref().map(|_| "[redacted]"),
-            )
-            .finish()
-    }
-}
-
-impl SmtpSettings {
-    /// `smtp://[user:pass@]host[:port][?tls=required|opportunistic|none]` or `smtps://…`.
-    /// A user name and password need TLS unless the server is on this machine or the URL
-    /// says `tls=none`.
-    pub fn from_url(raw: &str) -> Result<Self, String> {
-        let url = Url::parse(raw).map_err(|err| format!("not a URL: {err}"))?;
-        let tls_param = url
-            .query_pairs()
-            .find(|(key, _)| key == "tls")
-            .map(|(_, value)| value.into_owned());
-        let (tls, default_port) = match (url.scheme(), tls_param.as_deref()) {
-            ("smtp", None | Some("none")) => (TlsMode::None, 25),
-            ("smtp", Some("required")) => (TlsMode::StartTls, 587),
-            ("smtp", Some("opportunistic")) => (TlsMode::Opportunistic, 587),
-            ("smtps", None | Some("required")) => (TlsMode::Implicit, 465),
-            ("smtp" | "smtps", Some(other)) => {
-                return Err(format!(
-                    "tls={other} is not one of required, opportunistic, none"
-                ));
-            }
-            _ => return Err("must start with smtp:// or smtps://".into()),
-        };
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or("has no host")?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let credentials = if url.username().is_empty() {
-            None
-        } else {
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8()
-                    .map(|c| c.into_owned())
-                    .map_err(|_| "the user name or password is not valid UTF-8".to_string())
-            };
-            Some(Credentials::new(
-                decode(url.username())?,
-                decode(url.password().unwrap_or_default())?,
-            ))
-        };
-        if credentials.is_some()
-            && !credentials_stay_private(tls, tls_param.as_deref() == Some("none"), &host)
-        {
-            return Err(format!(
-                "the user name and password would cross the network to {host} unencrypted; \
-                 add ?tls=required (STARTTLS) or use smtps://, or write ?tls=none to accept that"
-            ));
-        }
-        let hello = match url.path().trim_start_matches('/') {
-            "" => ClientId::default(),
-            name => ClientId::Domain(name.to_string()),
-        };
-        Ok(Self {
-            port: url.port().unwrap_or(default_port),
-            host,
-            tls,
-            credentials,
-            hello,
-        })
-    }
-}
-
-/// Whether a password sent to `host` with `tls` stays off the network in clear: always
-/// with STARTTLS required or implicit TLS, and to this machine (loopback) in any case.
-/// Opportunistic STARTTLS is not enough (whoever sits in between can hide the offer), and
-/// plain SMTP to another machine only when the owner wrote `tls=none` to say so.
-fn credentials_stay_private(tls: TlsMode, written_none: bool, host: &str) -> bool {
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.eq_ignore_ascii_case("localhost.")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match tls {
-        TlsMode::StartTls | TlsMode::Implicit => true,
-        TlsMode::None => loopback || written_none,
-        TlsMode::Opportunistic => loopback,
-    }
-}
 
 struct IdleConnection {
     connection: AsyncSmtpConnection,
@@ -162,7 +43,7 @@ pub struct SmtpPool {
 
 impl SmtpPool {
     pub fn new(settings: SmtpSettings, max_connections: usize) -> anyhow::Result<Arc<Self>> {
-        let implicit_tls = (settings.tls == TlsMode::Implicit)
+        let implicit_tls = (settings.tls == SmtpTls::Implicit)
             .then(tls_connector)
             .transpose()?;
         Ok(Arc::new(Self {
@@ -262,9 +143,9 @@ impl SmtpPool {
                     .await
                     .map_err(|err| classify(&err))?;
             let starttls = match settings.tls {
-                TlsMode::StartTls => true,
-                TlsMode::Opportunistic => connection.can_starttls(),
-                TlsMode::None | TlsMode::Implicit => false,
+                SmtpTls::StartTls => true,
+                SmtpTls::Opportunistic => connection.can_starttls(),
+                SmtpTls::None | SmtpTls::Implicit => false,
             };
             if starttls {
                 let parameters = TlsParameters::new(settings.host.clone())
@@ -363,66 +244,5 @@ impl AsyncWrite for TlsStream {
 impl AsyncTokioStream for TlsStream {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.0.get_ref().0.peer_addr()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_every_form_of_smtp_url() {
-        let plain = SmtpSettings::from_url("smtp://127.0.0.1:2525").unwrap();
-        assert_eq!(
-            (plain.host.as_str(), plain.port, plain.tls),
-            ("127.0.0.1", 2525, TlsMode::None)
-        );
-        assert!(plain.credentials.is_none());
-        let starttls =
-            SmtpSettings::from_url("smtp://me%40x.com:p%3Ass@mail.example.com?tls=required")
-                .unwrap();
-        assert_eq!((starttls.port, starttls.tls), (587, TlsMode::StartTls));
-        assert!(starttls.credentials.is_some());
-        let implicit = SmtpSettings::from_url("smtps://mail.example.com").unwrap();
-        assert_eq!((implicit.port, implicit.tls), (465, TlsMode::Implicit));
-        assert!(
-            !format!("{starttls:?}").contains("p:ss"),
-            "credentials are not printed"
-        );
-        for bad in [
-            "http://x",
-            "smtp://",
-            "smtp://host?tls=sometimes",
-            "not a url",
-        ] {
-            assert!(SmtpSettings::from_url(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_password_never_crosses_the_network_in_clear() {
-        for refused in [
-            "smtp://me:hunter2@mail.example.com:587",
-            "smtp://me:hunter2@mail.example.com?tls=opportunistic",
-            "smtp://me:hunter2@192.0.2.7:25",
-            "smtp://me:hunter2@[2001:db8::1]:25",
-            "smtp://me@mail.example.com",
-        ] {
-            let err = SmtpSettings::from_url(refused).unwrap_err();
-            assert!(err.contains("tls=required"), "{refused}: {err}");
-            assert!(!err.contains("hunter2"), "{err}");
-        }
-        for allowed in [
-            "smtp://me:hunter2@mail.example.com?tls=required",
-            "smtps://me:hunter2@mail.example.com",
-            "smtp://me:hunter2@mail.example.com?tls=none",
-            "smtp://me:hunter2@127.0.0.1:2525",
-            "smtp://me:hunter2@127.8.9.10:2525?tls=opportunistic",
-            "smtp://me:hunter2@[::1]:2525",
-            "smtp://me:hunter2@LocalHost:2525",
-            "smtp://mail.example.com:25",
-        ] {
-            assert!(SmtpSettings::from_url(allowed).is_ok(), "{allowed}");
-        }
     }
 }

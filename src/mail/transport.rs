@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use lettre::address::Envelope;
 
-use super::smtp::{SmtpPool, SmtpSettings};
+use super::smtp::SmtpPool;
+use crate::config::SmtpSettings;
 
 /// How a send failed, which decides whether it is retried.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -33,11 +34,6 @@ impl std::fmt::Debug for Transport {
             Self::Outbox(dir) => write!(f, "Transport::Outbox({})", dir.display()),
         }
     }
-}
-
-/// Checks an SMTP URL at start-up, so a typo is reported then, not at the first send.
-pub fn check_smtp_url(url: &str) -> Result<(), String> {
-    SmtpSettings::from_url(url).map(|_| ())
 }
 
 impl Transport {

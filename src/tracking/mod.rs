@@ -5,6 +5,10 @@
 //! Every tracked copy also carries a hidden link (next to the open pixel) that no person
 //! can see: whoever follows it is a link scanner, and so are the copy's other clicks
 //! around it.
+//!
+//! Layer: the engine's work (with mail, inbound, lists and accounts), below the use cases.
+//! It may import store, domain and config; it must not import actions, web, app or cli
+//! (the web side's pixel and click routes call it), and store and domain must not import it.
 
 pub mod classify;
 

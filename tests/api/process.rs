@@ -159,6 +159,46 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     }
 }
 
+/// The files and URLs the settings name are read at start-up, not when first used: a DKIM
+/// key that cannot be used or a malformed mailbox URL stops `serve` as a bad setting does.
+#[test]
+fn a_key_or_mailbox_that_cannot_be_used_stops_start_up_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a key").unwrap();
+    let missing = dir.path().join("missing.pem");
+    let dkim = |key_file: &std::path::Path| {
+        vec![
+            ("HUNDRED_DKIM_DOMAIN", "bakery.example".to_string()),
+            ("HUNDRED_DKIM_SELECTOR", "s2026".to_string()),
+            ("HUNDRED_DKIM_KEY_FILE", key_file.display().to_string()),
+        ]
+    };
+    for (settings, variable) in [
+        (dkim(&junk), "HUNDRED_DKIM_KEY_FILE"),
+        (dkim(&missing), "HUNDRED_DKIM_KEY_FILE"),
+        (
+            vec![("HUNDRED_IMAP_URL", "imaps://mail.example.com/INBOX".into())],
+            "HUNDRED_IMAP_URL",
+        ),
+    ] {
+        let mut command = hundred();
+        command.current_dir(dir.path()).arg("serve");
+        for (name, value) in settings {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{variable}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line: {stderr}");
+        assert!(
+            lines[0].starts_with(&format!("error: {variable}: ")),
+            "{stderr}"
+        );
+    }
+}
+
 #[test]
 fn settings_in_a_dot_env_file_are_read() {
     let workdir = tempfile::tempdir().unwrap();

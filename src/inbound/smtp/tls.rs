@@ -9,6 +9,8 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
+use crate::config::{ConfigError, TlsFiles};
+
 /// The listener's certificate, ready to serve STARTTLS.
 #[derive(Clone)]
 pub struct InboundTls {
@@ -33,6 +35,13 @@ const CERT: &str = "HUNDRED_INBOUND_TLS_CERT";
 const KEY: &str = "HUNDRED_INBOUND_TLS_KEY";
 
 impl InboundTls {
+    /// Reads the configured files at start-up; a problem is a configuration error naming
+    /// the variable of the file at fault.
+    pub fn from_files(files: &TlsFiles) -> Result<Self, ConfigError> {
+        Self::load(&files.cert_file, &files.key_file)
+            .map_err(|tls| ConfigError::new(tls.variable, tls.problem))
+    }
+
     /// Reads the certificate chain (leaf first) and the key, and checks they belong together.
     pub fn load(cert_file: &Path, key_file: &Path) -> Result<Self, TlsProblem> {
         let problem = |variable, problem: String| TlsProblem { variable, problem };

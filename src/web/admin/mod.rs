@@ -43,7 +43,7 @@ pub const SESSION_COOKIE: &str = "hundred_session";
 /// How long a login lasts.
 pub const SESSION_DAYS: i64 = 14;
 /// The largest admin request body (a CSV import).
-pub const MAX_ADMIN_BODY_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_ADMIN_BODY_BYTES: usize = crate::lists::MAX_WEB_FILE_BYTES;
 /// The form field and header a state-changing request carries its CSRF token in.
 pub const CSRF_FIELD: &str = "csrf";
 /// The CSV import form's address: its request may take longer than others.

@@ -1,0 +1,288 @@
+//! A campaign's layout, prepared once: its HTML rendered with a marker in each per-copy
+//! place and its CSS inlined, so each copy only fills the places and inlines its own content.
+
+use super::*;
+
+/// A layout prepared once per campaign: its HTML rendered with a marker in each per-copy
+/// place and its CSS inlined, so a copy only inlines its own content.
+pub(super) struct Layout {
+    /// With the open pixel and the hidden link, and without them.
+    tracked: Skeleton,
+    untracked: Skeleton,
+    /// The layout's rules for content (`.content …`, outside at-rules, which inlining
+    /// skips anyway), applied to each copy's content.
+    css: String,
+    text_template: String,
+    templates: Arc<Templates>,
+    list_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    Subject,
+    Preheader,
+    Content,
+    Email,
+    UnsubscribeUrl,
+    OpenPixelUrl,
+    HiddenLinkUrl,
+}
+
+pub(super) const SLOTS: [(Slot, &str); 7] = [
+    (Slot::Subject, "subject"),
+    (Slot::Preheader, "preheader"),
+    (Slot::Content, "content"),
+    (Slot::Email, "email"),
+    (Slot::UnsubscribeUrl, "unsubscribe_url"),
+    (Slot::OpenPixelUrl, "open_pixel_url"),
+    (Slot::HiddenLinkUrl, "hidden_link_url"),
+];
+
+/// Private-use characters: nothing a layout or the CSS inliner writes contains them.
+pub(super) const MARK_OPEN: char = '\u{E000}';
+pub(super) const MARK_CLOSE: char = '\u{E001}';
+
+pub(super) fn marker(name: &str) -> String {
+    format!("{MARK_OPEN}{name}{MARK_CLOSE}")
+}
+
+pub(super) enum Piece {
+    Fixed(String),
+    Slot(Slot),
+}
+
+pub(super) struct Skeleton {
+    pieces: Vec<Piece>,
+}
+
+/// The class of the layout element the content goes into; the layout's rules for content
+/// are written `.content …`.
+pub(super) const CONTENT_CLASS: &str = "content";
+
+impl Layout {
+    pub(super) fn prepare(
+        name: &str,
+        templates: Arc<Templates>,
+        list_name: &str,
+    ) -> anyhow::Result<Self> {
+        let html_template = format!("email/layouts/{name}.html");
+        let skeleton = |tracked: bool| -> anyhow::Result<(Skeleton, String)> {
+            let mut context = Context::new();
+            context.insert("list_name", list_name);
+            for (slot, name) in SLOTS {
+                if matches!(slot, Slot::OpenPixelUrl | Slot::HiddenLinkUrl) {
+                    context.insert(name, &tracked.then(|| marker(name)));
+                } else {
+                    context.insert(name, &marker(name));
+                }
+            }
+            let html = templates.render(&html_template, &context)?;
+            let css = content_rules(&style_sheets(&html));
+            let inlined = inline_css(&html)?;
+            Ok((Skeleton::split(&inlined)?, css))
+        };
+        let (tracked, css) = skeleton(true)?;
+        let (untracked, _) = skeleton(false)?;
+        anyhow::ensure!(
+            tracked.count(Slot::Content) == 1 && untracked.count(Slot::Content) == 1,
+            "the layout must show the content exactly once"
+        );
+        anyhow::ensure!(
+            tracked.count(Slot::UnsubscribeUrl) >= 1,
+            "the layout must show the unsubscribe link"
+        );
+        anyhow::ensure!(
+            tracked.count(Slot::HiddenLinkUrl) == 1 && untracked.count(Slot::HiddenLinkUrl) == 0,
+            "the layout must carry the hidden link exactly once, and only when tracking"
+        );
+        let layout = Self {
+            tracked,
+            untracked,
+            css,
+            text_template: format!("email/layouts/{name}.txt"),
+            templates,
+            list_name: list_name.to_string(),
+        };
+        layout.text("", "someone@example.com", "https://example.com/unsubscribe")?;
+        Ok(layout)
+    }
+
+    pub(super) fn text(
+        &self,
+        content: &str,
+        email: &str,
+        unsubscribe_url: &str,
+    ) -> anyhow::Result<String> {
+        let mut context = Context::new();
+        context.insert("list_name", &self.list_name);
+        context.insert("content", content.trim_end());
+        context.insert("email", email);
+        context.insert("unsubscribe_url", unsubscribe_url);
+        self.templates.render(&self.text_template, &context)
+    }
+
+    pub(super) fn fill(
+        &self,
+        personal: &Personalised,
+        content: &str,
+        content_text: &str,
+        email: &str,
+        copy: &CopySettings<'_>,
+    ) -> Result<RenderedCopy, TemplateError> {
+        let text = self
+            .text(content_text, email, copy.unsubscribe_url)
+            .map_err(|err| TemplateError {
+                field: "layout",
+                reason: format!("{err:#}"),
+            })?;
+        let pixel = copy
+            .tracking
+            .as_ref()
+            .map(|t| format!("{}/t/o/{}", t.public_base, t.open_token));
+        let hidden_link = copy
+            .tracking
+            .as_ref()
+            .map(|t| format!("{}/t/c/{}", t.public_base, (t.click_token)(HIDDEN_LINK)));
+        let skeleton = if pixel.is_some() {
+            &self.tracked
+        } else {
+            &self.untracked
+        };
+        let mut html = String::with_capacity(skeleton.len() + content.len() + 512);
+        for piece in &skeleton.pieces {
+            match piece {
+                Piece::Fixed(text) => html.push_str(text),
+                Piece::Slot(Slot::Content) => html.push_str(content),
+                Piece::Slot(Slot::Subject) => escape_into(&mut html, &personal.subject),
+                Piece::Slot(Slot::Preheader) => escape_into(&mut html, &personal.preheader),
+                Piece::Slot(Slot::Email) => escape_into(&mut html, email),
+                Piece::Slot(Slot::UnsubscribeUrl) => escape_into(&mut html, copy.unsubscribe_url),
+                Piece::Slot(Slot::OpenPixelUrl) => {
+                    escape_into(&mut html, pixel.as_deref().unwrap_or_default())
+                }
+                Piece::Slot(Slot::HiddenLinkUrl) => {
+                    escape_into(&mut html, hidden_link.as_deref().unwrap_or_default())
+                }
+            }
+        }
+        Ok(RenderedCopy {
+            subject: personal.subject.clone(),
+            html,
+            text,
+        })
+    }
+
+    /// Inlines the layout's CSS into the content, inside an element of the content's class
+    /// so that the layout's `.content …` rules match as they do in the whole message.
+    pub(super) fn inline_content(&self, content: &str) -> anyhow::Result<String> {
+        let wrapped = format!("<div class=\"{CONTENT_CLASS}\">{content}</div>");
+        let inliner = css_inline::CSSInliner::options()
+            .load_remote_stylesheets(false)
+            .build();
+        let inlined = inliner
+            .inline_fragment(&wrapped, &self.css)
+            .map_err(|err| anyhow::anyhow!("inlining the style sheet: {err}"))?;
+        let inner = inlined
+            .strip_prefix("<div")
+            .and_then(|rest| rest.find('>').map(|end| &rest[end + 1..]))
+            .and_then(|rest| rest.trim_end().strip_suffix("</div>"))
+            .ok_or_else(|| anyhow::anyhow!("the inlined content lost its wrapper"))?;
+        Ok(inner.to_string())
+    }
+}
+
+impl Skeleton {
+    pub(super) fn split(html: &str) -> anyhow::Result<Self> {
+        let mut pieces = Vec::new();
+        let mut rest = html;
+        while let Some(open) = rest.find(MARK_OPEN) {
+            pieces.push(Piece::Fixed(rest[..open].to_string()));
+            let after = &rest[open + MARK_OPEN.len_utf8()..];
+            let close = after
+                .find(MARK_CLOSE)
+                .ok_or_else(|| anyhow::anyhow!("a marker in the layout was cut"))?;
+            let name = &after[..close];
+            let slot = SLOTS
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map(|(slot, _)| *slot)
+                .ok_or_else(|| anyhow::anyhow!("unknown place '{name}' in the layout"))?;
+            pieces.push(Piece::Slot(slot));
+            rest = &after[close + MARK_CLOSE.len_utf8()..];
+        }
+        anyhow::ensure!(!rest.contains(MARK_CLOSE), "a marker in the layout was cut");
+        pieces.push(Piece::Fixed(rest.to_string()));
+        Ok(Self { pieces })
+    }
+
+    pub(super) fn count(&self, slot: Slot) -> usize {
+        self.pieces
+            .iter()
+            .filter(|p| matches!(p, Piece::Slot(s) if *s == slot))
+            .count()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Fixed(text) => text.len(),
+                Piece::Slot(_) => 0,
+            })
+            .sum()
+    }
+}
+
+/// The text of every `<style>` element.
+pub(super) fn style_sheets(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let mut css = String::new();
+    let mut from = 0;
+    while let Some(open) = lower[from..].find("<style") {
+        let Some(start) = lower[from + open..].find('>').map(|i| from + open + i + 1) else {
+            break;
+        };
+        let Some(end) = lower[start..].find("</style").map(|i| start + i) else {
+            break;
+        };
+        css.push_str(&html[start..end]);
+        css.push('\n');
+        from = end;
+    }
+    css
+}
+
+/// The top-level rules whose selectors mention the content class. Parsing only these for
+/// every personalised block keeps inlining cheap.
+pub(super) fn content_rules(css: &str) -> String {
+    let class = format!(".{CONTENT_CLASS}");
+    let mut rules = String::new();
+    let mut rest = css;
+    while let Some(open) = rest.find('{') {
+        let prelude = rest[..open].trim();
+        // The matching close brace, counting nested blocks (at-rules hold rules).
+        let mut depth = 0usize;
+        let mut close = None;
+        for (i, c) in rest[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(open + i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else { break };
+        if !prelude.starts_with('@') && prelude.contains(&class) {
+            rules.push_str(prelude);
+            rules.push_str(&rest[open..=close]);
+            rules.push('\n');
+        }
+        rest = &rest[close + 1..];
+    }
+    rules
+}
