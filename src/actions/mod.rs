@@ -9,6 +9,11 @@
 //! `domain` holds the plain types and rules every layer shares. Nothing here knows HTTP or
 //! a terminal; nothing below imports from here.
 
+pub mod readers;
+pub mod replies;
+pub mod review;
+pub mod subscribers;
+
 use std::sync::Arc;
 
 use tokio::sync::Notify;
@@ -72,4 +77,14 @@ impl Services {
     pub fn campaign_started(&self) {
         self.wake_campaigns.notify_waiters();
     }
+}
+
+/// Runs `work` on its own task to its end, even if the caller stops waiting (a visitor
+/// closing the tab): a use case's writes are either wholly done or not at all.
+pub(crate) async fn to_completion<T: Send + 'static>(
+    work: impl Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|err| anyhow::anyhow!("the request's work did not finish: {err}"))?
 }
