@@ -15,6 +15,7 @@ mod crash;
 mod dkim;
 mod engagement;
 mod erasure;
+mod faces_people;
 mod forgery;
 mod imap;
 mod inbound;
