@@ -202,10 +202,10 @@ async fn main() -> anyhow::Result<()> {
     let owner = store
         .create_owner(
             "owner@bakery.example",
-            &hundred::accounts::hash_password("bench password".into()).await?,
+            &hundred::actions::accounts::hash_password("bench password".into()).await?,
         )
         .await?;
-    let session = hundred::accounts::random_secret();
+    let session = hundred::actions::accounts::random_secret();
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     store
         .create_session(owner.id, &session, "csrf", expires.into())

@@ -218,9 +218,11 @@ impl Application {
             .transpose()?;
         // With no owner account yet, a one-time link to create one, printed on the console
         // (not logged: it is a credential).
-        let setup_link =
-            crate::accounts::issue_setup_link(&services.store, services.config.public_base())
-                .await?;
+        let setup_link = crate::actions::accounts::issue_setup_link(
+            &services.store,
+            services.config.public_base(),
+        )
+        .await?;
         if let Some(link) = &setup_link {
             eprintln!(
                 "\nNo owner account yet. Open this link to create one (it works once):\n\n    {link}\n\nOr run `hundred user create --email you@example.com`.\n"

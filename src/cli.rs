@@ -10,10 +10,11 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::actions::campaigns::{self, CampaignRefusal};
+use crate::actions::lists::{ImportError, Upload};
 use crate::app::open_store;
 use crate::config::Config;
 use crate::domain::Tier;
-use crate::lists::{ConsentBasis, ImportMode, ImportOptions, ImportReport};
+use crate::lists::{ConsentBasis, ImportMode, ImportReport};
 use crate::store::{CampaignRecord, Store, SubscriberFilter, SubscriberOrder, Timestamp};
 
 pub async fn token_create(config: Config, name: &str) -> anyhow::Result<()> {
@@ -35,30 +36,26 @@ pub async fn user_create(config: Config, email: &str) -> anyhow::Result<()> {
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         password = rpassword::prompt_password(format!(
             "Password for {email} (at least {} characters): ",
-            crate::accounts::MIN_PASSWORD_CHARS
+            crate::actions::accounts::MIN_PASSWORD_CHARS
         ))
         .context("reading the password")?;
     } else {
         std::io::stdin()
             .lock()
-            .take(crate::accounts::MAX_PASSWORD_BYTES as u64 + 2)
+            .take(crate::actions::accounts::MAX_PASSWORD_BYTES as u64 + 2)
             .read_line(&mut password)
             .context("reading the password from standard input")?;
     }
     let password = password.strip_suffix('\n').unwrap_or(&password);
     let password = password.strip_suffix('\r').unwrap_or(password);
-    let store = open_store(&config).await?;
-    match crate::accounts::create_owner(&store, email, password).await {
-        Ok(account) => {
-            eprintln!(
-                "created the owner account {}; log in at {}/admin/login",
-                account.email,
-                config.public_base()
-            );
-            Ok(())
-        }
-        Err(err) => Err(anyhow::anyhow!(err)),
-    }
+    let services = crate::app::prepare(config).await?;
+    let account = crate::actions::accounts::create_owner(&services, email, password).await?;
+    eprintln!(
+        "created the owner account {}; log in at {}/admin/login",
+        account.email,
+        services.config.public_base()
+    );
+    Ok(())
 }
 
 fn parse_campaign_id(raw: &str) -> anyhow::Result<Uuid> {
@@ -317,46 +314,51 @@ pub async fn import(
     basis_kind: Option<&str>,
     confirmed: bool,
 ) -> anyhow::Result<()> {
-    let basis =
-        ConsentBasis::parse(Some(basis_kind.unwrap_or("other")), Some(basis)).map_err(|err| {
-            anyhow::anyhow!("--basis / --basis-kind: {err} (--basis-kind is one of signup_form, in_person, asked_by_message, other)")
-        })?;
+    let basis_kind = basis_kind.unwrap_or("other");
+    // Checked before the file is read, so a mistyped flag does not wait for a large file.
+    ConsentBasis::parse(Some(basis_kind), Some(basis))
+        .map_err(|err| import_refused(path, ImportError::Basis(err)))?;
     let size = std::fs::metadata(path)
         .with_context(|| format!("could not read {}", path.display()))?
         .len();
+    let too_large = format!(
+        "{} is {} MB; at most {} MB can be imported at once: split it",
+        path.display(),
+        size / (1024 * 1024),
+        crate::lists::MAX_CLI_FILE_BYTES / (1024 * 1024)
+    );
     if size > crate::lists::MAX_CLI_FILE_BYTES {
-        anyhow::bail!(
-            "{} is {} MB; at most {} MB can be imported at once: split it",
-            path.display(),
-            size / (1024 * 1024),
-            crate::lists::MAX_CLI_FILE_BYTES / (1024 * 1024)
-        );
+        anyhow::bail!("{too_large}");
     }
     let bytes =
         std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
-    let file = crate::lists::file::read(&bytes)
-        .map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))?;
-    let store = open_store(&config).await?;
-    let mode = if confirmed {
-        ImportMode::AlreadyConfirmed
-    } else {
-        ImportMode::AskToConfirm
+    let services = crate::app::prepare(config).await?;
+    let upload = Upload {
+        mode: if confirmed {
+            ImportMode::AlreadyConfirmed
+        } else {
+            ImportMode::AskToConfirm
+        },
+        basis_kind: Some(basis_kind),
+        basis: Some(basis),
+        file: Some(bytes.into()),
+        limit: (
+            usize::try_from(crate::lists::MAX_CLI_FILE_BYTES).unwrap_or(usize::MAX),
+            &too_large,
+        ),
     };
-    let options = ImportOptions {
-        mode,
-        basis,
-        message_domain: config.sending_domain().to_string(),
-    };
-    let bar = ProgressBar::new(file.rows.len() as u64);
+    let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} rows · ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let report = crate::lists::import(&store, file, &options, |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
+    let progress = bar.clone();
+    let report = crate::actions::lists::import(&services, upload, move |done, total| {
+        progress.set_length(total as u64);
+        progress.set_position(done as u64);
     })
-    .await;
+    .await
+    .map_err(|err| import_refused(path, err))?;
     bar.finish_and_clear();
     print_import_report(&path.display().to_string(), &report);
     if let Some(stopped) = &report.stopped {
@@ -369,6 +371,18 @@ pub async fn import(
         );
     }
     Ok(())
+}
+
+/// An import's refusal in the words every face uses, with what the command line adds: which
+/// file, which flags.
+fn import_refused(path: &std::path::Path, err: ImportError) -> anyhow::Error {
+    match err {
+        ImportError::Unexpected(err) => err,
+        ImportError::Basis(err) => anyhow::anyhow!(
+            "--basis / --basis-kind: {err} (--basis-kind is one of signup_form, in_person, asked_by_message, other)"
+        ),
+        err => anyhow::anyhow!("{}: {err}", path.display()),
+    }
 }
 
 /// Skipped rows listed one by one, at most; every one is counted.
@@ -422,8 +436,8 @@ fn print_import_report(source: &str, report: &ImportReport) {
 pub async fn export(config: Config) -> anyhow::Result<()> {
     use futures::TryStreamExt as _;
     use std::io::Write as _;
-    let store = open_store(&config).await?;
-    let chunks = crate::lists::csv_chunks(store, time::OffsetDateTime::now_utc(), false);
+    let services = crate::app::prepare(config).await?;
+    let chunks = crate::actions::lists::export(&services, false);
     let mut chunks = std::pin::pin!(chunks);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while let Some(chunk) = chunks.try_next().await? {

@@ -1,7 +1,6 @@
 //! hundred: a self-hosted newsletter engine for small, opt-in lists that measures, person
 //! by person, who genuinely cares.
 
-pub mod accounts;
 pub mod actions;
 pub mod app;
 pub mod cli;

@@ -8,6 +8,19 @@
 //! them `mail`, `inbound`, `tracking` and `lists` do the work, `store` keeps it, and
 //! `domain` holds the plain types and rules every layer shares. Nothing here knows HTTP or
 //! a terminal; nothing below imports from here.
+//!
+//! One use case has its door below this layer: receiving inbound mail is
+//! `Services::inbox()` → `inbound::receive::Inbox::receive`, for the webhook, the SMTP
+//! listener and the IMAP poller alike. The listener and the poller live in `inbound` and
+//! must not import upward, so the shared door is the `Inbox`, not a function here.
+
+pub mod accounts;
+pub mod lists;
+pub mod permission;
+pub mod readers;
+pub mod replies;
+pub mod review;
+pub mod subscribers;
 
 pub mod campaigns;
 
@@ -74,4 +87,15 @@ impl Services {
     pub fn campaign_started(&self) {
         self.wake_campaigns.notify_waiters();
     }
+}
+
+/// Runs `work` on its own task and waits for it. A handler future is dropped when the
+/// client disconnects; work spawned this way still finishes (commits or rolls back) instead
+/// of being cut off in the middle of a transaction.
+pub(crate) async fn to_completion<T: Send + 'static>(
+    work: impl Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|err| anyhow::anyhow!("the request's work did not finish: {err}"))?
 }

@@ -7,7 +7,6 @@ use axum::response::{Html, IntoResponse, Response};
 use tera::Context;
 
 use super::AppState;
-use crate::domain::{SubscriberEmail, SubscriberName};
 
 /// An error on a public page, shown as a friendly page with the right status.
 #[derive(Debug)]
@@ -113,23 +112,6 @@ impl IntoResponse for ApiError {
         }
         response
     }
-}
-
-/// Parses the address and optional name of a JSON request, naming the field at fault.
-pub fn parse_person(
-    email: Option<&str>,
-    name: Option<&str>,
-) -> Result<(SubscriberEmail, Option<SubscriberName>), ApiError> {
-    let email =
-        SubscriberEmail::parse(email.unwrap_or_default()).map_err(|err| ApiError::Invalid {
-            field: "email",
-            message: err.to_string(),
-        })?;
-    let name = SubscriberName::parse_optional(name).map_err(|err| ApiError::Invalid {
-        field: "name",
-        message: err.to_string(),
-    })?;
-    Ok((email, name))
 }
 
 /// A page that could not be rendered is a bug; say so plainly rather than panic.

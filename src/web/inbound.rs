@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use crate::inbound::MAX_MESSAGE_BYTES;
-use crate::inbound::receive::{Inbox, ReceiveError};
+use crate::inbound::receive::ReceiveError;
 
 /// The inbound route with its own body limit: mail is larger than any form.
 pub fn router() -> Router<AppState> {
@@ -77,11 +77,8 @@ impl FromRequestParts<AppState> for WebhookCaller {
 }
 
 async fn inbound_mime(State(state): State<AppState>, _: WebhookCaller, body: Bytes) -> Response {
-    let inbox = Inbox::new(
-        state.store.clone(),
-        state.signer.clone(),
-        state.config.trusted_authserv_id.clone(),
-    );
+    // The one door all inbound mail goes through (the SMTP listener and IMAP too).
+    let inbox = state.inbox();
     // On its own task: a sender that hangs up mid-request does not cut the transaction.
     let received = tokio::spawn(async move { inbox.receive(&body).await }).await;
     match received {

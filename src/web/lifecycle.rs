@@ -11,14 +11,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use tera::Context;
-use time::OffsetDateTime;
 
 use super::client::{Client, rate_limit_key};
-use super::subscribe::{sign_up, thanks_page};
+use super::subscribe::thanks_page;
 use super::{AppState, PageError};
-use crate::domain::{SignupSource, SubscriberEmail, UnsubscribeMethod};
-use crate::signing::{TokenError, TokenPurpose};
-use crate::store::{ConfirmOutcome, KeepOutcome, Timestamp, UnsubscribeOutcome};
+use crate::actions::readers::{self, Kept, LinkError};
+use crate::domain::UnsubscribeMethod;
+use crate::signing::TokenPurpose;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,21 +30,31 @@ pub fn router() -> Router<AppState> {
         .route("/keep/{token}", get(keep_page).post(keep))
 }
 
-/// The re-permission message's "keep me" link: a page with a button (scanners only GET).
-async fn keep_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let Ok(claims) = state.signer.verify(TokenPurpose::Keep, &token) else {
-        return invalid_link(&state, LinkKind::Keep, TokenError::Invalid);
-    };
-    match state.store.subscriber(claims.subject).await {
-        Ok(Some(subscriber)) => {
+/// A page with a message, 200.
+fn message_page(state: &AppState, title: &str, message: &str) -> Response {
+    let mut context = Context::new();
+    context.insert("title", title);
+    context.insert("message", message);
+    state.page(StatusCode::OK, "web/message.html", &context)
+}
+
+/// The page with the button (scanners only GET) for a link naming a subscriber.
+async fn button_page(state: &AppState, kind: LinkKind, token: &str, template: &str) -> Response {
+    match readers::subscriber_of_link(state, kind.purpose(), token).await {
+        Ok(subscriber) => {
             let mut context = Context::new();
-            context.insert("action", &format!("/keep/{token}"));
+            context.insert("action", &format!("/{}/{token}", kind.as_str()));
             context.insert("email", &subscriber.email);
-            state.page(StatusCode::OK, "web/keep.html", &context)
+            context.insert("already", &(subscriber.status.as_str() == "unsubscribed"));
+            state.page(StatusCode::OK, template, &context)
         }
-        Ok(None) => invalid_link(&state, LinkKind::Keep, TokenError::Invalid),
-        Err(err) => PageError::Unexpected(err).into_page(&state),
+        Err(err) => invalid_link(state, kind, err),
     }
+}
+
+/// The re-permission message's "keep me" link: a page with a button.
+async fn keep_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    button_page(&state, LinkKind::Keep, &token, "web/keep.html").await
 }
 
 async fn keep(
@@ -53,50 +62,29 @@ async fn keep(
     client: Client,
     Path(token): Path<String>,
 ) -> Response {
-    let Ok(claims) = state.signer.verify(TokenPurpose::Keep, &token) else {
-        return invalid_link(&state, LinkKind::Keep, TokenError::Invalid);
-    };
-    let (store, ip) = (state.store.clone(), client.ip_string());
-    let outcome = super::to_completion(async move {
-        store
-            .keep_subscriber(claims.subject, ip.as_deref(), Timestamp::now())
-            .await
-    })
-    .await;
-    let mut context = Context::new();
-    match outcome {
-        Ok(KeepOutcome::Kept { email }) => {
-            tracing::info!(subscriber = %claims.subject, "kept after a re-permission request");
-            context.insert("title", "Thank you");
-            context.insert(
-                "message",
-                &format!("We'll keep sending {} to {email}.", state.config.list_name),
-            );
-            state.page(StatusCode::OK, "web/message.html", &context)
-        }
-        Ok(KeepOutcome::NotSubscribed { email }) => {
-            context.insert("title", "You're not on the list");
-            context.insert(
-                "message",
-                &format!(
-                    "{email} no longer receives {}. To get it again, sign up at {}/subscribe.",
-                    state.config.list_name,
-                    state.config.public_base()
-                ),
-            );
-            state.page(StatusCode::OK, "web/message.html", &context)
-        }
-        Ok(KeepOutcome::Unknown) => invalid_link(&state, LinkKind::Keep, TokenError::Invalid),
-        Err(err) => PageError::Unexpected(err).into_page(&state),
+    let config = &state.config;
+    match readers::keep(&state, &token, client.ip_string()).await {
+        Ok(Kept::Kept { email }) => message_page(
+            &state,
+            "Thank you",
+            &format!("We'll keep sending {} to {email}.", config.list_name),
+        ),
+        Ok(Kept::NotSubscribed { email }) => message_page(
+            &state,
+            "You're not on the list",
+            &format!(
+                "{email} no longer receives {}. To get it again, sign up at {}/subscribe.",
+                config.list_name,
+                config.public_base()
+            ),
+        ),
+        Err(err) => invalid_link(&state, LinkKind::Keep, err),
     }
 }
 
 async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match state
-        .signer
-        .verify_unexpired(TokenPurpose::Confirm, &token, OffsetDateTime::now_utc())
-    {
-        Ok(_) => {
+    match readers::check_confirm_link(&state, &token) {
+        Ok(()) => {
             let mut context = Context::new();
             context.insert("action", &format!("/confirm/{token}"));
             state.page(StatusCode::OK, "web/confirm.html", &context)
@@ -110,41 +98,10 @@ async fn confirm(
     client: Client,
     Path(token): Path<String>,
 ) -> Response {
-    let claims = match state.signer.verify_unexpired(
-        TokenPurpose::Confirm,
-        &token,
-        OffsetDateTime::now_utc(),
-    ) {
-        Ok(claims) => claims,
-        Err(err) => return invalid_link(&state, LinkKind::Confirm, err),
-    };
-    let (store, ip, domain) = (
-        state.store.clone(),
-        client.ip_string(),
-        state.config.sending_domain().to_string(),
-    );
-    let outcome = super::to_completion(async move {
-        store
-            .confirm(claims.subject, ip.as_deref(), Timestamp::now(), &domain)
-            .await
-    })
-    .await;
-    match outcome {
-        Ok(ConfirmOutcome::Confirmed) => {
-            tracing::info!(subscriber = %claims.subject, "subscriber confirmed");
-            state.message_queued();
-            confirmed_page(&state)
-        }
-        Ok(ConfirmOutcome::AlreadyConfirmed) => confirmed_page(&state),
-        Ok(ConfirmOutcome::NotPending | ConfirmOutcome::Unknown) => {
-            invalid_link(&state, LinkKind::Confirm, TokenError::Invalid)
-        }
-        Err(err) => PageError::Unexpected(err).into_page(&state),
+    match readers::confirm(&state, &token, client.ip_string()).await {
+        Ok(()) => state.page(StatusCode::OK, "web/confirmed.html", &Context::new()),
+        Err(err) => invalid_link(&state, LinkKind::Confirm, err),
     }
-}
-
-fn confirmed_page(state: &AppState) -> Response {
-    state.page(StatusCode::OK, "web/confirmed.html", &Context::new())
 }
 
 /// Which kind of link was refused: the help differs for someone joining and someone leaving.
@@ -155,40 +112,45 @@ enum LinkKind {
     Keep,
 }
 
+impl LinkKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Unsubscribe => "unsubscribe",
+            Self::Keep => "keep",
+        }
+    }
+
+    fn purpose(self) -> TokenPurpose {
+        match self {
+            Self::Confirm => TokenPurpose::Confirm,
+            Self::Unsubscribe => TokenPurpose::Unsubscribe,
+            Self::Keep => TokenPurpose::Keep,
+        }
+    }
+}
+
 /// An invalid, expired or spent link: a friendly page that offers a way forward.
-fn invalid_link(state: &AppState, kind: LinkKind, err: TokenError) -> Response {
-    let (status, reason) = match err {
-        TokenError::Expired => (StatusCode::GONE, "This link has expired."),
-        TokenError::Invalid => (StatusCode::NOT_FOUND, "This link isn't valid (any more)."),
+fn invalid_link(state: &AppState, kind: LinkKind, err: LinkError) -> Response {
+    let status = match err {
+        LinkError::Expired => StatusCode::GONE,
+        LinkError::Invalid => StatusCode::NOT_FOUND,
+        LinkError::Unexpected(err) => return PageError::Unexpected(err).into_page(state),
     };
     let mut context = Context::new();
-    context.insert("reason", reason);
-    context.insert(
-        "link_kind",
-        match kind {
-            LinkKind::Confirm => "confirm",
-            LinkKind::Unsubscribe => "unsubscribe",
-            LinkKind::Keep => "keep",
-        },
-    );
+    context.insert("reason", &err.to_string());
+    context.insert("link_kind", kind.as_str());
     state.page(status, "web/link_invalid.html", &context)
 }
 
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let Ok(claims) = state.signer.verify(TokenPurpose::Unsubscribe, &token) else {
-        return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid);
-    };
-    match state.store.subscriber(claims.subject).await {
-        Ok(Some(subscriber)) => {
-            let mut context = Context::new();
-            context.insert("action", &format!("/unsubscribe/{token}"));
-            context.insert("email", &subscriber.email);
-            context.insert("already", &(subscriber.status.as_str() == "unsubscribed"));
-            state.page(StatusCode::OK, "web/unsubscribe.html", &context)
-        }
-        Ok(None) => invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid),
-        Err(err) => PageError::Unexpected(err).into_page(&state),
-    }
+    button_page(
+        &state,
+        LinkKind::Unsubscribe,
+        &token,
+        "web/unsubscribe.html",
+    )
+    .await
 }
 
 async fn unsubscribe(
@@ -197,25 +159,14 @@ async fn unsubscribe(
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
-    let Ok(claims) = state.signer.verify(TokenPurpose::Unsubscribe, &token) else {
-        return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid);
-    };
     // RFC 8058: the mail client posts `List-Unsubscribe=One-Click`, urlencoded or multipart.
     let method = if contains(&body, b"List-Unsubscribe=One-Click") {
         UnsubscribeMethod::OneClick
     } else {
         UnsubscribeMethod::Page
     };
-    let (store, ip) = (state.store.clone(), client.ip_string());
-    let outcome = super::to_completion(async move {
-        store
-            .unsubscribe(claims.subject, method, ip.as_deref(), Timestamp::now())
-            .await
-    })
-    .await;
-    match outcome {
-        Ok(UnsubscribeOutcome::Unsubscribed { email }) => {
-            tracing::info!(subscriber = %claims.subject, method = method.as_str(), "unsubscribed");
+    match readers::unsubscribe(&state, &token, method, client.ip_string()).await {
+        Ok(email) => {
             let mut context = Context::new();
             context.insert("email", &email);
             context.insert(
@@ -224,10 +175,7 @@ async fn unsubscribe(
             );
             state.page(StatusCode::OK, "web/unsubscribed.html", &context)
         }
-        Ok(UnsubscribeOutcome::Unknown) => {
-            invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid)
-        }
-        Err(err) => PageError::Unexpected(err).into_page(&state),
+        Err(err) => invalid_link(&state, LinkKind::Unsubscribe, err),
     }
 }
 
@@ -238,30 +186,29 @@ async fn resubscribe(
     client: Client,
     Path(token): Path<String>,
 ) -> Response {
-    let Ok(claims) = state.signer.verify(TokenPurpose::Unsubscribe, &token) else {
-        return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid);
-    };
+    // A link that is not ours says so before the signup limit counts it.
+    if state
+        .signer
+        .verify(TokenPurpose::Unsubscribe, &token)
+        .is_err()
+    {
+        return invalid_link(&state, LinkKind::Unsubscribe, LinkError::Invalid);
+    }
     if let Some(ip) = client.ip
         && state.signup_limiter.check_key(&rate_limit_key(ip)).is_err()
     {
         return PageError::TooManyRequests.into_page(&state);
     }
-    let subscriber = match state.store.subscriber(claims.subject).await {
-        Ok(Some(subscriber)) => subscriber,
-        Ok(None) => return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid),
-        Err(err) => return PageError::Unexpected(err).into_page(&state),
-    };
-    let Ok(email) = SubscriberEmail::parse(&subscriber.email) else {
-        return invalid_link(&state, LinkKind::Unsubscribe, TokenError::Invalid);
-    };
-    let name = subscriber.name.as_deref().and_then(|n| {
-        crate::domain::SubscriberName::parse_optional(Some(n))
-            .ok()
-            .flatten()
-    });
-    match sign_up(&state, &client, email, name, SignupSource::HostedForm).await {
+    match readers::resubscribe(
+        &state,
+        &token,
+        client.ip_string(),
+        client.user_agent.clone(),
+    )
+    .await
+    {
         Ok(()) => thanks_page(&state),
-        Err(err) => PageError::Unexpected(err).into_page(&state),
+        Err(err) => invalid_link(&state, LinkKind::Unsubscribe, err),
     }
 }
 

@@ -32,7 +32,7 @@ use crate::actions::Services;
 use crate::tracking::Tracker;
 
 pub use client::Client;
-pub use error::{ApiError, PageError, parse_person};
+pub use error::{ApiError, PageError};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -112,17 +112,6 @@ pub fn api_paths() -> Vec<String> {
         .iter()
         .map(|path| format!("/api/v1{path}"))
         .collect()
-}
-
-/// Runs `work` on its own task and waits for it. A handler future is dropped when the
-/// client disconnects; work spawned this way still finishes (commits or rolls back) instead
-/// of being cut off in the middle of a transaction.
-pub(crate) async fn to_completion<T: Send + 'static>(
-    work: impl Future<Output = anyhow::Result<T>> + Send + 'static,
-) -> anyhow::Result<T> {
-    tokio::spawn(work)
-        .await
-        .map_err(|err| anyhow::anyhow!("the request's work did not finish: {err}"))?
 }
 
 /// How long a request may take before it is answered 408.

@@ -16,6 +16,7 @@ mod dkim;
 mod engagement;
 mod erasure;
 mod faces;
+mod faces_people;
 mod forgery;
 mod imap;
 mod inbound;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{
     AdminError, Owner, SESSION_COOKIE, SESSION_DAYS, TokenId, cookie, page, safe_next, set_cookie,
 };
-use crate::accounts;
+use crate::actions::accounts;
 use crate::signing::TokenPurpose;
 use crate::store::{Timestamp, constant_time_eq};
 use crate::web::client::{Client, rate_limit_key};

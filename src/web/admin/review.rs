@@ -9,9 +9,8 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use super::{AdminError, InboundId, Owner, SubscriberId};
-use crate::store::{
-    GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome, Timestamp, lift_reason,
-};
+use crate::actions::review::{self, Decided, ReviewError};
+use crate::store::ReviewDecision;
 use crate::web::AppState;
 use crate::web::routes::Routes;
 
@@ -35,21 +34,50 @@ pub fn dashboard_notice(name: &str) -> Option<&'static str> {
     })
 }
 
+/// How a refused review decision reads on the admin page: the use case's words, under a
+/// title that fits.
+fn refused(err: ReviewError) -> AdminError {
+    let message = err.to_string();
+    match err {
+        ReviewError::NoMessage => AdminError::NotFound {
+            title: "No such message",
+            message,
+        },
+        ReviewError::NoSubscriber => AdminError::NotFound {
+            title: "No such subscriber",
+            message,
+        },
+        ReviewError::Reason(_) => AdminError::BadRequest {
+            title: "Say why the bounce was wrong",
+            message,
+        },
+        ReviewError::AlreadyVerified => AdminError::Conflict {
+            title: "This reply counts already",
+            message,
+        },
+        ReviewError::Complained => AdminError::Conflict {
+            title: "A complaint stays",
+            message,
+        },
+        ReviewError::NotWaiting | ReviewError::NotBounced(_) => AdminError::Conflict {
+            title: "Nothing to decide",
+            message,
+        },
+        ReviewError::Unexpected(err) => AdminError::Unexpected(err),
+    }
+}
+
 /// Applies or dismisses the bounce or complaint, then back to the dashboard.
 async fn decide(
     state: &AppState,
     id: i64,
     decision: ReviewDecision,
 ) -> Result<Response, AdminError> {
-    let outcome = state
-        .store
-        .decide_review(id, decision, Timestamp::now())
-        .await?;
-    let notice = match outcome {
-        ReviewOutcome::Applied(_) => "applied",
-        ReviewOutcome::Dismissed => "dismissed",
-        ReviewOutcome::NotWaiting => "decided",
-        ReviewOutcome::NotFound => return Err(AdminError::no_message()),
+    let notice = match review::decide(state, id, decision).await {
+        Ok(Decided::Applied(_)) => "applied",
+        Ok(Decided::Dismissed) => "dismissed",
+        Err(ReviewError::NotWaiting) => "decided",
+        Err(err) => return Err(refused(err)),
     };
     Ok(Redirect::to(&format!("/admin?notice={notice}#review")).into_response())
 }
@@ -75,19 +103,11 @@ async fn genuine(
     _owner: Owner,
     InboundId(id): InboundId,
 ) -> Result<Response, AdminError> {
-    match state.store.mark_reply_genuine(id, Timestamp::now()).await? {
-        GenuineOutcome::Marked(subscriber) => Ok(Redirect::to(&format!(
-            "/admin/subscribers/{subscriber}?notice=genuine#reply-{id}"
-        ))
-        .into_response()),
-        GenuineOutcome::AlreadyVerified => Err(AdminError::Conflict {
-            title: "This reply counts already",
-            message:
-                "A token, one of your Message-IDs, your mail server or you verified it before."
-                    .into(),
-        }),
-        GenuineOutcome::NotFound => Err(AdminError::no_message()),
-    }
+    let subscriber = review::mark_genuine(&state, id).await.map_err(refused)?;
+    Ok(Redirect::to(&format!(
+        "/admin/subscribers/{subscriber}?notice=genuine#reply-{id}"
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -101,32 +121,15 @@ async fn lift_bounce(
     SubscriberId(subscriber): SubscriberId,
     Form(form): Form<LiftForm>,
 ) -> Result<Response, AdminError> {
-    let reason = lift_reason(form.reason.as_deref()).map_err(|message| AdminError::BadRequest {
-        title: "Say why the bounce was wrong",
-        message: format!("Nothing changed: {message}. Go back and write a line about it."),
-    })?;
     let by = format!("the owner ({})", owner.email);
-    let outcome = state
-        .store
-        .lift_bounce(subscriber, &by, &reason, Timestamp::now())
-        .await?;
-    match outcome {
-        LiftOutcome::Lifted => Ok(Redirect::to(&format!(
-            "/admin/subscribers/{subscriber}?notice=lifted"
-        ))
-        .into_response()),
-        LiftOutcome::NotBounced(status) if status == "complained" => Err(AdminError::Conflict {
-            title: "A complaint stays",
-            message:
-                "They marked your newsletter as spam. Only they can subscribe and confirm again."
-                    .into(),
-        }),
-        LiftOutcome::NotBounced(_) => {
+    match review::lift_bounce(&state, subscriber, &by, form.reason.as_deref()).await {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/admin/subscribers/{subscriber}?notice=lifted")).into_response(),
+        ),
+        // Lifted meanwhile (a second click): the page shows how they are now.
+        Err(ReviewError::NotBounced(_)) => {
             Ok(Redirect::to(&format!("/admin/subscribers/{subscriber}")).into_response())
         }
-        LiftOutcome::NotFound => Err(AdminError::NotFound {
-            title: "No such subscriber",
-            message: "There is no subscriber at this address. They may have been erased.".into(),
-        }),
+        Err(err) => Err(refused(err)),
     }
 }

@@ -18,10 +18,27 @@ use tera::Context;
 use time::OffsetDateTime;
 
 use super::{AdminError, Owner, page};
+use crate::actions::subscribers::SubscriberError;
 use crate::domain::{SubscriberStatus, Tier};
 use crate::store::{SubscriberFilter, SubscriberOrder};
 use crate::web::AppState;
 use crate::web::routes::Routes;
+
+/// How a refused change to a subscriber reads on an admin page.
+fn refused(err: SubscriberError) -> AdminError {
+    match err {
+        SubscriberError::NotFound => AdminError::no_subscriber(),
+        SubscriberError::Invalid { message, .. } => AdminError::Invalid {
+            title: "Please check that again",
+            message,
+        },
+        SubscriberError::AlreadyOnList | SubscriberError::Erased => AdminError::Conflict {
+            title: "Not added",
+            message: err.to_string(),
+        },
+        SubscriberError::Unexpected(err) => AdminError::Unexpected(err),
+    }
+}
 
 /// Subscribers per page.
 pub const PAGE_SIZE: i64 = 50;

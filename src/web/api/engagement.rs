@@ -11,9 +11,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{ApiToken, parse_optional_json};
-use crate::store::{
-    ANSWER_DAYS, DEFAULT_ANSWER_DAYS, EngagementSummary, PermissionSummary, Timestamp, answer_by,
-};
+use crate::actions::permission::{self, PermissionError};
+use crate::store::{EngagementSummary, PermissionSummary, Timestamp};
 use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
 
@@ -37,28 +36,21 @@ async fn ask(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: AskInput = parse_optional_json(&body)?;
-    let days = input.answer_within_days.unwrap_or(DEFAULT_ANSWER_DAYS);
-    let now = Timestamp::now();
-    let answer_by = answer_by(now, days).ok_or_else(|| ApiError::Invalid {
-        field: "answer_within_days",
-        message: format!(
-            "answer_within_days must be a whole number of days from {} to {}",
-            ANSWER_DAYS.start(),
-            ANSWER_DAYS.end()
-        ),
-    })?;
-    let asked = state
-        .store
-        .ask_dormant(now, answer_by, state.config.sending_domain())
-        .await?;
-    tracing::info!(asked, "re-permission requests sent");
-    state.message_queued();
+    let asked = permission::ask_dormant(&state, input.answer_within_days)
+        .await
+        .map_err(|err| match err {
+            PermissionError::Days => ApiError::Invalid {
+                field: "answer_within_days",
+                message: err.to_string(),
+            },
+            PermissionError::Unexpected(err) => ApiError::Unexpected(err),
+        })?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({
-            "asked": asked,
-            "answer_by": answer_by,
-            "requests": state.store.permission_summary(now).await?,
+            "asked": asked.asked,
+            "answer_by": asked.answer_by,
+            "requests": state.store.permission_summary(Timestamp::now()).await?,
         })),
     )
         .into_response())
@@ -78,15 +70,10 @@ async fn unsubscribe_unanswered(
     _token: ApiToken,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let now = Timestamp::now();
-    let unsubscribed = state.store.unsubscribe_unanswered(now).await?;
-    tracing::info!(
-        unsubscribed,
-        "unanswered re-permission requests unsubscribed"
-    );
+    let unsubscribed = permission::unsubscribe_unanswered(&state).await?;
     Ok(Json(serde_json::json!({
         "unsubscribed": unsubscribed,
-        "requests": state.store.permission_summary(now).await?,
+        "requests": state.store.permission_summary(Timestamp::now()).await?,
     })))
 }
 

@@ -10,9 +10,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{ApiToken, parse_bounded, parse_id, parse_json};
-use crate::store::{
-    GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome, Timestamp, lift_reason,
-};
+use crate::actions::review::{self, Decided, ReviewError};
+use crate::store::ReviewDecision;
 use crate::web::routes::Routes;
 use crate::web::{ApiError, AppState};
 
@@ -68,31 +67,37 @@ fn parse_message_id(raw: &str) -> Result<i64, ApiError> {
         .ok_or(ApiError::NotFound)
 }
 
+/// How a refused review decision reads in the API: the use case's words, with the status
+/// that fits.
+fn refused(err: ReviewError) -> ApiError {
+    match err {
+        ReviewError::NoMessage | ReviewError::NoSubscriber => ApiError::NotFound,
+        ReviewError::Reason(_) => ApiError::Invalid {
+            field: "reason",
+            message: err.to_string(),
+        },
+        ReviewError::NotWaiting
+        | ReviewError::AlreadyVerified
+        | ReviewError::Complained
+        | ReviewError::NotBounced(_) => ApiError::Conflict(err.to_string()),
+        ReviewError::Unexpected(err) => ApiError::Unexpected(err),
+    }
+}
+
 async fn decide(
     state: &AppState,
     raw_id: &str,
     decision: ReviewDecision,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_message_id(raw_id)?;
-    match state
-        .store
-        .decide_review(id, decision, Timestamp::now())
-        .await?
-    {
-        ReviewOutcome::Applied(suppressed) => {
-            tracing::info!(id, ?suppressed, "the owner applied a reviewed inbound message");
-            Ok(Json(serde_json::json!({
-                "id": id, "review": "applied", "suppressed": suppressed,
-            })))
-        }
-        ReviewOutcome::Dismissed => Ok(Json(serde_json::json!({
-            "id": id, "review": "dismissed", "suppressed": null,
-        }))),
-        ReviewOutcome::NotWaiting => Err(ApiError::Conflict(
-            "this message is not waiting for review: it was decided already, or it is not a bounce or complaint tied to a subscriber by an address alone".into(),
-        )),
-        ReviewOutcome::NotFound => Err(ApiError::NotFound),
-    }
+    let (review, suppressed) = match review::decide(state, id, decision).await {
+        Ok(Decided::Applied(suppressed)) => ("applied", suppressed),
+        Ok(Decided::Dismissed) => ("dismissed", None),
+        Err(err) => return Err(refused(err)),
+    };
+    Ok(Json(serde_json::json!({
+        "id": id, "review": review, "suppressed": suppressed,
+    })))
 }
 
 async fn apply(
@@ -117,15 +122,10 @@ async fn genuine(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_message_id(&id)?;
-    match state.store.mark_reply_genuine(id, Timestamp::now()).await? {
-        GenuineOutcome::Marked(subscriber) => Ok(Json(serde_json::json!({
-            "id": id, "subscriber_id": subscriber, "proof": "owner",
-        }))),
-        GenuineOutcome::AlreadyVerified => Err(ApiError::Conflict(
-            "this reply counts already: a token, one of our Message-IDs, your mail server or you verified it".into(),
-        )),
-        GenuineOutcome::NotFound => Err(ApiError::NotFound),
-    }
+    let subscriber = review::mark_genuine(&state, id).await.map_err(refused)?;
+    Ok(Json(serde_json::json!({
+        "id": id, "subscriber_id": subscriber, "proof": "owner",
+    })))
 }
 
 #[derive(Deserialize)]
@@ -142,26 +142,11 @@ async fn lift_bounce(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let subscriber = parse_id(&id)?;
     let input: LiftInput = parse_json(&body)?;
-    let reason = lift_reason(input.reason.as_deref()).map_err(|message| ApiError::Invalid {
-        field: "reason",
-        message,
-    })?;
     let by = format!("the owner (API token \"{}\")", token.0.name);
-    match state
-        .store
-        .lift_bounce(subscriber, &by, &reason, Timestamp::now())
-        .await?
-    {
-        LiftOutcome::Lifted => {
-            tracing::info!(%subscriber, "the owner lifted a bounce");
-            Ok(Json(serde_json::json!({ "id": subscriber, "status": "confirmed" })))
-        }
-        LiftOutcome::NotBounced(status) if status == "complained" => Err(ApiError::Conflict(
-            "a complaint is never lifted by the owner: only the person can subscribe and confirm again".into(),
-        )),
-        LiftOutcome::NotBounced(status) => Err(ApiError::Conflict(format!(
-            "this subscriber is {status}, not bounced: there is no bounce to lift"
-        ))),
-        LiftOutcome::NotFound => Err(ApiError::NotFound),
-    }
+    review::lift_bounce(&state, subscriber, &by, input.reason.as_deref())
+        .await
+        .map_err(refused)?;
+    Ok(Json(
+        serde_json::json!({ "id": subscriber, "status": "confirmed" }),
+    ))
 }

@@ -8,18 +8,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::{ApiToken, parse_bounded, parse_id, parse_json};
 use time::OffsetDateTime;
 
-use crate::domain::{SignupSource, SubscriberName, SubscriberStatus, Tier};
-use crate::store::{
-    NewSubscriber, RankedSubscriber, StoreError, SubscriberFilter, SubscriberOrder, Timestamp,
-};
+use super::{ApiToken, parse_bounded, parse_id, parse_json};
+use crate::actions::subscribers::{self, Addition, Changes, SubscriberError};
+use crate::domain::{SignupSource, SubscriberStatus, Tier};
+use crate::store::{RankedSubscriber, SubscriberFilter, SubscriberOrder};
 use crate::web::routes::Routes;
-use crate::web::{ApiError, AppState, parse_person};
+use crate::web::{ApiError, AppState};
 
 const MAX_PAGE: i64 = 1000;
-const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -127,88 +125,34 @@ struct AddSubscriber {
     consent: Option<String>,
 }
 
+/// How a refused change to a subscriber reads in the API.
+pub(super) fn refused(err: SubscriberError) -> ApiError {
+    match err {
+        SubscriberError::Invalid { field, message } => ApiError::Invalid { field, message },
+        SubscriberError::AlreadyOnList | SubscriberError::Erased => {
+            ApiError::Conflict(err.to_string())
+        }
+        SubscriberError::NotFound => ApiError::NotFound,
+        SubscriberError::Unexpected(err) => ApiError::Unexpected(err),
+    }
+}
+
 async fn add(
     _token: ApiToken,
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: AddSubscriber = parse_json(&body)?;
-    let (email, name) = parse_person(input.email.as_deref(), input.name.as_deref())?;
-    let attributes = match input.attributes {
-        None | Some(serde_json::Value::Null) => serde_json::json!({}),
-        Some(value @ serde_json::Value::Object(_)) => {
-            if value.to_string().len() > MAX_ATTRIBUTES_BYTES {
-                return Err(ApiError::Invalid {
-                    field: "attributes",
-                    message: "attributes must be at most 16 KiB of JSON".into(),
-                });
-            }
-            value
-        }
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                field: "attributes",
-                message: "attributes must be a JSON object".into(),
-            });
-        }
+    let addition = Addition {
+        email: input.email.as_deref(),
+        name: input.name.as_deref(),
+        attributes: input.attributes,
+        status: input.status.as_deref(),
+        consent: input.consent.as_deref(),
     };
-    let stated_consent = match input.status.as_deref() {
-        None | Some("pending") => None,
-        Some("confirmed") => {
-            let consent = input.consent.as_deref().map(str::trim).unwrap_or_default();
-            if consent.is_empty() {
-                return Err(ApiError::Invalid {
-                    field: "consent",
-                    message: "adding a confirmed subscriber needs a \"consent\" text saying how they gave consent".into(),
-                });
-            }
-            if consent.chars().count() > 2000 {
-                return Err(ApiError::Invalid {
-                    field: "consent",
-                    message: "consent must be at most 2000 characters".into(),
-                });
-            }
-            Some(consent.to_string())
-        }
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                field: "status",
-                message: "status must be \"pending\" or \"confirmed\"".into(),
-            });
-        }
-    };
-    let new = NewSubscriber {
-        email,
-        name,
-        attributes,
-        source: SignupSource::Api,
-        stated_consent,
-        now: Timestamp::now(),
-        message_domain: state.config.sending_domain().to_string(),
-    };
-    let id = match state.store.add_subscriber(&new).await {
-        Ok(id) => id,
-        Err(StoreError::AlreadyExists) => {
-            return Err(ApiError::Conflict(
-                "this address is already on the list".into(),
-            ));
-        }
-        Err(StoreError::Erased) => {
-            return Err(ApiError::Conflict(
-                "this address was erased at its owner's request; only they can sign up again"
-                    .into(),
-            ));
-        }
-        Err(StoreError::Unexpected(err)) => return Err(ApiError::Unexpected(err)),
-    };
-    if new.stated_consent.is_none() {
-        state.message_queued();
-    }
-    let subscriber = state
-        .store
-        .subscriber(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let subscriber = subscribers::add(&state, addition, SignupSource::Api)
+        .await
+        .map_err(refused)?;
     Ok((StatusCode::CREATED, Json(subscriber)).into_response())
 }
 
@@ -238,44 +182,14 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let input: UpdateSubscriber = parse_json(&body)?;
-    let name = match input.name {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(raw)) => Some(
-            SubscriberName::parse_optional(Some(&raw))
-                .map_err(|err| ApiError::Invalid {
-                    field: "name",
-                    message: err.to_string(),
-                })?
-                .map(|n| n.as_str().to_string()),
-        ),
+    let changes = Changes {
+        name: input.name,
+        attributes: input.attributes,
+        tracking: input.tracking,
     };
-    let attributes = match input.attributes {
-        None => None,
-        Some(value @ serde_json::Value::Object(_))
-            if value.to_string().len() <= MAX_ATTRIBUTES_BYTES =>
-        {
-            Some(value)
-        }
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                field: "attributes",
-                message: "attributes must be a JSON object of at most 16 KiB".into(),
-            });
-        }
-    };
-    if !state
-        .store
-        .update_subscriber(id, name, attributes, input.tracking, Timestamp::now())
-        .await?
-    {
-        return Err(ApiError::NotFound);
-    }
-    let subscriber = state
-        .store
-        .subscriber(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let subscriber = subscribers::update(&state, id, changes)
+        .await
+        .map_err(refused)?;
     Ok(Json(subscriber).into_response())
 }
 
@@ -284,12 +198,10 @@ async fn erase(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.erase(parse_id(&id)?, Timestamp::now()).await? {
-        state.tracker.forget_links();
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    subscribers::erase(&state, &state.tracker, parse_id(&id)?)
+        .await
+        .map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn export(
@@ -298,11 +210,10 @@ async fn export(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let data = state
-        .store
-        .export_subscriber(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let disposition = format!("attachment; filename=\"subscriber-{}.json\"", id.simple());
+    let data = subscribers::export(&state, id).await.map_err(refused)?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        subscribers::export_file_name(id)
+    );
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response())
 }

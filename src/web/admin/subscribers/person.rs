@@ -19,15 +19,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::super::{AdminError, Owner, ReplyId, SubscriberId, page};
+use super::refused;
 use super::story::{consent_lines, timeline_lines};
+use crate::actions::replies::{self, AnswerError};
+use crate::actions::subscribers::{self, Changes, SubscriberError};
 use crate::domain::{Subscriber, SubscriberStatus, UnsubscribeMethod};
-use crate::mail::thread::{answer_subject, threading};
-use crate::store::{AnswerOutcome, NewAnswer, Timestamp, UnsubscribeOutcome};
 use crate::web::AppState;
 use crate::web::routes::Routes;
-
-const MAX_NOTE_CHARS: usize = 10_000;
-const MAX_ANSWER_CHARS: usize = 20_000;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -175,26 +173,17 @@ async fn save_note(
     Form(form): Form<NoteForm>,
 ) -> Result<Response, AdminError> {
     let text = form.note.unwrap_or_default().replace("\r\n", "\n");
-    let text = text.trim();
-    if text.chars().count() > MAX_NOTE_CHARS {
-        let rejected = Rejected {
-            note: Some((
-                text.to_string(),
-                format!("A note can be at most {MAX_NOTE_CHARS} characters."),
-            )),
-            ..Rejected::default()
-        };
-        return render(&state, &owner, id, None, rejected).await;
+    match subscribers::save_note(&state, id, &text).await {
+        Ok(()) => back_to(id, "note", "#note"),
+        Err(SubscriberError::Invalid { message, .. }) => {
+            let rejected = Rejected {
+                note: Some((text.trim().to_string(), message)),
+                ..Rejected::default()
+            };
+            render(&state, &owner, id, None, rejected).await
+        }
+        Err(err) => Err(refused(err)),
     }
-    let note = (!text.is_empty()).then_some(text);
-    let saved = state
-        .store
-        .set_subscriber_note(id, note, Timestamp::now())
-        .await?;
-    if !saved {
-        return Err(AdminError::no_subscriber());
-    }
-    back_to(id, "note", "#note")
 }
 
 #[derive(Deserialize)]
@@ -218,15 +207,22 @@ async fn set_tracking(
             });
         }
     };
-    let updated = state
-        .store
-        .update_subscriber(id, None, None, Some(tracking), Timestamp::now())
-        .await?;
-    match (updated, tracking) {
-        (false, _) => Err(AdminError::no_subscriber()),
-        (true, true) => back_to(id, "tracking-on", "#tracking"),
-        (true, false) => back_to(id, "tracking-off", "#tracking"),
-    }
+    let changes = Changes {
+        tracking: Some(tracking),
+        ..Changes::default()
+    };
+    subscribers::update(&state, id, changes)
+        .await
+        .map_err(refused)?;
+    back_to(
+        id,
+        if tracking {
+            "tracking-on"
+        } else {
+            "tracking-off"
+        },
+        "#tracking",
+    )
 }
 
 async fn unsubscribe(
@@ -234,14 +230,10 @@ async fn unsubscribe(
     _owner: Owner,
     SubscriberId(id): SubscriberId,
 ) -> Result<Response, AdminError> {
-    let outcome = state
-        .store
-        .unsubscribe(id, UnsubscribeMethod::Owner, None, Timestamp::now())
-        .await?;
-    match outcome {
-        UnsubscribeOutcome::Unsubscribed { .. } => back_to(id, "unsubscribed", ""),
-        UnsubscribeOutcome::Unknown => Err(AdminError::no_subscriber()),
-    }
+    subscribers::unsubscribe(&state, id, UnsubscribeMethod::Owner, None)
+        .await
+        .map_err(refused)?;
+    back_to(id, "unsubscribed", "")
 }
 
 /// The confirmation step before erasing: what it means, and the button.
@@ -250,11 +242,7 @@ async fn confirm_erase(
     owner: Owner,
     SubscriberId(id): SubscriberId,
 ) -> Result<Response, AdminError> {
-    let subscriber = state
-        .store
-        .subscriber(id)
-        .await?
-        .ok_or_else(AdminError::no_subscriber)?;
+    let subscriber = subscribers::find(&state, id).await.map_err(refused)?;
     let mut context = Context::new();
     context.insert("title", &display_name(&subscriber));
     context.insert("subscriber", &subscriber);
@@ -281,11 +269,9 @@ async fn erase(
     if form.confirm.as_deref() != Some("yes") {
         return Ok(Redirect::to(&format!("/admin/subscribers/{id}/erase")).into_response());
     }
-    if !state.store.erase(id, Timestamp::now()).await? {
-        return Err(AdminError::no_subscriber());
-    }
-    state.tracker.forget_links();
-    tracing::info!(subscriber = %id, "subscriber erased by the owner");
+    subscribers::erase(&state, &state.tracker, id)
+        .await
+        .map_err(refused)?;
     Ok(Redirect::to("/admin/subscribers?notice=erased").into_response())
 }
 
@@ -295,12 +281,11 @@ async fn export(
     _owner: Owner,
     SubscriberId(id): SubscriberId,
 ) -> Result<Response, AdminError> {
-    let data = state
-        .store
-        .export_subscriber(id)
-        .await?
-        .ok_or_else(AdminError::no_subscriber)?;
-    let disposition = format!("attachment; filename=\"subscriber-{}.json\"", id.simple());
+    let data = subscribers::export(&state, id).await.map_err(refused)?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        subscribers::export_file_name(id)
+    );
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response())
 }
 
@@ -318,56 +303,18 @@ async fn answer(
     ReplyId(reply): ReplyId,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, AdminError> {
-    let body = form.body.unwrap_or_default().replace("\r\n", "\n");
-    let body = body.trim_end();
-    let refuse = |error: String| Rejected {
-        answer: Some((reply, body.to_string(), error)),
-        ..Rejected::default()
-    };
-    if body.trim().is_empty() {
-        let rejected = refuse("Write your answer first.".into());
-        return render(&state, &owner, id, None, rejected).await;
-    }
-    if body.chars().count() > MAX_ANSWER_CHARS {
-        let rejected = refuse(format!(
-            "An answer can be at most {MAX_ANSWER_CHARS} characters."
-        ));
-        return render(&state, &owner, id, None, rejected).await;
-    }
-    let replied = state
-        .store
-        .reply_to_answer(id, reply)
-        .await?
-        .ok_or_else(AdminError::no_reply)?;
-    let fallback = replied
-        .campaign_subject
-        .clone()
-        .unwrap_or_else(|| state.config.list_name.clone());
-    let (in_reply_to, references) = threading(
-        replied.message_id.as_deref(),
-        replied.reference_ids.as_deref(),
-    );
-    let new = NewAnswer {
-        subscriber_id: id,
-        reply_id: replied.id,
-        subject: answer_subject(replied.subject.as_deref(), &fallback),
-        body: body.to_string(),
-        in_reply_to,
-        references,
-        now: Timestamp::now(),
-        message_domain: state.config.sending_domain().to_string(),
-    };
-    match state.store.queue_answer(&new).await? {
-        AnswerOutcome::Queued(_) => {
-            state.message_queued();
-            back_to(id, "answered", &format!("#reply-{reply}"))
-        }
-        AnswerOutcome::Unknown => Err(AdminError::no_subscriber()),
-        AnswerOutcome::Suppressed => {
-            let rejected = refuse(
-                "Their address bounced or they marked a newsletter as spam, so nothing more is sent to it."
-                    .into(),
-            );
+    let body = form.body.unwrap_or_default();
+    match replies::answer(&state, id, reply, &body).await {
+        Ok(()) => back_to(id, "answered", &format!("#reply-{reply}")),
+        Err(AnswerError::NoReply) => Err(AdminError::no_reply()),
+        Err(AnswerError::NoSubscriber) => Err(AdminError::no_subscriber()),
+        Err(AnswerError::Unexpected(err)) => Err(AdminError::Unexpected(err)),
+        // Shown in the answer's form, with what was typed, to fix and send again.
+        Err(err @ (AnswerError::Empty | AnswerError::TooLong | AnswerError::Suppressed)) => {
+            let rejected = Rejected {
+                answer: Some((reply, replies::answer_text(&body), err.to_string())),
+                ..Rejected::default()
+            };
             render(&state, &owner, id, None, rejected).await
         }
     }

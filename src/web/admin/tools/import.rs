@@ -12,7 +12,8 @@ use serde::Serialize;
 use tera::Context;
 
 use super::{ImportFormValues, render_tools};
-use crate::lists::{ConsentBasis, ImportMode, ImportOptions, MAX_WEB_FILE_BYTES};
+use crate::actions::lists::{self, ImportError, Upload};
+use crate::lists::{ImportReport, MAX_WEB_FILE_BYTES};
 use crate::web::AppState;
 use crate::web::admin::{AdminError, Owner, page};
 
@@ -42,104 +43,69 @@ pub(super) async fn import(
         Ok(form) => form,
         Err(message) => return Ok(refuse(&state, &owner, &ImportForm::default(), message)),
     };
-    let mode = match form.mode.as_deref().map(str::trim) {
-        Some("ask_to_confirm") => ImportMode::AskToConfirm,
-        Some("already_confirmed") => ImportMode::AlreadyConfirmed,
-        _ => {
-            return Ok(refuse(
-                &state,
-                &owner,
-                &form,
-                "Choose what happens to each new address: a confirmation message, or added as already confirmed.".into(),
-            ));
-        }
-    };
-    let basis = match ConsentBasis::parse(form.basis_kind.as_deref(), form.basis.as_deref()) {
-        Ok(basis) => basis,
-        Err(message) => return Ok(refuse(&state, &owner, &form, message)),
-    };
-    let (bytes, source_name) = match (&form.file, &form.pasted) {
-        (Some(file), _) if !file.is_empty() => (
-            file.clone(),
-            form.file_name.clone().unwrap_or_else(|| "the file".into()),
-        ),
-        (_, Some(pasted)) if !pasted.trim().is_empty() => {
-            (Bytes::from(pasted.clone()), "the pasted rows".to_string())
-        }
-        _ => {
-            return Ok(refuse(
-                &state,
-                &owner,
-                &form,
-                "Choose a CSV file, or paste its rows into the box.".into(),
-            ));
-        }
-    };
-    if bytes.len() > MAX_WEB_FILE_BYTES {
-        return Ok(refuse(
-            &state,
-            &owner,
-            &form,
-            format!(
-                "The file is too large: at most {} MB can be imported here. Split it, or use `hundred import` on the server.",
-                MAX_WEB_FILE_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    let file = match crate::lists::file::read(&bytes) {
-        Ok(file) => file,
+    let mode = match lists::parse_mode(form.mode.as_deref()) {
+        Ok(mode) => mode,
         Err(err) => return Ok(refuse(&state, &owner, &form, err.to_string())),
     };
-    let options = ImportOptions {
-        mode,
-        basis,
-        message_domain: state.config.sending_domain().to_string(),
+    let (file, source_name) = match (&form.file, &form.pasted) {
+        (Some(file), _) if !file.is_empty() => (
+            Some(file.clone()),
+            form.file_name.clone().unwrap_or_else(|| "the file".into()),
+        ),
+        (_, Some(pasted)) if !pasted.trim().is_empty() => (
+            Some(Bytes::from(pasted.clone())),
+            "the pasted rows".to_string(),
+        ),
+        _ => (None, String::new()),
     };
-    // The import runs to its end even if the owner's connection drops meanwhile.
-    let store = state.store.clone();
-    let report = crate::web::to_completion(async move {
-        Ok(crate::lists::import(&store, file, &options, |_, _| {}).await)
-    })
-    .await?;
-    tracing::info!(
-        added = report.added,
-        skipped = report.skipped.len(),
-        rejected = report.rejected.len(),
-        "subscribers imported"
+    let too_large = format!(
+        "The file is too large: at most {} MB can be imported here. Split it, or use `hundred import` on the server.",
+        MAX_WEB_FILE_BYTES / (1024 * 1024)
     );
-    if mode == ImportMode::AskToConfirm && report.added > 0 {
-        state.message_queued();
+    let upload = Upload {
+        mode,
+        basis_kind: form.basis_kind.as_deref(),
+        basis: form.basis.as_deref(),
+        file,
+        limit: (MAX_WEB_FILE_BYTES, &too_large),
+    };
+    match lists::import(&state, upload, |_, _| {}).await {
+        Ok(report) => Ok(report_page(&state, &owner, &report, &source_name)),
+        Err(ImportError::Unexpected(err)) => Err(AdminError::Unexpected(err)),
+        Err(err) => Ok(refuse(&state, &owner, &form, err.to_string())),
     }
+}
+
+/// What the import did: the counts, and the rows left out (the first of each list).
+fn report_page(
+    state: &AppState,
+    owner: &Owner,
+    report: &ImportReport,
+    source_name: &str,
+) -> Response {
     #[derive(Serialize)]
     struct Shown<'a, T> {
         rows: &'a [T],
         more: usize,
     }
-    let shown = |all: usize| all.min(SHOWN_ROWS);
+    fn shown<T>(rows: &[T]) -> Shown<'_, T> {
+        Shown {
+            rows: &rows[..rows.len().min(SHOWN_ROWS)],
+            more: rows.len().saturating_sub(SHOWN_ROWS),
+        }
+    }
     let mut context = Context::new();
-    context.insert("report", &report);
-    context.insert("source_name", &source_name);
-    context.insert(
-        "rejected",
-        &Shown {
-            rows: &report.rejected[..shown(report.rejected.len())],
-            more: report.rejected.len().saturating_sub(SHOWN_ROWS),
-        },
-    );
-    context.insert(
-        "skipped",
-        &Shown {
-            rows: &report.skipped[..shown(report.skipped.len())],
-            more: report.skipped.len().saturating_sub(SHOWN_ROWS),
-        },
-    );
-    Ok(page(
-        &state,
-        &owner,
+    context.insert("report", report);
+    context.insert("source_name", source_name);
+    context.insert("rejected", &shown(&report.rejected));
+    context.insert("skipped", &shown(&report.skipped));
+    page(
+        state,
+        owner,
         "tools",
         "web/admin/import_report.html",
         &mut context,
-    ))
+    )
 }
 
 /// The tools page again, with what the owner entered and what to change.
@@ -150,11 +116,7 @@ fn refuse(state: &AppState, owner: &Owner, form: &ImportForm, message: String) -
         .filter(|p| p.len() <= MAX_REFILL_BYTES)
         .unwrap_or_default();
     let values = ImportFormValues {
-        mode: match form.mode.as_deref() {
-            Some("already_confirmed") => Some(ImportMode::AlreadyConfirmed),
-            Some("ask_to_confirm") => Some(ImportMode::AskToConfirm),
-            _ => None,
-        },
+        mode: lists::parse_mode(form.mode.as_deref()).ok(),
         basis_kind: form
             .basis_kind
             .as_deref()

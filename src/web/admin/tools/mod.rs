@@ -71,12 +71,11 @@ fn render_tools(state: &AppState, owner: &Owner, values: &ImportFormValues) -> R
 
 /// The whole list as CSV, streamed a page of subscribers at a time.
 async fn export(State(state): State<AppState>, _owner: Owner) -> Response {
-    let now = OffsetDateTime::now_utc();
-    let chunks = crate::lists::csv_chunks(state.store.clone(), now, true).map_err(|err| {
+    let chunks = crate::actions::lists::export(&state, true).map_err(|err| {
         tracing::error!(error = %format!("{err:#}"), "the CSV export stopped");
         std::io::Error::other("the export stopped")
     });
-    let date = now.date();
+    let date = OffsetDateTime::now_utc().date();
     let disposition = format!(
         "attachment; filename=\"subscribers-{}-{:02}-{:02}.csv\"",
         date.year(),

@@ -13,8 +13,9 @@ use serde::Deserialize;
 use tera::Context;
 use time::OffsetDateTime;
 
+use crate::actions::permission::{self, PermissionError};
 use crate::domain::Tier;
-use crate::store::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, Timestamp, answer_by};
+use crate::store::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, Timestamp};
 use crate::web::AppState;
 use crate::web::admin::{AdminError, Owner, page};
 use crate::web::routes::Routes;
@@ -104,38 +105,23 @@ async fn ask(
     _owner: Owner,
     Form(form): Form<AskForm>,
 ) -> Result<Response, AdminError> {
-    let raw = form.answer_within_days.unwrap_or_default();
-    let days = match raw.trim() {
-        "" => Some(DEFAULT_ANSWER_DAYS),
-        raw => raw.parse::<i64>().ok(),
+    let asked = match permission::parse_days(form.answer_within_days.as_deref()) {
+        Ok(days) => permission::ask_dormant(&state, days).await,
+        Err(err) => Err(err),
     };
-    let now = Timestamp::now();
-    let Some(answer_by) = days.and_then(|days| answer_by(now, days)) else {
-        return Err(AdminError::Invalid {
+    let asked = asked.map_err(|err| match err {
+        PermissionError::Days => AdminError::Invalid {
             title: "Please check the time to answer",
-            message: format!(
-                "The time to answer must be a whole number of days from {} to {}.",
-                ANSWER_DAYS.start(),
-                ANSWER_DAYS.end()
-            ),
-        });
-    };
-    let asked = state
-        .store
-        .ask_dormant(now, answer_by, state.config.sending_domain())
-        .await?;
-    tracing::info!(asked, "re-permission requests sent");
-    state.message_queued();
-    Ok(Redirect::to(&format!("/admin/tools/repermission?asked={asked}")).into_response())
+            message: err.to_string(),
+        },
+        PermissionError::Unexpected(err) => AdminError::Unexpected(err),
+    })?;
+    Ok(Redirect::to(&format!("/admin/tools/repermission?asked={}", asked.asked)).into_response())
 }
 
 /// The owner's one action once the time to answer passed.
 async fn unsubscribe(State(state): State<AppState>, _owner: Owner) -> Result<Response, AdminError> {
-    let unsubscribed = state.store.unsubscribe_unanswered(Timestamp::now()).await?;
-    tracing::info!(
-        unsubscribed,
-        "unanswered re-permission requests unsubscribed"
-    );
+    let unsubscribed = permission::unsubscribe_unanswered(&state).await?;
     Ok(Redirect::to(&format!(
         "/admin/tools/repermission?unsubscribed={unsubscribed}"
     ))

@@ -1,11 +1,12 @@
 //! The owner's accounts: password rules, argon2 hashing (always off the async executor,
-//! since one hash takes tens of milliseconds of CPU), and the one-time setup link printed at
-//! the first start.
+//! since one hash takes tens of milliseconds of CPU), creating an account (`hundred user
+//! create`), and the one-time setup link printed at the first start.
 
 use anyhow::Context as _;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, password_hash::rand_core::OsRng};
 
+use super::Services;
 use crate::domain::SubscriberEmail;
 pub use crate::signing::random_secret;
 use crate::store::{OwnerAccount, OwnerError, Store};
@@ -100,14 +101,14 @@ impl From<OwnerError> for CreateOwnerError {
 
 /// Creates an owner account (`hundred user create`).
 pub async fn create_owner(
-    store: &Store,
+    services: &Services,
     email: &str,
     password: &str,
 ) -> Result<OwnerAccount, CreateOwnerError> {
     let email = parse_owner_email(email)?;
     check_password(password)?;
     let hash = hash_password(password.to_string()).await?;
-    Ok(store.create_owner(&email, &hash).await?)
+    Ok(services.store.create_owner(&email, &hash).await?)
 }
 
 /// At start-up with no owner account yet: a fresh one-time setup link (the previous one,
