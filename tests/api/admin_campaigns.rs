@@ -6,13 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{
+    DESKTOP, HOURS, IPHONE, MENU, confirmed, confirmed_email, confirmed_people, engagement_app,
+    fetch, receive, tracking_urls,
+};
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, hidden_value, settle, spawn_app, spawn_app_with,
 };
-use crate::inbound::{SECRET, receive};
 use crate::on_both_databases;
-use crate::tracking::{DESKTOP, HOURS, IPHONE, MENU, fetch, tracking_urls};
 
 on_both_databases!(
     a_draft_is_composed_previewed_and_tested_through_the_forms,
@@ -274,16 +275,7 @@ async fn the_audience_size_follows_the_chosen_tiers(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    for who in ["ann", "ben"] {
-        confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-    }
+    confirmed_people(&app, &token, &["ann", "ben"]).await;
     // Someone who has not confirmed is nobody's audience.
     app.signup_and_get_confirm_link("pending@example.com").await;
 
@@ -354,28 +346,10 @@ async fn the_audience_size_follows_the_chosen_tiers(backend: Backend) {
 async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_numbers(
     backend: Backend,
 ) {
-    let app = spawn_app_with(
-        backend,
-        Options::default()
-            .env("HUNDRED_MACHINE_WINDOW_SECONDS", "2")
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>"),
-    )
-    .await;
+    let app = engagement_app(backend, "2").await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    let mut ids = std::collections::HashMap::new();
-    for who in ["ann", "ben", "cat", "dan", "eve"] {
-        let id = confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-        ids.insert(who, id);
-    }
+    let ids = confirmed_people(&app, &token, &["ann", "ben", "cat", "dan", "eve"]).await;
     app.signup_and_get_confirm_link("pending@example.com").await;
 
     let body = format!("See [the menu]({MENU}) and [our hours]({HOURS}).");
@@ -597,7 +571,7 @@ async fn a_scheduled_send_is_shown_as_scheduled(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
+    confirmed_email(&app, &token, "ann@example.com").await;
 
     // 09:30 at +02:00 two days from now is 07:30 UTC.
     let day = time::OffsetDateTime::now_utc().date() + time::Duration::days(2);
@@ -857,14 +831,7 @@ async fn a_send_in_progress_is_followed_paused_resumed_and_cancelled(backend: Ba
     let owner = app.owner().await;
     let token = app.api_token().await;
     for i in 0..30 {
-        confirmed(
-            &app,
-            &token,
-            &format!("slow{i}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
+        confirmed_email(&app, &token, &format!("slow{i}@example.com")).await;
     }
     let id = save_draft(&owner, &[("subject", "Slow news"), ("body", "Hello")]).await;
     let confirm = owner.page(&format!("/admin/campaigns/{id}/send")).await;

@@ -4,23 +4,17 @@
 
 use std::time::Duration;
 
-use crate::campaigns::confirmed;
-use crate::helpers::{Backend, Options, spawn_app_with, text_of};
-use crate::inbound::{SECRET, receive};
+use crate::fixtures::{
+    DESKTOP, IPHONE, MENU, confirmed, engagement_app, fetch, receive, send_to_everyone,
+    tracking_urls,
+};
+use crate::helpers::{Backend, text_of};
 use crate::on_both_databases;
-use crate::tracking::{DESKTOP, IPHONE, MENU, fetch, send_to_everyone, tracking_urls};
 
 on_both_databases!(the_dashboard_shows_who_genuinely_cares);
 
 async fn the_dashboard_shows_who_genuinely_cares(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        Options::default()
-            .env("HUNDRED_MACHINE_WINDOW_SECONDS", "1")
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>"),
-    )
-    .await;
+    let app = engagement_app(backend, "1").await;
     let owner = app.owner().await;
     let empty = owner.page("/admin").await;
     assert_eq!(text_of(&empty, "headline"), "0 engaged of 0 confirmed");

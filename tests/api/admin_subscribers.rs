@@ -7,11 +7,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::campaigns::confirmed;
-use crate::helpers::{Backend, Options, OwnerClient, TestApp, spawn_app_with};
-use crate::inbound::{SECRET, receive};
+use crate::fixtures::{
+    DESKTOP, IPHONE, MENU, confirmed, confirmed_email, engagement_app, fetch, only_copy, receive,
+    send_to_everyone, tracking_urls,
+};
+use crate::helpers::{Backend, OwnerClient, TestApp};
 use crate::on_both_databases;
-use crate::tracking::{DESKTOP, IPHONE, MENU, fetch, send_to_everyone, tracking_urls};
 
 on_both_databases!(
     the_table_sorts_filters_searches_and_pages,
@@ -24,17 +25,6 @@ on_both_databases!(
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const ESCAPED_SCRIPT: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
-
-async fn app(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Options::default()
-            .env("HUNDRED_MACHINE_WINDOW_SECONDS", "2")
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>"),
-    )
-    .await
-}
 
 /// Where `needle` first appears in `page` (it must).
 fn at(page: &str, needle: &str) -> usize {
@@ -67,13 +57,6 @@ async fn page_with(owner: &OwnerClient, path: &str, needle: &str) -> String {
     }
 }
 
-/// The copy of the campaign `who` received.
-fn copy_of(app: &TestApp, who: &str) -> crate::helpers::Captured {
-    let copies = app.smtp.messages_to(who);
-    assert_eq!(copies.len(), 1, "{who} got one copy");
-    copies.into_iter().next().unwrap()
-}
-
 /// A person's reply to `copy`, through the webhook.
 async fn reply_to(
     app: &TestApp,
@@ -100,7 +83,7 @@ fn value_after<'a>(page: &'a str, marker: &str) -> &'a str {
 }
 
 async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
 
@@ -121,16 +104,16 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(2_200)).await;
-    let pixel = &tracking_urls(&copy_of(&app, "opener@example.com").html(), "o")[0];
+    let pixel = &tracking_urls(&only_copy(&app, "opener@example.com").html(), "o")[0];
     assert_eq!(fetch(pixel, IPHONE).await.status(), 200);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let link = &tracking_urls(&copy_of(&app, "clicker@example.com").html(), "c")[0];
+    let link = &tracking_urls(&only_copy(&app, "clicker@example.com").html(), "c")[0];
     assert_eq!(fetch(link, DESKTOP).await.status(), 302);
     tokio::time::sleep(Duration::from_millis(50)).await;
     reply_to(
         &app,
         "Rita Replier <replier@example.com>",
-        &copy_of(&app, "replier@example.com"),
+        &only_copy(&app, "replier@example.com"),
         "rita-1@example.com",
         "Save me a rye loaf!",
     )
@@ -310,7 +293,7 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
 }
 
 async fn bad_list_parameters_are_explained(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let owner = app.owner().await;
     for (query, expected) in [
         ("tier=vip", "There is no tier “vip”"),
@@ -352,7 +335,7 @@ async fn bad_list_parameters_are_explained(backend: Backend) {
 }
 
 async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
     let name = format!("Bob {SCRIPT} <b>Baker</b>");
@@ -364,7 +347,7 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
         serde_json::json!({}),
     )
     .await;
-    confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
+    confirmed_email(&app, &token, "ann@example.com").await;
     send_to_everyone(
         &app,
         &token,
@@ -372,7 +355,7 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
         &format!("See [the menu]({MENU})."),
     )
     .await;
-    let copy = copy_of(&app, "bob@example.com");
+    let copy = only_copy(&app, "bob@example.com");
 
     // Software fetches the pixel at once; later Bob opens it and replies.
     let pixel = &tracking_urls(&copy.html(), "o")[0];
@@ -563,7 +546,7 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
 }
 
 async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
     let id = confirmed(
@@ -660,25 +643,11 @@ async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
 }
 
 async fn with_tracking_off_their_copy_has_no_pixel_and_plain_links(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
-    let private = confirmed(
-        &app,
-        &token,
-        "private@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
-    confirmed(
-        &app,
-        &token,
-        "tracked@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    let private = confirmed_email(&app, &token, "private@example.com").await;
+    confirmed_email(&app, &token, "tracked@example.com").await;
     let path = format!("/admin/subscribers/{private}");
     assert!(
         owner
@@ -705,7 +674,7 @@ async fn with_tracking_off_their_copy_has_no_pixel_and_plain_links(backend: Back
         &format!("See [the menu]({MENU})."),
     )
     .await;
-    let untracked = copy_of(&app, "private@example.com").html();
+    let untracked = only_copy(&app, "private@example.com").html();
     assert!(!untracked.contains("/t/o/"), "no pixel: {untracked}");
     assert!(
         !untracked.contains("/t/c/"),
@@ -715,7 +684,7 @@ async fn with_tracking_off_their_copy_has_no_pixel_and_plain_links(backend: Back
         untracked.contains("href=\"https://bakery.example/menu?day=mon"),
         "{untracked}"
     );
-    let tracked = copy_of(&app, "tracked@example.com").html();
+    let tracked = only_copy(&app, "tracked@example.com").html();
     assert!(tracked.contains("/t/o/"));
     assert!(tracked.contains("/t/c/"));
     assert!(!tracked.contains("href=\"https://bakery.example/menu"));
@@ -734,10 +703,10 @@ async fn with_tracking_off_their_copy_has_no_pixel_and_plain_links(backend: Back
 }
 
 async fn unknown_subscribers_and_forms_without_a_token_are_refused(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
-    let id = confirmed(&app, &token, "dan@example.com", None, serde_json::json!({})).await;
+    let id = confirmed_email(&app, &token, "dan@example.com").await;
     for path in [
         "/admin/subscribers/not-a-uuid".to_string(),
         "/admin/subscribers/0190a5a8-7e43-7c4b-9d8e-2a4f3c1b2d3e".to_string(),

@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 
 use reqwest::multipart::{Form, Part};
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{confirmed, confirmed_email, confirmed_people, free_port, send_to_everyone};
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, TestApp, TestSmtp, fresh_database, settle,
     spawn_app, spawn_app_with,
 };
 use crate::on_both_databases;
-use crate::tracking::send_to_everyone;
 
 on_both_databases!(
     an_import_adds_skips_and_rejects_row_by_row,
@@ -92,14 +91,7 @@ async fn an_import_adds_skips_and_rejects_row_by_row(backend: Backend) {
         .link_starting_with(&app.url("/unsubscribe/"))
         .expect("an unsubscribe link");
     assert_eq!(app.post_empty(&leave).await.status(), 200);
-    let erin = confirmed(
-        &app,
-        &token,
-        "erin@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    let erin = confirmed_email(&app, &token, "erin@example.com").await;
     let erased = app
         .api_call(
             reqwest::Method::DELETE,
@@ -493,16 +485,7 @@ async fn the_repermission_page_asks_and_unsubscribes_after_confirming(backend: B
     let app = spawn_app(backend).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    for who in ["dora", "kim"] {
-        confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-    }
+    confirmed_people(&app, &token, &["dora", "kim"]).await;
     // They joined long ago, and five campaigns since went unopened.
     app.move_back(
         "subscribers",
@@ -726,11 +709,7 @@ async fn the_settings_page_sends_a_test_message_and_shows_refusals(backend: Back
 
     // A mail server that cannot be reached is named, not a crash. (On a loopback address no
     // test listens on: a port freed on 127.0.0.1 could be taken by a test running beside.)
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port().port();
     let closed = std::net::SocketAddr::from(([127, 0, 0, 254], port));
     let unreachable = spawn_app_with(
         backend,

@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use reqwest::header::LOCATION;
 
-use crate::campaigns::confirmed;
-use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
-use crate::inbound::{SECRET, receive, smtp_session};
-use crate::on_both_databases;
-use crate::tracking::{
-    DESKTOP, HOURS, IPHONE, MENU, engagement_when, fetch, send_to_everyone, tracking_urls,
+use crate::fixtures::{
+    DESKTOP, HOURS, IPHONE, MENU, address, bare_address, confirmed_people, engagement_when, fetch,
+    free_port, only_copy, receive, send_to_everyone, smtp_session, tracking_urls, with_inbound,
 };
+use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
+use crate::on_both_databases;
 
 on_both_databases!(
     the_engagement_order_is_replier_clicker_opener_then_machines,
@@ -37,44 +36,21 @@ const PEOPLE: [&str; 12] = [
     "silent",
 ];
 
-fn address(who: &str) -> String {
-    format!("{who}@example.com")
-}
-
 fn copy(app: &TestApp, who: &str) -> crate::helpers::Captured {
-    let mut copies = app.smtp.messages_to(&address(who));
-    assert_eq!(copies.len(), 1, "{who} got one copy");
-    copies.remove(0)
-}
-
-/// The address part of a header like `Bakery <replies+TOKEN@bakery.example>`.
-fn bare_address(header: &str) -> String {
-    header
-        .rsplit_once('<')
-        .map(|(_, a)| a.trim_end_matches('>').to_string())
-        .unwrap_or_else(|| header.to_string())
+    only_copy(app, &address(who))
 }
 
 async fn the_engagement_order_is_replier_clicker_opener_then_machines(backend: Backend) {
-    let smtp_in = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let smtp_in = free_port();
     let app = spawn_app_with(
         backend,
-        Options::default()
+        with_inbound(Options::default())
             .env("HUNDRED_MACHINE_WINDOW_SECONDS", "2")
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
             .env("HUNDRED_INBOUND_SMTP_LISTEN", &smtp_in.to_string()),
     )
     .await;
     let token = app.api_token().await;
-    let mut ids = HashMap::new();
-    for who in PEOPLE {
-        let id = confirmed(&app, &token, &address(who), None, serde_json::json!({})).await;
-        ids.insert(who, id);
-    }
+    let ids = confirmed_people(&app, &token, &PEOPLE).await;
     let campaign = send_to_everyone(
         &app,
         &token,
@@ -554,11 +530,7 @@ async fn dormant_subscribers_are_asked_and_only_the_owner_unsubscribes_them(back
     )
     .await;
     let token = app.api_token().await;
-    let mut ids = HashMap::new();
-    for who in ["dora", "kim", "ola"] {
-        let id = confirmed(&app, &token, &address(who), None, serde_json::json!({})).await;
-        ids.insert(who, id);
-    }
+    let ids = confirmed_people(&app, &token, &["dora", "kim", "ola"]).await;
     // They joined long ago; five campaigns since, and only Ola ever opened one.
     app.move_back(
         "subscribers",

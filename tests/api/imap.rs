@@ -10,7 +10,7 @@
 //! the password while the service stays healthy; imaps:// and STARTTLS both work.
 
 use std::io::{BufRead as _, BufReader};
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use async_imap::types::Flag;
 use futures::TryStreamExt as _;
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{confirmed_email, free_port};
 use crate::helpers::{Backend, Options, TestApp, settle, spawn_app_with};
 use crate::on_both_databases;
 use crate::process::{hundred, stop};
@@ -234,13 +234,6 @@ impl Drop for Dovecot {
     }
 }
 
-fn free_port() -> SocketAddr {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 /// A CA and a server certificate for `localhost` signed by it, with openssl.
 fn make_certificates(dir: &Path) {
     std::fs::write(
@@ -359,7 +352,7 @@ async fn a_reply_in_the_mailbox_reaches_the_timeline_once_read_or_not(backend: B
     let dovecot = Dovecot::start();
     let app = polling(backend, &dovecot).await;
     let token = app.api_token().await;
-    let ann = confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
+    let ann = confirmed_email(&app, &token, "ann@example.com").await;
     let campaign = app
         .create_campaign(
             &token,

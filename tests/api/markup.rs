@@ -7,7 +7,7 @@
 use reqwest::Method;
 use reqwest::header::LOCATION;
 
-use crate::campaigns::confirmed;
+use crate::fixtures::confirmed;
 use crate::helpers::{Backend, settle, spawn_app};
 use crate::on_both_databases;
 

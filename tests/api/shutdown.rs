@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
+use crate::fixtures::{REPLY_TO, free_port};
 use crate::helpers::{Backend, TestSmtp, fresh_database};
 use crate::on_both_databases;
 use crate::process::{hundred, serve, stop};
-use crate::smtp_listener::{free_port, greeted, reply_message, stored};
+use crate::smtp_listener::{greeted, reply_message, stored};
 
 on_both_databases!(
     sigterm_mid_message_finishes_it_and_says_421_to_the_rest,
@@ -56,7 +57,7 @@ async fn sigterm_mid_message_finishes_it_and_says_421_to_the_rest(backend: Backe
         .current_dir(workdir.path())
         .env("HUNDRED_DATABASE_URL", &database_url)
         .env("HUNDRED_LISTEN", "127.0.0.1:0")
-        .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
+        .env("HUNDRED_REPLY_TO", REPLY_TO)
         .env("HUNDRED_INBOUND_SMTP_LISTEN", smtp.to_string())
         .env("HUNDRED_SHUTDOWN_GRACE_SECONDS", GRACE_SECONDS.to_string());
     let (mut child, _) = serve(command);

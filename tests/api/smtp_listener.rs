@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
+use crate::fixtures::{REPLY_TO, free_port};
 use crate::helpers::{Backend, Options, TestApp, fresh_database, spawn_app_with};
 use crate::on_both_databases;
 use crate::process::{hundred, serve, stop};
@@ -20,14 +21,6 @@ on_both_databases!(
     hostile_commands_are_refused_and_the_next_message_gets_in,
     starttls_with_the_owners_certificate_starts_the_session_over
 );
-
-/// A port free a moment ago, for the listener.
-pub(crate) fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 /// A reply as a person sends it, to the list's reply address, with its own Message-ID.
 pub(crate) fn reply_message(message_id: &str) -> String {
@@ -163,7 +156,7 @@ fn ip(text: &str) -> IpAddr {
 async fn app_with_listener(backend: Backend, extra: &[(&str, &str)]) -> (TestApp, SocketAddr) {
     let port = free_port();
     let mut options = Options::default()
-        .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
+        .env("HUNDRED_REPLY_TO", REPLY_TO)
         .env("HUNDRED_INBOUND_SMTP_LISTEN", &port.to_string());
     for (name, value) in extra {
         options = options.env(name, value);
@@ -193,7 +186,7 @@ async fn a_line_of_100_mb_without_a_newline_leaves_the_process_small(backend: Ba
         .current_dir(workdir.path())
         .env("HUNDRED_DATABASE_URL", &database_url)
         .env("HUNDRED_LISTEN", "127.0.0.1:0")
-        .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
+        .env("HUNDRED_REPLY_TO", REPLY_TO)
         .env("HUNDRED_INBOUND_SMTP_LISTEN", smtp.to_string());
     let (mut child, _) = serve(command);
     let (peak_before, _) = memory_of(child.id());
