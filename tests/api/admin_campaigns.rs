@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use crate::fixtures::{
-    DESKTOP, HOURS, IPHONE, MENU, confirmed, confirmed_email, confirmed_people, engagement_app,
-    fetch, receive, tracking_urls,
+    DESKTOP, HOURS, IPHONE, MENU, confirmed_email, confirmed_named, confirmed_people,
+    engagement_app, fetch, receive, tracking_urls,
 };
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, hidden_value, settle, spawn_app, spawn_app_with,
@@ -133,14 +133,7 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
     let app = spawn_app(backend).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    let ann = confirmed(
-        &app,
-        &token,
-        "ann@example.com",
-        Some("Ann"),
-        serde_json::json!({}),
-    )
-    .await;
+    let ann = confirmed_named(&app, &token, "ann@example.com", "Ann").await;
 
     let empty = owner.page("/admin/campaigns").await;
     assert!(empty.contains("No campaigns yet"));

@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use crate::fixtures::{
-    DESKTOP, IPHONE, MENU, confirmed, confirmed_email, engagement_app, fetch, only_copy, receive,
-    send_to_everyone, tracking_urls,
+    DESKTOP, IPHONE, MENU, confirmed_email, confirmed_named, engagement_app, fetch, only_copy,
+    receive, send_to_everyone, tracking_urls,
 };
 use crate::helpers::{Backend, OwnerClient, TestApp};
 use crate::on_both_databases;
@@ -94,7 +94,7 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
         ("replier@example.com", "Rita Replier"),
         ("silent@example.com", "Sam Silent"),
     ] {
-        confirmed(&app, &token, email, Some(name), serde_json::json!({})).await;
+        confirmed_named(&app, &token, email, name).await;
     }
     send_to_everyone(
         &app,
@@ -124,16 +124,9 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     for i in 0..53 {
         let email = format!("reader{i:02}@example.com");
         let name = format!("Reader {i:02}");
-        confirmed(&app, &token, &email, Some(&name), serde_json::json!({})).await;
+        confirmed_named(&app, &token, &email, &name).await;
     }
-    confirmed(
-        &app,
-        &token,
-        "zed@example.com",
-        Some("Zed Zimmer"),
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_named(&app, &token, "zed@example.com", "Zed Zimmer").await;
     for email in ["pending1@example.com", "pending2@example.com"] {
         let added = app
             .api_json(
@@ -145,14 +138,7 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
             .await;
         assert_eq!(added.status(), 201);
     }
-    let leaver = confirmed(
-        &app,
-        &token,
-        "leaver@example.com",
-        Some("Lee Leaver"),
-        serde_json::json!({}),
-    )
-    .await;
+    let leaver = confirmed_named(&app, &token, "leaver@example.com", "Lee Leaver").await;
     let left = owner
         .post_form(&format!("/admin/subscribers/{leaver}/unsubscribe"), &[])
         .await;
@@ -322,14 +308,7 @@ async fn bad_list_parameters_are_explained(backend: Backend) {
     assert!(page.contains("No subscribers yet."), "{page}");
     // Letters beyond ASCII, as typed, are found on both databases.
     let token = app.api_token().await;
-    confirmed(
-        &app,
-        &token,
-        "emile@example.com",
-        Some("Émile Zola"),
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_named(&app, &token, "emile@example.com", "Émile Zola").await;
     let found = owner.page("/admin/subscribers?q=%C3%89mile").await;
     assert!(found.contains("Émile Zola"), "{found}");
 }
@@ -339,14 +318,7 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
     let token = app.api_token().await;
     let owner = app.owner().await;
     let name = format!("Bob {SCRIPT} <b>Baker</b>");
-    let bob = confirmed(
-        &app,
-        &token,
-        "bob@example.com",
-        Some(&name),
-        serde_json::json!({}),
-    )
-    .await;
+    let bob = confirmed_named(&app, &token, "bob@example.com", &name).await;
     confirmed_email(&app, &token, "ann@example.com").await;
     send_to_everyone(
         &app,
@@ -549,14 +521,7 @@ async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
     let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
-    let id = confirmed(
-        &app,
-        &token,
-        "carol@example.com",
-        Some("Carol"),
-        serde_json::json!({}),
-    )
-    .await;
+    let id = confirmed_named(&app, &token, "carol@example.com", "Carol").await;
     let path = format!("/admin/subscribers/{id}");
     owner
         .post_form(&format!("{path}/note"), &[("note", "Met at the market")])

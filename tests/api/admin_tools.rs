@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::multipart::{Form, Part};
 
-use crate::fixtures::{confirmed, confirmed_email, confirmed_people, free_port, send_to_everyone};
+use crate::fixtures::{
+    confirmed_email, confirmed_named, confirmed_people, free_port, send_to_everyone,
+};
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, TestApp, TestSmtp, fresh_database, settle,
     spawn_app, spawn_app_with,
@@ -78,14 +80,7 @@ async fn an_import_adds_skips_and_rejects_row_by_row(backend: Backend) {
     let owner = app.owner().await;
     let token = app.api_token().await;
     // Carol is on the list; Uma unsubscribed; Erin was erased at her request.
-    confirmed(
-        &app,
-        &token,
-        "carol@example.com",
-        Some("Carol"),
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_named(&app, &token, "carol@example.com", "Carol").await;
     let welcome = app.confirmed_subscriber("uma@example.com").await;
     let leave = welcome
         .link_starting_with(&app.url("/unsubscribe/"))

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::fixtures::{confirmed, confirmed_email, draft, patch, send_to_everyone, sent_report};
+use crate::fixtures::{
+    confirmed, confirmed_email, confirmed_named, draft, patch, send_to_everyone, sent_report,
+};
 use crate::helpers::{Backend, Options, TestApp, TestSmtp, settle, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
@@ -57,14 +59,7 @@ async fn a_campaign_reaches_each_confirmed_subscriber_once_personalised(backend:
         serde_json::json!({ "city": "Lyon" }),
     )
     .await;
-    confirmed(
-        &app,
-        &token,
-        "bob@example.com",
-        Some("Bob <b>\"the baker\"</b>"),
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_named(&app, &token, "bob@example.com", "Bob <b>\"the baker\"</b>").await;
     confirmed(
         &app,
         &token,

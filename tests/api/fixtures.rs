@@ -87,6 +87,11 @@ pub(crate) async fn confirmed_email(app: &TestApp, token: &str, email: &str) -> 
     confirmed(app, token, email, None, serde_json::json!({})).await
 }
 
+/// A confirmed subscriber with this name and no attributes; their id.
+pub(crate) async fn confirmed_named(app: &TestApp, token: &str, email: &str, name: &str) -> String {
+    confirmed(app, token, email, Some(name), serde_json::json!({})).await
+}
+
 /// `{who}@example.com` for each of `people`, confirmed in that order; their ids by name.
 pub(crate) async fn confirmed_people<'a>(
     app: &TestApp,

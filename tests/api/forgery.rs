@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::fixtures::{
-    confirmed, confirmed_email, free_port, post_mail, receive, send_to_everyone, smtp_session,
-    with_inbound,
+    confirmed_email, confirmed_named, free_port, post_mail, receive, send_to_everyone,
+    smtp_session, with_inbound,
 };
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with, text_of};
 use crate::imap::{Dovecot, imap_url};
@@ -676,14 +676,7 @@ async fn the_owner_reviews_and_vouches_in_the_web_app(backend: Backend) {
     let app = app_with(backend, Options::default()).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    let ann = confirmed(
-        &app,
-        &token,
-        "ann@example.com",
-        Some("Ann <b>Baker</b>"),
-        serde_json::json!({}),
-    )
-    .await;
+    let ann = confirmed_named(&app, &token, "ann@example.com", "Ann <b>Baker</b>").await;
     receive(&app, &forged_bounce("ann@example.com")).await;
     let reply = receive(&app, &forged_reply("ann@example.com", "")).await;
 

@@ -22,7 +22,7 @@ use futures::TryStreamExt as _;
 use crate::fixtures::{confirmed_email, free_port};
 use crate::helpers::{Backend, Options, TestApp, settle, spawn_app_with};
 use crate::on_both_databases;
-use crate::process::{hundred, stop};
+use crate::process::{address_in, hundred, start_serving, stop};
 
 on_both_databases!(
     a_reply_in_the_mailbox_reaches_the_timeline_once_read_or_not,
@@ -478,14 +478,8 @@ async fn the_first_poll_reads_unread_and_recent_mail_only(backend: Backend) {
 }
 
 /// `hundred serve` with its log lines collected; returns the address it listens on.
-fn serve_logged(mut command: Command) -> (Child, String, Arc<Mutex<Vec<String>>>) {
-    let mut child = command
-        .arg("serve")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start hundred serve");
-    let stderr = child.stderr.take().unwrap();
+fn serve_logged(command: Command) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    let (child, stderr) = start_serving(command);
     let lines = Arc::new(Mutex::new(Vec::new()));
     let collected = lines.clone();
     std::thread::spawn(move || {
@@ -495,15 +489,11 @@ fn serve_logged(mut command: Command) -> (Child, String, Arc<Mutex<Vec<String>>>
     });
     let deadline = Instant::now() + Duration::from_secs(30);
     let address = loop {
-        let found = lines.lock().unwrap().iter().find_map(|line| {
-            let at = line.find("address=")?;
-            Some(
-                line[at + 8..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect::<String>(),
-            )
-        });
+        let found = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|line| address_in(line));
         if let Some(address) = found {
             break address;
         }

@@ -13,7 +13,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use crate::fixtures::{REPLY_TO, free_port};
 use crate::helpers::{Backend, Options, TestApp, fresh_database, spawn_app_with};
 use crate::on_both_databases;
-use crate::process::{hundred, serve, stop};
+use crate::process::{hundred, refused_naming, serve, stop};
 
 on_both_databases!(
     a_line_of_100_mb_without_a_newline_leaves_the_process_small,
@@ -459,14 +459,6 @@ fn a_bad_certificate_stops_start_up_naming_its_variable() {
         for (name, value) in settings {
             command.env(name, value);
         }
-        let output = command.output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{variable}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "one line: {stderr}");
-        assert!(
-            lines[0].starts_with(&format!("error: {variable}: ")),
-            "{stderr}"
-        );
+        refused_naming(&command.output().unwrap(), variable);
     }
 }
