@@ -38,6 +38,27 @@ macro_rules! on_both_databases {
     };
 }
 
+/// Evaluates `$body` with `$pool` connected to the database at `$url`, SQLite or Postgres,
+/// and closes the pool after: a query written once for both backends (the pools are of
+/// different types, so a function could not take either).
+#[macro_export]
+macro_rules! with_pool {
+    ($url:expr, |$pool:ident| $body:expr) => {{
+        let url: &str = $url;
+        if url.starts_with("sqlite:") {
+            let $pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            let out = $body;
+            $pool.close().await;
+            out
+        } else {
+            let $pool = sqlx::PgPool::connect(url).await.unwrap();
+            let out = $body;
+            $pool.close().await;
+            out
+        }
+    }};
+}
+
 /// The Postgres server tests create their databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("HUNDRED_TEST_POSTGRES_URL")
@@ -603,64 +624,28 @@ impl TestApp {
     /// Counts rows with plain SQL, to prove that nothing was stored.
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        match self.backend {
-            Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                n
-            }
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                n
-            }
-        }
+        crate::with_pool!(&self.database_url, |pool| {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        })
     }
 
     /// Moves these timestamp columns of `table` back by `days`, to stand in for time
     /// passing (a subscriber who joined months ago, a deadline that went by).
     pub async fn move_back(&self, table: &str, columns: &[&str], days: i64) {
-        let set = |shift: &dyn Fn(&str) -> String| {
-            columns
-                .iter()
-                .map(|c| format!("{c} = {}", shift(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
+        // SQLite keeps milliseconds since the epoch; Postgres, timestamps.
+        let shift = |c: &str| match self.backend {
+            Backend::Sqlite => format!("{c} = {c} - {}", days * 86_400_000),
+            Backend::Postgres => format!("{c} = {c} - interval '{days} days'"),
         };
-        match self.backend {
-            Backend::Sqlite => {
-                let sql = format!(
-                    "UPDATE {table} SET {}",
-                    set(&|c| format!("{c} - {}", days * 86_400_000))
-                );
-                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-            }
-            Backend::Postgres => {
-                let sql = format!(
-                    "UPDATE {table} SET {}",
-                    set(&|c| format!("{c} - interval '{days} days'"))
-                );
-                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-            }
-        }
+        let set = columns.iter().map(|c| shift(c)).collect::<Vec<_>>();
+        let sql = format!("UPDATE {table} SET {}", set.join(", "));
+        crate::with_pool!(&self.database_url, |pool| {
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+            done.map(|_| ()).unwrap()
+        });
     }
 
     /// Signs up, waits for the confirmation, and returns its confirm link.

@@ -23,24 +23,13 @@ async fn app_with_inbound(backend: Backend) -> TestApp {
 /// The text stored for the inbound message with this Message-ID.
 async fn stored_text(app: &TestApp, message_id: &str) -> String {
     let sql = "SELECT text FROM inbound_messages WHERE message_id = $1";
-    match app.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::query_scalar(sql)
-                .bind(message_id)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::query_scalar(sql)
-                .bind(message_id)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    }
+    crate::with_pool!(&app.database_url, |pool| {
+        sqlx::query_scalar(sql)
+            .bind(message_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    })
 }
 
 async fn status_of(app: &TestApp, token: &str, id: &str) -> String {

@@ -119,13 +119,9 @@ async fn sigterm_mid_message_finishes_it_and_says_421_to_the_rest(backend: Backe
 /// The state of every outgoing message (confirmations and the like).
 async fn outgoing_states(database_url: &str) -> Vec<String> {
     let sql = "SELECT state FROM outbound_messages ORDER BY created_at";
-    if database_url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
+    crate::with_pool!(database_url, |pool| {
         sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::PgPool::connect(database_url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
-    }
+    })
 }
 
 async fn a_stop_cut_short_keeps_the_mail_queued_for_the_next_start(backend: Backend) {

@@ -35,25 +35,13 @@ pub(crate) fn reply_message(message_id: &str) -> String {
 pub(crate) async fn stored(database_url: &str, message_id: &str) -> i64 {
     let sql = "SELECT COUNT(*) FROM inbound_messages WHERE message_id = $1";
     let id = format!("<{message_id}>");
-    if database_url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
-        let count = sqlx::query_scalar(sql)
+    crate::with_pool!(database_url, |pool| {
+        sqlx::query_scalar(sql)
             .bind(id)
             .fetch_one(&pool)
             .await
-            .unwrap();
-        pool.close().await;
-        count
-    } else {
-        let pool = sqlx::PgPool::connect(database_url).await.unwrap();
-        let count = sqlx::query_scalar(sql)
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        count
-    }
+            .unwrap()
+    })
 }
 
 /// A connection from a loopback address of our choosing (127.0.0.0/8 is all loopback).
