@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use crate::fixtures::{
-    DESKTOP, HOURS, IPHONE, MENU, confirmed_email, confirmed_named, confirmed_people,
-    engagement_app, fetch, receive, tracking_urls,
+    DESKTOP, HOURS, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named,
+    confirmed_people, engagement_app, fetch, receive, tracking_urls,
 };
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, hidden_value, settle, spawn_app, spawn_app_with,
@@ -168,10 +168,7 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
         .await;
     assert!(edit.contains("Draft saved."));
     assert!(edit.contains("&lt;script&gt;alert(1)&lt;/script&gt; Fresh rye"));
-    assert!(
-        edit.contains("The rye is back."),
-        "the body is in the textarea"
-    );
+    assert_contains(&edit, "The rye is back.", "the body is in the textarea");
     assert!(edit.contains(&format!("<option value=\"{ann}\">ann@example.com</option>")));
     let list = owner.page("/admin/campaigns").await;
     assert!(list.contains(&format!(
@@ -196,14 +193,12 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
     );
     let html = copy["html"].as_str().unwrap();
     assert!(html.contains("Hello Ann!"), "{html}");
-    assert!(
-        html.contains("&lt;script&gt;alert(1)"),
-        "escaped in the HTML: {html}"
-    );
+    assert_contains(html, "&lt;script&gt;alert(1)", "escaped in the HTML");
     assert!(!html.contains("<script>alert(1)"), "{html}");
-    assert!(
-        html.contains("href=\"https://bakery.example/menu\""),
-        "untracked links"
+    assert_contains(
+        html,
+        "href=\"https://bakery.example/menu\"",
+        "untracked links",
     );
     assert!(!html.contains("/t/o/"), "no open pixel in a preview");
     assert!(copy["text"].as_str().unwrap().contains("Hello Ann!"));
@@ -227,13 +222,15 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
     let shown = post(&owner, &format!("/admin/campaigns/{id}/edit"), &fields).await;
     assert_eq!(shown.status(), 200);
     let shown = shown.text().await.unwrap();
-    assert!(
-        shown.contains("<iframe id=\"preview-html\" sandbox title="),
-        "no scripts in the frame"
+    assert_contains(
+        &shown,
+        "<iframe id=\"preview-html\" sandbox title=",
+        "no scripts in the frame",
     );
-    assert!(
-        shown.contains("Hello Ann!&lt;/p&gt;"),
-        "the HTML sits escaped in srcdoc: {shown}"
+    assert_contains(
+        &shown,
+        "Hello Ann!&lt;/p&gt;",
+        "the HTML sits escaped in srcdoc",
     );
     let text = &shown[shown
         .find("<pre id=\"preview-text\">")
@@ -451,15 +448,13 @@ async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_nu
     assert_eq!(progress["percent"], 100);
     let report = owner.page(&format!("/admin/campaigns/{id}")).await;
     assert!(report.contains(">Sent</span>"));
-    assert!(
-        report.contains("<span data-field=\"percent\">100</span>% done"),
-        "{report}"
-    );
+    assert_contains(&report, "<span data-field=\"percent\">100</span>% done", "");
     assert!(report.contains("<span data-field=\"sent\">4</span> sent"));
     assert!(report.contains("<span data-field=\"failed\">1</span> failed"));
-    assert!(
-        report.contains("5.1.1 No such mailbox here"),
-        "the failure with the server's reply: {report}"
+    assert_contains(
+        &report,
+        "5.1.1 No such mailbox here",
+        "the failure with the server's reply",
     );
     assert!(!report.contains("progress.js"), "nothing to poll once sent");
 
@@ -515,14 +510,8 @@ On Thu, Bakery wrote:
     )
     .await;
     assert!(report.contains("id=\"delivered\">4<"), "{report}");
-    assert!(
-        report.contains("id=\"machine-opens\">1<"),
-        "Ben's proxy: {report}"
-    );
-    assert!(
-        report.contains("id=\"scanner-clicks\">1<"),
-        "Dan's scanner: {report}"
-    );
+    assert_contains(&report, "id=\"machine-opens\">1<", "Ben's proxy");
+    assert_contains(&report, "id=\"scanner-clicks\">1<", "Dan's scanner");
     assert!(report.contains("(50%)"));
     assert!(report.contains("id=\"unsubscribes\">1<"), "{report}");
     assert!(report.contains(&format!(
@@ -543,9 +532,10 @@ On Thu, Bakery wrote:
         "<a href=\"/admin/subscribers/{}\">ann@example.com</a>",
         ids["ann"]
     )));
-    assert!(
-        report.contains("Save me a rye loaf, please!\nI&#39;ll come at nine."),
-        "{report}"
+    assert_contains(
+        &report,
+        "Save me a rye loaf, please!\nI&#39;ll come at nine.",
+        "",
     );
     assert!(
         !report.contains("&gt; See the menu"),
@@ -554,10 +544,7 @@ On Thu, Bakery wrote:
 
     let list = owner.page("/admin/campaigns").await;
     assert!(list.contains(">Sent</span>"));
-    assert!(
-        list.contains("2 / 4 <span class=\"muted\">(50%)</span>"),
-        "{list}"
-    );
+    assert_contains(&list, "2 / 4 <span class=\"muted\">(50%)</span>", "");
 }
 
 async fn a_scheduled_send_is_shown_as_scheduled(backend: Backend) {
@@ -641,9 +628,10 @@ async fn a_scheduled_send_is_shown_as_scheduled(backend: Backend) {
     }
     let report = owner.page(&format!("/admin/campaigns/{id}")).await;
     assert!(report.contains(">Draft</span>"), "{report}");
-    assert!(
-        report.contains("This is a draft. It would reach the 1 confirmed subscriber right now."),
-        "{report}"
+    assert_contains(
+        &report,
+        "This is a draft. It would reach the 1 confirmed subscriber right now.",
+        "",
     );
     assert!(!report.contains("Scheduled for"));
     let edit = owner.get(&format!("/admin/campaigns/{id}/edit")).await;
@@ -695,10 +683,7 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
         "{page}"
     );
     assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"subject-error\""));
-    assert!(
-        page.contains(">Kept *as typed*</textarea>"),
-        "the body is kept"
-    );
+    assert_contains(&page, ">Kept *as typed*</textarea>", "the body is kept");
 
     // An offset that is not one, even in letters from far away, is a message, not a crash.
     let (status, page) = attempt(
@@ -738,9 +723,10 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(
-        page.contains("id=\"audience-error\">&#39;vip&#39; is not a tier"),
-        "{page}"
+    assert_contains(
+        &page,
+        "id=\"audience-error\">&#39;vip&#39; is not a tier",
+        "",
     );
 
     let (status, page) = attempt(
@@ -754,10 +740,7 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(
-        page.contains("id=\"send_at-error\">That time has passed"),
-        "{page}"
-    );
+    assert_contains(&page, "id=\"send_at-error\">That time has passed", "");
     assert!(page.contains("value=\"2020-01-01T09:00\""));
 
     let (status, page) = attempt(
@@ -951,9 +934,10 @@ async fn the_campaign_list_pages_fifty_at_a_time(backend: Backend) {
 
     // Past the end, and a page that is not a number, are explained.
     let beyond = owner.page("/admin/campaigns?page=7").await;
-    assert!(
-        beyond.contains("There are 51 campaigns, fewer than this page would start at."),
-        "{beyond}"
+    assert_contains(
+        &beyond,
+        "There are 51 campaigns, fewer than this page would start at.",
+        "",
     );
     for bad in ["0", "two", "-1", "99999999999999999999"] {
         let answer = owner.get(&format!("/admin/campaigns?page={bad}")).await;

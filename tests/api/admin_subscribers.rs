@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use crate::fixtures::{
-    DESKTOP, IPHONE, MENU, confirmed_email, confirmed_named, engagement_app, fetch, only_copy,
-    receive, send_to_everyone, tracking_urls,
+    DESKTOP, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named, engagement_app,
+    fetch, only_copy, receive, send_to_everyone, tracking_urls,
 };
 use crate::helpers::{Backend, OwnerClient, TestApp};
 use crate::on_both_databases;
@@ -209,15 +209,13 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     // Search: any case, in the name or the address; `%` and `_` are plain characters.
     let found = owner.page("/admin/subscribers?q=ZIMM").await;
     assert!(found.contains("Zed Zimmer"));
-    assert!(
-        found.contains("Showing 1–1 of 1 matching subscribers."),
-        "{found}"
-    );
+    assert_contains(&found, "Showing 1–1 of 1 matching subscribers.", "");
     let found = owner.page("/admin/subscribers?q=READER0").await;
     assert!(found.contains("of 10 matching"), "{found}");
-    assert!(
-        found.contains("value=\"READER0\""),
-        "the search box keeps the search"
+    assert_contains(
+        &found,
+        "value=\"READER0\"",
+        "the search box keeps the search",
     );
     let nothing = owner.page("/admin/subscribers?q=%25").await;
     assert!(nothing.contains("No subscribers match."), "{nothing}");
@@ -250,9 +248,10 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     );
 
     // Pages of 50, the links keeping the view.
-    assert!(
-        by_name.contains("href=\"/admin/subscribers?sort=name&amp;page=2\""),
-        "{by_name}"
+    assert_contains(
+        &by_name,
+        "href=\"/admin/subscribers?sort=name&amp;page=2\"",
+        "",
     );
     let second = owner.page("/admin/subscribers?sort=name&page=2").await;
     assert!(
@@ -260,9 +259,10 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
         "{second}"
     );
     assert!(second.contains("Zed Zimmer"));
-    assert!(
-        second.contains("href=\"/admin/subscribers?sort=name\" rel=\"prev\""),
-        "{second}"
+    assert_contains(
+        &second,
+        "href=\"/admin/subscribers?sort=name\" rel=\"prev\"",
+        "",
     );
     assert!(!second.contains("rel=\"next\""));
     let past = owner.page("/admin/subscribers?page=9").await;
@@ -362,15 +362,9 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
     assert!(score >= 10.0, "a reply and an open: {score}");
     assert!(page.contains("tier tier-core"));
     assert!(page.contains("<li>replied once, last today</li>"), "{page}");
-    assert!(
-        page.contains("<li>opened 1 campaign, last today</li>"),
-        "{page}"
-    );
+    assert_contains(&page, "<li>opened 1 campaign, last today</li>", "");
     // Their consent.
-    assert!(
-        page.contains("asked at the counter"),
-        "stated consent: {page}"
-    );
+    assert_contains(&page, "asked at the counter", "stated consent");
     assert!(page.contains("Confirmed"));
     assert!(page.contains("Added by you as confirmed"));
     // The timeline: delivered, software's open, Bob's open, his reply in full.
@@ -407,9 +401,10 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
     );
     let page = owner.page(&format!("{path}?notice=note")).await;
     assert!(page.contains("Note saved."));
-    assert!(
-        page.contains("Wants rye on Saturdays. &lt;i&gt;VIP&lt;/i&gt;</textarea>"),
-        "{page}"
+    assert_contains(
+        &page,
+        "Wants rye on Saturdays. &lt;i&gt;VIP&lt;/i&gt;</textarea>",
+        "",
     );
     let too_long = owner
         .post_form(&format!("{path}/note"), &[("note", &"x".repeat(10_001))])
@@ -534,17 +529,11 @@ async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
     assert_eq!(done.status(), 303);
     let page = owner.page(&format!("{path}?notice=unsubscribed")).await;
     assert!(page.contains("Unsubscribed. They get no more campaigns"));
-    assert!(
-        page.contains("<dd id=\"status\">unsubscribed</dd>"),
-        "{page}"
-    );
+    assert_contains(&page, "<dd id=\"status\">unsubscribed</dd>", "");
     assert!(page.contains("Unsubscribed how</dt>"));
     let timeline = &page[at(&page, "id=\"timeline\"")..];
     let unsubscribed = &timeline[at(timeline, "<strong>Unsubscribed</strong>")..];
-    assert!(
-        unsubscribed.contains("<div class=\"muted\">by you</div>"),
-        "{unsubscribed}"
-    );
+    assert_contains(unsubscribed, "<div class=\"muted\">by you</div>", "");
     assert!(
         !page.contains("Unsubscribe them"),
         "nothing more to unsubscribe"
@@ -645,10 +634,7 @@ async fn with_tracking_off_their_copy_has_no_pixel_and_plain_links(backend: Back
         !untracked.contains("/t/c/"),
         "no wrapped or hidden links: {untracked}"
     );
-    assert!(
-        untracked.contains("href=\"https://bakery.example/menu?day=mon"),
-        "{untracked}"
-    );
+    assert_contains(&untracked, "href=\"https://bakery.example/menu?day=mon", "");
     let tracked = only_copy(&app, "tracked@example.com").html();
     assert!(tracked.contains("/t/o/"));
     assert!(tracked.contains("/t/c/"));

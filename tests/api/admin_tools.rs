@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use reqwest::multipart::{Form, Part};
 
 use crate::fixtures::{
-    confirmed_email, confirmed_named, confirmed_people, free_port, send_to_everyone,
+    assert_contains, confirmed_email, confirmed_named, confirmed_people, free_port,
+    send_to_everyone,
 };
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, TestApp, TestSmtp, fresh_database, settle,
@@ -125,10 +126,7 @@ async fn an_import_adds_skips_and_rejects_row_by_row(backend: Backend) {
     .await;
     assert_eq!(answer.status(), 200);
     let report = answer.text().await.unwrap();
-    assert!(
-        report.contains("10 rows read from customers.csv"),
-        "{report}"
-    );
+    assert_contains(&report, "10 rows read from customers.csv", "");
     assert_eq!(count_in(&report, "added-count"), "2", "{report}");
     assert_eq!(count_in(&report, "skipped-count"), "4", "{report}");
     assert_eq!(count_in(&report, "rejected-count"), "4", "{report}");
@@ -438,10 +436,7 @@ async fn the_signup_form_page_shows_escaped_snippets_that_work(backend: Backend)
         assert!(page.contains(escaped), "{escaped} in {page}");
     }
     // The preview is the form itself, posting to this server.
-    assert!(
-        page.contains("<form method=\"post\" action=\"/subscribe\">"),
-        "{page}"
-    );
+    assert_contains(&page, "<form method=\"post\" action=\"/subscribe\">", "");
     assert!(
         !page.contains("<script>"),
         "no inline script on the admin page"
@@ -493,17 +488,19 @@ async fn the_repermission_page_asks_and_unsubscribes_after_confirming(backend: B
     }
     let page = owner.page("/admin/tools/repermission").await;
     assert_eq!(count_in(&page, "dormant-count"), "2", "{page}");
-    assert!(
-        page.contains("<span id=\"to-ask-count\">2</span> not asked yet"),
-        "{page}"
+    assert_contains(
+        &page,
+        "<span id=\"to-ask-count\">2</span> not asked yet",
+        "",
     );
     assert!(page.contains("href=\"/admin/tools/repermission/ask\""));
 
     // The confirmation step names the number; only its POST asks.
     let confirm = owner.page("/admin/tools/repermission/ask").await;
-    assert!(
-        confirm.contains("<strong id=\"confirm-count\">2</strong> dormant subscribers"),
-        "{confirm}"
+    assert_contains(
+        &confirm,
+        "<strong id=\"confirm-count\">2</strong> dormant subscribers",
+        "",
     );
     assert_eq!(app.count("permission_requests").await, 0);
     let asked = owner
@@ -547,9 +544,10 @@ async fn the_repermission_page_asks_and_unsubscribes_after_confirming(backend: B
     let page = owner.page("/admin/tools/repermission").await;
     assert_eq!(count_in(&page, "unanswered-count"), "2", "{page}");
     let confirm = owner.page("/admin/tools/repermission/unsubscribe").await;
-    assert!(
-        confirm.contains("Unsubscribe <strong id=\"confirm-count\">2</strong> subscribers"),
-        "{confirm}"
+    assert_contains(
+        &confirm,
+        "Unsubscribe <strong id=\"confirm-count\">2</strong> subscribers",
+        "",
     );
     let done = owner
         .post_form("/admin/tools/repermission/unsubscribe", &[])
@@ -558,14 +556,8 @@ async fn the_repermission_page_asks_and_unsubscribes_after_confirming(backend: B
     let page = owner
         .page(done.headers()["location"].to_str().unwrap())
         .await;
-    assert!(
-        page.contains("Unsubscribed 2 subscribers who did not answer."),
-        "{page}"
-    );
-    assert!(
-        page.contains("<span id=\"unsubscribed-count\">2</span>"),
-        "{page}"
-    );
+    assert_contains(&page, "Unsubscribed 2 subscribers who did not answer.", "");
+    assert_contains(&page, "<span id=\"unsubscribed-count\">2</span>", "");
     assert_eq!(
         by_email(&app, &token, "dora@example.com").await["status"],
         "unsubscribed"
@@ -631,9 +623,10 @@ async fn the_settings_page_masks_secrets(backend: Backend) {
     assert_eq!(answer.status(), 200);
     let page = answer.text().await.unwrap();
     assert!(page.contains("Not sent."), "{page}");
-    assert!(
-        page.contains("Check the user name and password in HUNDRED_SMTP_URL"),
-        "{page}"
+    assert_contains(
+        &page,
+        "Check the user name and password in HUNDRED_SMTP_URL",
+        "",
     );
     assert!(!page.contains("smtp-pass-4711"));
 }
@@ -682,9 +675,10 @@ async fn the_settings_page_sends_a_test_message_and_shows_refusals(backend: Back
         page.contains("Not sent.") && page.contains("refused"),
         "{page}"
     );
-    assert!(
-        page.contains("&lt;nobody@bakery.example&gt; No such user"),
-        "the server's words, escaped: {page}"
+    assert_contains(
+        &page,
+        "&lt;nobody@bakery.example&gt; No such user",
+        "the server's words, escaped",
     );
 
     let answer = owner
@@ -761,14 +755,8 @@ async fn hundred_import_and_export_on_the_command_line(backend: Backend) {
         !out.status.success(),
         "a rejected row fails the command: {stdout}{stderr}"
     );
-    assert!(
-        stdout.contains("  2 added, as confirmed subscribers"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("1 repeated in the file: counted once"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, "  2 added, as confirmed subscribers", "");
+    assert_contains(&stdout, "1 repeated in the file: counted once", "");
     assert!(
         stdout.contains("line 5") && stdout.contains("invalid address"),
         "{stdout}"
@@ -783,14 +771,8 @@ async fn hundred_import_and_export_on_the_command_line(backend: Backend) {
     );
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(csv.starts_with("email,name,status,tier,score,"), "{csv}");
-    assert!(
-        csv.contains("ann@example.com,Ann,confirmed,new,0.0,"),
-        "{csv}"
-    );
-    assert!(
-        csv.contains("bob@example.com,\"Bob, Jr\",confirmed,"),
-        "{csv}"
-    );
+    assert_contains(&csv, "ann@example.com,Ann,confirmed,new,0.0,", "");
+    assert_contains(&csv, "bob@example.com,\"Bob, Jr\",confirmed,", "");
     assert!(csv.contains("\"{\"\"city\"\":\"\"Leeds\"\"}\""), "{csv}");
 
     // The export reads back: everyone is already on the list.
@@ -812,9 +794,10 @@ async fn hundred_import_and_export_on_the_command_line(backend: Backend) {
         stdout.contains("  0 added") && stdout.contains("2 already on the list"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("were not imported"),
-        "the computed columns are named: {stdout}"
+    assert_contains(
+        &stdout,
+        "were not imported",
+        "the computed columns are named",
     );
 
     let out = run(&["import", people.to_str().unwrap()]);

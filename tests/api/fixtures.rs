@@ -10,7 +10,7 @@ use reqwest::Method;
 
 use crate::helpers::{Backend, Captured, Options, TestApp, spawn_app_with};
 
-pub(crate) use crate::helpers::{fetch, tracking_urls};
+pub(crate) use crate::helpers::{assert_contains, fetch, tracking_urls};
 
 /// The webhook's secret in every test that takes mail back.
 pub(crate) const SECRET: &str = "inbound-secret-for-tests-0123456789";

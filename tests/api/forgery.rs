@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::fixtures::{
-    confirmed_email, confirmed_named, free_port, post_mail, receive, send_to_everyone,
-    smtp_session, with_inbound,
+    assert_contains, confirmed_email, confirmed_named, free_port, post_mail, receive,
+    send_to_everyone, smtp_session, with_inbound,
 };
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with, text_of};
 use crate::imap::{Dovecot, imap_url};
@@ -686,10 +686,7 @@ async fn the_owner_reviews_and_vouches_in_the_web_app(backend: Backend) {
     assert!(review.contains("Needs review"), "{review}");
     assert!(review.contains("ann@example.com"), "{review}");
     assert!(review.contains("5.1.1"), "{review}");
-    assert!(
-        dashboard.contains("unverified"),
-        "the latest replies mark it"
-    );
+    assert_contains(&dashboard, "unverified", "the latest replies mark it");
     let apply_path = dashboard
         .split("action=\"")
         .map(|rest| rest.split('"').next().unwrap())
@@ -711,10 +708,7 @@ async fn the_owner_reviews_and_vouches_in_the_web_app(backend: Backend) {
     let dismissed = owner.post_form(&dismiss_path, &[]).await;
     assert_eq!(dismissed.status(), 303);
     let dashboard = owner.page("/admin?notice=dismissed").await;
-    assert!(
-        dashboard.contains("Dismissed: nothing changed"),
-        "{dashboard}"
-    );
+    assert_contains(&dashboard, "Dismissed: nothing changed", "");
     assert!(
         !dashboard.contains("id=\"review\""),
         "nothing waits any more"
@@ -758,9 +752,10 @@ async fn the_owner_reviews_and_vouches_in_the_web_app(backend: Backend) {
     );
     assert_eq!(subscriber(&app, &token, &ann).await["status"], "bounced");
     let page = owner.page(&format!("/admin/subscribers/{ann}")).await;
-    assert!(
-        page.contains("Lift the bounce"),
-        "a bounced subscriber can be lifted"
+    assert_contains(
+        &page,
+        "Lift the bounce",
+        "a bounced subscriber can be lifted",
     );
     let empty = owner
         .post_form(

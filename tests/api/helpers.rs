@@ -847,6 +847,13 @@ pub fn text_of(page: &str, id: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Asserts that `text` contains `needle`; `why` says what the needle stands for, and the
+/// text is shown when it is missing.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str, why: &str) {
+    assert!(text.contains(needle), "{why}: no {needle:?} in {text}");
+}
+
 /// A client that does not follow redirects, so the test sees where a click goes.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
