@@ -5,7 +5,10 @@
 //! real reply still gets in and is stored.
 
 use std::net::{IpAddr, SocketAddr};
+use std::process::Command;
+
 use std::time::{Duration, Instant};
+use tempfile::TempDir;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
@@ -165,8 +168,13 @@ fn memory_of(pid: u32) -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-async fn a_line_of_100_mb_without_a_newline_leaves_the_process_small(backend: Backend) {
-    let (database_url, _dir) = fresh_database(backend).await;
+/// The real binary on a fresh database, in a fresh working directory, with its SMTP listener
+/// on a free port: the command, not started yet, the database's URL, the listener's address
+/// and the directories, which must live as long as it runs.
+pub(crate) async fn listening_binary(
+    backend: Backend,
+) -> (Command, String, SocketAddr, (Option<TempDir>, TempDir)) {
+    let (database_url, dir) = fresh_database(backend).await;
     let workdir = tempfile::tempdir().unwrap();
     let smtp = free_port();
     let mut command = hundred();
@@ -176,6 +184,11 @@ async fn a_line_of_100_mb_without_a_newline_leaves_the_process_small(backend: Ba
         .env("HUNDRED_LISTEN", "127.0.0.1:0")
         .env("HUNDRED_REPLY_TO", REPLY_TO)
         .env("HUNDRED_INBOUND_SMTP_LISTEN", smtp.to_string());
+    (command, database_url, smtp, (dir, workdir))
+}
+
+async fn a_line_of_100_mb_without_a_newline_leaves_the_process_small(backend: Backend) {
+    let (command, database_url, smtp, _dirs) = listening_binary(backend).await;
     let (mut child, _) = serve(command);
     let (peak_before, _) = memory_of(child.id());
 
