@@ -587,12 +587,8 @@ async fn api_tokens_are_created_and_revoked_on_a_page(backend: Backend) {
     let revoked = owner.post_form(action, &[]).await;
     assert_eq!(revoked.status(), 303);
     let refused = app
-        .client
-        .get(app.url("/api/v1/subscribers"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .api_call(reqwest::Method::GET, "/subscribers", &token)
+        .await;
     assert_eq!(refused.status(), 401);
     assert!(owner.page("/admin/tokens").await.contains("None yet"));
 }

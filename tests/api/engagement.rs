@@ -450,13 +450,8 @@ async fn bad_engagement_queries_are_refused(backend: Backend) {
     let app = spawn_app_with(backend, Options::default()).await;
     let token = app.api_token().await;
     for query in ["sort=loudest", "tier=vip", "tier=core&sort=", "status=gone"] {
-        let response = app
-            .client
-            .get(app.url(&format!("/api/v1/subscribers?{query}")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let path = format!("/subscribers?{query}");
+        let response = app.api_call(reqwest::Method::GET, &path, &token).await;
         let ok = query == "tier=core&sort=";
         assert_eq!(response.status().is_success(), ok, "{query}");
         if !ok {
@@ -469,14 +464,10 @@ async fn bad_engagement_queries_are_refused(backend: Backend) {
         serde_json::json!({ "tiers": ["gone"] }),
         serde_json::json!({ "everyone": true }),
     ] {
+        let body = serde_json::json!({ "subject": "Hi", "body": "Hello", "audience": audience });
         let response = app
-            .client
-            .post(app.url("/api/v1/campaigns"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "subject": "Hi", "body": "Hello", "audience": audience }))
-            .send()
-            .await
-            .unwrap();
+            .api_json(reqwest::Method::POST, "/campaigns", &token, &body)
+            .await;
         let status = response.status();
         let body = response.text().await.unwrap();
         assert!(status.is_client_error(), "{audience}: {status} {body}");
@@ -499,14 +490,13 @@ async fn post_api(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> reqwest::Response {
-    let request = app.api(reqwest::Method::POST, path, token).await;
     match body {
-        Some(body) => request.json(&body),
-        None => request,
+        Some(body) => {
+            app.api_json(reqwest::Method::POST, path, token, &body)
+                .await
+        }
+        None => app.api_post(path, token).await,
     }
-    .send()
-    .await
-    .unwrap()
 }
 
 async fn tier_counts(app: &TestApp, token: &str) -> HashMap<String, i64> {

@@ -503,8 +503,6 @@ impl TestApp {
             .bearer_auth(token)
     }
 
-    /// `GET /api/v1{path}` as JSON.
-    /// `POST /api/v1{path}` with no body, as the owner's script would.
     /// One API call without a body; its response, whatever the status.
     pub async fn api_call(
         &self,
@@ -537,10 +535,12 @@ impl TestApp {
             .unwrap_or_else(|err| panic!("{what}: {err}"))
     }
 
+    /// `POST /api/v1{path}` with no body, as the owner's script would.
     pub async fn api_post(&self, path: &str, token: &str) -> reqwest::Response {
         self.api_call(reqwest::Method::POST, path, token).await
     }
 
+    /// `GET /api/v1{path}` as JSON (asserting success).
     pub async fn api_get(&self, path: &str, token: &str) -> serde_json::Value {
         let response = self.api_call(reqwest::Method::GET, path, token).await;
         assert!(
@@ -554,12 +554,8 @@ impl TestApp {
     /// Creates a campaign through the API and returns its JSON (asserting 201).
     pub async fn create_campaign(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
         let response = self
-            .api(reqwest::Method::POST, "/campaigns", token)
-            .await
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .api_json(reqwest::Method::POST, "/campaigns", token, &body)
+            .await;
         let status = response.status();
         let json: serde_json::Value = response.json().await.unwrap();
         assert_eq!(status, 201, "{json}");
@@ -568,16 +564,7 @@ impl TestApp {
 
     /// Sends a campaign now through the API (asserting 202).
     pub async fn send_campaign_now(&self, token: &str, id: &str) {
-        let response = self
-            .api(
-                reqwest::Method::POST,
-                &format!("/campaigns/{id}/send"),
-                token,
-            )
-            .await
-            .send()
-            .await
-            .unwrap();
+        let response = self.api_post(&format!("/campaigns/{id}/send"), token).await;
         assert_eq!(response.status(), 202);
     }
 
@@ -586,17 +573,11 @@ impl TestApp {
         let at = (time::OffsetDateTime::now_utc() + after)
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
+        let path = format!("/campaigns/{id}/send");
+        let at = serde_json::json!({ "at": at });
         let response = self
-            .api(
-                reqwest::Method::POST,
-                &format!("/campaigns/{id}/send"),
-                token,
-            )
-            .await
-            .json(&serde_json::json!({ "at": at }))
-            .send()
-            .await
-            .unwrap();
+            .api_json(reqwest::Method::POST, &path, token, &at)
+            .await;
         assert_eq!(response.status(), 202);
     }
 
