@@ -2,6 +2,7 @@
 //! logout, the session cookie, the login rate limit, CSRF on every state change, every
 //! admin route behind a session and every API route behind a token, API tokens from a page.
 
+use crate::fixtures::assert_contains;
 use crate::helpers::{
     Backend, OWNER_EMAIL, OWNER_PASSWORD, Options, TestApp, cookie_client, hidden_value, spawn_app,
     spawn_app_with,
@@ -101,10 +102,7 @@ async fn the_setup_link_creates_the_owner_once_and_logs_them_in(backend: Backend
     // Done right, the owner is in, on the dashboard.
     let owner = app.owner().await;
     let dashboard = owner.page("/admin").await;
-    assert!(
-        dashboard.contains("<strong>0</strong> engaged of 0 confirmed"),
-        "{dashboard}"
-    );
+    assert_contains(&dashboard, "<strong>0</strong> engaged of 0 confirmed", "");
     assert!(dashboard.contains(OWNER_EMAIL));
 
     // The link is used up.
@@ -223,9 +221,10 @@ async fn wrong_passwords_are_refused_and_then_rate_limited(backend: Backend) {
     assert_eq!(wrong.status(), 401);
     let page = wrong.text().await.unwrap();
     assert!(page.contains("do not match an account"));
-    assert!(
-        page.contains("value=\"owner@bakery.example\""),
-        "the address stays filled in"
+    assert_contains(
+        &page,
+        "value=\"owner@bakery.example\"",
+        "the address stays filled in",
     );
     let unknown = app
         .log_in("nobody@bakery.example", OWNER_PASSWORD)
@@ -588,12 +587,8 @@ async fn api_tokens_are_created_and_revoked_on_a_page(backend: Backend) {
     let revoked = owner.post_form(action, &[]).await;
     assert_eq!(revoked.status(), 303);
     let refused = app
-        .client
-        .get(app.url("/api/v1/subscribers"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .api_call(reqwest::Method::GET, "/subscribers", &token)
+        .await;
     assert_eq!(refused.status(), 401);
     assert!(owner.page("/admin/tokens").await.contains("None yet"));
 }

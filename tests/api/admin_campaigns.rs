@@ -6,13 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{
+    DESKTOP, HOURS, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named,
+    confirmed_people, engagement_app, fetch, receive, tracking_urls,
+};
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, hidden_value, settle, spawn_app, spawn_app_with,
 };
-use crate::inbound::{SECRET, receive};
 use crate::on_both_databases;
-use crate::tracking::{DESKTOP, HOURS, IPHONE, MENU, fetch, tracking_urls};
 
 on_both_databases!(
     a_draft_is_composed_previewed_and_tested_through_the_forms,
@@ -132,14 +133,7 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
     let app = spawn_app(backend).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    let ann = confirmed(
-        &app,
-        &token,
-        "ann@example.com",
-        Some("Ann"),
-        serde_json::json!({}),
-    )
-    .await;
+    let ann = confirmed_named(&app, &token, "ann@example.com", "Ann").await;
 
     let empty = owner.page("/admin/campaigns").await;
     assert!(empty.contains("No campaigns yet"));
@@ -174,10 +168,7 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
         .await;
     assert!(edit.contains("Draft saved."));
     assert!(edit.contains("&lt;script&gt;alert(1)&lt;/script&gt; Fresh rye"));
-    assert!(
-        edit.contains("The rye is back."),
-        "the body is in the textarea"
-    );
+    assert_contains(&edit, "The rye is back.", "the body is in the textarea");
     assert!(edit.contains(&format!("<option value=\"{ann}\">ann@example.com</option>")));
     let list = owner.page("/admin/campaigns").await;
     assert!(list.contains(&format!(
@@ -202,14 +193,12 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
     );
     let html = copy["html"].as_str().unwrap();
     assert!(html.contains("Hello Ann!"), "{html}");
-    assert!(
-        html.contains("&lt;script&gt;alert(1)"),
-        "escaped in the HTML: {html}"
-    );
+    assert_contains(html, "&lt;script&gt;alert(1)", "escaped in the HTML");
     assert!(!html.contains("<script>alert(1)"), "{html}");
-    assert!(
-        html.contains("href=\"https://bakery.example/menu\""),
-        "untracked links"
+    assert_contains(
+        html,
+        "href=\"https://bakery.example/menu\"",
+        "untracked links",
     );
     assert!(!html.contains("/t/o/"), "no open pixel in a preview");
     assert!(copy["text"].as_str().unwrap().contains("Hello Ann!"));
@@ -233,13 +222,15 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
     let shown = post(&owner, &format!("/admin/campaigns/{id}/edit"), &fields).await;
     assert_eq!(shown.status(), 200);
     let shown = shown.text().await.unwrap();
-    assert!(
-        shown.contains("<iframe id=\"preview-html\" sandbox title="),
-        "no scripts in the frame"
+    assert_contains(
+        &shown,
+        "<iframe id=\"preview-html\" sandbox title=",
+        "no scripts in the frame",
     );
-    assert!(
-        shown.contains("Hello Ann!&lt;/p&gt;"),
-        "the HTML sits escaped in srcdoc: {shown}"
+    assert_contains(
+        &shown,
+        "Hello Ann!&lt;/p&gt;",
+        "the HTML sits escaped in srcdoc",
     );
     let text = &shown[shown
         .find("<pre id=\"preview-text\">")
@@ -274,16 +265,7 @@ async fn the_audience_size_follows_the_chosen_tiers(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    for who in ["ann", "ben"] {
-        confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-    }
+    confirmed_people(&app, &token, &["ann", "ben"]).await;
     // Someone who has not confirmed is nobody's audience.
     app.signup_and_get_confirm_link("pending@example.com").await;
 
@@ -354,28 +336,10 @@ async fn the_audience_size_follows_the_chosen_tiers(backend: Backend) {
 async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_numbers(
     backend: Backend,
 ) {
-    let app = spawn_app_with(
-        backend,
-        Options::default()
-            .env("HUNDRED_MACHINE_WINDOW_SECONDS", "2")
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>"),
-    )
-    .await;
+    let app = engagement_app(backend, "2").await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    let mut ids = std::collections::HashMap::new();
-    for who in ["ann", "ben", "cat", "dan", "eve"] {
-        let id = confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-        ids.insert(who, id);
-    }
+    let ids = confirmed_people(&app, &token, &["ann", "ben", "cat", "dan", "eve"]).await;
     app.signup_and_get_confirm_link("pending@example.com").await;
 
     let body = format!("See [the menu]({MENU}) and [our hours]({HOURS}).");
@@ -484,15 +448,13 @@ async fn nothing_is_sent_before_the_confirmation_and_the_report_shows_genuine_nu
     assert_eq!(progress["percent"], 100);
     let report = owner.page(&format!("/admin/campaigns/{id}")).await;
     assert!(report.contains(">Sent</span>"));
-    assert!(
-        report.contains("<span data-field=\"percent\">100</span>% done"),
-        "{report}"
-    );
+    assert_contains(&report, "<span data-field=\"percent\">100</span>% done", "");
     assert!(report.contains("<span data-field=\"sent\">4</span> sent"));
     assert!(report.contains("<span data-field=\"failed\">1</span> failed"));
-    assert!(
-        report.contains("5.1.1 No such mailbox here"),
-        "the failure with the server's reply: {report}"
+    assert_contains(
+        &report,
+        "5.1.1 No such mailbox here",
+        "the failure with the server's reply",
     );
     assert!(!report.contains("progress.js"), "nothing to poll once sent");
 
@@ -548,14 +510,8 @@ On Thu, Bakery wrote:
     )
     .await;
     assert!(report.contains("id=\"delivered\">4<"), "{report}");
-    assert!(
-        report.contains("id=\"machine-opens\">1<"),
-        "Ben's proxy: {report}"
-    );
-    assert!(
-        report.contains("id=\"scanner-clicks\">1<"),
-        "Dan's scanner: {report}"
-    );
+    assert_contains(&report, "id=\"machine-opens\">1<", "Ben's proxy");
+    assert_contains(&report, "id=\"scanner-clicks\">1<", "Dan's scanner");
     assert!(report.contains("(50%)"));
     assert!(report.contains("id=\"unsubscribes\">1<"), "{report}");
     assert!(report.contains(&format!(
@@ -576,9 +532,10 @@ On Thu, Bakery wrote:
         "<a href=\"/admin/subscribers/{}\">ann@example.com</a>",
         ids["ann"]
     )));
-    assert!(
-        report.contains("Save me a rye loaf, please!\nI&#39;ll come at nine."),
-        "{report}"
+    assert_contains(
+        &report,
+        "Save me a rye loaf, please!\nI&#39;ll come at nine.",
+        "",
     );
     assert!(
         !report.contains("&gt; See the menu"),
@@ -587,17 +544,14 @@ On Thu, Bakery wrote:
 
     let list = owner.page("/admin/campaigns").await;
     assert!(list.contains(">Sent</span>"));
-    assert!(
-        list.contains("2 / 4 <span class=\"muted\">(50%)</span>"),
-        "{list}"
-    );
+    assert_contains(&list, "2 / 4 <span class=\"muted\">(50%)</span>", "");
 }
 
 async fn a_scheduled_send_is_shown_as_scheduled(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
+    confirmed_email(&app, &token, "ann@example.com").await;
 
     // 09:30 at +02:00 two days from now is 07:30 UTC.
     let day = time::OffsetDateTime::now_utc().date() + time::Duration::days(2);
@@ -674,9 +628,10 @@ async fn a_scheduled_send_is_shown_as_scheduled(backend: Backend) {
     }
     let report = owner.page(&format!("/admin/campaigns/{id}")).await;
     assert!(report.contains(">Draft</span>"), "{report}");
-    assert!(
-        report.contains("This is a draft. It would reach the 1 confirmed subscriber right now."),
-        "{report}"
+    assert_contains(
+        &report,
+        "This is a draft. It would reach the 1 confirmed subscriber right now.",
+        "",
     );
     assert!(!report.contains("Scheduled for"));
     let edit = owner.get(&format!("/admin/campaigns/{id}/edit")).await;
@@ -728,10 +683,7 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
         "{page}"
     );
     assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"subject-error\""));
-    assert!(
-        page.contains(">Kept *as typed*</textarea>"),
-        "the body is kept"
-    );
+    assert_contains(&page, ">Kept *as typed*</textarea>", "the body is kept");
 
     // An offset that is not one, even in letters from far away, is a message, not a crash.
     let (status, page) = attempt(
@@ -771,9 +723,10 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(
-        page.contains("id=\"audience-error\">&#39;vip&#39; is not a tier"),
-        "{page}"
+    assert_contains(
+        &page,
+        "id=\"audience-error\">&#39;vip&#39; is not a tier",
+        "",
     );
 
     let (status, page) = attempt(
@@ -787,10 +740,7 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(
-        page.contains("id=\"send_at-error\">That time has passed"),
-        "{page}"
-    );
+    assert_contains(&page, "id=\"send_at-error\">That time has passed", "");
     assert!(page.contains("value=\"2020-01-01T09:00\""));
 
     let (status, page) = attempt(
@@ -857,14 +807,7 @@ async fn a_send_in_progress_is_followed_paused_resumed_and_cancelled(backend: Ba
     let owner = app.owner().await;
     let token = app.api_token().await;
     for i in 0..30 {
-        confirmed(
-            &app,
-            &token,
-            &format!("slow{i}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
+        confirmed_email(&app, &token, &format!("slow{i}@example.com")).await;
     }
     let id = save_draft(&owner, &[("subject", "Slow news"), ("body", "Hello")]).await;
     let confirm = owner.page(&format!("/admin/campaigns/{id}/send")).await;
@@ -991,9 +934,10 @@ async fn the_campaign_list_pages_fifty_at_a_time(backend: Backend) {
 
     // Past the end, and a page that is not a number, are explained.
     let beyond = owner.page("/admin/campaigns?page=7").await;
-    assert!(
-        beyond.contains("There are 51 campaigns, fewer than this page would start at."),
-        "{beyond}"
+    assert_contains(
+        &beyond,
+        "There are 51 campaigns, fewer than this page would start at.",
+        "",
     );
     for bad in ["0", "two", "-1", "99999999999999999999"] {
         let answer = owner.get(&format!("/admin/campaigns?page={bad}")).await;

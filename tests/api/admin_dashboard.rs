@@ -4,23 +4,17 @@
 
 use std::time::Duration;
 
-use crate::campaigns::confirmed;
-use crate::helpers::{Backend, Options, spawn_app_with, text_of};
-use crate::inbound::{SECRET, receive};
+use crate::fixtures::{
+    DESKTOP, IPHONE, MENU, assert_contains, confirmed, engagement_app, fetch, receive,
+    send_to_everyone, tracking_urls,
+};
+use crate::helpers::{Backend, text_of};
 use crate::on_both_databases;
-use crate::tracking::{DESKTOP, IPHONE, MENU, fetch, send_to_everyone, tracking_urls};
 
 on_both_databases!(the_dashboard_shows_who_genuinely_cares);
 
 async fn the_dashboard_shows_who_genuinely_cares(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        Options::default()
-            .env("HUNDRED_MACHINE_WINDOW_SECONDS", "1")
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>"),
-    )
-    .await;
+    let app = engagement_app(backend, "1").await;
     let owner = app.owner().await;
     let empty = owner.page("/admin").await;
     assert_eq!(text_of(&empty, "headline"), "0 engaged of 0 confirmed");
@@ -88,10 +82,7 @@ On Thu, Bakery wrote:
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(text_of(&page, "headline"), "3 engaged of 5 confirmed");
-    assert!(
-        page.contains("1 more has not confirmed yet"),
-        "the pending signup"
-    );
+    assert_contains(&page, "1 more has not confirmed yet", "the pending signup");
 
     // The tiers link to the table, filtered.
     assert!(page.contains("href=\"/admin/subscribers?tier=engaged\""));
@@ -106,14 +97,8 @@ On Thu, Bakery wrote:
     assert_eq!(page.matches("<rect class=\"engaged\"").count(), 2);
     let figures = text_of(&page, "chart-table");
     assert!(figures.contains("1 Spring bread"), "{figures}");
-    assert!(
-        figures.contains("5 0"),
-        "5 delivered, 0 engaged the first time: {figures}"
-    );
-    assert!(
-        figures.contains("5 3"),
-        "5 delivered, 3 engaged the second: {figures}"
-    );
+    assert_contains(&figures, "5 0", "5 delivered, 0 engaged the first time");
+    assert_contains(&figures, "5 3", "5 delivered, 3 engaged the second");
 
     // The latest reply, by name, escaped, linking to the person.
     let replies = text_of(&page, "latest-replies");
@@ -127,9 +112,10 @@ On Thu, Bakery wrote:
     // The last campaign, genuine beside machine numbers.
     assert!(page.contains(&format!("/admin/campaigns/{campaign}")));
     let last = text_of(&page, "last-campaign");
-    assert!(
-        last.contains("3 opened by a person"),
-        "opener, clicker and replier (a click or a reply is an open): {last}"
+    assert_contains(
+        &last,
+        "3 opened by a person",
+        "opener, clicker and replier (a click or a reply is an open)",
     );
     assert!(last.contains("1 only by a machine"), "{last}");
     assert!(last.contains("1 clicked by a person"), "{last}");

@@ -7,11 +7,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::campaigns::confirmed;
-use crate::helpers::{Backend, Options, OwnerClient, TestApp, spawn_app_with};
-use crate::inbound::{SECRET, receive};
+use crate::fixtures::{
+    DESKTOP, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named, engagement_app,
+    fetch, only_copy, receive, send_to_everyone, tracking_urls,
+};
+use crate::helpers::{Backend, OwnerClient, TestApp};
 use crate::on_both_databases;
-use crate::tracking::{DESKTOP, IPHONE, MENU, fetch, send_to_everyone, tracking_urls};
 
 on_both_databases!(
     the_table_sorts_filters_searches_and_pages,
@@ -24,17 +25,6 @@ on_both_databases!(
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const ESCAPED_SCRIPT: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
-
-async fn app(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Options::default()
-            .env("HUNDRED_MACHINE_WINDOW_SECONDS", "2")
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>"),
-    )
-    .await
-}
 
 /// Where `needle` first appears in `page` (it must).
 fn at(page: &str, needle: &str) -> usize {
@@ -67,13 +57,6 @@ async fn page_with(owner: &OwnerClient, path: &str, needle: &str) -> String {
     }
 }
 
-/// The copy of the campaign `who` received.
-fn copy_of(app: &TestApp, who: &str) -> crate::helpers::Captured {
-    let copies = app.smtp.messages_to(who);
-    assert_eq!(copies.len(), 1, "{who} got one copy");
-    copies.into_iter().next().unwrap()
-}
-
 /// A person's reply to `copy`, through the webhook.
 async fn reply_to(
     app: &TestApp,
@@ -100,7 +83,7 @@ fn value_after<'a>(page: &'a str, marker: &str) -> &'a str {
 }
 
 async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
 
@@ -111,7 +94,7 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
         ("replier@example.com", "Rita Replier"),
         ("silent@example.com", "Sam Silent"),
     ] {
-        confirmed(&app, &token, email, Some(name), serde_json::json!({})).await;
+        confirmed_named(&app, &token, email, name).await;
     }
     send_to_everyone(
         &app,
@@ -121,16 +104,16 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(2_200)).await;
-    let pixel = &tracking_urls(&copy_of(&app, "opener@example.com").html(), "o")[0];
+    let pixel = &tracking_urls(&only_copy(&app, "opener@example.com").html(), "o")[0];
     assert_eq!(fetch(pixel, IPHONE).await.status(), 200);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let link = &tracking_urls(&copy_of(&app, "clicker@example.com").html(), "c")[0];
+    let link = &tracking_urls(&only_copy(&app, "clicker@example.com").html(), "c")[0];
     assert_eq!(fetch(link, DESKTOP).await.status(), 302);
     tokio::time::sleep(Duration::from_millis(50)).await;
     reply_to(
         &app,
         "Rita Replier <replier@example.com>",
-        &copy_of(&app, "replier@example.com"),
+        &only_copy(&app, "replier@example.com"),
         "rita-1@example.com",
         "Save me a rye loaf!",
     )
@@ -141,16 +124,9 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     for i in 0..53 {
         let email = format!("reader{i:02}@example.com");
         let name = format!("Reader {i:02}");
-        confirmed(&app, &token, &email, Some(&name), serde_json::json!({})).await;
+        confirmed_named(&app, &token, &email, &name).await;
     }
-    confirmed(
-        &app,
-        &token,
-        "zed@example.com",
-        Some("Zed Zimmer"),
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_named(&app, &token, "zed@example.com", "Zed Zimmer").await;
     for email in ["pending1@example.com", "pending2@example.com"] {
         let added = app
             .api_json(
@@ -162,14 +138,7 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
             .await;
         assert_eq!(added.status(), 201);
     }
-    let leaver = confirmed(
-        &app,
-        &token,
-        "leaver@example.com",
-        Some("Lee Leaver"),
-        serde_json::json!({}),
-    )
-    .await;
+    let leaver = confirmed_named(&app, &token, "leaver@example.com", "Lee Leaver").await;
     let left = owner
         .post_form(&format!("/admin/subscribers/{leaver}/unsubscribe"), &[])
         .await;
@@ -240,15 +209,13 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     // Search: any case, in the name or the address; `%` and `_` are plain characters.
     let found = owner.page("/admin/subscribers?q=ZIMM").await;
     assert!(found.contains("Zed Zimmer"));
-    assert!(
-        found.contains("Showing 1–1 of 1 matching subscribers."),
-        "{found}"
-    );
+    assert_contains(&found, "Showing 1–1 of 1 matching subscribers.", "");
     let found = owner.page("/admin/subscribers?q=READER0").await;
     assert!(found.contains("of 10 matching"), "{found}");
-    assert!(
-        found.contains("value=\"READER0\""),
-        "the search box keeps the search"
+    assert_contains(
+        &found,
+        "value=\"READER0\"",
+        "the search box keeps the search",
     );
     let nothing = owner.page("/admin/subscribers?q=%25").await;
     assert!(nothing.contains("No subscribers match."), "{nothing}");
@@ -281,9 +248,10 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     );
 
     // Pages of 50, the links keeping the view.
-    assert!(
-        by_name.contains("href=\"/admin/subscribers?sort=name&amp;page=2\""),
-        "{by_name}"
+    assert_contains(
+        &by_name,
+        "href=\"/admin/subscribers?sort=name&amp;page=2\"",
+        "",
     );
     let second = owner.page("/admin/subscribers?sort=name&page=2").await;
     assert!(
@@ -291,9 +259,10 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
         "{second}"
     );
     assert!(second.contains("Zed Zimmer"));
-    assert!(
-        second.contains("href=\"/admin/subscribers?sort=name\" rel=\"prev\""),
-        "{second}"
+    assert_contains(
+        &second,
+        "href=\"/admin/subscribers?sort=name\" rel=\"prev\"",
+        "",
     );
     assert!(!second.contains("rel=\"next\""));
     let past = owner.page("/admin/subscribers?page=9").await;
@@ -310,7 +279,7 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
 }
 
 async fn bad_list_parameters_are_explained(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let owner = app.owner().await;
     for (query, expected) in [
         ("tier=vip", "There is no tier “vip”"),
@@ -339,32 +308,18 @@ async fn bad_list_parameters_are_explained(backend: Backend) {
     assert!(page.contains("No subscribers yet."), "{page}");
     // Letters beyond ASCII, as typed, are found on both databases.
     let token = app.api_token().await;
-    confirmed(
-        &app,
-        &token,
-        "emile@example.com",
-        Some("Émile Zola"),
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_named(&app, &token, "emile@example.com", "Émile Zola").await;
     let found = owner.page("/admin/subscribers?q=%C3%89mile").await;
     assert!(found.contains("Émile Zola"), "{found}");
 }
 
 async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
     let name = format!("Bob {SCRIPT} <b>Baker</b>");
-    let bob = confirmed(
-        &app,
-        &token,
-        "bob@example.com",
-        Some(&name),
-        serde_json::json!({}),
-    )
-    .await;
-    confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
+    let bob = confirmed_named(&app, &token, "bob@example.com", &name).await;
+    confirmed_email(&app, &token, "ann@example.com").await;
     send_to_everyone(
         &app,
         &token,
@@ -372,7 +327,7 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
         &format!("See [the menu]({MENU})."),
     )
     .await;
-    let copy = copy_of(&app, "bob@example.com");
+    let copy = only_copy(&app, "bob@example.com");
 
     // Software fetches the pixel at once; later Bob opens it and replies.
     let pixel = &tracking_urls(&copy.html(), "o")[0];
@@ -407,15 +362,9 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
     assert!(score >= 10.0, "a reply and an open: {score}");
     assert!(page.contains("tier tier-core"));
     assert!(page.contains("<li>replied once, last today</li>"), "{page}");
-    assert!(
-        page.contains("<li>opened 1 campaign, last today</li>"),
-        "{page}"
-    );
+    assert_contains(&page, "<li>opened 1 campaign, last today</li>", "");
     // Their consent.
-    assert!(
-        page.contains("asked at the counter"),
-        "stated consent: {page}"
-    );
+    assert_contains(&page, "asked at the counter", "stated consent");
     assert!(page.contains("Confirmed"));
     assert!(page.contains("Added by you as confirmed"));
     // The timeline: delivered, software's open, Bob's open, his reply in full.
@@ -452,9 +401,10 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
     );
     let page = owner.page(&format!("{path}?notice=note")).await;
     assert!(page.contains("Note saved."));
-    assert!(
-        page.contains("Wants rye on Saturdays. &lt;i&gt;VIP&lt;/i&gt;</textarea>"),
-        "{page}"
+    assert_contains(
+        &page,
+        "Wants rye on Saturdays. &lt;i&gt;VIP&lt;/i&gt;</textarea>",
+        "",
     );
     let too_long = owner
         .post_form(&format!("{path}/note"), &[("note", &"x".repeat(10_001))])
@@ -563,17 +513,10 @@ async fn a_subscriber_page_tells_their_story_and_the_owner_answers(backend: Back
 }
 
 async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
-    let id = confirmed(
-        &app,
-        &token,
-        "carol@example.com",
-        Some("Carol"),
-        serde_json::json!({}),
-    )
-    .await;
+    let id = confirmed_named(&app, &token, "carol@example.com", "Carol").await;
     let path = format!("/admin/subscribers/{id}");
     owner
         .post_form(&format!("{path}/note"), &[("note", "Met at the market")])
@@ -586,17 +529,11 @@ async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
     assert_eq!(done.status(), 303);
     let page = owner.page(&format!("{path}?notice=unsubscribed")).await;
     assert!(page.contains("Unsubscribed. They get no more campaigns"));
-    assert!(
-        page.contains("<dd id=\"status\">unsubscribed</dd>"),
-        "{page}"
-    );
+    assert_contains(&page, "<dd id=\"status\">unsubscribed</dd>", "");
     assert!(page.contains("Unsubscribed how</dt>"));
     let timeline = &page[at(&page, "id=\"timeline\"")..];
     let unsubscribed = &timeline[at(timeline, "<strong>Unsubscribed</strong>")..];
-    assert!(
-        unsubscribed.contains("<div class=\"muted\">by you</div>"),
-        "{unsubscribed}"
-    );
+    assert_contains(unsubscribed, "<div class=\"muted\">by you</div>", "");
     assert!(
         !page.contains("Unsubscribe them"),
         "nothing more to unsubscribe"
@@ -660,25 +597,11 @@ async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
 }
 
 async fn with_tracking_off_their_copy_has_no_pixel_and_plain_links(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
-    let private = confirmed(
-        &app,
-        &token,
-        "private@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
-    confirmed(
-        &app,
-        &token,
-        "tracked@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    let private = confirmed_email(&app, &token, "private@example.com").await;
+    confirmed_email(&app, &token, "tracked@example.com").await;
     let path = format!("/admin/subscribers/{private}");
     assert!(
         owner
@@ -705,17 +628,14 @@ async fn with_tracking_off_their_copy_has_no_pixel_and_plain_links(backend: Back
         &format!("See [the menu]({MENU})."),
     )
     .await;
-    let untracked = copy_of(&app, "private@example.com").html();
+    let untracked = only_copy(&app, "private@example.com").html();
     assert!(!untracked.contains("/t/o/"), "no pixel: {untracked}");
     assert!(
         !untracked.contains("/t/c/"),
         "no wrapped or hidden links: {untracked}"
     );
-    assert!(
-        untracked.contains("href=\"https://bakery.example/menu?day=mon"),
-        "{untracked}"
-    );
-    let tracked = copy_of(&app, "tracked@example.com").html();
+    assert_contains(&untracked, "href=\"https://bakery.example/menu?day=mon", "");
+    let tracked = only_copy(&app, "tracked@example.com").html();
     assert!(tracked.contains("/t/o/"));
     assert!(tracked.contains("/t/c/"));
     assert!(!tracked.contains("href=\"https://bakery.example/menu"));
@@ -734,10 +654,10 @@ async fn with_tracking_off_their_copy_has_no_pixel_and_plain_links(backend: Back
 }
 
 async fn unknown_subscribers_and_forms_without_a_token_are_refused(backend: Backend) {
-    let app = app(backend).await;
+    let app = engagement_app(backend, "2").await;
     let token = app.api_token().await;
     let owner = app.owner().await;
-    let id = confirmed(&app, &token, "dan@example.com", None, serde_json::json!({})).await;
+    let id = confirmed_email(&app, &token, "dan@example.com").await;
     for path in [
         "/admin/subscribers/not-a-uuid".to_string(),
         "/admin/subscribers/0190a5a8-7e43-7c4b-9d8e-2a4f3c1b2d3e".to_string(),

@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 
 use reqwest::multipart::{Form, Part};
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{
+    assert_contains, confirmed_email, confirmed_named, confirmed_people, free_port,
+    send_to_everyone,
+};
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, TestApp, TestSmtp, fresh_database, settle,
     spawn_app, spawn_app_with,
 };
 use crate::on_both_databases;
-use crate::tracking::send_to_everyone;
 
 on_both_databases!(
     an_import_adds_skips_and_rejects_row_by_row,
@@ -79,27 +81,13 @@ async fn an_import_adds_skips_and_rejects_row_by_row(backend: Backend) {
     let owner = app.owner().await;
     let token = app.api_token().await;
     // Carol is on the list; Uma unsubscribed; Erin was erased at her request.
-    confirmed(
-        &app,
-        &token,
-        "carol@example.com",
-        Some("Carol"),
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_named(&app, &token, "carol@example.com", "Carol").await;
     let welcome = app.confirmed_subscriber("uma@example.com").await;
     let leave = welcome
         .link_starting_with(&app.url("/unsubscribe/"))
         .expect("an unsubscribe link");
     assert_eq!(app.post_empty(&leave).await.status(), 200);
-    let erin = confirmed(
-        &app,
-        &token,
-        "erin@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    let erin = confirmed_email(&app, &token, "erin@example.com").await;
     let erased = app
         .api_call(
             reqwest::Method::DELETE,
@@ -138,10 +126,7 @@ async fn an_import_adds_skips_and_rejects_row_by_row(backend: Backend) {
     .await;
     assert_eq!(answer.status(), 200);
     let report = answer.text().await.unwrap();
-    assert!(
-        report.contains("10 rows read from customers.csv"),
-        "{report}"
-    );
+    assert_contains(&report, "10 rows read from customers.csv", "");
     assert_eq!(count_in(&report, "added-count"), "2", "{report}");
     assert_eq!(count_in(&report, "skipped-count"), "4", "{report}");
     assert_eq!(count_in(&report, "rejected-count"), "4", "{report}");
@@ -451,10 +436,7 @@ async fn the_signup_form_page_shows_escaped_snippets_that_work(backend: Backend)
         assert!(page.contains(escaped), "{escaped} in {page}");
     }
     // The preview is the form itself, posting to this server.
-    assert!(
-        page.contains("<form method=\"post\" action=\"/subscribe\">"),
-        "{page}"
-    );
+    assert_contains(&page, "<form method=\"post\" action=\"/subscribe\">", "");
     assert!(
         !page.contains("<script>"),
         "no inline script on the admin page"
@@ -493,16 +475,7 @@ async fn the_repermission_page_asks_and_unsubscribes_after_confirming(backend: B
     let app = spawn_app(backend).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    for who in ["dora", "kim"] {
-        confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-    }
+    confirmed_people(&app, &token, &["dora", "kim"]).await;
     // They joined long ago, and five campaigns since went unopened.
     app.move_back(
         "subscribers",
@@ -515,17 +488,19 @@ async fn the_repermission_page_asks_and_unsubscribes_after_confirming(backend: B
     }
     let page = owner.page("/admin/tools/repermission").await;
     assert_eq!(count_in(&page, "dormant-count"), "2", "{page}");
-    assert!(
-        page.contains("<span id=\"to-ask-count\">2</span> not asked yet"),
-        "{page}"
+    assert_contains(
+        &page,
+        "<span id=\"to-ask-count\">2</span> not asked yet",
+        "",
     );
     assert!(page.contains("href=\"/admin/tools/repermission/ask\""));
 
     // The confirmation step names the number; only its POST asks.
     let confirm = owner.page("/admin/tools/repermission/ask").await;
-    assert!(
-        confirm.contains("<strong id=\"confirm-count\">2</strong> dormant subscribers"),
-        "{confirm}"
+    assert_contains(
+        &confirm,
+        "<strong id=\"confirm-count\">2</strong> dormant subscribers",
+        "",
     );
     assert_eq!(app.count("permission_requests").await, 0);
     let asked = owner
@@ -569,9 +544,10 @@ async fn the_repermission_page_asks_and_unsubscribes_after_confirming(backend: B
     let page = owner.page("/admin/tools/repermission").await;
     assert_eq!(count_in(&page, "unanswered-count"), "2", "{page}");
     let confirm = owner.page("/admin/tools/repermission/unsubscribe").await;
-    assert!(
-        confirm.contains("Unsubscribe <strong id=\"confirm-count\">2</strong> subscribers"),
-        "{confirm}"
+    assert_contains(
+        &confirm,
+        "Unsubscribe <strong id=\"confirm-count\">2</strong> subscribers",
+        "",
     );
     let done = owner
         .post_form("/admin/tools/repermission/unsubscribe", &[])
@@ -580,14 +556,8 @@ async fn the_repermission_page_asks_and_unsubscribes_after_confirming(backend: B
     let page = owner
         .page(done.headers()["location"].to_str().unwrap())
         .await;
-    assert!(
-        page.contains("Unsubscribed 2 subscribers who did not answer."),
-        "{page}"
-    );
-    assert!(
-        page.contains("<span id=\"unsubscribed-count\">2</span>"),
-        "{page}"
-    );
+    assert_contains(&page, "Unsubscribed 2 subscribers who did not answer.", "");
+    assert_contains(&page, "<span id=\"unsubscribed-count\">2</span>", "");
     assert_eq!(
         by_email(&app, &token, "dora@example.com").await["status"],
         "unsubscribed"
@@ -653,9 +623,10 @@ async fn the_settings_page_masks_secrets(backend: Backend) {
     assert_eq!(answer.status(), 200);
     let page = answer.text().await.unwrap();
     assert!(page.contains("Not sent."), "{page}");
-    assert!(
-        page.contains("Check the user name and password in HUNDRED_SMTP_URL"),
-        "{page}"
+    assert_contains(
+        &page,
+        "Check the user name and password in HUNDRED_SMTP_URL",
+        "",
     );
     assert!(!page.contains("smtp-pass-4711"));
 }
@@ -704,9 +675,10 @@ async fn the_settings_page_sends_a_test_message_and_shows_refusals(backend: Back
         page.contains("Not sent.") && page.contains("refused"),
         "{page}"
     );
-    assert!(
-        page.contains("&lt;nobody@bakery.example&gt; No such user"),
-        "the server's words, escaped: {page}"
+    assert_contains(
+        &page,
+        "&lt;nobody@bakery.example&gt; No such user",
+        "the server's words, escaped",
     );
 
     let answer = owner
@@ -726,11 +698,7 @@ async fn the_settings_page_sends_a_test_message_and_shows_refusals(backend: Back
 
     // A mail server that cannot be reached is named, not a crash. (On a loopback address no
     // test listens on: a port freed on 127.0.0.1 could be taken by a test running beside.)
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port().port();
     let closed = std::net::SocketAddr::from(([127, 0, 0, 254], port));
     let unreachable = spawn_app_with(
         backend,
@@ -787,14 +755,8 @@ async fn hundred_import_and_export_on_the_command_line(backend: Backend) {
         !out.status.success(),
         "a rejected row fails the command: {stdout}{stderr}"
     );
-    assert!(
-        stdout.contains("  2 added, as confirmed subscribers"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("1 repeated in the file: counted once"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, "  2 added, as confirmed subscribers", "");
+    assert_contains(&stdout, "1 repeated in the file: counted once", "");
     assert!(
         stdout.contains("line 5") && stdout.contains("invalid address"),
         "{stdout}"
@@ -809,14 +771,8 @@ async fn hundred_import_and_export_on_the_command_line(backend: Backend) {
     );
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(csv.starts_with("email,name,status,tier,score,"), "{csv}");
-    assert!(
-        csv.contains("ann@example.com,Ann,confirmed,new,0.0,"),
-        "{csv}"
-    );
-    assert!(
-        csv.contains("bob@example.com,\"Bob, Jr\",confirmed,"),
-        "{csv}"
-    );
+    assert_contains(&csv, "ann@example.com,Ann,confirmed,new,0.0,", "");
+    assert_contains(&csv, "bob@example.com,\"Bob, Jr\",confirmed,", "");
     assert!(csv.contains("\"{\"\"city\"\":\"\"Leeds\"\"}\""), "{csv}");
 
     // The export reads back: everyone is already on the list.
@@ -838,9 +794,10 @@ async fn hundred_import_and_export_on_the_command_line(backend: Backend) {
         stdout.contains("  0 added") && stdout.contains("2 already on the list"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("were not imported"),
-        "the computed columns are named: {stdout}"
+    assert_contains(
+        &stdout,
+        "were not imported",
+        "the computed columns are named",
     );
 
     let out = run(&["import", people.to_str().unwrap()]);

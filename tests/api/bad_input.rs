@@ -1,6 +1,7 @@
 //! Every bad input to the public signup gets a 4xx, stores nothing and sends nothing; a
 //! name can never smuggle in a header.
 
+use crate::fixtures::assert_contains;
 use crate::helpers::{Backend, Options, settle, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
@@ -39,10 +40,7 @@ async fn bad_signups_are_refused_and_leave_no_trace(backend: Backend) {
             .await;
         assert_eq!(form.status(), 400, "form with {email:?}");
         let page = form.text().await.unwrap();
-        assert!(
-            page.contains("class=\"error\""),
-            "the form explains what is wrong: {page}"
-        );
+        assert_contains(&page, "class=\"error\"", "the form explains what is wrong");
         assert!(
             page.contains(r#"aria-invalid="true" aria-describedby="form-error""#),
             "the email field is marked as the one at fault: {page}"

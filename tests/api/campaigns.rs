@@ -4,7 +4,12 @@
 use std::collections::HashSet;
 
 use reqwest::Method;
+use serde_json::Value;
 
+use crate::fixtures::{
+    assert_contains, confirmed, confirmed_email, confirmed_named, draft, patch, send_to_everyone,
+    sent_report,
+};
 use crate::helpers::{Backend, Options, TestApp, TestSmtp, settle, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
@@ -19,36 +24,28 @@ on_both_databases!(
     a_connection_dropped_during_data_is_retried_and_delivers_once,
 );
 
-pub(crate) async fn confirmed(
-    app: &TestApp,
-    token: &str,
-    email: &str,
-    name: Option<&str>,
-    attributes: serde_json::Value,
-) -> String {
-    let mut body = serde_json::json!({ "email": email, "status": "confirmed", "consent": "asked at the counter", "attributes": attributes });
-    if let Some(name) = name {
-        body["name"] = name.into();
-    }
-    let response = app
-        .api_json(Method::POST, "/subscribers", token, &body)
-        .await;
-    assert_eq!(response.status(), 201);
-    let json: serde_json::Value = response.json().await.unwrap();
-    json["id"].as_str().unwrap().to_string()
+/// Changes a campaign through the API; the answer, whatever it is.
+async fn edit(app: &TestApp, token: &str, id: &str, change: Value) -> reqwest::Response {
+    patch(app, token, &format!("/campaigns/{id}"), change).await
+}
+
+/// Asks the API to send a campaign at `at`; the answer, whatever it is.
+async fn send_at(app: &TestApp, token: &str, id: &str, at: &str) -> reqwest::Response {
+    let at = serde_json::json!({ "at": at });
+    app.api_json(Method::POST, &format!("/campaigns/{id}/send"), token, &at)
+        .await
+}
+
+/// Asks the API to `action` (pause, resume, cancel, unschedule) a campaign; the answer.
+async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> reqwest::Response {
+    app.api_post(&format!("/campaigns/{id}/{action}"), token)
+        .await
 }
 
 /// Adds `count` confirmed subscribers `{prefix}0@example.com`, `{prefix}1@…`, ….
 async fn confirmed_many(app: &TestApp, token: &str, prefix: &str, count: usize) {
     for i in 0..count {
-        confirmed(
-            app,
-            token,
-            &format!("{prefix}{i}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
+        confirmed_email(app, token, &format!("{prefix}{i}@example.com")).await;
     }
 }
 
@@ -63,14 +60,7 @@ async fn a_campaign_reaches_each_confirmed_subscriber_once_personalised(backend:
         serde_json::json!({ "city": "Lyon" }),
     )
     .await;
-    confirmed(
-        &app,
-        &token,
-        "bob@example.com",
-        Some("Bob <b>\"the baker\"</b>"),
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_named(&app, &token, "bob@example.com", "Bob <b>\"the baker\"</b>").await;
     confirmed(
         &app,
         &token,
@@ -231,9 +221,10 @@ async fn a_campaign_reaches_each_confirmed_subscriber_once_personalised(backend:
             .unwrap();
         assert!(html.contains(unsubscribe_url));
         let text = mail.text();
-        assert!(
-            text.contains("https://bakery.example/menu?day=mon&lang=en#bread"),
-            "{text}"
+        assert_contains(
+            &text,
+            "https://bakery.example/menu?day=mon&lang=en#bread",
+            "",
         );
         assert!(text.contains(unsubscribe_url));
         assert!(html.contains("This week's loaves"), "the preheader");
@@ -306,27 +297,10 @@ async fn a_broken_template_is_refused_when_written(backend: Backend) {
     assert_eq!(app.count("campaigns").await, 0);
 
     // A draft can be edited; a sent campaign cannot.
-    let campaign = app
-        .create_campaign(&token, serde_json::json!({ "subject": "Hi", "body": "x" }))
-        .await;
-    let id = campaign["id"].as_str().unwrap();
-    let patched = app
-        .api_json(
-            Method::PATCH,
-            &format!("/campaigns/{id}"),
-            &token,
-            &serde_json::json!({ "subject": "Hello" }),
-        )
-        .await;
+    let id = &draft(&app, &token, "Hi", "x").await;
+    let patched = edit(&app, &token, id, serde_json::json!({ "subject": "Hello" })).await;
     assert_eq!(patched.status(), 200);
-    let broken = app
-        .api_json(
-            Method::PATCH,
-            &format!("/campaigns/{id}"),
-            &token,
-            &serde_json::json!({ "body": "{{" }),
-        )
-        .await;
+    let broken = edit(&app, &token, id, serde_json::json!({ "body": "{{" })).await;
     assert_eq!(broken.status(), 422);
     assert_eq!(
         app.api_get(&format!("/campaigns/{id}"), &token).await["body"],
@@ -336,14 +310,13 @@ async fn a_broken_template_is_refused_when_written(backend: Backend) {
     confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
     app.send_campaign_now(&token, id).await;
     app.wait_for_campaign(&token, id, "sent").await;
-    let late = app
-        .api_json(
-            Method::PATCH,
-            &format!("/campaigns/{id}"),
-            &token,
-            &serde_json::json!({ "subject": "Too late" }),
-        )
-        .await;
+    let late = edit(
+        &app,
+        &token,
+        id,
+        serde_json::json!({ "subject": "Too late" }),
+    )
+    .await;
     assert_eq!(late.status(), 409);
 }
 
@@ -359,14 +332,7 @@ async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Bac
     .await;
     let token = app.api_token().await;
     confirmed_many(&app, &token, "reader", 6).await;
-    let gone = confirmed(
-        &app,
-        &token,
-        "nobody@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    let gone = confirmed_email(&app, &token, "nobody@example.com").await;
     smtp.answer(
         "reader1@example.com",
         451,
@@ -383,15 +349,7 @@ async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Bac
         usize::MAX,
     );
 
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Weekly", "body": "Hello" }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, id).await;
-    let report = app.wait_for_campaign(&token, id, "sent").await;
+    let report = sent_report(&app, &token, "Weekly", "Hello").await;
     assert_eq!(report["deliveries"]["sent"], 6, "{report}");
     assert_eq!(report["deliveries"]["failed"], 1);
     for i in 0..6 {
@@ -429,51 +387,17 @@ async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Bac
 async fn a_scheduled_campaign_starts_at_its_time(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
-    confirmed(
-        &app,
-        &token,
-        "early@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Later", "body": "Hello" }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap();
-    let past = app
-        .api_json(
-            Method::POST,
-            &format!("/campaigns/{id}/send"),
-            &token,
-            &serde_json::json!({ "at": "2020-01-01T00:00:00Z" }),
-        )
-        .await;
+    confirmed_email(&app, &token, "early@example.com").await;
+    let id = &draft(&app, &token, "Later", "Hello").await;
+    let past = send_at(&app, &token, id, "2020-01-01T00:00:00Z").await;
     assert_eq!(past.status(), 422);
-    let garbage = app
-        .api_json(
-            Method::POST,
-            &format!("/campaigns/{id}/send"),
-            &token,
-            &serde_json::json!({ "at": "tomorrow" }),
-        )
-        .await;
+    let garbage = send_at(&app, &token, id, "tomorrow").await;
     assert_eq!(garbage.status(), 422);
     let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
     let at = at
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    let scheduled = app
-        .api_json(
-            Method::POST,
-            &format!("/campaigns/{id}/send"),
-            &token,
-            &serde_json::json!({ "at": at }),
-        )
-        .await;
+    let scheduled = send_at(&app, &token, id, &at).await;
     assert_eq!(scheduled.status(), 202);
     let json: serde_json::Value = scheduled.json().await.unwrap();
     assert_eq!(json["status"], "scheduled");
@@ -499,21 +423,13 @@ async fn a_scheduled_campaign_starts_at_its_time(backend: Backend) {
 async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
-    confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Not yet", "body": "Hello" }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap();
+    confirmed_email(&app, &token, "ann@example.com").await;
+    let id = &draft(&app, &token, "Not yet", "Hello").await;
     // Three seconds ahead: time enough to take it back first even on a busy machine.
     app.schedule_campaign(&token, id, time::Duration::seconds(3))
         .await;
 
-    let unscheduled = app
-        .api_post(&format!("/campaigns/{id}/unschedule"), &token)
-        .await;
+    let unscheduled = act(&app, &token, id, "unschedule").await;
     assert_eq!(unscheduled.status(), 200);
     let draft: serde_json::Value = unscheduled.json().await.unwrap();
     assert_eq!(draft["status"], "draft");
@@ -550,20 +466,11 @@ async fn a_scheduled_campaign_taken_back_to_a_draft_waits_for_the_owner(backend:
             .all(|m| m.subject() != "Not yet"),
         "nothing went out at the old time"
     );
-    let edited = app
-        .api_json(
-            Method::PATCH,
-            &format!("/campaigns/{id}"),
-            &token,
-            &serde_json::json!({ "subject": "Now" }),
-        )
-        .await;
+    let edited = edit(&app, &token, id, serde_json::json!({ "subject": "Now" })).await;
     assert_eq!(edited.status(), 200);
 
     // Only a scheduled campaign can be taken back.
-    let again = app
-        .api_post(&format!("/campaigns/{id}/unschedule"), &token)
-        .await;
+    let again = act(&app, &token, id, "unschedule").await;
     assert_eq!(again.status(), 409);
     let problem: serde_json::Value = again.json().await.unwrap();
     assert!(
@@ -611,18 +518,10 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
     .await;
     let token = app.api_token().await;
     confirmed_many(&app, &token, "slow", 20).await;
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Slow", "body": "Hello" }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap();
+    let id = &draft(&app, &token, "Slow", "Hello").await;
     app.send_campaign_now(&token, id).await;
     sent_more_than(&app, &token, id, 0).await;
-    let paused = app
-        .api_post(&format!("/campaigns/{id}/pause"), &token)
-        .await;
+    let paused = act(&app, &token, id, "pause").await;
     assert_eq!(paused.status(), 200);
     settle().await;
     let while_paused = app.api_get(&format!("/campaigns/{id}"), &token).await;
@@ -637,22 +536,10 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
         sent_then,
         "nothing goes out while paused"
     );
-    assert_eq!(
-        app.api_call(Method::POST, &format!("/campaigns/{id}/pause"), &token)
-            .await
-            .status(),
-        409
-    );
-    assert_eq!(
-        app.api_call(Method::POST, &format!("/campaigns/{id}/resume"), &token)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(act(&app, &token, id, "pause").await.status(), 409);
+    assert_eq!(act(&app, &token, id, "resume").await.status(), 200);
     sent_more_than(&app, &token, id, sent_then).await;
-    let cancelled = app
-        .api_post(&format!("/campaigns/{id}/cancel"), &token)
-        .await;
+    let cancelled = act(&app, &token, id, "cancel").await;
     assert_eq!(cancelled.status(), 200);
     settle().await;
     let report = app.api_get(&format!("/campaigns/{id}"), &token).await;
@@ -674,51 +561,32 @@ async fn pausing_resuming_and_cancelling(backend: Backend) {
 }
 
 async fn tracking_can_be_off_for_one_subscriber_or_everyone(backend: Backend) {
-    let body = serde_json::json!({ "subject": "Links", "body": "See [the menu](https://bakery.example/menu?a=1&b=2)." });
+    let links = "See [the menu](https://bakery.example/menu?a=1&b=2).";
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
-    confirmed(
+    confirmed_email(&app, &token, "tracked@example.com").await;
+    let private = confirmed_email(&app, &token, "private@example.com").await;
+    let response = patch(
         &app,
         &token,
-        "tracked@example.com",
-        None,
-        serde_json::json!({}),
+        &format!("/subscribers/{private}"),
+        serde_json::json!({ "tracking": false, "name": "Pat" }),
     )
     .await;
-    let private = confirmed(
-        &app,
-        &token,
-        "private@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
-    let response = app
-        .api_json(
-            Method::PATCH,
-            &format!("/subscribers/{private}"),
-            &token,
-            &serde_json::json!({ "tracking": false, "name": "Pat" }),
-        )
-        .await;
     assert_eq!(response.status(), 200);
     let updated: serde_json::Value = response.json().await.unwrap();
     assert_eq!(updated["tracking"], false);
     assert_eq!(updated["name"], "Pat");
-    let bad = app
-        .api_json(
-            Method::PATCH,
-            &format!("/subscribers/{private}"),
-            &token,
-            &serde_json::json!({ "tracking": "no" }),
-        )
-        .await;
+    let bad = patch(
+        &app,
+        &token,
+        &format!("/subscribers/{private}"),
+        serde_json::json!({ "tracking": "no" }),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
 
-    let campaign = app.create_campaign(&token, body.clone()).await;
-    let id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, id).await;
-    app.wait_for_campaign(&token, id, "sent").await;
+    send_to_everyone(&app, &token, "Links", links).await;
     let tracked = app.smtp.wait_for("tracked@example.com", 1).await[0].html();
     assert!(tracked.contains("/t/c/") && tracked.contains("/t/o/"));
     let private = app.smtp.wait_for("private@example.com", 1).await[0].html();
@@ -726,26 +594,17 @@ async fn tracking_can_be_off_for_one_subscriber_or_everyone(backend: Backend) {
         !private.contains("/t/c/") && !private.contains("/t/o/"),
         "no tracking for this subscriber"
     );
-    assert!(
-        private.contains("https://bakery.example/menu?a=1&amp;b=2"),
-        "the link as written"
+    assert_contains(
+        &private,
+        "https://bakery.example/menu?a=1&amp;b=2",
+        "the link as written",
     );
 
     // Off for everyone.
     let app = spawn_app_with(backend, Options::default().env("HUNDRED_TRACKING", "off")).await;
     let token = app.api_token().await;
-    confirmed(
-        &app,
-        &token,
-        "anyone@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
-    let campaign = app.create_campaign(&token, body).await;
-    let id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, id).await;
-    app.wait_for_campaign(&token, id, "sent").await;
+    confirmed_email(&app, &token, "anyone@example.com").await;
+    send_to_everyone(&app, &token, "Links", links).await;
     let html = app.smtp.wait_for("anyone@example.com", 1).await[0].html();
     assert!(!html.contains("/t/c/") && !html.contains("/t/o/"));
 }
@@ -826,15 +685,7 @@ async fn a_connection_dropped_during_data_is_retried_and_delivers_once(backend: 
     .await;
     let token = app.api_token().await;
     confirmed_many(&app, &token, "reader", 5).await;
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Weekly", "body": "Hello" }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, id).await;
-    let report = app.wait_for_campaign(&token, id, "sent").await;
+    let report = sent_report(&app, &token, "Weekly", "Hello").await;
     assert_eq!(report["deliveries"]["sent"], 5, "{report}");
     assert_eq!(report["deliveries"]["failed"], 0, "{report}");
     for i in 0..5 {

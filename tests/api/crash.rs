@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::{Backend, TestSmtp, fresh_database};
 use crate::on_both_databases;
-use crate::process::{hundred, serve, stop};
+use crate::process::{hundred, printed, serve, stop};
 
 on_both_databases!(
     kill_9_mid_send_then_restart_delivers_every_copy_once,
@@ -27,17 +27,12 @@ impl Deployment {
     async fn new(backend: Backend) -> Self {
         let (database_url, dir) = fresh_database(backend).await;
         let smtp = TestSmtp::start();
-        let output = hundred()
-            .env("HUNDRED_DATABASE_URL", &database_url)
-            .args(["token", "create", "--name", "crash-test"])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let token = String::from_utf8(output.stdout).unwrap().trim().to_string();
+        let token = printed(hundred().env("HUNDRED_DATABASE_URL", &database_url).args([
+            "token",
+            "create",
+            "--name",
+            "crash-test",
+        ]));
         Self {
             database_url,
             smtp,

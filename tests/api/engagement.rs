@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use reqwest::header::LOCATION;
 
-use crate::campaigns::confirmed;
-use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
-use crate::inbound::{SECRET, receive, smtp_session};
-use crate::on_both_databases;
-use crate::tracking::{
-    DESKTOP, HOURS, IPHONE, MENU, engagement_when, fetch, send_to_everyone, tracking_urls,
+use crate::fixtures::{
+    DESKTOP, HOURS, IPHONE, MENU, address, bare_address, confirmed_people, engagement_when, fetch,
+    free_port, only_copy, receive, send_to_everyone, smtp_session, tracking_urls, with_inbound,
 };
+use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
+use crate::on_both_databases;
 
 on_both_databases!(
     the_engagement_order_is_replier_clicker_opener_then_machines,
@@ -37,44 +36,21 @@ const PEOPLE: [&str; 12] = [
     "silent",
 ];
 
-fn address(who: &str) -> String {
-    format!("{who}@example.com")
-}
-
 fn copy(app: &TestApp, who: &str) -> crate::helpers::Captured {
-    let mut copies = app.smtp.messages_to(&address(who));
-    assert_eq!(copies.len(), 1, "{who} got one copy");
-    copies.remove(0)
-}
-
-/// The address part of a header like `Bakery <replies+TOKEN@bakery.example>`.
-fn bare_address(header: &str) -> String {
-    header
-        .rsplit_once('<')
-        .map(|(_, a)| a.trim_end_matches('>').to_string())
-        .unwrap_or_else(|| header.to_string())
+    only_copy(app, &address(who))
 }
 
 async fn the_engagement_order_is_replier_clicker_opener_then_machines(backend: Backend) {
-    let smtp_in = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let smtp_in = free_port();
     let app = spawn_app_with(
         backend,
-        Options::default()
+        with_inbound(Options::default())
             .env("HUNDRED_MACHINE_WINDOW_SECONDS", "2")
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
             .env("HUNDRED_INBOUND_SMTP_LISTEN", &smtp_in.to_string()),
     )
     .await;
     let token = app.api_token().await;
-    let mut ids = HashMap::new();
-    for who in PEOPLE {
-        let id = confirmed(&app, &token, &address(who), None, serde_json::json!({})).await;
-        ids.insert(who, id);
-    }
+    let ids = confirmed_people(&app, &token, &PEOPLE).await;
     let campaign = send_to_everyone(
         &app,
         &token,
@@ -474,13 +450,8 @@ async fn bad_engagement_queries_are_refused(backend: Backend) {
     let app = spawn_app_with(backend, Options::default()).await;
     let token = app.api_token().await;
     for query in ["sort=loudest", "tier=vip", "tier=core&sort=", "status=gone"] {
-        let response = app
-            .client
-            .get(app.url(&format!("/api/v1/subscribers?{query}")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let path = format!("/subscribers?{query}");
+        let response = app.api_call(reqwest::Method::GET, &path, &token).await;
         let ok = query == "tier=core&sort=";
         assert_eq!(response.status().is_success(), ok, "{query}");
         if !ok {
@@ -493,14 +464,10 @@ async fn bad_engagement_queries_are_refused(backend: Backend) {
         serde_json::json!({ "tiers": ["gone"] }),
         serde_json::json!({ "everyone": true }),
     ] {
+        let body = serde_json::json!({ "subject": "Hi", "body": "Hello", "audience": audience });
         let response = app
-            .client
-            .post(app.url("/api/v1/campaigns"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "subject": "Hi", "body": "Hello", "audience": audience }))
-            .send()
-            .await
-            .unwrap();
+            .api_json(reqwest::Method::POST, "/campaigns", &token, &body)
+            .await;
         let status = response.status();
         let body = response.text().await.unwrap();
         assert!(status.is_client_error(), "{audience}: {status} {body}");
@@ -523,14 +490,13 @@ async fn post_api(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> reqwest::Response {
-    let request = app.api(reqwest::Method::POST, path, token).await;
     match body {
-        Some(body) => request.json(&body),
-        None => request,
+        Some(body) => {
+            app.api_json(reqwest::Method::POST, path, token, &body)
+                .await
+        }
+        None => app.api_post(path, token).await,
     }
-    .send()
-    .await
-    .unwrap()
 }
 
 async fn tier_counts(app: &TestApp, token: &str) -> HashMap<String, i64> {
@@ -554,11 +520,7 @@ async fn dormant_subscribers_are_asked_and_only_the_owner_unsubscribes_them(back
     )
     .await;
     let token = app.api_token().await;
-    let mut ids = HashMap::new();
-    for who in ["dora", "kim", "ola"] {
-        let id = confirmed(&app, &token, &address(who), None, serde_json::json!({})).await;
-        ids.insert(who, id);
-    }
+    let ids = confirmed_people(&app, &token, &["dora", "kim", "ola"]).await;
     // They joined long ago; five campaigns since, and only Ola ever opened one.
     app.move_back(
         "subscribers",

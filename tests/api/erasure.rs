@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use sqlx::Row as _;
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{
+    IPHONE, assert_contains, confirmed, fetch, patch, receive, send_to_everyone, tracking_urls,
+    with_inbound,
+};
 use crate::helpers::{Backend, Options, OwnerClient, TestApp, spawn_app_with};
-use crate::inbound::{SECRET, receive};
 use crate::on_both_databases;
-use crate::tracking::{IPHONE, fetch, send_to_everyone, tracking_urls};
 
 on_both_databases!(
     erasing_through_the_api_leaves_no_trace_and_keeps_the_figures,
@@ -39,13 +40,7 @@ and [the menu](https://bakery.example/menu).";
 const ERASED_LINK: &str = "https://shop.example/account?email=(erased)&member=(erased)&city=Paris";
 
 async fn app(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Options::default()
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>"),
-    )
-    .await
+    spawn_app_with(backend, with_inbound(Options::default())).await
 }
 
 /// Everything the scenario left for the checks after the erasure.
@@ -90,14 +85,13 @@ async fn live_a_life(app: &TestApp) -> Story {
         .as_str()
         .unwrap()
         .to_string();
-    let updated = app
-        .api_json(
-            Method::PATCH,
-            &format!("/subscribers/{zebulon}"),
-            &token,
-            &serde_json::json!({ "attributes": { "member": MEMBER, "city": "Paris" } }),
-        )
-        .await;
+    let updated = patch(
+        app,
+        &token,
+        &format!("/subscribers/{zebulon}"),
+        serde_json::json!({ "attributes": { "member": MEMBER, "city": "Paris" } }),
+    )
+    .await;
     assert!(updated.status().is_success(), "{}", updated.status());
     let ann = confirmed(
         app,
@@ -495,10 +489,7 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
         .api_get(&format!("/subscribers/{}", story.ann), token)
         .await
         .to_string();
-    assert!(
-        ann.contains("Please say hello to (erased) ((erased)) from me."),
-        "{ann}"
-    );
+    assert_contains(&ann, "Please say hello to (erased) ((erased)) from me.", "");
     assert!(ann.contains("Thanks Ann, I will tell (erased)."), "{ann}");
     let export = app
         .api_get(&format!("/subscribers/{}/export", story.ann), token)

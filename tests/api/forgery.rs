@@ -10,12 +10,13 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{
+    assert_contains, confirmed_email, confirmed_named, free_port, post_mail, receive,
+    send_to_everyone, smtp_session, with_inbound,
+};
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with, text_of};
 use crate::imap::{Dovecot, imap_url};
-use crate::inbound::{SECRET, post_mail, receive, smtp_session};
 use crate::on_both_databases;
-use crate::tracking::send_to_everyone;
 
 on_both_databases!(
     forged_mail_through_the_webhook_changes_nothing,
@@ -28,7 +29,6 @@ on_both_databases!(
     the_owner_reviews_and_vouches_in_the_web_app,
 );
 
-const REPLY_TO: &str = "Bakery <replies@bakery.example>";
 const TRUSTED: &str = "mx.bakery.example";
 
 static FORGED: AtomicUsize = AtomicUsize::new(0);
@@ -92,13 +92,7 @@ I read every word. Please count me as your biggest fan!
 }
 
 async fn app_with(backend: Backend, options: Options) -> TestApp {
-    spawn_app_with(
-        backend,
-        options
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", REPLY_TO),
-    )
-    .await
+    spawn_app_with(backend, with_inbound(options)).await
 }
 
 /// The three forgeries: a bounce, a complaint and a reply, each naming `victim`.
@@ -115,14 +109,7 @@ fn forgeries(victim: &str) -> [String; 3] {
 async fn victim_on(backend: Backend, options: Options) -> (TestApp, String, String) {
     let app = app_with(backend, options).await;
     let token = app.api_token().await;
-    let victim = confirmed(
-        &app,
-        &token,
-        "victim@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    let victim = confirmed_email(&app, &token, "victim@example.com").await;
     (app, token, victim)
 }
 
@@ -214,13 +201,6 @@ async fn forged_mail_through_the_webhook_changes_nothing(backend: Backend) {
     assert!(reply["review"].is_null(), "{reply}");
 
     nothing_changed(&app, &token, &victim, "victim@example.com").await;
-}
-
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
 
 /// Sends one message through the SMTP listener, from the null sender (as bounces come) to
@@ -330,8 +310,8 @@ async fn post_json(
 async fn the_owner_applies_dismisses_and_lifts(backend: Backend) {
     let app = app_with(backend, Options::default()).await;
     let token = app.api_token().await;
-    let ann = confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
-    let bob = confirmed(&app, &token, "bob@example.com", None, serde_json::json!({})).await;
+    let ann = confirmed_email(&app, &token, "ann@example.com").await;
+    let bob = confirmed_email(&app, &token, "bob@example.com").await;
 
     let bounce = receive(&app, &forged_bounce("ann@example.com")).await;
     let complaint = receive(&app, &forged_complaint("bob@example.com")).await;
@@ -512,15 +492,8 @@ async fn a_trusted_server_vouches_for_a_reply_and_nobody_else_can(backend: Backe
     )
     .await;
     let token = app.api_token().await;
-    let fan = confirmed(&app, &token, "fan@example.com", None, serde_json::json!({})).await;
-    let other = confirmed(
-        &app,
-        &token,
-        "other@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    let fan = confirmed_email(&app, &token, "fan@example.com").await;
+    let other = confirmed_email(&app, &token, "other@example.com").await;
 
     // Written by the attacker: another server's id, or a pass for another domain.
     for headers in [
@@ -603,9 +576,9 @@ async fn a_trusted_server_vouches_for_a_reply_and_nobody_else_can(backend: Backe
 async fn a_notice_naming_several_recipients_speaks_for_each(backend: Backend) {
     let app = app_with(backend, Options::default()).await;
     let token = app.api_token().await;
-    let ann = confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
-    let bob = confirmed(&app, &token, "bob@example.com", None, serde_json::json!({})).await;
-    let cat = confirmed(&app, &token, "cat@example.com", None, serde_json::json!({})).await;
+    let ann = confirmed_email(&app, &token, "ann@example.com").await;
+    let bob = confirmed_email(&app, &token, "bob@example.com").await;
+    let cat = confirmed_email(&app, &token, "cat@example.com").await;
     send_to_everyone(&app, &token, "Saturday market", "Fresh bread.").await;
     let ann_copy = app.smtp.wait_for("ann@example.com", 1).await.remove(0);
 
@@ -703,14 +676,7 @@ async fn the_owner_reviews_and_vouches_in_the_web_app(backend: Backend) {
     let app = app_with(backend, Options::default()).await;
     let owner = app.owner().await;
     let token = app.api_token().await;
-    let ann = confirmed(
-        &app,
-        &token,
-        "ann@example.com",
-        Some("Ann <b>Baker</b>"),
-        serde_json::json!({}),
-    )
-    .await;
+    let ann = confirmed_named(&app, &token, "ann@example.com", "Ann <b>Baker</b>").await;
     receive(&app, &forged_bounce("ann@example.com")).await;
     let reply = receive(&app, &forged_reply("ann@example.com", "")).await;
 
@@ -720,10 +686,7 @@ async fn the_owner_reviews_and_vouches_in_the_web_app(backend: Backend) {
     assert!(review.contains("Needs review"), "{review}");
     assert!(review.contains("ann@example.com"), "{review}");
     assert!(review.contains("5.1.1"), "{review}");
-    assert!(
-        dashboard.contains("unverified"),
-        "the latest replies mark it"
-    );
+    assert_contains(&dashboard, "unverified", "the latest replies mark it");
     let apply_path = dashboard
         .split("action=\"")
         .map(|rest| rest.split('"').next().unwrap())
@@ -745,10 +708,7 @@ async fn the_owner_reviews_and_vouches_in_the_web_app(backend: Backend) {
     let dismissed = owner.post_form(&dismiss_path, &[]).await;
     assert_eq!(dismissed.status(), 303);
     let dashboard = owner.page("/admin?notice=dismissed").await;
-    assert!(
-        dashboard.contains("Dismissed: nothing changed"),
-        "{dashboard}"
-    );
+    assert_contains(&dashboard, "Dismissed: nothing changed", "");
     assert!(
         !dashboard.contains("id=\"review\""),
         "nothing waits any more"
@@ -792,9 +752,10 @@ async fn the_owner_reviews_and_vouches_in_the_web_app(backend: Backend) {
     );
     assert_eq!(subscriber(&app, &token, &ann).await["status"], "bounced");
     let page = owner.page(&format!("/admin/subscribers/{ann}")).await;
-    assert!(
-        page.contains("Lift the bounce"),
-        "a bounced subscriber can be lifted"
+    assert_contains(
+        &page,
+        "Lift the bounce",
+        "a bounced subscriber can be lifted",
     );
     let empty = owner
         .post_form(

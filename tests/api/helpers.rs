@@ -38,6 +38,27 @@ macro_rules! on_both_databases {
     };
 }
 
+/// Evaluates `$body` with `$pool` connected to the database at `$url`, SQLite or Postgres,
+/// and closes the pool after: a query written once for both backends (the pools are of
+/// different types, so a function could not take either).
+#[macro_export]
+macro_rules! with_pool {
+    ($url:expr, |$pool:ident| $body:expr) => {{
+        let url: &str = $url;
+        if url.starts_with("sqlite:") {
+            let $pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            let out = $body;
+            $pool.close().await;
+            out
+        } else {
+            let $pool = sqlx::PgPool::connect(url).await.unwrap();
+            let out = $body;
+            $pool.close().await;
+            out
+        }
+    }};
+}
+
 /// The Postgres server tests create their databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("HUNDRED_TEST_POSTGRES_URL")
@@ -482,8 +503,6 @@ impl TestApp {
             .bearer_auth(token)
     }
 
-    /// `GET /api/v1{path}` as JSON.
-    /// `POST /api/v1{path}` with no body, as the owner's script would.
     /// One API call without a body; its response, whatever the status.
     pub async fn api_call(
         &self,
@@ -516,10 +535,12 @@ impl TestApp {
             .unwrap_or_else(|err| panic!("{what}: {err}"))
     }
 
+    /// `POST /api/v1{path}` with no body, as the owner's script would.
     pub async fn api_post(&self, path: &str, token: &str) -> reqwest::Response {
         self.api_call(reqwest::Method::POST, path, token).await
     }
 
+    /// `GET /api/v1{path}` as JSON (asserting success).
     pub async fn api_get(&self, path: &str, token: &str) -> serde_json::Value {
         let response = self.api_call(reqwest::Method::GET, path, token).await;
         assert!(
@@ -533,12 +554,8 @@ impl TestApp {
     /// Creates a campaign through the API and returns its JSON (asserting 201).
     pub async fn create_campaign(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
         let response = self
-            .api(reqwest::Method::POST, "/campaigns", token)
-            .await
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .api_json(reqwest::Method::POST, "/campaigns", token, &body)
+            .await;
         let status = response.status();
         let json: serde_json::Value = response.json().await.unwrap();
         assert_eq!(status, 201, "{json}");
@@ -547,16 +564,7 @@ impl TestApp {
 
     /// Sends a campaign now through the API (asserting 202).
     pub async fn send_campaign_now(&self, token: &str, id: &str) {
-        let response = self
-            .api(
-                reqwest::Method::POST,
-                &format!("/campaigns/{id}/send"),
-                token,
-            )
-            .await
-            .send()
-            .await
-            .unwrap();
+        let response = self.api_post(&format!("/campaigns/{id}/send"), token).await;
         assert_eq!(response.status(), 202);
     }
 
@@ -565,17 +573,11 @@ impl TestApp {
         let at = (time::OffsetDateTime::now_utc() + after)
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
+        let path = format!("/campaigns/{id}/send");
+        let at = serde_json::json!({ "at": at });
         let response = self
-            .api(
-                reqwest::Method::POST,
-                &format!("/campaigns/{id}/send"),
-                token,
-            )
-            .await
-            .json(&serde_json::json!({ "at": at }))
-            .send()
-            .await
-            .unwrap();
+            .api_json(reqwest::Method::POST, &path, token, &at)
+            .await;
         assert_eq!(response.status(), 202);
     }
 
@@ -603,64 +605,28 @@ impl TestApp {
     /// Counts rows with plain SQL, to prove that nothing was stored.
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        match self.backend {
-            Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                n
-            }
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                n
-            }
-        }
+        crate::with_pool!(&self.database_url, |pool| {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        })
     }
 
     /// Moves these timestamp columns of `table` back by `days`, to stand in for time
     /// passing (a subscriber who joined months ago, a deadline that went by).
     pub async fn move_back(&self, table: &str, columns: &[&str], days: i64) {
-        let set = |shift: &dyn Fn(&str) -> String| {
-            columns
-                .iter()
-                .map(|c| format!("{c} = {}", shift(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
+        // SQLite keeps milliseconds since the epoch; Postgres, timestamps.
+        let shift = |c: &str| match self.backend {
+            Backend::Sqlite => format!("{c} = {c} - {}", days * 86_400_000),
+            Backend::Postgres => format!("{c} = {c} - interval '{days} days'"),
         };
-        match self.backend {
-            Backend::Sqlite => {
-                let sql = format!(
-                    "UPDATE {table} SET {}",
-                    set(&|c| format!("{c} - {}", days * 86_400_000))
-                );
-                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-            }
-            Backend::Postgres => {
-                let sql = format!(
-                    "UPDATE {table} SET {}",
-                    set(&|c| format!("{c} - interval '{days} days'"))
-                );
-                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-            }
-        }
+        let set = columns.iter().map(|c| shift(c)).collect::<Vec<_>>();
+        let sql = format!("UPDATE {table} SET {}", set.join(", "));
+        crate::with_pool!(&self.database_url, |pool| {
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+            done.map(|_| ()).unwrap()
+        });
     }
 
     /// Signs up, waits for the confirmation, and returns its confirm link.
@@ -860,6 +826,13 @@ pub fn text_of(page: &str, id: &str) -> String {
         }
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Asserts that `text` contains `needle`; `why` says what the needle stands for, and the
+/// text is shown when it is missing.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str, why: &str) {
+    assert!(text.contains(needle), "{why}: no {needle:?} in {text}");
 }
 
 /// A client that does not follow redirects, so the test sees where a click goes.

@@ -10,7 +10,7 @@
 //! the password while the service stays healthy; imaps:// and STARTTLS both work.
 
 use std::io::{BufRead as _, BufReader};
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use async_imap::types::Flag;
 use futures::TryStreamExt as _;
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{confirmed_email, free_port};
 use crate::helpers::{Backend, Options, TestApp, settle, spawn_app_with};
 use crate::on_both_databases;
-use crate::process::{hundred, stop};
+use crate::process::{address_in, hundred, start_serving, stop};
 
 on_both_databases!(
     a_reply_in_the_mailbox_reaches_the_timeline_once_read_or_not,
@@ -234,13 +234,6 @@ impl Drop for Dovecot {
     }
 }
 
-fn free_port() -> SocketAddr {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 /// A CA and a server certificate for `localhost` signed by it, with openssl.
 fn make_certificates(dir: &Path) {
     std::fs::write(
@@ -359,7 +352,7 @@ async fn a_reply_in_the_mailbox_reaches_the_timeline_once_read_or_not(backend: B
     let dovecot = Dovecot::start();
     let app = polling(backend, &dovecot).await;
     let token = app.api_token().await;
-    let ann = confirmed(&app, &token, "ann@example.com", None, serde_json::json!({})).await;
+    let ann = confirmed_email(&app, &token, "ann@example.com").await;
     let campaign = app
         .create_campaign(
             &token,
@@ -485,14 +478,8 @@ async fn the_first_poll_reads_unread_and_recent_mail_only(backend: Backend) {
 }
 
 /// `hundred serve` with its log lines collected; returns the address it listens on.
-fn serve_logged(mut command: Command) -> (Child, String, Arc<Mutex<Vec<String>>>) {
-    let mut child = command
-        .arg("serve")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start hundred serve");
-    let stderr = child.stderr.take().unwrap();
+fn serve_logged(command: Command) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    let (child, stderr) = start_serving(command);
     let lines = Arc::new(Mutex::new(Vec::new()));
     let collected = lines.clone();
     std::thread::spawn(move || {
@@ -502,15 +489,11 @@ fn serve_logged(mut command: Command) -> (Child, String, Arc<Mutex<Vec<String>>>
     });
     let deadline = Instant::now() + Duration::from_secs(30);
     let address = loop {
-        let found = lines.lock().unwrap().iter().find_map(|line| {
-            let at = line.find("address=")?;
-            Some(
-                line[at + 8..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect::<String>(),
-            )
-        });
+        let found = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|line| address_in(line));
         if let Some(address) = found {
             break address;
         }

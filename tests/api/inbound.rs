@@ -2,7 +2,10 @@
 //! the reply token alone, the same reply twice stored once, an automatic reply that is not
 //! interest, a hard bounce and a complaint that stop all mail, and mail nobody can place.
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{
+    REPLY_TO, SECRET, bare_address, confirmed_email, confirmed_people, free_port, post_mail,
+    receive, send_to_everyone, smtp_session, with_inbound,
+};
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 use crate::on_both_databases;
 
@@ -13,58 +16,20 @@ on_both_databases!(
     a_reply_through_the_smtp_listener_is_matched_by_its_token
 );
 
-pub(crate) const SECRET: &str = "inbound-secret-for-tests-0123456789";
-
 async fn app_with_inbound(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Options::default()
-            .env("HUNDRED_INBOUND_SECRET", SECRET)
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>"),
-    )
-    .await
-}
-
-pub(crate) async fn post_mail(app: &TestApp, raw: &str, secret: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/inbound/mime"))
-        .bearer_auth(secret)
-        .header("content-type", "message/rfc822")
-        .body(raw.replace('\n', "\r\n"))
-        .send()
-        .await
-        .unwrap()
-}
-
-pub(crate) async fn receive(app: &TestApp, raw: &str) -> serde_json::Value {
-    let response = post_mail(app, raw, SECRET).await;
-    let status = response.status();
-    let json: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{json}");
-    json
+    spawn_app_with(backend, with_inbound(Options::default())).await
 }
 
 /// The text stored for the inbound message with this Message-ID.
 async fn stored_text(app: &TestApp, message_id: &str) -> String {
     let sql = "SELECT text FROM inbound_messages WHERE message_id = $1";
-    match app.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::query_scalar(sql)
-                .bind(message_id)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::query_scalar(sql)
-                .bind(message_id)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    }
+    crate::with_pool!(&app.database_url, |pool| {
+        sqlx::query_scalar(sql)
+            .bind(message_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    })
 }
 
 async fn status_of(app: &TestApp, token: &str, id: &str) -> String {
@@ -77,27 +42,9 @@ async fn status_of(app: &TestApp, token: &str, id: &str) -> String {
 async fn replies_bounces_and_complaints_reach_the_right_subscriber(backend: Backend) {
     let app = app_with_inbound(backend).await;
     let token = app.api_token().await;
-    let mut ids = std::collections::HashMap::new();
-    for who in ["ann", "bob", "cat", "dan", "eve"] {
-        let id = confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-        ids.insert(who, id);
-    }
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Saturday market", "body": "Fresh bread on Saturday." }),
-        )
-        .await;
-    let campaign_id = campaign["id"].as_str().unwrap();
-    app.send_campaign_now(&token, campaign_id).await;
-    app.wait_for_campaign(&token, campaign_id, "sent").await;
+    let ids = confirmed_people(&app, &token, &["ann", "bob", "cat", "dan", "eve"]).await;
+    let campaign_id =
+        &send_to_everyone(&app, &token, "Saturday market", "Fresh bread on Saturday.").await;
     let copy = |who: &str| {
         app.smtp
             .messages_to(&format!("{who}@example.com"))
@@ -126,7 +73,7 @@ On Wed, 25 Nov 2026 at 10:00, Bakery <news@bakery.example> wrote:
     assert_eq!(first["kind"], "reply", "{first}");
     assert_eq!(first["matched_by"], "In-Reply-To", "{first}");
     assert_eq!(first["subscriber_id"], ids["ann"].as_str());
-    assert_eq!(first["campaign_id"], campaign_id);
+    assert_eq!(first["campaign_id"], campaign_id.as_str());
     assert_eq!(first["duplicate"], false);
     let again = receive(&app, &ann_reply).await;
     assert_eq!(again["duplicate"], true, "the same Message-ID is one reply");
@@ -155,10 +102,7 @@ On Wed, 25 Nov 2026 at 10:00, Bakery <news@bakery.example> wrote:
 
     // A reply from another address, matched by the token in the reply address alone.
     let eve_reply_to = copy("eve").header("Reply-To").unwrap();
-    let eve_address = eve_reply_to
-        .rsplit_once('<')
-        .map(|(_, a)| a.trim_end_matches('>').to_string())
-        .unwrap_or(eve_reply_to.clone());
+    let eve_address = bare_address(&eve_reply_to);
     assert!(eve_address.starts_with("replies+"), "{eve_address}");
     let eve = receive(
         &app,
@@ -315,15 +259,8 @@ Do you deliver?
     assert_eq!(engagement["complaints"], 1, "{engagement}");
 
     // The next campaign skips the bounced and the complaining.
-    let next = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Next week", "body": "Cakes." }),
-        )
-        .await;
-    let next_id = next["id"].as_str().unwrap();
-    app.send_campaign_now(&token, next_id).await;
-    let done = app.wait_for_campaign(&token, next_id, "sent").await;
+    let next_id = send_to_everyone(&app, &token, "Next week", "Cakes.").await;
+    let done = app.api_get(&format!("/campaigns/{next_id}"), &token).await;
     assert_eq!(done["deliveries"]["sent"], 3, "{done}");
     for who in ["bob", "cat"] {
         assert!(
@@ -471,67 +408,22 @@ async fn every_corpus_message_ends_in_its_labelled_state(backend: Backend) {
     );
 }
 
-/// One SMTP conversation; the server's reply to each line (the last one to the message).
-pub(crate) fn smtp_session(address: std::net::SocketAddr, lines: &[String]) -> Vec<String> {
-    use std::io::{BufRead, BufReader, Write};
-    let stream = std::net::TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    let read_reply = |reader: &mut BufReader<std::net::TcpStream>| {
-        let mut reply = String::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            reply.push_str(&line);
-            // "250-..." continues, "250 ..." ends a reply.
-            if line.len() < 4 || line.as_bytes()[3] != b'-' {
-                return reply;
-            }
-        }
-    };
-    read_reply(&mut reader);
-    let mut replies = Vec::new();
-    for line in lines {
-        writer.write_all(line.as_bytes()).unwrap();
-        writer.write_all(b"\r\n").unwrap();
-        replies.push(read_reply(&mut reader));
-    }
-    replies
-}
-
 async fn a_reply_through_the_smtp_listener_is_matched_by_its_token(backend: Backend) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let port = free_port();
     let app = spawn_app_with(
         backend,
         Options::default()
-            .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
+            .env("HUNDRED_REPLY_TO", REPLY_TO)
             .env("HUNDRED_INBOUND_SMTP_LISTEN", &port.to_string()),
     )
     .await;
     let token = app.api_token().await;
-    confirmed(&app, &token, "fay@example.com", None, serde_json::json!({})).await;
-    let campaign = app
-        .create_campaign(
-            &token,
-            serde_json::json!({ "subject": "Saturday market", "body": "Fresh bread." }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap().to_string();
-    app.send_campaign_now(&token, &id).await;
-    app.wait_for_campaign(&token, &id, "sent").await;
+    confirmed_email(&app, &token, "fay@example.com").await;
+    let id = send_to_everyone(&app, &token, "Saturday market", "Fresh bread.").await;
     let reply_to = app.smtp.messages_to("fay@example.com")[0]
         .header("Reply-To")
         .unwrap();
-    let tagged = reply_to
-        .rsplit_once('<')
-        .map(|(_, a)| a.trim_end_matches('>').to_string())
-        .unwrap();
+    let tagged = bare_address(&reply_to);
 
     // Fay answers from her phone, from another address, with no In-Reply-To: the token in
     // the address she wrote to is all there is.

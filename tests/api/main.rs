@@ -1,6 +1,7 @@
 //! Integration tests: the real application, a real SMTP server on loopback, and both
 //! databases (every test runs once on SQLite and once on Postgres).
 
+mod fixtures;
 mod helpers;
 
 mod admin_access;

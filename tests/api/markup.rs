@@ -7,7 +7,7 @@
 use reqwest::Method;
 use reqwest::header::LOCATION;
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{assert_contains, confirmed};
 use crate::helpers::{Backend, settle, spawn_app};
 use crate::on_both_databases;
 
@@ -187,9 +187,10 @@ async fn names_and_attributes_full_of_markup_stay_text_everywhere(backend: Backe
         &bakery_or_app,
     );
     assert!(preview_html.contains(ATTACKED_OFFER.replace('&', "&amp;").as_str()));
-    assert!(
-        preview_html.contains("Baked in Lyon # Free money [click](https://evil.example/c)"),
-        "the preheader, on one line: {preview_html}"
+    assert_contains(
+        preview_html,
+        "Baked in Lyon # Free money [click](https://evil.example/c)",
+        "the preheader, on one line",
     );
     // The owner's compose preview, as the same subscriber.
     let owner = app.owner().await;

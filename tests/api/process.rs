@@ -2,7 +2,7 @@
 //! configuration errors, and `hundred token create`.
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::helpers::{Backend, fresh_database};
@@ -22,8 +22,8 @@ pub fn hundred() -> Command {
     command
 }
 
-/// Starts `hundred serve` and returns it with the address it reports listening on.
-pub fn serve(mut command: Command) -> (Child, String) {
+/// Starts `hundred serve` with its log (standard error) piped, for the caller to read.
+pub fn start_serving(mut command: Command) -> (Child, ChildStderr) {
     let mut child = command
         .arg("serve")
         .stderr(Stdio::piped())
@@ -31,14 +31,50 @@ pub fn serve(mut command: Command) -> (Child, String) {
         .spawn()
         .expect("start hundred serve");
     let stderr = child.stderr.take().unwrap();
+    (child, stderr)
+}
+
+/// The address in a log line like `… address=127.0.0.1:4000 …`.
+pub fn address_in(line: &str) -> Option<String> {
+    let at = line.find("address=")?;
+    Some(
+        line[at + 8..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect(),
+    )
+}
+
+/// Runs `hundred` to the end, asserting it succeeded; what it printed, trimmed.
+pub fn printed(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// Asserts that `hundred` refused to start (exit 2) with one line naming `variable`.
+pub fn refused_naming(output: &Output, variable: &str) {
+    assert_eq!(output.status.code(), Some(2), "{variable}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(
+        lines[0].starts_with(&format!("error: {variable}: ")),
+        "{stderr}"
+    );
+}
+
+/// Starts `hundred serve` and returns it with the address it reports listening on.
+pub fn serve(command: Command) -> (Child, String) {
+    let (child, stderr) = start_serving(command);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("address=") {
-                let address: String = line[at + 8..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect();
+            if let Some(address) = address_in(&line) {
                 let _ = tx.send(address);
             }
         }
@@ -148,14 +184,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
             .env(variable, value)
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{variable}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "one line: {stderr}");
-        assert!(
-            lines[0].starts_with(&format!("error: {variable}: ")),
-            "{stderr}"
-        );
+        refused_naming(&output, variable);
     }
 }
 
@@ -223,17 +252,11 @@ fn settings_in_a_dot_env_file_are_read() {
 #[tokio::test]
 async fn token_create_prints_a_token_the_api_accepts() {
     let workdir = tempfile::tempdir().unwrap();
-    let output = hundred()
-        .current_dir(workdir.path())
-        .args(["token", "create", "--name", "website"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let token = printed(
+        hundred()
+            .current_dir(workdir.path())
+            .args(["token", "create", "--name", "website"]),
     );
-    let token = String::from_utf8(output.stdout).unwrap().trim().to_string();
     assert!(token.starts_with("hundred_") && token.len() > 40);
 
     let mut command = hundred();

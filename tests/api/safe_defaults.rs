@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
+use crate::fixtures::{SECRET, free_port, post_mail};
 use crate::helpers::{Backend, Options, TestApp, spawn_app, spawn_app_with};
-use crate::inbound::{SECRET, post_mail};
 use crate::on_both_databases;
 use crate::process::{hundred, stop};
 
@@ -119,19 +119,10 @@ fn a_password_for_a_distant_smtp_server_without_tls_stops_start_up() {
     );
 }
 
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn only_changing_the_port_gives_links_that_work() {
     let workdir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = free_port().port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = hundred()
         .current_dir(workdir.path())

@@ -55,16 +55,9 @@ async fn a_confirmation_queued_while_smtp_is_down_arrives_once_it_is_back(backen
 
 async fn attempts_so_far(app: &crate::helpers::TestApp) -> i64 {
     let sql = "SELECT CAST(attempts AS BIGINT) FROM outbound_messages";
-    match app.backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-        }
-    }
+    crate::with_pool!(&app.database_url, |pool| {
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    })
 }
 
 async fn a_permanent_refusal_is_recorded_and_not_retried(backend: Backend) {

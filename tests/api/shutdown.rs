@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use crate::helpers::{Backend, TestSmtp, fresh_database};
 use crate::on_both_databases;
 use crate::process::{hundred, serve, stop};
-use crate::smtp_listener::{free_port, greeted, reply_message, stored};
+use crate::smtp_listener::{greeted, listening_binary, reply_message, stored};
 
 on_both_databases!(
     sigterm_mid_message_finishes_it_and_says_421_to_the_rest,
@@ -48,17 +48,8 @@ async fn exited(child: &mut Child, since: Instant) -> (std::process::ExitStatus,
 }
 
 async fn sigterm_mid_message_finishes_it_and_says_421_to_the_rest(backend: Backend) {
-    let (database_url, _dir) = fresh_database(backend).await;
-    let workdir = tempfile::tempdir().unwrap();
-    let smtp = free_port();
-    let mut command = hundred();
-    command
-        .current_dir(workdir.path())
-        .env("HUNDRED_DATABASE_URL", &database_url)
-        .env("HUNDRED_LISTEN", "127.0.0.1:0")
-        .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
-        .env("HUNDRED_INBOUND_SMTP_LISTEN", smtp.to_string())
-        .env("HUNDRED_SHUTDOWN_GRACE_SECONDS", GRACE_SECONDS.to_string());
+    let (mut command, database_url, smtp, _dirs) = listening_binary(backend).await;
+    command.env("HUNDRED_SHUTDOWN_GRACE_SECONDS", GRACE_SECONDS.to_string());
     let (mut child, _) = serve(command);
     let ip = |last: u8| std::net::IpAddr::from([127, 0, 6, last]);
 
@@ -118,13 +109,9 @@ async fn sigterm_mid_message_finishes_it_and_says_421_to_the_rest(backend: Backe
 /// The state of every outgoing message (confirmations and the like).
 async fn outgoing_states(database_url: &str) -> Vec<String> {
     let sql = "SELECT state FROM outbound_messages ORDER BY created_at";
-    if database_url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
+    crate::with_pool!(database_url, |pool| {
         sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::PgPool::connect(database_url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
-    }
+    })
 }
 
 async fn a_stop_cut_short_keeps_the_mail_queued_for_the_next_start(backend: Backend) {

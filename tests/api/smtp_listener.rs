@@ -5,14 +5,18 @@
 //! real reply still gets in and is stored.
 
 use std::net::{IpAddr, SocketAddr};
+use std::process::Command;
+
 use std::time::{Duration, Instant};
+use tempfile::TempDir;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
+use crate::fixtures::{REPLY_TO, free_port};
 use crate::helpers::{Backend, Options, TestApp, fresh_database, spawn_app_with};
 use crate::on_both_databases;
-use crate::process::{hundred, serve, stop};
+use crate::process::{hundred, refused_naming, serve, stop};
 
 on_both_databases!(
     a_line_of_100_mb_without_a_newline_leaves_the_process_small,
@@ -20,14 +24,6 @@ on_both_databases!(
     hostile_commands_are_refused_and_the_next_message_gets_in,
     starttls_with_the_owners_certificate_starts_the_session_over
 );
-
-/// A port free a moment ago, for the listener.
-pub(crate) fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 /// A reply as a person sends it, to the list's reply address, with its own Message-ID.
 pub(crate) fn reply_message(message_id: &str) -> String {
@@ -42,25 +38,13 @@ pub(crate) fn reply_message(message_id: &str) -> String {
 pub(crate) async fn stored(database_url: &str, message_id: &str) -> i64 {
     let sql = "SELECT COUNT(*) FROM inbound_messages WHERE message_id = $1";
     let id = format!("<{message_id}>");
-    if database_url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
-        let count = sqlx::query_scalar(sql)
+    crate::with_pool!(database_url, |pool| {
+        sqlx::query_scalar(sql)
             .bind(id)
             .fetch_one(&pool)
             .await
-            .unwrap();
-        pool.close().await;
-        count
-    } else {
-        let pool = sqlx::PgPool::connect(database_url).await.unwrap();
-        let count = sqlx::query_scalar(sql)
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        count
-    }
+            .unwrap()
+    })
 }
 
 /// A connection from a loopback address of our choosing (127.0.0.0/8 is all loopback).
@@ -163,7 +147,7 @@ fn ip(text: &str) -> IpAddr {
 async fn app_with_listener(backend: Backend, extra: &[(&str, &str)]) -> (TestApp, SocketAddr) {
     let port = free_port();
     let mut options = Options::default()
-        .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
+        .env("HUNDRED_REPLY_TO", REPLY_TO)
         .env("HUNDRED_INBOUND_SMTP_LISTEN", &port.to_string());
     for (name, value) in extra {
         options = options.env(name, value);
@@ -184,8 +168,13 @@ fn memory_of(pid: u32) -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-async fn a_line_of_100_mb_without_a_newline_leaves_the_process_small(backend: Backend) {
-    let (database_url, _dir) = fresh_database(backend).await;
+/// The real binary on a fresh database, in a fresh working directory, with its SMTP listener
+/// on a free port: the command, not started yet, the database's URL, the listener's address
+/// and the directories, which must live as long as it runs.
+pub(crate) async fn listening_binary(
+    backend: Backend,
+) -> (Command, String, SocketAddr, (Option<TempDir>, TempDir)) {
+    let (database_url, dir) = fresh_database(backend).await;
     let workdir = tempfile::tempdir().unwrap();
     let smtp = free_port();
     let mut command = hundred();
@@ -193,8 +182,13 @@ async fn a_line_of_100_mb_without_a_newline_leaves_the_process_small(backend: Ba
         .current_dir(workdir.path())
         .env("HUNDRED_DATABASE_URL", &database_url)
         .env("HUNDRED_LISTEN", "127.0.0.1:0")
-        .env("HUNDRED_REPLY_TO", "Bakery <replies@bakery.example>")
+        .env("HUNDRED_REPLY_TO", REPLY_TO)
         .env("HUNDRED_INBOUND_SMTP_LISTEN", smtp.to_string());
+    (command, database_url, smtp, (dir, workdir))
+}
+
+async fn a_line_of_100_mb_without_a_newline_leaves_the_process_small(backend: Backend) {
+    let (command, database_url, smtp, _dirs) = listening_binary(backend).await;
     let (mut child, _) = serve(command);
     let (peak_before, _) = memory_of(child.id());
 
@@ -466,14 +460,6 @@ fn a_bad_certificate_stops_start_up_naming_its_variable() {
         for (name, value) in settings {
             command.env(name, value);
         }
-        let output = command.output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{variable}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "one line: {stderr}");
-        assert!(
-            lines[0].starts_with(&format!("error: {variable}: ")),
-            "{stderr}"
-        );
+        refused_naming(&command.output().unwrap(), variable);
     }
 }

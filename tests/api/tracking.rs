@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, USER_AGENT};
 
-use crate::campaigns::confirmed;
+use crate::fixtures::{
+    DESKTOP, HOURS, IPHONE, MENU, confirmed_email, confirmed_people, engagement_when, fetch,
+    send_to_everyone, tracking_urls,
+};
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 use crate::on_both_databases;
 
@@ -15,12 +18,7 @@ on_both_databases!(
     a_hidden_link_gives_a_scanner_away
 );
 
-pub(crate) const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";
-pub(crate) const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
-pub(crate) const MENU: &str = "https://bakery.example/menu?day=mon&lang=en#top";
-pub(crate) const HOURS: &str = "https://bakery.example/hours";
-
-pub(crate) use crate::helpers::{browser, fetch, tag_around, tracking_urls};
+use crate::helpers::{browser, tag_around};
 
 /// The hidden link of a tracked copy: its URL, and its tag up to the end of the element.
 fn hidden_link(html: &str) -> (String, String) {
@@ -41,46 +39,6 @@ fn hidden_link(html: &str) -> (String, String) {
     )
 }
 
-/// Sends a campaign to every confirmed subscriber and waits until it is sent; its id.
-pub(crate) async fn send_to_everyone(
-    app: &TestApp,
-    token: &str,
-    subject: &str,
-    body: &str,
-) -> String {
-    let campaign = app
-        .create_campaign(
-            token,
-            serde_json::json!({ "subject": subject, "body": body }),
-        )
-        .await;
-    let id = campaign["id"].as_str().unwrap().to_string();
-    app.send_campaign_now(token, &id).await;
-    app.wait_for_campaign(token, &id, "sent").await;
-    id
-}
-
-pub(crate) async fn engagement_when(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let campaign = app.api_get(&format!("/campaigns/{id}"), token).await;
-        if done(&campaign["engagement"]) {
-            return campaign["engagement"].clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the events never showed: {}",
-            campaign["engagement"]
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
     let app = spawn_app_with(
         backend,
@@ -88,18 +46,7 @@ async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
     )
     .await;
     let token = app.api_token().await;
-    let mut ids = std::collections::HashMap::new();
-    for who in ["apple", "scanner", "person", "gateway"] {
-        let id = confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-        ids.insert(who, id);
-    }
+    let ids = confirmed_people(&app, &token, &["apple", "scanner", "person", "gateway"]).await;
     let id = &send_to_everyone(
         &app,
         &token,
@@ -250,14 +197,7 @@ async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
 async fn a_link_with_accents_still_redirects(backend: Backend) {
     let app = spawn_app_with(backend, Options::default()).await;
     let token = app.api_token().await;
-    confirmed(
-        &app,
-        &token,
-        "reader@example.com",
-        None,
-        serde_json::json!({}),
-    )
-    .await;
+    confirmed_email(&app, &token, "reader@example.com").await;
     send_to_everyone(
         &app,
         &token,
@@ -289,18 +229,7 @@ async fn a_hidden_link_gives_a_scanner_away(backend: Backend) {
     )
     .await;
     let token = app.api_token().await;
-    let mut ids = std::collections::HashMap::new();
-    for who in ["scanner", "person"] {
-        let id = confirmed(
-            &app,
-            &token,
-            &format!("{who}@example.com"),
-            None,
-            serde_json::json!({}),
-        )
-        .await;
-        ids.insert(who, id);
-    }
+    let ids = confirmed_people(&app, &token, &["scanner", "person"]).await;
     let id = &send_to_everyone(
         &app,
         &token,
