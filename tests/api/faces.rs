@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 
-use crate::campaigns::confirmed;
+use crate::fixtures::confirmed;
 use crate::helpers::{Backend, OwnerClient, TestApp, hidden_value, spawn_app};
 use crate::on_both_databases;
 use crate::process::hundred;
