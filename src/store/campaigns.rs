@@ -4,7 +4,8 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
-use super::engagement::{bind_tiers, ranked_subscribers};
+use super::dialect::Dialect;
+use super::engagement::{RANKED, bind_tiers};
 use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
 use crate::domain::{BodyFormat, CampaignStatus, Tier, TierBounds};
 
@@ -162,6 +163,24 @@ impl Start {
 const COLUMNS: &str = "id, subject, body, format, preheader, layout, status, scheduled_at, \
     started_at, finished_at, late_by_seconds, created_at, updated_at, audience_tiers, engaged, delivered";
 
+/// Inserts one delivery per confirmed subscriber of the campaign's tiers (all of them when
+/// it names none), with a fresh id and a Message-ID made from it. Binds $1-$6 as `RANKED`,
+/// then $7 the campaign, $8 now, $9 the Message-ID domain, $10 the tiers (a JSON array).
+fn snapshot_sql<Db: Dialect>() -> String {
+    format!(
+        "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, \
+         next_attempt_at, message_id, created_at) \
+         SELECT x.id, $7, x.subscriber_id, 'queued', 0, $8, '<' || {} || '@' || $9 || '>', $8 \
+         FROM (SELECT {} AS id, id AS subscriber_id FROM {RANKED}\
+         WHERE status = 'confirmed' AND ({} IS NULL OR tier {})) x \
+         WHERE true ON CONFLICT (campaign_id, subscriber_id) DO NOTHING",
+        Db::uuid_hex("x.id"),
+        Db::NEW_UUID,
+        Db::text_param(10),
+        Db::in_json_texts(10)
+    )
+}
+
 impl Store {
     pub async fn create_campaign(
         &self,
@@ -318,35 +337,8 @@ impl Store {
         message_domain: &str,
         start: Start,
     ) -> Result<i64, CampaignError> {
-        // Both statements insert one row per confirmed subscriber of the campaign's tiers
-        // (all of them when it names none) with a fresh id and a Message-ID made from it;
-        // they differ in how each database makes random ids and reads a list of tiers.
-        let snapshot = match &self.backend {
-            Backend::Postgres(_) => concat!(
-                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, ",
-                "next_attempt_at, message_id, created_at) ",
-                "SELECT x.id, $7, x.subscriber_id, 'queued', 0, $8, ",
-                "'<' || replace(x.id::text, '-', '') || '@' || $9 || '>', $8 ",
-                "FROM (SELECT gen_random_uuid() AS id, id AS subscriber_id FROM ",
-                ranked_subscribers!(),
-                "WHERE status = 'confirmed' AND ($10::text IS NULL OR tier IN ",
-                "(SELECT jsonb_array_elements_text($10::jsonb)))) x ",
-                "ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
-            ),
-            Backend::Sqlite(_) => concat!(
-                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, ",
-                "next_attempt_at, message_id, created_at) ",
-                "SELECT x.id, $7, x.subscriber_id, 'queued', 0, $8, ",
-                "'<' || lower(hex(x.id)) || '@' || $9 || '>', $8 ",
-                "FROM (SELECT randomblob(16) AS id, id AS subscriber_id FROM ",
-                ranked_subscribers!(),
-                "WHERE status = 'confirmed' AND ($10 IS NULL OR tier IN ",
-                "(SELECT value FROM json_each($10)))) x ",
-                "WHERE true ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
-            ),
-        };
         let bounds = TierBounds::at(&self.engagement_model, now.0);
-        with_pool!(self, pool => {
+        with_pool!(self, pool, Db => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let campaign: Option<(String, Option<Timestamp>, Option<String>, Timestamp)> = sqlx::query_as(
                 "SELECT status, scheduled_at, audience_tiers, updated_at FROM campaigns WHERE id = $1 \
@@ -387,7 +379,7 @@ impl Store {
                 drop(tx);
                 return Err(self.explain_refusal(id, start.needs()).await);
             }
-            let recipients = bind_tiers!(sqlx::query(snapshot), bounds)
+            let recipients = bind_tiers::<Db, _>(sqlx::query(sqlx::AssertSqlSafe(snapshot_sql::<Db>())), &bounds)
                 .bind(id)
                 .bind(now)
                 .bind(message_domain)
@@ -620,20 +612,14 @@ impl Store {
     pub async fn audience_size(&self, tiers: Option<&[Tier]>) -> anyhow::Result<i64> {
         let bounds = TierBounds::at(&self.engagement_model, time::OffsetDateTime::now_utc());
         let tiers = tiers_json(tiers);
-        let sql = match &self.backend {
-            Backend::Postgres(_) => concat!(
-                "SELECT COUNT(*) FROM ",
-                ranked_subscribers!(),
-                "WHERE status = 'confirmed' AND ($7::text IS NULL OR tier IN ",
-                "(SELECT jsonb_array_elements_text($7::jsonb)))"
-            ),
-            Backend::Sqlite(_) => concat!(
-                "SELECT COUNT(*) FROM ",
-                ranked_subscribers!(),
-                "WHERE status = 'confirmed' AND ($7 IS NULL OR tier IN (SELECT value FROM json_each($7)))"
-            ),
-        };
-        with_pool!(self, pool => bind_tiers!(sqlx::query_scalar::<_, i64>(sql), bounds)
+        with_pool!(self, pool, Db => bind_tiers::<Db, _>(
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {RANKED}WHERE status = 'confirmed' AND ({} IS NULL OR tier {})",
+                Db::text_param(7),
+                Db::in_json_texts(7)
+            ))),
+            &bounds,
+        )
             .bind(&tiers)
             .fetch_one(pool)
             .await

@@ -4,8 +4,9 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
+use super::dialect::Dialect;
 use super::engagement::RefreshEngagement as _;
-use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
+use super::{BeginWrite as _, Store, Timestamp, with_pool};
 
 /// Soft bounces within `SOFT_BOUNCE_DAYS` that suppress an address like a hard bounce.
 const SOFT_BOUNCES_TO_SUPPRESS: i64 = 3;
@@ -134,26 +135,15 @@ impl Store {
         if message_ids.is_empty() {
             return Ok(Match::default());
         }
-        const COLUMNS: &str = "SELECT message_id, id, campaign_id, subscriber_id FROM deliveries ";
-        let found: Vec<(String, Uuid, Uuid, Option<Uuid>)> = match &self.backend {
-            Backend::Postgres(pool) => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{COLUMNS}WHERE message_id = ANY($1)"
-                )))
-                .bind(message_ids)
-                .fetch_all(pool)
-                .await
-            }
-            Backend::Sqlite(pool) => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{COLUMNS}WHERE message_id IN (SELECT value FROM json_each($1))"
-                )))
-                .bind(serde_json::Value::from(message_ids.to_vec()).to_string())
-                .fetch_all(pool)
-                .await
-            }
-        }
-        .context("matching Message-IDs")?;
+        let found: Vec<(String, Uuid, Uuid, Option<Uuid>)> = with_pool!(self, pool, Db => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT message_id, id, campaign_id, subscriber_id FROM deliveries \
+                 WHERE message_id {}",
+                Db::in_texts(1)
+            )))
+            .bind(Db::texts(message_ids))
+            .fetch_all(pool)
+            .await
+            .context("matching Message-IDs")?);
         let first = message_ids
             .iter()
             .find_map(|wanted| found.iter().find(|(id, ..)| id == wanted));

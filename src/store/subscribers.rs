@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use super::dialect::Dialect;
 use super::outbox::{MessageKind, queue_message};
-use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
+use super::{BeginWrite as _, Store, Timestamp, with_pool};
 use crate::domain::{
     ConsentRecord, SignupSource, Subscriber, SubscriberEmail, SubscriberName, SubscriberStatus,
     UnsubscribeMethod,
@@ -89,19 +90,13 @@ pub enum UnsubscribeOutcome {
     Unknown,
 }
 
-/// A `SELECT` of every subscriber column with its consent text, followed by `$tail`.
-macro_rules! select_subscribers {
-    ($tail:literal) => {
-        concat!(
-            "SELECT s.id, s.email, s.name, s.status, s.attributes, s.tracking, s.created_at, s.signed_up_at, ",
-            "s.signup_ip, s.signup_user_agent, s.signup_source, s.consent_text_version, ",
-            "c.text AS consent_text, s.stated_consent, s.confirmed_at, s.confirmed_ip, ",
-            "s.unsubscribed_at, s.unsubscribe_method FROM subscribers s ",
-            "LEFT JOIN consent_texts c ON c.version = s.consent_text_version ",
-            $tail
-        )
-    };
-}
+/// A `SELECT` of every subscriber column with its consent text, to be followed by a
+/// `WHERE`.
+const SELECT_SUBSCRIBERS: &str = "SELECT s.id, s.email, s.name, s.status, s.attributes, \
+     s.tracking, s.created_at, s.signed_up_at, s.signup_ip, s.signup_user_agent, \
+     s.signup_source, s.consent_text_version, c.text AS consent_text, s.stated_consent, \
+     s.confirmed_at, s.confirmed_ip, s.unsubscribed_at, s.unsubscribe_method FROM subscribers s \
+     LEFT JOIN consent_texts c ON c.version = s.consent_text_version ";
 
 /// Unsubscribes a pending or confirmed subscriber inside transaction `$tx`: the status,
 /// an entry in the consent history (`$detail`), and their queued mail cancelled. Nothing
@@ -549,7 +544,9 @@ impl Store {
 
     pub async fn subscriber(&self, id: Uuid) -> anyhow::Result<Option<Subscriber>> {
         let row = with_pool!(self, pool => {
-            sqlx::query_as::<_, SubscriberRow>(select_subscribers!("WHERE s.id = $1"))
+            sqlx::query_as::<_, SubscriberRow>(sqlx::AssertSqlSafe(format!(
+                "{SELECT_SUBSCRIBERS}WHERE s.id = $1"
+            )))
                 .bind(id)
                 .fetch_optional(pool)
                 .await
@@ -563,23 +560,13 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = match &self.backend {
-            Backend::Postgres(pool) => {
-                sqlx::query_as::<_, SubscriberRow>(select_subscribers!("WHERE s.id = ANY($1)"))
-                    .bind(ids)
-                    .fetch_all(pool)
-                    .await
-            }
-            Backend::Sqlite(pool) => {
-                sqlx::query_as::<_, SubscriberRow>(select_subscribers!(
-                    "WHERE s.id IN (SELECT unhex(value) FROM json_each($1))"
-                ))
-                .bind(super::events::sqlite_ids(ids))
-                .fetch_all(pool)
-                .await
-            }
-        }
-        .context("reading subscribers")?;
+        let rows = with_pool!(self, pool, Db => sqlx::query_as::<_, SubscriberRow>(
+            sqlx::AssertSqlSafe(format!("{SELECT_SUBSCRIBERS}WHERE s.id {}", Db::in_ids(1))),
+        )
+        .bind(Db::ids(ids))
+        .fetch_all(pool)
+        .await
+        .context("reading subscribers")?);
         rows.into_iter()
             .map(SubscriberRow::into_subscriber)
             .collect()
