@@ -198,6 +198,9 @@ pub(crate) trait Dialect: Database {
     const AS_JSON: &'static str;
     /// A fresh random id, made by the database.
     const NEW_UUID: &'static str;
+    /// Counts the subscribers other than `$1` holding the JSON value `$3` (as text) under
+    /// the attribute name `$2`.
+    const OTHERS_WITH_VALUE: &'static str;
     /// The id `expr` as 32 lower-case hex digits.
     fn uuid_hex(expr: &str) -> String;
     /// Parameter `$param` where its type must be known to be text (`$1 IS NULL`).
@@ -261,6 +264,8 @@ impl Dialect for sqlx::Sqlite {
     const RELAXED_COMMIT: &'static str = "";
     const AS_JSON: &'static str = "";
     const NEW_UUID: &'static str = "randomblob(16)";
+    const OTHERS_WITH_VALUE: &'static str = "SELECT COUNT(*) FROM subscribers s, \
+         json_each(s.attributes) j WHERE s.id <> $1 AND j.key = $2 AND json_quote(j.value) = $3";
     fn uuid_hex(expr: &str) -> String {
         format!("lower(hex({expr}))")
     }
@@ -343,6 +348,8 @@ impl Dialect for sqlx::Postgres {
         " CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed";
     const AS_JSON: &'static str = "::jsonb";
     const NEW_UUID: &'static str = "gen_random_uuid()";
+    const OTHERS_WITH_VALUE: &'static str =
+        "SELECT COUNT(*) FROM subscribers WHERE id <> $1 AND attributes -> $2 = $3::jsonb";
     fn uuid_hex(expr: &str) -> String {
         format!("replace({expr}::text, '-', '')")
     }

@@ -138,6 +138,41 @@ fn confirmation_rows(added: &[(Uuid, &ImportCandidate)], message_domain: &str) -
         )
 }
 
+/// Adds the new subscribers of `rows` (`subscriber_rows`), giving back the ids it added.
+/// Binds $1 the status, $2 now, $3 the source, $4 the stated consent, $5 when confirmed,
+/// $6 when a confirmation was last sent.
+fn insert_sql<Db: Dialect>(rows: &Rows) -> String {
+    format!(
+        "INSERT INTO subscribers (id, email, email_key, name, status, attributes, created_at, \
+         updated_at, signed_up_at, signup_source, stated_consent, confirmed_at, \
+         last_confirmation_sent_at) SELECT r.id, r.email, r.email_key, r.name, $1, \
+         r.attributes{}, $2, $2, $2, $3, $4, $5, $6 FROM {} WHERE true \
+         ON CONFLICT (email_key) DO NOTHING RETURNING id",
+        Db::AS_JSON,
+        Db::rows(rows, 7, "r")
+    )
+}
+
+/// Records the consent of the new subscribers of `rows` (one column, `id`). Binds $1 the
+/// kind, $2 now, $3 the source, $4 the detail.
+fn consent_sql<Db: Dialect>(rows: &Rows) -> String {
+    format!(
+        "INSERT INTO consent_events (subscriber_id, kind, at, source, detail) \
+         SELECT r.id, $1, $2, $3, $4 FROM {}",
+        Db::rows(rows, 5, "r")
+    )
+}
+
+/// Queues the confirmations of `rows` (`confirmation_rows`). Binds $1 the kind, $2 now.
+fn queue_sql<Db: Dialect>(rows: &Rows) -> String {
+    format!(
+        "INSERT INTO outbound_messages (id, kind, subscriber_id, recipient, state, attempts, \
+         next_attempt_at, message_id, created_at) SELECT r.id, $1, r.subscriber, r.recipient, \
+         'queued', 0, $2, r.message_id, $2 FROM {}",
+        Db::rows(rows, 3, "r")
+    )
+}
+
 impl Store {
     /// Adds a batch of subscribers (distinct addresses) in one transaction: those already
     /// on the list, who left it, or were erased are left alone; each new one gets a consent
@@ -187,15 +222,7 @@ impl Store {
             let (mut outcomes, ids) = sort_candidates(candidates, &keys, &hashes, &existing, &erased);
 
             let rows = subscriber_rows(candidates, &keys, &ids);
-            let sql = format!(
-                "INSERT INTO subscribers (id, email, email_key, name, status, attributes, created_at, \
-                 updated_at, signed_up_at, signup_source, stated_consent, confirmed_at, \
-                 last_confirmation_sent_at) SELECT r.id, r.email, r.email_key, r.name, $1, \
-                 r.attributes{}, $2, $2, $2, $3, $4, $5, $6 FROM {} WHERE true \
-                 ON CONFLICT (email_key) DO NOTHING RETURNING id",
-                Db::AS_JSON,
-                Db::rows(&rows, 7, "r")
-            );
+            let sql = insert_sql::<Db>(&rows);
             let inserted: HashSet<Uuid> = if ids.iter().all(Option::is_none) {
                 HashSet::new()
             } else {
@@ -225,11 +252,7 @@ impl Store {
             }
             if !added.is_empty() {
                 let rows = Rows::new().uuids("id", added.iter().map(|(id, _)| *id));
-                let sql = format!(
-                    "INSERT INTO consent_events (subscriber_id, kind, at, source, detail) \
-                     SELECT r.id, $1, $2, $3, $4 FROM {}",
-                    Db::rows(&rows, 5, "r")
-                );
+                let sql = consent_sql::<Db>(&rows);
                 let query = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(kind)
                     .bind(terms.now)
@@ -242,12 +265,7 @@ impl Store {
             }
             if !added.is_empty() && !confirmed {
                 let rows = confirmation_rows(&added, terms.message_domain);
-                let sql = format!(
-                    "INSERT INTO outbound_messages (id, kind, subscriber_id, recipient, state, \
-                     attempts, next_attempt_at, message_id, created_at) SELECT r.id, $1, \
-                     r.subscriber, r.recipient, 'queued', 0, $2, r.message_id, $2 FROM {}",
-                    Db::rows(&rows, 3, "r")
-                );
+                let sql = queue_sql::<Db>(&rows);
                 let query = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(MessageKind::Confirmation.as_str())
                     .bind(terms.now);
