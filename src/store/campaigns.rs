@@ -4,9 +4,12 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
-use super::engagement::{bind_tiers, ranked_subscribers};
-use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
+use super::dialect::Dialect;
+use super::engagement::{RANKED, bind_tiers};
+use super::{Store, Timestamp, with_pool};
 use crate::domain::{BodyFormat, CampaignStatus, Tier, TierBounds};
+
+mod sending;
 
 /// A scheduled send that starts more than this late says so in its report.
 const LATE_AFTER_SECONDS: i64 = 60;
@@ -283,289 +286,6 @@ impl Store {
         .context("choosing subscribers to preview as"))
     }
 
-    /// Schedules a draft for `at`.
-    pub async fn schedule_campaign(
-        &self,
-        id: Uuid,
-        at: Timestamp,
-        now: Timestamp,
-    ) -> Result<(), CampaignError> {
-        let updated = with_pool!(self, pool => sqlx::query(
-            "UPDATE campaigns SET status = 'scheduled', scheduled_at = $2, updated_at = $3 \
-             WHERE id = $1 AND status = 'draft'",
-        )
-        .bind(id)
-        .bind(at)
-        .bind(now)
-        .execute(pool)
-        .await
-        .context("scheduling the campaign")?
-        .rows_affected());
-        if updated == 1 {
-            Ok(())
-        } else {
-            Err(self.explain_refusal(id, "draft").await)
-        }
-    }
-
-    /// Starts sending a draft or scheduled campaign: in one transaction the status becomes
-    /// `sending` and every confirmed subscriber gets one queued delivery row. Only one
-    /// instance can win this; the others see the status already changed.
-    pub async fn start_campaign(
-        &self,
-        id: Uuid,
-        now: Timestamp,
-        message_domain: &str,
-        start: Start,
-    ) -> Result<i64, CampaignError> {
-        // Both statements insert one row per confirmed subscriber of the campaign's tiers
-        // (all of them when it names none) with a fresh id and a Message-ID made from it;
-        // they differ in how each database makes random ids and reads a list of tiers.
-        let snapshot = match &self.backend {
-            Backend::Postgres(_) => concat!(
-                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, ",
-                "next_attempt_at, message_id, created_at) ",
-                "SELECT x.id, $7, x.subscriber_id, 'queued', 0, $8, ",
-                "'<' || replace(x.id::text, '-', '') || '@' || $9 || '>', $8 ",
-                "FROM (SELECT gen_random_uuid() AS id, id AS subscriber_id FROM ",
-                ranked_subscribers!(),
-                "WHERE status = 'confirmed' AND ($10::text IS NULL OR tier IN ",
-                "(SELECT jsonb_array_elements_text($10::jsonb)))) x ",
-                "ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
-            ),
-            Backend::Sqlite(_) => concat!(
-                "INSERT INTO deliveries (id, campaign_id, subscriber_id, state, attempts, ",
-                "next_attempt_at, message_id, created_at) ",
-                "SELECT x.id, $7, x.subscriber_id, 'queued', 0, $8, ",
-                "'<' || lower(hex(x.id)) || '@' || $9 || '>', $8 ",
-                "FROM (SELECT randomblob(16) AS id, id AS subscriber_id FROM ",
-                ranked_subscribers!(),
-                "WHERE status = 'confirmed' AND ($10 IS NULL OR tier IN ",
-                "(SELECT value FROM json_each($10)))) x ",
-                "WHERE true ON CONFLICT (campaign_id, subscriber_id) DO NOTHING"
-            ),
-        };
-        let bounds = TierBounds::at(&self.engagement_model, now.0);
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await.context("starting a transaction")?;
-            let campaign: Option<(String, Option<Timestamp>, Option<String>, Timestamp)> = sqlx::query_as(
-                "SELECT status, scheduled_at, audience_tiers, updated_at FROM campaigns WHERE id = $1 \
-                 AND status IN ('draft', 'scheduled')",
-            )
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .context("reading the campaign")?;
-            let Some((status, scheduled, audience, version)) = campaign else {
-                drop(tx);
-                return Err(self.explain_refusal(id, start.needs()).await);
-            };
-            // The scheduler read the campaign as due a moment ago; since then the owner may
-            // have taken it back to a draft or moved its time.
-            if start == Start::WhenDue
-                && (status != "scheduled" || scheduled.is_none_or(|at| at.0 > now.0))
-            {
-                drop(tx);
-                return Err(CampaignError::WrongStatus(status, start.needs()));
-            }
-            let late_by = scheduled
-                .map(|at| (now.0 - at.0).whole_seconds())
-                .filter(|late| *late > LATE_AFTER_SECONDS);
-            let started = sqlx::query(
-                "UPDATE campaigns SET status = 'sending', started_at = $2, late_by_seconds = $3, updated_at = $2 \
-                 WHERE id = $1 AND status IN ('draft', 'scheduled') AND updated_at = $4",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(late_by)
-            .bind(version)
-            .execute(&mut *tx)
-            .await
-            .context("marking the campaign as sending")?
-            .rows_affected();
-            if started == 0 {
-                drop(tx);
-                return Err(self.explain_refusal(id, start.needs()).await);
-            }
-            let recipients = bind_tiers!(sqlx::query(snapshot), bounds)
-                .bind(id)
-                .bind(now)
-                .bind(message_domain)
-                .bind(audience)
-                .execute(&mut *tx)
-                .await
-                .context("snapshotting the audience")?
-                .rows_affected();
-            // One more campaign for each recipient: what tells a quiet subscriber from a
-            // dormant one. In subscriber order, the order engagement rows are locked in.
-            sqlx::query(
-                "INSERT INTO engagement (subscriber_id, campaigns, campaigns_since_signal) \
-                 SELECT subscriber_id, 1, 1 FROM deliveries WHERE campaign_id = $1 AND subscriber_id IS NOT NULL \
-                 ORDER BY subscriber_id \
-                 ON CONFLICT (subscriber_id) DO UPDATE SET campaigns = engagement.campaigns + 1, \
-                 campaigns_since_signal = engagement.campaigns_since_signal + 1",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .context("counting the campaign for its recipients")?;
-            tx.commit().await.context("committing the start of the send")?;
-            Ok(recipients as i64)
-        })
-        .inspect(|_| self.refresh_delivery_statistics())
-    }
-
-    /// After a snapshot added many queued rows at once, Postgres's planner still believes
-    /// the old row counts until autovacuum notices (up to a minute later): it estimated 76
-    /// queued rows where there were 11,585, which can turn the claim's and the
-    /// recording's index lookups into scans of the whole queue. Refreshing the table's
-    /// statistics takes a few milliseconds; it runs beside the send.
-    fn refresh_delivery_statistics(&self) {
-        if let Backend::Postgres(pool) = &self.backend {
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                if let Err(err) = sqlx::query("ANALYZE deliveries").execute(&pool).await {
-                    tracing::warn!(error = %err, "could not refresh the deliveries table's statistics");
-                }
-            });
-        }
-    }
-
-    /// Pauses, resumes, cancels or unschedules; refused (with the status it has) when the
-    /// campaign's status does not allow it.
-    pub async fn change_campaign(
-        &self,
-        id: Uuid,
-        change: CampaignChange,
-        now: Timestamp,
-    ) -> Result<(), CampaignError> {
-        match change {
-            CampaignChange::Pause => self.pause_campaign(id, now).await,
-            CampaignChange::Resume => self.resume_campaign(id, now).await,
-            CampaignChange::Cancel => self.cancel_campaign(id, now).await,
-            CampaignChange::Unschedule => self.unschedule_campaign(id, now).await,
-        }
-    }
-
-    /// Takes a scheduled campaign back to a draft, to be edited and sent or scheduled again.
-    pub async fn unschedule_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
-        let updated = with_pool!(self, pool => sqlx::query(
-            "UPDATE campaigns SET status = 'draft', scheduled_at = NULL, updated_at = $2 \
-             WHERE id = $1 AND status = 'scheduled'",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .context("taking the campaign back to a draft")?
-        .rows_affected());
-        if updated == 1 {
-            Ok(())
-        } else {
-            Err(self.explain_refusal(id, "scheduled").await)
-        }
-    }
-
-    /// Scheduled campaigns whose time has come (or passed while the service was down).
-    pub async fn due_campaigns(&self, now: Timestamp) -> anyhow::Result<Vec<Uuid>> {
-        with_pool!(self, pool => sqlx::query_scalar::<_, Uuid>(
-            "SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= $1 ORDER BY scheduled_at",
-        )
-        .bind(now)
-        .fetch_all(pool)
-        .await
-        .context("finding due campaigns"))
-    }
-
-    /// Moves a campaign from one of `from` to `to`; `needed` names the allowed states for
-    /// the refusal message.
-    async fn change_status(
-        &self,
-        id: Uuid,
-        from: &'static str,
-        to: &'static str,
-        needed: &'static str,
-        now: Timestamp,
-    ) -> Result<(), CampaignError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "UPDATE campaigns SET status = $2, updated_at = $3 WHERE id = $1 AND status IN ({from})"
-        ));
-        let updated = with_pool!(self, pool => sqlx::query(sql)
-            .bind(id)
-            .bind(to)
-            .bind(now)
-            .execute(pool)
-            .await
-            .context("changing the campaign's status")?
-            .rows_affected());
-        if updated == 1 {
-            Ok(())
-        } else {
-            Err(self.explain_refusal(id, needed).await)
-        }
-    }
-
-    pub async fn pause_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
-        self.change_status(id, "'sending'", "paused", "sending", now)
-            .await
-    }
-
-    pub async fn resume_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
-        self.change_status(id, "'paused'", "sending", "paused", now)
-            .await
-    }
-
-    /// Cancels a scheduled, sending or paused campaign; what was not sent yet is skipped.
-    /// Deliveries a sender holds right now are left to it: it sees the cancellation and
-    /// skips them itself, so a copy is never counted skipped while it is being sent.
-    pub async fn cancel_campaign(&self, id: Uuid, now: Timestamp) -> Result<(), CampaignError> {
-        self.change_status(
-            id,
-            "'draft', 'scheduled', 'sending', 'paused'",
-            "cancelled",
-            "draft, scheduled, sending or paused",
-            now,
-        )
-        .await?;
-        with_pool!(self, pool => sqlx::query(
-            "UPDATE deliveries SET state = 'skipped', smtp_reply = 'campaign cancelled' \
-             WHERE campaign_id = $1 AND state = 'queued' AND (lease_until IS NULL OR lease_until < $2)",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .context("skipping the cancelled campaign's deliveries")
-        .map(|_| ())?);
-        Ok(())
-    }
-
-    /// Marks sending campaigns with nothing left queued as sent, and skips what a dead
-    /// sender left leased in a cancelled campaign. Returns how many campaigns finished.
-    pub async fn finish_campaigns(&self, now: Timestamp) -> anyhow::Result<u64> {
-        with_pool!(self, pool => sqlx::query(
-            "UPDATE deliveries SET state = 'skipped', smtp_reply = 'campaign cancelled' \
-             WHERE state = 'queued' AND lease_until < $1 AND campaign_id IN \
-             (SELECT id FROM campaigns WHERE status = 'cancelled')",
-        )
-        .bind(now)
-        .execute(pool)
-        .await
-        .context("skipping deliveries of cancelled campaigns")
-        .map(|_| ())?);
-        with_pool!(self, pool => sqlx::query(
-            "UPDATE campaigns SET status = 'sent', finished_at = $1, updated_at = $1, \
-             delivered = (SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = campaigns.id AND d.state = 'sent') \
-             WHERE status = 'sending' AND NOT EXISTS \
-             (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id AND d.state = 'queued')",
-        )
-        .bind(now)
-        .execute(pool)
-        .await
-        .context("finishing campaigns")
-        .map(|r| r.rows_affected()))
-    }
-
     pub async fn delivery_counts(&self, id: Uuid) -> anyhow::Result<DeliveryCounts> {
         let rows = with_pool!(self, pool => sqlx::query_as::<_, (String, i64, i64)>(
             "SELECT state, COUNT(*), CAST(COALESCE(SUM(CASE WHEN resumed > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) \
@@ -620,20 +340,14 @@ impl Store {
     pub async fn audience_size(&self, tiers: Option<&[Tier]>) -> anyhow::Result<i64> {
         let bounds = TierBounds::at(&self.engagement_model, time::OffsetDateTime::now_utc());
         let tiers = tiers_json(tiers);
-        let sql = match &self.backend {
-            Backend::Postgres(_) => concat!(
-                "SELECT COUNT(*) FROM ",
-                ranked_subscribers!(),
-                "WHERE status = 'confirmed' AND ($7::text IS NULL OR tier IN ",
-                "(SELECT jsonb_array_elements_text($7::jsonb)))"
-            ),
-            Backend::Sqlite(_) => concat!(
-                "SELECT COUNT(*) FROM ",
-                ranked_subscribers!(),
-                "WHERE status = 'confirmed' AND ($7 IS NULL OR tier IN (SELECT value FROM json_each($7)))"
-            ),
-        };
-        with_pool!(self, pool => bind_tiers!(sqlx::query_scalar::<_, i64>(sql), bounds)
+        with_pool!(self, pool, Db => bind_tiers::<Db, _>(
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {RANKED}WHERE status = 'confirmed' AND ({} IS NULL OR tier {})",
+                Db::text_param(7),
+                Db::in_json_texts(7)
+            ))),
+            &bounds,
+        )
             .bind(&tiers)
             .fetch_one(pool)
             .await

@@ -13,7 +13,8 @@ use anyhow::Context as _;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Backend, Store, Timestamp, with_pool};
+use super::dialect::{Dialect, Rows};
+use super::{Store, Timestamp, with_pool};
 
 /// A delivery a worker holds the lease on, with what it needs to render the message.
 /// A copy the SMTP server accepted, to be recorded as sent.
@@ -50,26 +51,17 @@ impl Store {
         lease_until: Timestamp,
         limit: i64,
     ) -> anyhow::Result<Vec<ClaimedDelivery>> {
-        macro_rules! claim_sql {
-            ($lock:literal) => {
-                concat!(
-                    "UPDATE deliveries SET lease_owner = $1, lease_until = $2, ",
-                    "resumed = resumed + CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END ",
-                    "WHERE id IN (SELECT d.id FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id ",
-                    "WHERE d.state = 'queued' AND c.status = 'sending' AND d.next_attempt_at <= $3 ",
-                    "AND (d.lease_until IS NULL OR d.lease_until < $3) ",
-                    // Any due rows will do: ordering them would sort the whole queue on
-                    // every claim.
-                    "LIMIT $4 ", $lock, ")"
-                )
-            };
-        }
-        let claim = match &self.backend {
-            Backend::Postgres(_) => claim_sql!("FOR UPDATE OF d SKIP LOCKED"),
-            Backend::Sqlite(_) => claim_sql!(""),
-        };
-        with_pool!(self, pool => {
-            let claimed = sqlx::query(claim)
+        // Any due rows will do: ordering them would sort the whole queue on every claim.
+        with_pool!(self, pool, Db => {
+            let claim = format!(
+                "UPDATE deliveries SET lease_owner = $1, lease_until = $2, \
+                 resumed = resumed + CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END \
+                 WHERE id IN (SELECT d.id FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+                 WHERE d.state = 'queued' AND c.status = 'sending' AND d.next_attempt_at <= $3 \
+                 AND (d.lease_until IS NULL OR d.lease_until < $3) LIMIT $4 {})",
+                Db::skip_locked(Some("d"))
+            );
+            let claimed = sqlx::query(sqlx::AssertSqlSafe(claim))
                 .bind(worker)
                 .bind(lease_until)
                 .bind(now)
@@ -107,58 +99,30 @@ impl Store {
         if sent.is_empty() {
             return Ok(Vec::new());
         }
-        macro_rules! mark_sent_sql {
-            ($rows:literal) => {
-                concat!(
-                    "UPDATE deliveries SET state = 'sent', sent_at = v.at, attempts = deliveries.attempts + 1, ",
-                    "smtp_reply = v.reply, lease_owner = NULL, lease_until = NULL FROM ", $rows,
-                    " WHERE deliveries.id = v.id AND deliveries.lease_owner = $1 AND deliveries.state = 'queued' ",
-                    "RETURNING deliveries.id"
-                )
-            };
-        }
-        let recorded = match &self.backend {
-            // The rows come as three arrays, so the statement is the same for any number
-            // of copies (prepared once per connection). Its commit does not wait for the
-            // WAL to reach the disk (set for this transaction only, in the same round
-            // trip): a crash of hundred loses nothing, since Postgres has the commit; only
-            // a crash of the database server itself could lose its last fraction of a
-            // second, which would mean a second copy, never a skipped one. Waiting for the
-            // disk would keep accepted copies unrecorded for longer, which is the window
-            // that matters.
-            Backend::Postgres(pool) => {
-                let ids: Vec<Uuid> = sent.iter().map(|c| c.id).collect();
-                let ats: Vec<time::OffsetDateTime> = sent.iter().map(|c| c.at.0).collect();
-                let replies: Vec<&str> = sent.iter().map(|c| c.reply.as_str()).collect();
-                sqlx::query_scalar::<_, Uuid>(mark_sent_sql!(
-                    "unnest($2::uuid[], $3::timestamptz[], $4::text[]) AS v(id, at, reply) \
-                     CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
-                ))
-                .bind(worker)
-                .bind(ids)
-                .bind(ats)
-                .bind(replies)
+        // The rows are bound as one table, so the statement is the same for any number of
+        // copies (prepared once per connection). On Postgres its commit does not wait for
+        // the WAL to reach the disk (set for this transaction only, in the same round
+        // trip): a crash of hundred loses nothing, since Postgres has the commit; only a
+        // crash of the database server itself could lose its last fraction of a second,
+        // which would mean a second copy, never a skipped one. Waiting for the disk would
+        // keep accepted copies unrecorded for longer, which is the window that matters.
+        let rows = Rows::new()
+            .uuids("id", sent.iter().map(|c| c.id))
+            .times("at", sent.iter().map(|c| c.at))
+            .texts("reply", sent.iter().map(|c| c.reply.clone()));
+        let recorded = with_pool!(self, pool, Db => {
+            let sql = format!(
+                "UPDATE deliveries SET state = 'sent', sent_at = v.at, attempts = deliveries.attempts + 1, \
+                 smtp_reply = v.reply, lease_owner = NULL, lease_until = NULL FROM {}{} \
+                 WHERE deliveries.id = v.id AND deliveries.lease_owner = $1 \
+                 AND deliveries.state = 'queued' RETURNING deliveries.id",
+                Db::rows(&rows, 2, "v"),
+                Db::RELAXED_COMMIT
+            );
+            Db::bind_rows(sqlx::query_scalar::<_, Uuid>(sqlx::AssertSqlSafe(sql)).bind(worker), rows)
                 .fetch_all(pool)
                 .await
-            }
-            // SQLite has no arrays: the rows come as one JSON array of [id, at, reply].
-            Backend::Sqlite(pool) => {
-                let rows: Vec<serde_json::Value> = sent
-                    .iter()
-                    .map(|c| {
-                        serde_json::json!([c.id.simple().to_string(), c.at.unix_millis(), c.reply])
-                    })
-                    .collect();
-                sqlx::query_scalar::<_, Uuid>(mark_sent_sql!(
-                    "(SELECT unhex(value ->> 0) AS id, value ->> 1 AS at, value ->> 2 AS reply \
-                     FROM json_each($2)) AS v"
-                ))
-                .bind(worker)
-                .bind(serde_json::Value::Array(rows).to_string())
-                .fetch_all(pool)
-                .await
-            }
-        };
+        });
         recorded.context("recording sent deliveries")
     }
 

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use anyhow::Context as _;
 use uuid::Uuid;
 
+use super::dialect::{Dialect, Rows};
 use super::engagement::RefreshEngagement as _;
-use super::{Backend, Store, Timestamp, with_pool};
+use super::{Store, Timestamp, with_pool};
 
 /// What the tracking writer needs to know about a delivery to judge an event on it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -75,19 +76,16 @@ pub struct LinkClicks {
 
 /// Sets a copy's first human open and click from the rows of `u` (id, opened, clicked)
 /// where they are earlier than what it has; returns the subscribers whose copies changed.
-macro_rules! first_signals_sql {
-    ($source:literal) => {
-        concat!(
-            "UPDATE deliveries AS d SET ",
-            "opened_at = CASE WHEN d.opened_at IS NULL OR d.opened_at > u.opened THEN u.opened ELSE d.opened_at END, ",
-            "clicked_at = CASE WHEN u.clicked IS NOT NULL AND (d.clicked_at IS NULL OR d.clicked_at > u.clicked) ",
-            "THEN u.clicked ELSE d.clicked_at END FROM ",
-            $source,
-            " WHERE d.id = u.id AND (d.opened_at IS NULL OR d.opened_at > u.opened ",
-            "OR (u.clicked IS NOT NULL AND (d.clicked_at IS NULL OR d.clicked_at > u.clicked))) ",
-            "RETURNING subscriber_id"
-        )
-    };
+fn first_signals_sql(rows: &str) -> String {
+    format!(
+        "UPDATE deliveries AS d SET \
+         opened_at = CASE WHEN d.opened_at IS NULL OR d.opened_at > u.opened THEN u.opened ELSE d.opened_at END, \
+         clicked_at = CASE WHEN u.clicked IS NOT NULL AND (d.clicked_at IS NULL OR d.clicked_at > u.clicked) \
+         THEN u.clicked ELSE d.clicked_at END FROM {rows} \
+         WHERE d.id = u.id AND (d.opened_at IS NULL OR d.opened_at > u.opened \
+         OR (u.clicked IS NOT NULL AND (d.clicked_at IS NULL OR d.clicked_at > u.clicked))) \
+         RETURNING subscriber_id"
+    )
 }
 
 /// The distinct subscribers among these (erased ones are `None`).
@@ -98,14 +96,100 @@ fn subscribers_of(ids: Vec<Option<Uuid>>) -> Vec<Uuid> {
     ids
 }
 
-/// Ids as one bound parameter: a uuid array on Postgres, a JSON array of hex on SQLite.
-pub(crate) fn sqlite_ids(ids: &[Uuid]) -> String {
-    serde_json::Value::Array(
-        ids.iter()
-            .map(|id| serde_json::Value::String(id.simple().to_string()))
-            .collect(),
+/// The events as a batch of rows, in the columns of `events`.
+fn event_rows(events: &[NewEvent]) -> Rows {
+    Rows::new()
+        .uuids("delivery_id", events.iter().map(|e| e.delivery_id))
+        .uuids("campaign_id", events.iter().map(|e| e.campaign_id))
+        .uuids("subscriber_id", events.iter().map(|e| e.subscriber_id))
+        .texts("kind", events.iter().map(|e| e.kind.to_string()))
+        .ints("link_id", events.iter().map(|e| e.link_id))
+        .texts("verdict", events.iter().map(|e| e.verdict.to_string()))
+        .texts("reason", events.iter().map(|e| e.reason.clone()))
+        .times("at", events.iter().map(|e| e.at))
+}
+
+/// Each copy's first human open (a human click is one too) and first human click in this
+/// batch, as rows (id, opened, clicked); the copy keeps the earliest it has seen.
+fn first_signals(events: &[NewEvent]) -> Vec<(Uuid, Timestamp, Option<Timestamp>)> {
+    let mut first: HashMap<Uuid, (Timestamp, Option<Timestamp>)> = HashMap::new();
+    for event in events.iter().filter(|e| e.verdict == "human") {
+        let click = (event.kind == "click").then_some(event.at);
+        first
+            .entry(event.delivery_id)
+            .and_modify(|(opened, clicked)| {
+                *opened = (*opened).min(event.at);
+                *clicked = match (*clicked, click) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            })
+            .or_insert((event.at, click));
+    }
+    first
+        .into_iter()
+        .map(|(id, (opened, clicked))| (id, opened, clicked))
+        .collect()
+}
+
+/// What a batch changed: the subscribers whose copies' first signals moved, and per
+/// campaign how many more (or fewer) copies a person engaged with.
+#[derive(Default)]
+struct Engaged {
+    subscribers: Vec<Option<Uuid>>,
+    per_campaign: HashMap<Uuid, i64>,
+}
+
+/// Turns a burst's clicks into a scanner's and takes its copy's firsts again from what
+/// stays human.
+async fn rescan_burst<DB: Dialect>(
+    conn: &mut DB::Connection,
+    burst: &ScannerBurst,
+    engaged: &mut Engaged,
+) -> anyhow::Result<()>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    Uuid: for<'e> sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    Timestamp: for<'e> sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    String: for<'e> sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'r> (bool,): sqlx::FromRow<'r, DB::Row>,
+    for<'r> (Option<Uuid>, Uuid, bool): sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query(
+        "UPDATE events SET verdict = 'scanner', reason = $4 WHERE delivery_id = $1 \
+         AND kind = 'click' AND at >= $2 AND at <= $3 AND verdict = 'human'",
     )
-    .to_string()
+    .bind(burst.delivery_id)
+    .bind(burst.from)
+    .bind(burst.to)
+    .bind(burst.reason.clone())
+    .execute(&mut *conn)
+    .await
+    .context("marking a scanner's clicks")?;
+    let before: Option<bool> =
+        sqlx::query_scalar("SELECT opened_at IS NOT NULL FROM deliveries WHERE id = $1")
+            .bind(burst.delivery_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading a scanner's copy")?;
+    let after: Vec<(Option<Uuid>, Uuid, bool)> = sqlx::query_as(
+        "UPDATE deliveries SET \
+         opened_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id AND verdict = 'human'), \
+         clicked_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id \
+                       AND verdict = 'human' AND kind = 'click') \
+         WHERE id = $1 RETURNING subscriber_id, campaign_id, opened_at IS NOT NULL",
+    )
+    .bind(burst.delivery_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context("recounting a scanner's copy")?;
+    for (subscriber, campaign, opened) in after {
+        engaged.subscribers.push(subscriber);
+        *engaged.per_campaign.entry(campaign).or_default() +=
+            i64::from(opened) - i64::from(before.unwrap_or(false));
+    }
+    Ok(())
 }
 
 impl Store {
@@ -113,26 +197,14 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        const COLUMNS: &str = "SELECT id, campaign_id, subscriber_id, sent_at FROM deliveries ";
-        let facts = match &self.backend {
-            Backend::Postgres(pool) => {
-                sqlx::query_as::<_, DeliveryFacts>(sqlx::AssertSqlSafe(format!(
-                    "{COLUMNS}WHERE id = ANY($1)"
-                )))
-                .bind(ids)
-                .fetch_all(pool)
-                .await
-            }
-            Backend::Sqlite(pool) => {
-                sqlx::query_as::<_, DeliveryFacts>(sqlx::AssertSqlSafe(format!(
-                    "{COLUMNS}WHERE id IN (SELECT unhex(value) FROM json_each($1))"
-                )))
-                .bind(sqlite_ids(ids))
-                .fetch_all(pool)
-                .await
-            }
-        };
-        facts.context("reading deliveries for tracking")
+        with_pool!(self, pool, Db => sqlx::query_as::<_, DeliveryFacts>(sqlx::AssertSqlSafe(format!(
+            "SELECT id, campaign_id, subscriber_id, sent_at FROM deliveries WHERE id {}",
+            Db::in_ids(1)
+        )))
+        .bind(Db::ids(ids))
+        .fetch_all(pool)
+        .await
+        .context("reading deliveries for tracking"))
     }
 
     /// Clicks on these deliveries since `since`.
@@ -144,29 +216,16 @@ impl Store {
         if deliveries.is_empty() {
             return Ok(Vec::new());
         }
-        const COLUMNS: &str =
-            "SELECT delivery_id, link_id, at FROM events WHERE kind = 'click' AND at >= $2 AND ";
-        let clicks = match &self.backend {
-            Backend::Postgres(pool) => {
-                sqlx::query_as::<_, StoredClick>(sqlx::AssertSqlSafe(format!(
-                    "{COLUMNS}delivery_id = ANY($1)"
-                )))
-                .bind(deliveries)
-                .bind(since)
-                .fetch_all(pool)
-                .await
-            }
-            Backend::Sqlite(pool) => {
-                sqlx::query_as::<_, StoredClick>(sqlx::AssertSqlSafe(format!(
-                    "{COLUMNS}delivery_id IN (SELECT unhex(value) FROM json_each($1))"
-                )))
-                .bind(sqlite_ids(deliveries))
-                .bind(since)
-                .fetch_all(pool)
-                .await
-            }
-        };
-        clicks.context("reading recent clicks")
+        with_pool!(self, pool, Db => sqlx::query_as::<_, StoredClick>(sqlx::AssertSqlSafe(format!(
+            "SELECT delivery_id, link_id, at FROM events WHERE kind = 'click' AND at >= $2 \
+             AND delivery_id {}",
+            Db::in_ids(1)
+        )))
+        .bind(Db::ids(deliveries))
+        .bind(since)
+        .fetch_all(pool)
+        .await
+        .context("reading recent clicks"))
     }
 
     /// How many distinct links each campaign has.
@@ -190,230 +249,73 @@ impl Store {
 
     /// Stores judged events, and turns earlier clicks into a scanner's where a burst
     /// showed them to be one, in one transaction (a report never sees half of it). The
-    /// events go in one statement whose SQL does not depend on how many there are: arrays
-    /// on Postgres, one JSON array on SQLite.
+    /// events go in one statement whose SQL does not depend on how many there are.
     pub async fn insert_events(
         &self,
         events: &[NewEvent],
         bursts: &[ScannerBurst],
     ) -> anyhow::Result<()> {
-        macro_rules! insert_sql {
-            ($rows:literal) => {
-                concat!(
-                    "INSERT INTO events (delivery_id, campaign_id, subscriber_id, kind, link_id, verdict, reason, at) ",
-                    $rows
-                )
-            };
-        }
-        // Earlier clicks of a burst become a scanner's, in the same transaction.
-        macro_rules! mark_scanner {
-            ($tx:ident) => {
-                for burst in bursts {
-                    sqlx::query(
-                        "UPDATE events SET verdict = 'scanner', reason = $4 WHERE delivery_id = $1 \
-                         AND kind = 'click' AND at >= $2 AND at <= $3 AND verdict = 'human'",
-                    )
-                    .bind(burst.delivery_id)
-                    .bind(burst.from)
-                    .bind(burst.to)
-                    .bind(&burst.reason)
-                    .execute(&mut *$tx)
-                    .await
-                    .context("marking a scanner's clicks")?;
-                }
-            };
-        }
-        // Each copy's first human open (a human click is one too) and first human click in
-        // this batch; the copy keeps the earliest it has seen, and only a change counts.
-        let mut first: HashMap<Uuid, (Timestamp, Option<Timestamp>)> = HashMap::new();
-        for event in events.iter().filter(|e| e.verdict == "human") {
-            let click = (event.kind == "click").then_some(event.at);
-            first
-                .entry(event.delivery_id)
-                .and_modify(|(opened, clicked)| {
-                    *opened = (*opened).min(event.at);
-                    *clicked = match (*clicked, click) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                })
-                .or_insert((event.at, click));
-        }
-        let firsts: Vec<(Uuid, Timestamp, Option<Timestamp>)> = first
-            .into_iter()
-            .map(|(id, (opened, clicked))| (id, opened, clicked))
-            .collect();
-        // A burst turned clicks counted as a person's into a scanner's: its copies' firsts
-        // are taken again from what stays human.
-        macro_rules! recount_bursts {
-            ($tx:ident, $engaged:ident, $newly:ident) => {
-                for burst in bursts {
-                    let before: Option<bool> = sqlx::query_scalar(
-                        "SELECT opened_at IS NOT NULL FROM deliveries WHERE id = $1",
-                    )
-                    .bind(burst.delivery_id)
-                    .fetch_optional(&mut *$tx)
-                    .await
-                    .context("reading a scanner's copy")?;
-                    let after: Vec<(Option<Uuid>, Uuid, bool)> = sqlx::query_as(
-                        "UPDATE deliveries SET \
-                         opened_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id AND verdict = 'human'), \
-                         clicked_at = (SELECT MIN(at) FROM events WHERE delivery_id = deliveries.id \
-                                       AND verdict = 'human' AND kind = 'click') \
-                         WHERE id = $1 RETURNING subscriber_id, campaign_id, opened_at IS NOT NULL",
-                    )
-                    .bind(burst.delivery_id)
-                    .fetch_all(&mut *$tx)
-                    .await
-                    .context("recounting a scanner's copy")?;
-                    for (subscriber, campaign, opened) in after {
-                        $engaged.push(subscriber);
-                        *$newly.entry(campaign).or_default() +=
-                            i64::from(opened) - i64::from(before.unwrap_or(false));
-                    }
-                }
-            };
-        }
-        // The copies whose first signals changed, then their subscribers' engagement.
-        macro_rules! finish {
-            ($tx:ident, $engaged:ident, $newly:ident) => {
-                recount_bursts!($tx, $engaged, $newly);
-                for (campaign, delta) in &$newly {
-                    if *delta != 0 {
-                        sqlx::query("UPDATE campaigns SET engaged = engaged + $2 WHERE id = $1")
-                            .bind(campaign)
-                            .bind(delta)
-                            .execute(&mut *$tx)
-                            .await
-                            .context("counting a campaign's engaged recipients")?;
-                    }
-                }
-                let engaged = subscribers_of($engaged);
-                $tx.refresh_engagement(&self.engagement_model, &engaged)
-                    .await?;
-                $tx.commit().await.context("committing events")?;
-            };
-        }
-        match &self.backend {
-            Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await.context("starting a transaction")?;
-                if !events.is_empty() {
-                    sqlx::query(insert_sql!(
-                        "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], \
-                         $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])"
-                    ))
-                    .bind(events.iter().map(|e| e.delivery_id).collect::<Vec<_>>())
-                    .bind(events.iter().map(|e| e.campaign_id).collect::<Vec<_>>())
-                    .bind(events.iter().map(|e| e.subscriber_id).collect::<Vec<_>>())
-                    .bind(events.iter().map(|e| e.kind).collect::<Vec<_>>())
-                    .bind(events.iter().map(|e| e.link_id).collect::<Vec<_>>())
-                    .bind(events.iter().map(|e| e.verdict).collect::<Vec<_>>())
-                    .bind(events.iter().map(|e| e.reason.as_str()).collect::<Vec<_>>())
-                    .bind(events.iter().map(|e| e.at.0).collect::<Vec<_>>())
+        let firsts = first_signals(events);
+        with_pool!(self, pool, Db => {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            if !events.is_empty() {
+                let rows = event_rows(events);
+                let sql = format!(
+                    "INSERT INTO events (delivery_id, campaign_id, subscriber_id, kind, link_id, \
+                     verdict, reason, at) SELECT * FROM {}",
+                    Db::rows(&rows, 1, "e")
+                );
+                Db::bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql)), rows)
                     .execute(&mut *tx)
                     .await
                     .context("storing events")?;
+            }
+            let mut engaged = Engaged::default();
+            if !firsts.is_empty() {
+                // Copies not opened by a person yet: this batch makes each engaged.
+                let ids: Vec<Uuid> = firsts.iter().map(|(id, _, _)| *id).collect();
+                let unopened: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT campaign_id FROM deliveries WHERE opened_at IS NULL AND id {} \
+                     ORDER BY id{}",
+                    Db::in_ids(1),
+                    Db::FOR_UPDATE
+                )))
+                .bind(Db::ids(&ids))
+                .fetch_all(&mut *tx)
+                .await
+                .context("reading copies not yet opened")?;
+                for campaign in unopened {
+                    *engaged.per_campaign.entry(campaign).or_default() += 1;
                 }
-                mark_scanner!(tx);
-                let mut engaged: Vec<Option<Uuid>> = Vec::new();
-                let mut newly: HashMap<Uuid, i64> = HashMap::new();
-                if !firsts.is_empty() {
-                    // Copies not opened by a person yet: this batch makes each engaged.
-                    let unopened: Vec<Uuid> = sqlx::query_scalar(
-                        "SELECT campaign_id FROM deliveries WHERE id = ANY($1) AND opened_at IS NULL \
-                         ORDER BY id FOR UPDATE",
-                    )
-                    .bind(firsts.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
-                    .fetch_all(&mut *tx)
-                    .await
-                    .context("reading copies not yet opened")?;
-                    for campaign in unopened {
-                        *newly.entry(campaign).or_default() += 1;
-                    }
-                    engaged.extend(
-                        sqlx::query_scalar::<_, Option<Uuid>>(first_signals_sql!(
-                            "unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS u (id, opened, clicked)"
-                        ))
-                        .bind(firsts.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
-                        .bind(firsts.iter().map(|(_, opened, _)| opened.0).collect::<Vec<_>>())
-                        .bind(firsts.iter().map(|(_, _, clicked)| clicked.map(|c| c.0)).collect::<Vec<_>>())
+                let rows = Rows::new()
+                    .uuids("id", ids)
+                    .times("opened", firsts.iter().map(|(_, opened, _)| *opened))
+                    .times("clicked", firsts.iter().map(|(_, _, clicked)| *clicked));
+                let sql = first_signals_sql(&Db::rows(&rows, 1, "u"));
+                engaged.subscribers.extend(
+                    Db::bind_rows(sqlx::query_scalar::<_, Option<Uuid>>(sqlx::AssertSqlSafe(sql)), rows)
                         .fetch_all(&mut *tx)
                         .await
                         .context("recording first human opens and clicks")?,
-                    );
-                }
-                finish!(tx, engaged, newly);
+                );
             }
-            Backend::Sqlite(pool) => {
-                let mut tx = pool.begin().await.context("starting a transaction")?;
-                if !events.is_empty() {
-                    let hex = |id: Uuid| id.simple().to_string();
-                    let rows: Vec<serde_json::Value> = events
-                        .iter()
-                        .map(|e| {
-                            serde_json::json!([
-                                hex(e.delivery_id),
-                                hex(e.campaign_id),
-                                e.subscriber_id.map(hex),
-                                e.kind,
-                                e.link_id,
-                                e.verdict,
-                                e.reason,
-                                e.at.unix_millis(),
-                            ])
-                        })
-                        .collect();
-                    sqlx::query(insert_sql!(
-                        "SELECT unhex(value ->> 0), unhex(value ->> 1), unhex(value ->> 2), \
-                         value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7 \
-                         FROM json_each($1)"
-                    ))
-                    .bind(serde_json::Value::Array(rows).to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .context("storing events")?;
-                }
-                mark_scanner!(tx);
-                let mut engaged: Vec<Option<Uuid>> = Vec::new();
-                let mut newly: HashMap<Uuid, i64> = HashMap::new();
-                if !firsts.is_empty() {
-                    // Copies not opened by a person yet: this batch makes each engaged.
-                    let ids: Vec<Uuid> = firsts.iter().map(|(id, _, _)| *id).collect();
-                    let unopened: Vec<Uuid> = sqlx::query_scalar(
-                        "SELECT campaign_id FROM deliveries WHERE opened_at IS NULL \
-                         AND id IN (SELECT unhex(value) FROM json_each($1))",
-                    )
-                    .bind(sqlite_ids(&ids))
-                    .fetch_all(&mut *tx)
-                    .await
-                    .context("reading copies not yet opened")?;
-                    for campaign in unopened {
-                        *newly.entry(campaign).or_default() += 1;
-                    }
-                    let rows: Vec<serde_json::Value> = firsts
-                        .iter()
-                        .map(|(id, opened, clicked)| {
-                            serde_json::json!([
-                                id.simple().to_string(),
-                                opened.unix_millis(),
-                                clicked.map(|c| c.unix_millis()),
-                            ])
-                        })
-                        .collect();
-                    engaged.extend(
-                        sqlx::query_scalar::<_, Option<Uuid>>(first_signals_sql!(
-                            "(SELECT unhex(value ->> 0) AS id, value ->> 1 AS opened, value ->> 2 AS clicked \
-                             FROM json_each($1)) AS u"
-                        ))
-                        .bind(serde_json::Value::Array(rows).to_string())
-                        .fetch_all(&mut *tx)
+            for burst in bursts {
+                rescan_burst::<Db>(&mut tx, burst, &mut engaged).await?;
+            }
+            for (campaign, delta) in &engaged.per_campaign {
+                if *delta != 0 {
+                    sqlx::query("UPDATE campaigns SET engaged = engaged + $2 WHERE id = $1")
+                        .bind(campaign)
+                        .bind(delta)
+                        .execute(&mut *tx)
                         .await
-                        .context("recording first human opens and clicks")?,
-                    );
+                        .context("counting a campaign's engaged recipients")?;
                 }
-                finish!(tx, engaged, newly);
             }
-        }
+            let subscribers = subscribers_of(engaged.subscribers);
+            tx.refresh_engagement(&self.engagement_model, &subscribers).await?;
+            tx.commit().await.context("committing events")?;
+        });
         Ok(())
     }
 

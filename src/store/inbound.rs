@@ -2,10 +2,12 @@
 //! subscriber (a hard bounce or a complaint stops all mail to them).
 
 use anyhow::Context as _;
+use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 use uuid::Uuid;
 
+use super::dialect::Dialect;
 use super::engagement::RefreshEngagement as _;
-use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
+use super::{BeginWrite as _, Store, Timestamp, with_pool};
 
 /// Soft bounces within `SOFT_BOUNCE_DAYS` that suppress an address like a hard bounce.
 const SOFT_BOUNCES_TO_SUPPRESS: i64 = 3;
@@ -78,38 +80,94 @@ impl InboundOutcome {
     }
 }
 
-/// Stops mail to `$subscriber` (`bounced` or `complained`) with a consent event saying why,
-/// on connection `$conn`; evaluates to whether their status changed. A complaint outranks a
-/// bounce; neither is undone by the other.
-macro_rules! suppress {
-    ($conn:expr, $subscriber:expr, $status:expr, $detail:expr, $at:expr) => {{
-        let changed = sqlx::query(
-            "UPDATE subscribers SET status = $2, updated_at = $3 WHERE id = $1 \
-             AND status <> 'complained' AND status <> $2",
+/// Stops mail to `subscriber` (`bounced` or `complained`) with a consent event saying why,
+/// inside the caller's transaction; returns whether their status changed. A complaint
+/// outranks a bounce; neither is undone by the other.
+pub(crate) async fn suppress<DB: Database>(
+    conn: &mut DB::Connection,
+    subscriber: Uuid,
+    status: &str,
+    detail: &str,
+    at: Timestamp,
+) -> anyhow::Result<bool>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    Uuid: for<'e> Encode<'e, DB> + Type<DB>,
+    Timestamp: for<'e> Encode<'e, DB> + Type<DB>,
+    for<'e> &'e str: Encode<'e, DB> + Type<DB>,
+    for<'r> (Uuid,): sqlx::FromRow<'r, DB::Row>,
+{
+    let changed: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE subscribers SET status = $2, updated_at = $3 WHERE id = $1 \
+         AND status <> 'complained' AND status <> $2 RETURNING id",
+    )
+    .bind(subscriber)
+    .bind(status)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("suppressing the subscriber")?;
+    if changed.is_some() {
+        sqlx::query(
+            "INSERT INTO consent_events (subscriber_id, kind, at, detail) VALUES ($1, $2, $3, $4)",
         )
-        .bind($subscriber)
-        .bind($status)
-        .bind($at)
-        .execute(&mut *$conn)
+        .bind(subscriber)
+        .bind(status)
+        .bind(at)
+        .bind(detail)
+        .execute(&mut *conn)
         .await
-        .context("suppressing the subscriber")?
-        .rows_affected();
-        if changed > 0 {
-            sqlx::query(
-                "INSERT INTO consent_events (subscriber_id, kind, at, detail) VALUES ($1, $2, $3, $4)",
-            )
-            .bind($subscriber)
-            .bind($status)
-            .bind($at)
-            .bind($detail)
-            .execute(&mut *$conn)
-            .await
-            .context("recording the suppression")?;
-        }
-        changed > 0
-    }};
+        .context("recording the suppression")?;
+    }
+    Ok(changed.is_some())
 }
-pub(crate) use suppress;
+
+/// A reply with proof says its copy was read, as a human click does; a copy read for the
+/// first time adds one to its campaign's engaged recipients (the update that finds it
+/// unread holds its row, so a concurrent open cannot count it too).
+async fn record_read<DB: Database>(
+    conn: &mut DB::Connection,
+    delivery: Uuid,
+    at: Timestamp,
+) -> anyhow::Result<()>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    Uuid: for<'e> Encode<'e, DB> + Type<DB>,
+    Timestamp: for<'e> Encode<'e, DB> + Type<DB>,
+    for<'r> (Uuid,): sqlx::FromRow<'r, DB::Row>,
+{
+    let first_read: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE deliveries SET opened_at = $2, replied_at = COALESCE(replied_at, $2) \
+         WHERE id = $1 AND opened_at IS NULL RETURNING campaign_id",
+    )
+    .bind(delivery)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("recording the reply on its copy")?;
+    match first_read {
+        Some(campaign) => {
+            sqlx::query("UPDATE campaigns SET engaged = engaged + 1 WHERE id = $1")
+                .bind(campaign)
+                .execute(&mut *conn)
+                .await
+                .context("counting the campaign's engaged recipients")?;
+        }
+        None => {
+            sqlx::query(
+                "UPDATE deliveries SET replied_at = COALESCE(replied_at, $2) WHERE id = $1",
+            )
+            .bind(delivery)
+            .bind(at)
+            .execute(&mut *conn)
+            .await
+            .context("recording the reply on its copy")?;
+        }
+    }
+    Ok(())
+}
 
 /// What a hard bounce or a complaint does to its subscriber: the status, and the words of
 /// the consent event.
@@ -134,26 +192,15 @@ impl Store {
         if message_ids.is_empty() {
             return Ok(Match::default());
         }
-        const COLUMNS: &str = "SELECT message_id, id, campaign_id, subscriber_id FROM deliveries ";
-        let found: Vec<(String, Uuid, Uuid, Option<Uuid>)> = match &self.backend {
-            Backend::Postgres(pool) => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{COLUMNS}WHERE message_id = ANY($1)"
-                )))
-                .bind(message_ids)
-                .fetch_all(pool)
-                .await
-            }
-            Backend::Sqlite(pool) => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{COLUMNS}WHERE message_id IN (SELECT value FROM json_each($1))"
-                )))
-                .bind(serde_json::Value::from(message_ids.to_vec()).to_string())
-                .fetch_all(pool)
-                .await
-            }
-        }
-        .context("matching Message-IDs")?;
+        let found: Vec<(String, Uuid, Uuid, Option<Uuid>)> = with_pool!(self, pool, Db => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT message_id, id, campaign_id, subscriber_id FROM deliveries \
+                 WHERE message_id {}",
+                Db::in_texts(1)
+            )))
+            .bind(Db::texts(message_ids))
+            .fetch_all(pool)
+            .await
+            .context("matching Message-IDs")?);
         let first = message_ids
             .iter()
             .find_map(|wanted| found.iter().find(|(id, ..)| id == wanted));
@@ -211,7 +258,7 @@ impl Store {
     /// Stores the message once (by Message-ID) and applies what it means for the
     /// subscriber, in one transaction.
     pub async fn record_inbound(&self, message: &NewInbound) -> anyhow::Result<InboundOutcome> {
-        with_pool!(self, pool => {
+        with_pool!(self, pool, Db => {
             // A write transaction from the start: it reads the subscriber's status before it
             // writes, and on SQLite a read that turns into a write fails when another writer
             // (the tracking writer, say) got in between.
@@ -269,7 +316,7 @@ impl Store {
             if let Some(subscriber) = message.matched.subscriber_id
                 && message.proof.is_some()
             {
-                let suppress = match message.kind {
+                let due = match message.kind {
                     "soft_bounce" => {
                         let since = Timestamp::from(
                             message.received_at.0 - time::Duration::days(SOFT_BOUNCE_DAYS),
@@ -289,8 +336,8 @@ impl Store {
                     }
                     kind => suppression(kind, message.status.as_deref()),
                 };
-                if let Some((status, detail)) = suppress
-                    && suppress!(tx, subscriber, status, &detail, message.received_at)
+                if let Some((status, detail)) = due
+                    && suppress::<Db>(&mut tx, subscriber, status, &detail, message.received_at).await?
                 {
                     outcome = InboundOutcome::Suppressed(id, status);
                 }
@@ -300,38 +347,7 @@ impl Store {
                 && let Some(subscriber) = message.matched.subscriber_id
             {
                 if let Some(delivery) = message.matched.delivery_id {
-                    // A reply says the copy was read, as a human click does; a copy read
-                    // for the first time adds one to its campaign's engaged recipients
-                    // (the update that finds it unread holds its row, so a concurrent open
-                    // cannot count it too).
-                    let first_read: Option<Uuid> = sqlx::query_scalar(
-                        "UPDATE deliveries SET opened_at = $2, replied_at = COALESCE(replied_at, $2) \
-                         WHERE id = $1 AND opened_at IS NULL RETURNING campaign_id",
-                    )
-                    .bind(delivery)
-                    .bind(message.received_at)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("recording the reply on its copy")?;
-                    match first_read {
-                        Some(campaign) => {
-                            sqlx::query("UPDATE campaigns SET engaged = engaged + 1 WHERE id = $1")
-                                .bind(campaign)
-                                .execute(&mut *tx)
-                                .await
-                                .context("counting the campaign's engaged recipients")?;
-                        }
-                        None => {
-                            sqlx::query(
-                                "UPDATE deliveries SET replied_at = COALESCE(replied_at, $2) WHERE id = $1",
-                            )
-                            .bind(delivery)
-                            .bind(message.received_at)
-                            .execute(&mut *tx)
-                            .await
-                            .context("recording the reply on its copy")?;
-                        }
-                    }
+                    record_read::<Db>(&mut tx, delivery, message.received_at).await?;
                 }
                 tx.refresh_engagement(&self.engagement_model, &[subscriber]).await?;
             }

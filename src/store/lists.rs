@@ -1,9 +1,9 @@
 //! The list in bulk: adding a batch of imported subscribers in one transaction, and
 //! reading the whole list back a page at a time for an export.
 //!
-//! A batch is a few statements whatever its size: the rows travel as one JSON document
-//! (`json_each` on SQLite, `jsonb_to_recordset` on Postgres), so a 10,000-row import is a
-//! few dozen short transactions, never one round trip per row.
+//! A batch is a few statements whatever its size: the rows travel as one table (see
+//! `dialect::Rows`), so a 10,000-row import is a few dozen short transactions, never one
+//! round trip per row.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,10 +12,11 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::engagement::{bind_tiers, ranked_subscribers};
+use super::dialect::{Dialect, Rows};
+use super::engagement::{RANKED, bind_tiers};
 use super::outbox::MessageKind;
 use super::subscribers::erased_hash;
-use super::{Backend, BeginWrite as _, Store, Timestamp, with_pool};
+use super::{BeginWrite as _, Store, Timestamp, with_pool};
 use crate::domain::{SignupSource, SubscriberEmail, SubscriberName, SubscriberStatus, TierBounds};
 
 /// One subscriber to add.
@@ -66,52 +67,110 @@ pub struct ExportedSubscriber {
     pub attributes: serde_json::Value,
 }
 
-/// The statements of a batch, per backend. Each takes a JSON array as `$1`.
-struct BatchSql {
-    existing: &'static str,
-    erased: &'static str,
-    insert: &'static str,
-    consent: &'static str,
-    queue: &'static str,
+/// Where each candidate stands before the batch writes anything: their outcome, and the
+/// id a new subscriber will get (`None` for the others).
+fn sort_candidates(
+    candidates: &[ImportCandidate],
+    keys: &[String],
+    hashes: &[String],
+    existing: &HashMap<String, String>,
+    erased: &HashSet<String>,
+) -> (Vec<ImportOutcome>, Vec<Option<Uuid>>) {
+    let mut outcomes = Vec::with_capacity(candidates.len());
+    let mut ids = Vec::with_capacity(candidates.len());
+    for (key, hash) in keys.iter().zip(hashes) {
+        let (outcome, id) = match existing.get(key).map(|s| SubscriberStatus::parse(s)) {
+            Some(Some(
+                status @ (SubscriberStatus::Unsubscribed
+                | SubscriberStatus::Bounced
+                | SubscriberStatus::Complained),
+            )) => (ImportOutcome::Left(status), None),
+            Some(_) => (ImportOutcome::AlreadyOnList, None),
+            None if erased.contains(hash) => (ImportOutcome::Erased, None),
+            None => (ImportOutcome::Added, Some(Uuid::now_v7())),
+        };
+        outcomes.push(outcome);
+        ids.push(id);
+    }
+    (outcomes, ids)
 }
 
-const SQLITE: BatchSql = BatchSql {
-    existing: "SELECT email_key, status FROM subscribers WHERE email_key IN (SELECT value FROM json_each($1))",
-    erased: "SELECT email_hash FROM erased_addresses WHERE email_hash IN (SELECT value FROM json_each($1))",
-    insert: "INSERT INTO subscribers (id, email, email_key, name, status, attributes, created_at, \
-             updated_at, signed_up_at, signup_source, stated_consent, confirmed_at, last_confirmation_sent_at) \
-             SELECT unhex(value ->> 'id'), value ->> 'email', value ->> 'key', value ->> 'name', $2, \
-             value ->> 'attributes', $3, $3, $3, $4, $5, $6, $7 FROM json_each($1) WHERE true \
-             ON CONFLICT (email_key) DO NOTHING RETURNING id",
-    consent: "INSERT INTO consent_events (subscriber_id, kind, at, source, detail) \
-              SELECT unhex(value), $2, $3, $4, $5 FROM json_each($1)",
-    queue: "INSERT INTO outbound_messages (id, kind, subscriber_id, recipient, state, attempts, \
-            next_attempt_at, message_id, created_at) SELECT unhex(value ->> 'id'), $2, \
-            unhex(value ->> 'subscriber'), value ->> 'recipient', 'queued', 0, $3, value ->> 'message_id', $3 \
-            FROM json_each($1)",
-};
+/// The new subscribers among the candidates, as rows.
+fn subscriber_rows(candidates: &[ImportCandidate], keys: &[String], ids: &[Option<Uuid>]) -> Rows {
+    let new: Vec<(Uuid, &ImportCandidate, &String)> = ids
+        .iter()
+        .zip(candidates.iter().zip(keys))
+        .filter_map(|(id, (candidate, key))| id.map(|id| (id, candidate, key)))
+        .collect();
+    Rows::new()
+        .uuids("id", new.iter().map(|(id, _, _)| *id))
+        .texts(
+            "email",
+            new.iter().map(|(_, c, _)| c.email.as_str().to_string()),
+        )
+        .texts("email_key", new.iter().map(|(_, _, key)| key.to_string()))
+        .texts(
+            "name",
+            new.iter()
+                .map(|(_, c, _)| c.name.as_ref().map(|n| n.as_str().to_string())),
+        )
+        .texts(
+            "attributes",
+            new.iter().map(|(_, c, _)| c.attributes.to_string()),
+        )
+}
 
-const POSTGRES: BatchSql = BatchSql {
-    existing: "SELECT email_key, status FROM subscribers WHERE email_key IN \
-               (SELECT jsonb_array_elements_text($1::jsonb))",
-    erased: "SELECT email_hash FROM erased_addresses WHERE email_hash IN \
-             (SELECT jsonb_array_elements_text($1::jsonb))",
-    insert: "INSERT INTO subscribers (id, email, email_key, name, status, attributes, created_at, \
-             updated_at, signed_up_at, signup_source, stated_consent, confirmed_at, last_confirmation_sent_at) \
-             SELECT r.id, r.email, r.key, r.name, $2, r.attributes::jsonb, $3, $3, $3, $4, $5, $6, $7 \
-             FROM jsonb_to_recordset($1::jsonb) AS r (id uuid, email text, key text, name text, attributes text) \
-             ON CONFLICT (email_key) DO NOTHING RETURNING id",
-    consent: "INSERT INTO consent_events (subscriber_id, kind, at, source, detail) \
-              SELECT value::uuid, $2, $3, $4, $5 FROM jsonb_array_elements_text($1::jsonb)",
-    queue: "INSERT INTO outbound_messages (id, kind, subscriber_id, recipient, state, attempts, \
-            next_attempt_at, message_id, created_at) SELECT r.id, $2, r.subscriber, r.recipient, 'queued', 0, \
-            $3, r.message_id, $3 FROM jsonb_to_recordset($1::jsonb) \
-            AS r (id uuid, subscriber uuid, recipient text, message_id text)",
-};
+/// A queued confirmation for each of these new subscribers, as rows.
+fn confirmation_rows(added: &[(Uuid, &ImportCandidate)], message_domain: &str) -> Rows {
+    let messages: Vec<Uuid> = added.iter().map(|_| Uuid::now_v7()).collect();
+    Rows::new()
+        .uuids("id", messages.iter().copied())
+        .uuids("subscriber", added.iter().map(|(id, _)| *id))
+        .texts(
+            "recipient",
+            added.iter().map(|(_, c)| c.email.ascii().to_string()),
+        )
+        .texts(
+            "message_id",
+            messages
+                .iter()
+                .map(|m| format!("<{}@{}>", m.simple(), message_domain)),
+        )
+}
 
-fn json_strings(values: impl IntoIterator<Item = String>) -> String {
-    serde_json::Value::Array(values.into_iter().map(serde_json::Value::String).collect())
-        .to_string()
+/// Adds the new subscribers of `rows` (`subscriber_rows`), giving back the ids it added.
+/// Binds $1 the status, $2 now, $3 the source, $4 the stated consent, $5 when confirmed,
+/// $6 when a confirmation was last sent.
+fn insert_sql<Db: Dialect>(rows: &Rows) -> String {
+    format!(
+        "INSERT INTO subscribers (id, email, email_key, name, status, attributes, created_at, \
+         updated_at, signed_up_at, signup_source, stated_consent, confirmed_at, \
+         last_confirmation_sent_at) SELECT r.id, r.email, r.email_key, r.name, $1, \
+         r.attributes{}, $2, $2, $2, $3, $4, $5, $6 FROM {} WHERE true \
+         ON CONFLICT (email_key) DO NOTHING RETURNING id",
+        Db::AS_JSON,
+        Db::rows(rows, 7, "r")
+    )
+}
+
+/// Records the consent of the new subscribers of `rows` (one column, `id`). Binds $1 the
+/// kind, $2 now, $3 the source, $4 the detail.
+fn consent_sql<Db: Dialect>(rows: &Rows) -> String {
+    format!(
+        "INSERT INTO consent_events (subscriber_id, kind, at, source, detail) \
+         SELECT r.id, $1, $2, $3, $4 FROM {}",
+        Db::rows(rows, 5, "r")
+    )
+}
+
+/// Queues the confirmations of `rows` (`confirmation_rows`). Binds $1 the kind, $2 now.
+fn queue_sql<Db: Dialect>(rows: &Rows) -> String {
+    format!(
+        "INSERT INTO outbound_messages (id, kind, subscriber_id, recipient, state, attempts, \
+         next_attempt_at, message_id, created_at) SELECT r.id, $1, r.subscriber, r.recipient, \
+         'queued', 0, $2, r.message_id, $2 FROM {}",
+        Db::rows(rows, 3, "r")
+    )
 }
 
 impl Store {
@@ -127,16 +186,10 @@ impl Store {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = match self.backend {
-            Backend::Sqlite(_) => &SQLITE,
-            Backend::Postgres(_) => &POSTGRES,
-        };
         let keys: Vec<String> = candidates.iter().map(|c| c.email.key()).collect();
         let hashes: Vec<String> = candidates.iter().map(|c| erased_hash(&c.email)).collect();
         let confirmed = terms.stated_consent.is_some();
         let status = if confirmed { "confirmed" } else { "pending" };
-        let confirmed_at = confirmed.then_some(terms.now);
-        let last_confirmation = (!confirmed).then_some(terms.now);
         let kind = if confirmed {
             "added_confirmed"
         } else {
@@ -144,62 +197,43 @@ impl Store {
         };
         let source = SignupSource::Import.as_str();
 
-        with_pool!(self, pool => {
+        with_pool!(self, pool, Db => {
             let mut tx = pool.begin_write().await.context("starting an import batch")?;
-            let existing: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(sql.existing)
-                .bind(json_strings(keys.iter().cloned()))
-                .fetch_all(&mut *tx)
-                .await
-                .context("finding addresses already on the list")?
-                .into_iter()
-                .collect();
-            let erased: HashSet<String> = sqlx::query_scalar::<_, String>(sql.erased)
-                .bind(json_strings(hashes.iter().cloned()))
-                .fetch_all(&mut *tx)
-                .await
-                .context("finding erased addresses")?
-                .into_iter()
-                .collect();
+            let existing: HashMap<String, String> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT email_key, status FROM subscribers WHERE email_key {}",
+                Db::in_texts(1)
+            )))
+            .bind(Db::texts(&keys))
+            .fetch_all(&mut *tx)
+            .await
+            .context("finding addresses already on the list")?
+            .into_iter()
+            .collect();
+            let erased: HashSet<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT email_hash FROM erased_addresses WHERE email_hash {}",
+                Db::in_texts(1)
+            )))
+            .bind(Db::texts(&hashes))
+            .fetch_all(&mut *tx)
+            .await
+            .context("finding erased addresses")?
+            .into_iter()
+            .collect();
+            let (mut outcomes, ids) = sort_candidates(candidates, &keys, &hashes, &existing, &erased);
 
-            let mut outcomes = Vec::with_capacity(candidates.len());
-            let mut new_rows = Vec::new();
-            let mut ids = Vec::new();
-            for ((candidate, key), hash) in candidates.iter().zip(&keys).zip(&hashes) {
-                let outcome = match existing.get(key).map(|s| SubscriberStatus::parse(s)) {
-                    Some(Some(status @ (SubscriberStatus::Unsubscribed
-                        | SubscriberStatus::Bounced
-                        | SubscriberStatus::Complained))) => ImportOutcome::Left(status),
-                    Some(_) => ImportOutcome::AlreadyOnList,
-                    None if erased.contains(hash) => ImportOutcome::Erased,
-                    None => {
-                        let id = Uuid::now_v7();
-                        ids.push(Some(id));
-                        new_rows.push(serde_json::json!({
-                            "id": id.simple().to_string(),
-                            "email": candidate.email.as_str(),
-                            "key": key,
-                            "name": candidate.name.as_ref().map(SubscriberName::as_str),
-                            "attributes": candidate.attributes.to_string(),
-                        }));
-                        outcomes.push(ImportOutcome::Added);
-                        continue;
-                    }
-                };
-                ids.push(None);
-                outcomes.push(outcome);
-            }
-
-            let inserted: HashSet<Uuid> = if new_rows.is_empty() {
+            let rows = subscriber_rows(candidates, &keys, &ids);
+            let sql = insert_sql::<Db>(&rows);
+            let inserted: HashSet<Uuid> = if ids.iter().all(Option::is_none) {
                 HashSet::new()
             } else {
-                sqlx::query_scalar::<_, Uuid>(sql.insert)
-                    .bind(serde_json::Value::Array(new_rows).to_string())
+                let query = sqlx::query_scalar::<_, Uuid>(sqlx::AssertSqlSafe(sql))
                     .bind(status)
                     .bind(terms.now)
                     .bind(source)
                     .bind(terms.stated_consent)
-                    .bind(confirmed_at)
-                    .bind(last_confirmation)
+                    .bind(confirmed.then_some(terms.now))
+                    .bind((!confirmed).then_some(terms.now));
+                Db::bind_rows(query, rows)
                     .fetch_all(&mut *tx)
                     .await
                     .context("adding the imported subscribers")?
@@ -208,45 +242,34 @@ impl Store {
             };
             // An address that signed up between our look and our insert (Postgres only:
             // SQLite holds the write lock throughout) is on the list already.
-            for (outcome, id) in outcomes.iter_mut().zip(&ids) {
-                if let Some(id) = id && !inserted.contains(id) {
-                    *outcome = ImportOutcome::AlreadyOnList;
+            let mut added = Vec::new();
+            for ((outcome, id), candidate) in outcomes.iter_mut().zip(&ids).zip(candidates) {
+                match id {
+                    Some(id) if inserted.contains(id) => added.push((*id, candidate)),
+                    Some(_) => *outcome = ImportOutcome::AlreadyOnList,
+                    None => {}
                 }
             }
-
-            let added: Vec<(Uuid, &ImportCandidate)> = ids
-                .iter()
-                .zip(candidates)
-                .filter_map(|(id, candidate)| id.filter(|id| inserted.contains(id)).map(|id| (id, candidate)))
-                .collect();
             if !added.is_empty() {
-                sqlx::query(sql.consent)
-                    .bind(json_strings(added.iter().map(|(id, _)| id.simple().to_string())))
+                let rows = Rows::new().uuids("id", added.iter().map(|(id, _)| *id));
+                let sql = consent_sql::<Db>(&rows);
+                let query = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(kind)
                     .bind(terms.now)
                     .bind(source)
-                    .bind(terms.detail)
+                    .bind(terms.detail);
+                Db::bind_rows(query, rows)
                     .execute(&mut *tx)
                     .await
                     .context("recording the imported subscribers' consent")?;
             }
             if !added.is_empty() && !confirmed {
-                let messages: Vec<serde_json::Value> = added
-                    .iter()
-                    .map(|(id, candidate)| {
-                        let message = Uuid::now_v7();
-                        serde_json::json!({
-                            "id": message.simple().to_string(),
-                            "subscriber": id.simple().to_string(),
-                            "recipient": candidate.email.ascii(),
-                            "message_id": format!("<{}@{}>", message.simple(), terms.message_domain),
-                        })
-                    })
-                    .collect();
-                sqlx::query(sql.queue)
-                    .bind(serde_json::Value::Array(messages).to_string())
+                let rows = confirmation_rows(&added, terms.message_domain);
+                let sql = queue_sql::<Db>(&rows);
+                let query = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(MessageKind::Confirmation.as_str())
-                    .bind(terms.now)
+                    .bind(terms.now);
+                Db::bind_rows(query, rows)
                     .execute(&mut *tx)
                     .await
                     .context("queueing the confirmations")?;
@@ -278,13 +301,16 @@ impl Store {
             attributes: Json<serde_json::Value>,
         }
         let bounds = TierBounds::at(&self.engagement_model, now);
-        let rows: Vec<Row> = with_pool!(self, pool => bind_tiers!(sqlx::query_as(concat!(
-            "SELECT ranked.id, s.email, s.name, ranked.status, ranked.tier, ranked.rank, s.signed_up_at, ",
-            "s.confirmed_at, ranked.last_signal_at, s.attributes FROM ",
-            ranked_subscribers!(),
-            "JOIN subscribers s ON s.id = ranked.id ",
-            "WHERE ($7 IS NULL OR ranked.id > $7) ORDER BY ranked.id LIMIT $8"
-        )), bounds)
+        let sql = format!(
+            "SELECT ranked.id, s.email, s.name, ranked.status, ranked.tier, ranked.rank, \
+             s.signed_up_at, s.confirmed_at, ranked.last_signal_at, s.attributes FROM {RANKED}\
+             JOIN subscribers s ON s.id = ranked.id \
+             WHERE ($7 IS NULL OR ranked.id > $7) ORDER BY ranked.id LIMIT $8"
+        );
+        let rows: Vec<Row> = with_pool!(self, pool, Db => bind_tiers::<Db, _>(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)),
+            &bounds,
+        )
         .bind(after)
         .bind(limit)
         .fetch_all(pool)

@@ -1,13 +1,15 @@
 //! Storage: one `Store` in front of a SQLite or a Postgres pool, chosen by URL scheme.
 //!
-//! Most SQL is shared (`$1` placeholders work on both); where the dialects differ each
-//! backend gets its own statement. The `with_pool!` macro runs one body against whichever
-//! pool is configured, so shared SQL is written once.
+//! Every query is written once (`$1` placeholders work on both). The `with_pool!` macro
+//! runs one body against whichever pool is configured; where the dialects differ, the
+//! body asks the seam in `dialect.rs` for the piece that differs (a list of ids, a batch
+//! of rows, how to claim rows, a cast), implemented once per backend.
 
 mod api_tokens;
 mod campaigns;
 mod conversation;
 mod deliveries;
+mod dialect;
 mod engagement;
 mod erasure;
 mod events;
@@ -88,12 +90,29 @@ where
     None
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool of whichever backend is in use.
+/// Runs `$body` with `$pool` bound to the concrete pool of whichever backend is in use
+/// (and, in the second form, `$db` naming its database, a `dialect::Dialect`). A macro
+/// because the body is type-checked once per backend: the same code, two concrete types,
+/// with none of the bounds generic sqlx code would have to spell out.
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.backend {
             $crate::store::Backend::Sqlite($pool) => $body,
             $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+    ($store:expr, $pool:ident, $db:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $db = ::sqlx::Sqlite;
+                $body
+            }
+            $crate::store::Backend::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $db = ::sqlx::Postgres;
+                $body
+            }
         }
     };
 }

@@ -8,7 +8,8 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
-use super::{Backend, Store, Timestamp, with_pool};
+use super::dialect::Dialect;
+use super::{Store, Timestamp, with_pool};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
@@ -92,32 +93,24 @@ impl Store {
         lease_until: Timestamp,
         limit: i64,
     ) -> anyhow::Result<Vec<ClaimedMessage>> {
-        // One statement per backend: they differ only in the row-locking clause.
-        macro_rules! claim_sql {
-            ($lock:literal) => {
-                concat!(
-                    "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 ",
-                    "WHERE id IN (SELECT id FROM outbound_messages ",
-                    "WHERE state = 'queued' AND next_attempt_at <= $3 ",
-                    "AND (lease_until IS NULL OR lease_until < $3) ",
-                    "ORDER BY next_attempt_at LIMIT $4 ",
-                    $lock,
-                    ") ",
-                    "RETURNING id, kind, subscriber_id, recipient, attempts, message_id"
-                )
-            };
-        }
-        let sql = match &self.backend {
-            Backend::Postgres(_) => claim_sql!("FOR UPDATE SKIP LOCKED"),
-            Backend::Sqlite(_) => claim_sql!(""),
-        };
-        let claimed = with_pool!(self, pool => sqlx::query_as::<_, ClaimedMessage>(sql)
-            .bind(worker)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(pool)
-            .await);
+        let claimed = with_pool!(self, pool, Db => {
+            let sql = format!(
+                "UPDATE outbound_messages SET lease_owner = $1, lease_until = $2 \
+                 WHERE id IN (SELECT id FROM outbound_messages \
+                 WHERE state = 'queued' AND next_attempt_at <= $3 \
+                 AND (lease_until IS NULL OR lease_until < $3) \
+                 ORDER BY next_attempt_at LIMIT $4 {}) \
+                 RETURNING id, kind, subscriber_id, recipient, attempts, message_id",
+                Db::skip_locked(None)
+            );
+            sqlx::query_as::<_, ClaimedMessage>(sqlx::AssertSqlSafe(sql))
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        });
         claimed.context("claiming queued messages")
     }
 

@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
-use super::engagement::{RefreshEngagement as _, bind_tiers, ranked_subscribers};
+use super::engagement::{RANKED, RefreshEngagement as _, bind_tiers};
 use super::outbox::{MessageKind, queue_message};
 use super::subscribers::unsubscribe_in;
 use super::{BeginWrite as _, Store, Timestamp, with_pool};
@@ -53,16 +53,14 @@ pub fn answer_by(now: Timestamp, days: i64) -> Option<Timestamp> {
 }
 
 /// The confirmed dormant subscribers with no open request (`id`, `email`): the ones asking
-/// would ask. Binds $1-$6 as `tier_case!`.
-macro_rules! dormant_unasked {
-    () => {
-        concat!(
-            "SELECT id, email FROM (SELECT ranked.id, ranked.status, ranked.tier, s.email FROM ",
-            ranked_subscribers!(),
-            "JOIN subscribers s ON s.id = ranked.id) x WHERE status = 'confirmed' AND tier = 'dormant' ",
-            "AND NOT EXISTS (SELECT 1 FROM permission_requests p WHERE p.subscriber_id = x.id AND p.closed_at IS NULL)"
-        )
-    };
+/// would ask. Binds $1-$6 as `RANKED`.
+fn dormant_unasked() -> String {
+    format!(
+        "SELECT id, email FROM (SELECT ranked.id, ranked.status, ranked.tier, s.email FROM {RANKED}\
+         JOIN subscribers s ON s.id = ranked.id) x WHERE status = 'confirmed' AND tier = 'dormant' \
+         AND NOT EXISTS (SELECT 1 FROM permission_requests p WHERE p.subscriber_id = x.id \
+         AND p.closed_at IS NULL)"
+    )
 }
 
 /// The open requests whose time passed without an answer or a human signal since asking.
@@ -81,9 +79,10 @@ impl Store {
         message_domain: &str,
     ) -> anyhow::Result<i64> {
         let bounds = TierBounds::at(&self.engagement_model, now.0);
-        with_pool!(self, pool => {
+        with_pool!(self, pool, Db => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
-            let dormant: Vec<(Uuid, String)> = bind_tiers!(sqlx::query_as(dormant_unasked!()), bounds)
+            let dormant: Vec<(Uuid, String)> =
+                bind_tiers::<Db, _>(sqlx::query_as(sqlx::AssertSqlSafe(dormant_unasked())), &bounds)
             .fetch_all(&mut *tx)
             .await
             .context("finding dormant subscribers")?;
@@ -108,11 +107,11 @@ impl Store {
     /// How many subscribers `ask_dormant` would ask now.
     pub async fn dormant_to_ask(&self, now: Timestamp) -> anyhow::Result<i64> {
         let bounds = TierBounds::at(&self.engagement_model, now.0);
-        with_pool!(self, pool => bind_tiers!(sqlx::query_scalar(concat!(
-            "SELECT COUNT(*) FROM (",
-            dormant_unasked!(),
-            ") d"
-        )), bounds)
+        let sql = format!("SELECT COUNT(*) FROM ({}) d", dormant_unasked());
+        with_pool!(self, pool, Db => bind_tiers::<Db, _>(
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)),
+            &bounds,
+        )
         .fetch_one(pool)
         .await
         .context("counting dormant subscribers not yet asked"))

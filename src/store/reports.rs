@@ -74,19 +74,10 @@ pub struct Unsubscriber {
 
 /// Recipients of campaign `$1` who unsubscribed after it reached them and before any later
 /// campaign did: the ones it lost. One definition for the count and the list.
-macro_rules! lost_recipients {
-    ($columns:literal, $rest:literal) => {
-        concat!(
-            "SELECT ",
-            $columns,
-            " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
-             WHERE d.campaign_id = $1 AND s.status = 'unsubscribed' AND s.unsubscribed_at >= d.created_at \
-             AND NOT EXISTS (SELECT 1 FROM deliveries later WHERE later.subscriber_id = d.subscriber_id \
-             AND later.created_at > d.created_at AND later.created_at <= s.unsubscribed_at)",
-            $rest
-        )
-    };
-}
+const LOST_RECIPIENTS: &str = "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
+     WHERE d.campaign_id = $1 AND s.status = 'unsubscribed' AND s.unsubscribed_at >= d.created_at \
+     AND NOT EXISTS (SELECT 1 FROM deliveries later WHERE later.subscriber_id = d.subscriber_id \
+     AND later.created_at > d.created_at AND later.created_at <= s.unsubscribed_at)";
 
 impl Store {
     /// The report of one campaign: deliveries, failures, opens and clicks, mail that came
@@ -143,9 +134,10 @@ impl Store {
         Ok(counts)
     }
 
-    /// How many recipients a campaign lost (see `lost_recipients!`).
+    /// How many recipients a campaign lost (see `LOST_RECIPIENTS`).
     pub async fn campaign_unsubscribes(&self, campaign: Uuid) -> anyhow::Result<i64> {
-        with_pool!(self, pool => sqlx::query_scalar(lost_recipients!("COUNT(*)", ""))
+        let sql = format!("SELECT COUNT(*) {LOST_RECIPIENTS}");
+        with_pool!(self, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(campaign)
             .fetch_one(pool)
             .await
@@ -158,10 +150,11 @@ impl Store {
         campaign: Uuid,
         limit: i64,
     ) -> anyhow::Result<Vec<Unsubscriber>> {
-        with_pool!(self, pool => sqlx::query_as::<_, Unsubscriber>(lost_recipients!(
-            "s.id AS subscriber_id, s.email, s.unsubscribed_at AS at",
-            " ORDER BY s.unsubscribed_at DESC, s.id LIMIT $2"
-        ))
+        let sql = format!(
+            "SELECT s.id AS subscriber_id, s.email, s.unsubscribed_at AS at {LOST_RECIPIENTS} \
+             ORDER BY s.unsubscribed_at DESC, s.id LIMIT $2"
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, Unsubscriber>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(campaign)
         .bind(limit)
         .fetch_all(pool)
@@ -176,23 +169,18 @@ impl Store {
         kind: CampaignMailKind,
         limit: i64,
     ) -> anyhow::Result<Vec<CampaignMail>> {
-        macro_rules! mail_sql {
-            ($kinds:literal) => {
-                concat!(
-                    "SELECT m.received_at AS at, m.kind, m.subscriber_id, s.email, m.from_address, \
-                     m.subject, m.text, m.status, m.detail FROM inbound_messages m \
-                     LEFT JOIN subscribers s ON s.id = m.subscriber_id \
-                     WHERE m.campaign_id = $1 AND m.kind IN ",
-                    $kinds,
-                    " ORDER BY m.received_at DESC, m.id DESC LIMIT $2"
-                )
-            };
-        }
-        let sql = match kind {
-            CampaignMailKind::Replies => mail_sql!("('reply')"),
-            CampaignMailKind::Returned => mail_sql!("('hard_bounce', 'soft_bounce', 'complaint')"),
+        let kinds = match kind {
+            CampaignMailKind::Replies => "('reply')",
+            CampaignMailKind::Returned => "('hard_bounce', 'soft_bounce', 'complaint')",
         };
-        with_pool!(self, pool => sqlx::query_as::<_, CampaignMail>(sql)
+        let sql = format!(
+            "SELECT m.received_at AS at, m.kind, m.subscriber_id, s.email, m.from_address, \
+             m.subject, m.text, m.status, m.detail FROM inbound_messages m \
+             LEFT JOIN subscribers s ON s.id = m.subscriber_id \
+             WHERE m.campaign_id = $1 AND m.kind IN {kinds} \
+             ORDER BY m.received_at DESC, m.id DESC LIMIT $2"
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, CampaignMail>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(campaign)
             .bind(limit)
             .fetch_all(pool)

@@ -145,7 +145,7 @@ impl Store {
             ReviewDecision::Apply => ("applied", Some("owner")),
             ReviewDecision::Dismiss => ("dismissed", None),
         };
-        with_pool!(self, pool => {
+        with_pool!(self, pool, Db => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let decided: Option<(String, Option<Uuid>, Option<String>)> = sqlx::query_as(
                 "UPDATE inbound_messages SET review = $2, reviewed_at = $3, \
@@ -175,7 +175,7 @@ impl Store {
             let outcome = match (decision, subscriber, suppression(&kind, status.as_deref())) {
                 (ReviewDecision::Apply, Some(subscriber), Some((status, detail))) => {
                     let detail = format!("{detail}; applied by the owner after review");
-                    let changed = suppress!(tx, subscriber, status, &detail, now);
+                    let changed = suppress::<Db>(&mut tx, subscriber, status, &detail, now).await?;
                     ReviewOutcome::Applied(changed.then_some(status))
                 }
                 (ReviewDecision::Apply, ..) => ReviewOutcome::Applied(None),
