@@ -57,9 +57,7 @@ pub use permission::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, KeepOutcome, PermissionSu
 pub use reports::{
     CampaignMail, CampaignMailKind, CampaignReport, InboundCounts, REPORT_FAILURES, Unsubscriber,
 };
-pub use review::{
-    GenuineOutcome, InboundEntry, LiftOutcome, ReviewDecision, ReviewOutcome, lift_reason,
-};
+pub use review::{GenuineOutcome, InboundEntry, LiftOutcome, ReviewDecision, ReviewOutcome};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,
 };

@@ -74,26 +74,6 @@ pub enum LiftOutcome {
     NotFound,
 }
 
-/// The reason for lifting a bounce is kept in the consent history.
-pub const MAX_REASON_CHARS: usize = 500;
-
-/// Checks the owner's reason for lifting a bounce: required, one line, bounded.
-pub fn lift_reason(raw: Option<&str>) -> Result<String, String> {
-    let reason = raw.unwrap_or_default().trim();
-    if reason.is_empty() {
-        return Err("say why the bounce was wrong (it is kept in the consent history)".into());
-    }
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(format!(
-            "the reason is longer than {MAX_REASON_CHARS} characters"
-        ));
-    }
-    if reason.chars().any(char::is_control) {
-        return Err("the reason must be one line of text".into());
-    }
-    Ok(reason.to_string())
-}
-
 const ENTRY_COLUMNS: &str = "SELECT m.id, m.received_at, m.kind, m.subscriber_id, s.email, \
      m.campaign_id, m.matched_by, m.proof, m.review, m.reviewed_at, m.from_address, m.subject, \
      m.text, m.status, m.detail \
