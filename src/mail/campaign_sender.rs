@@ -20,7 +20,8 @@ use super::render::{
     CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking,
 };
 use super::{
-    Composer, SendError, Transport, claimed_or_nothing, retry_delay, send_limiter, worker_id,
+    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, send_limiter,
+    worker_id,
 };
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
@@ -237,11 +238,7 @@ impl CampaignSender {
                     reply,
                 })
                 .await
-                .map(|held| {
-                    if !held {
-                        tracing::warn!("lease lost before the send was recorded");
-                    }
-                }),
+                .map(note_lost_lease),
             Outcome::Retry(reply) => {
                 let attempts = u32::try_from(delivery.attempts).unwrap_or(0) + 1;
                 if attempts < self.config.retry.max_attempts {

@@ -60,3 +60,11 @@ fn claimed_or_nothing<T>(claimed: anyhow::Result<Vec<T>>, what: &str) -> Vec<T> 
         Vec::new()
     })
 }
+
+/// Recording a send changes nothing once this worker's lease ran out: the row may be
+/// another worker's by then, so this one leaves it and only says so.
+fn note_lost_lease(held: bool) {
+    if !held {
+        tracing::warn!("lease lost before the send was recorded");
+    }
+}

@@ -16,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::compose::Recipient;
 use super::{
-    Composer, SendError, Transport, claimed_or_nothing, retry_delay, send_limiter, worker_id,
+    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, send_limiter,
+    worker_id,
 };
 use crate::config::{Config, RetryPolicy};
 use crate::domain::{SubscriberEmail, SubscriberStatus};
@@ -108,11 +109,7 @@ impl QueueWorker {
                 .store
                 .mark_message_sent(message.id, &self.worker_id, now)
                 .await
-                .map(|held| {
-                    if !held {
-                        tracing::warn!("lease lost before the send was recorded");
-                    }
-                }),
+                .map(note_lost_lease),
             Outcome::Retry(error) => {
                 let attempts = u32::try_from(message.attempts).unwrap_or(0) + 1;
                 let retry_at = (attempts < self.retry.max_attempts)
