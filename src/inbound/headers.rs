@@ -295,20 +295,21 @@ mod tests {
             normalize_address(" <Reply+AbC@Example.COM> ").as_deref(),
             Some("Reply+AbC@example.com")
         );
-        assert_eq!(
-            extract_address("rfc822; kijitora@example.jp").as_deref(),
-            Some("kijitora@example.jp")
-        );
-        assert_eq!(
-            extract_address("Neko<mailto:mikeneko@example.co.jp>").as_deref(),
-            Some("mikeneko@example.co.jp")
-        );
-        assert_eq!(
-            extract_address("undisclosed recipient <redacted@comcast.net>").as_deref(),
-            Some("redacted@comcast.net")
-        );
-        assert_eq!(extract_address("RFC822; @mx.example.org"), None);
-        assert_eq!(extract_address("Undisclosed Recipients"), None);
+        for (field, address) in [
+            ("rfc822; kijitora@example.jp", Some("kijitora@example.jp")),
+            (
+                "Neko<mailto:mikeneko@example.co.jp>",
+                Some("mikeneko@example.co.jp"),
+            ),
+            (
+                "undisclosed recipient <redacted@comcast.net>",
+                Some("redacted@comcast.net"),
+            ),
+            ("RFC822; @mx.example.org", None),
+            ("Undisclosed Recipients", None),
+        ] {
+            assert_eq!(extract_address(field).as_deref(), address, "{field}");
+        }
     }
 
     #[test]

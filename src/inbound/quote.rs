@@ -325,85 +325,105 @@ fn tidy(lines: &[&str]) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn gmail_style_attribution_and_quote_are_removed() {
-        let text =
-            "Hello\n\nOn Mon, Apr 2, 2012 at 6:26 PM, Megan One <xxx@gmail.com> wrote:\n\n> Hi\n";
-        assert_eq!(trim_reply(text), "Hello");
-        let wrapped = "Sure, it works.\n\nOn Thu, Jun 20, 2013 at 4:18 PM, matt via Meta <\ninfo@example.org> wrote:\n\n> question\n>\n";
-        assert_eq!(trim_reply(wrapped), "Sure, it works.");
-    }
+    /// Replies as mail programs write them: (what, the reply as sent, what is kept of it).
+    const REPLIES: &[(&str, &str, &str)] = &[
+        (
+            "gmail style attribution and quote are removed",
+            "Hello\n\nOn Mon, Apr 2, 2012 at 6:26 PM, Megan One <xxx@gmail.com> wrote:\n\n> Hi\n",
+            "Hello",
+        ),
+        (
+            "gmail style attribution and quote are removed (wrapped)",
+            "Sure, it works.\n\nOn Thu, Jun 20, 2013 at 4:18 PM, matt via Meta <\ninfo@example.org> wrote:\n\n> question\n>\n",
+            "Sure, it works.",
+        ),
+        (
+            "apple and iphone style",
+            "Hello\n\nSent from my iPhone\n\nOn Apr 3, 2012, at 4:19 PM, bob <bob@example.com> wrote:\n\n> Hi",
+            "Hello\n\nSent from my iPhone",
+        ),
+        (
+            "attributions with the verb inside or none (german)",
+            "Hallo,\n\nhier ist meine Antwort.\n\nAm 13.05.2026 um 09:05 schrieb Anna Beispiel:\n> Alter Text.\n",
+            "Hallo,\n\nhier ist meine Antwort.",
+        ),
+        (
+            "attributions with the verb inside or none (dutch)",
+            "Prima!\nOp 1 jan. 2024 om 12:00 schreef Anna <anna@example.org>:\n> Oud\n",
+            "Prima!",
+        ),
+        (
+            "attributions with the verb inside or none (gmail)",
+            "It works now.\n\n\n2013/7/20 sam via Meta <info@example.org>\n\n> sam replied\n>\n",
+            "It works now.",
+        ),
+        (
+            "attributions with the verb inside or none (list)",
+            "Here is my reply with a list:\n\n- one\n- two\n",
+            "Here is my reply with a list:\n\n- one\n- two",
+        ),
+        (
+            "french attribution over three lines",
+            "C'est super !\nLe 4 janv. 2016 19:03, \"Neil\"\n<info@example.org>\na écrit :\n\n> Discourse c'est top !\n",
+            "C'est super !",
+        ),
+        (
+            "outlook original message and header blocks (aol)",
+            "Hello\n\n\n\n-----Original Message-----\nFrom: bob <bob@example.com>\nSent: Mon, Apr 2, 2012 5:49 pm\nSubject: Test\n\nHi\n",
+            "Hello",
+        ),
+        (
+            "outlook original message and header blocks (outlook)",
+            "This is a reply from Outlook!\n________________________________________\nFrom: Discourse <info@example.org>\nSent: Thursday, 28 January 2016 8:16 p.m.\nTo: Someone\nSubject: (no subject)\n\nLorem ipsum.\n",
+            "This is a reply from Outlook!",
+        ),
+        (
+            "outlook original message and header blocks (german)",
+            "Danke!\n\nVon: Liste <liste@example.org>\nGesendet: Montag, 1. Januar 2024 12:00\nAn: Ich\nBetreff: Neuigkeiten\n\nAlter Text\n",
+            "Danke!",
+        ),
+        (
+            "bottom posting keeps the text below the quote",
+            "On 04/02/2012 06:26 PM, Megan One wrote:\n> Hi\nHello\n",
+            "Hello",
+        ),
+        (
+            "bottom posting keeps the text below the quote (interleaved)",
+            "> First question?\nFirst answer.\n\n> Second question?\nSecond answer.\n",
+            "First answer.\n\nSecond answer.",
+        ),
+        (
+            "a closing signature goes one before the quote stays (closing)",
+            "Thanks\n\n-- \nJane Doe\nExample Inc.\n",
+            "Thanks",
+        ),
+        (
+            "a closing signature goes one before the quote stays (k9)",
+            "alright\n\nBob schrieb:\n>quoted\n>more\n\n--\nSent from my phone with K-9 Mail.\n",
+            "alright",
+        ),
+        (
+            "a closing signature goes one before the quote stays (sparrow)",
+            "Hello\n\n-- \nxxx\nSent with Sparrow\n\n\nOn Tuesday, April 3, 2012 at 4:55 PM, xxx wrote:\n\n> Hello\n",
+            "Hello\n\n--\nxxx\nSent with Sparrow",
+        ),
+        (
+            "an attribution over unmarked text ends the reply",
+            "Yes please.\n\nOn Mon, 1 Jan 2024, News <news@example.org> wrote:\nThis week's issue...\n",
+            "Yes please.",
+        ),
+        (
+            "plain text is left alone",
+            "  \nJust a note.\n\n\n\nBye\n  ",
+            "Just a note.\n\nBye",
+        ),
+        ("plain text is left alone", "", ""),
+    ];
 
     #[test]
-    fn apple_and_iphone_style() {
-        let text = "Hello\n\nSent from my iPhone\n\nOn Apr 3, 2012, at 4:19 PM, bob <bob@example.com> wrote:\n\n> Hi";
-        assert_eq!(trim_reply(text), "Hello\n\nSent from my iPhone");
-    }
-
-    #[test]
-    fn attributions_with_the_verb_inside_or_none() {
-        let german = "Hallo,\n\nhier ist meine Antwort.\n\nAm 13.05.2026 um 09:05 schrieb Anna Beispiel:\n> Alter Text.\n";
-        assert_eq!(trim_reply(german), "Hallo,\n\nhier ist meine Antwort.");
-        let dutch = "Prima!\nOp 1 jan. 2024 om 12:00 schreef Anna <anna@example.org>:\n> Oud\n";
-        assert_eq!(trim_reply(dutch), "Prima!");
-        let gmail =
-            "It works now.\n\n\n2013/7/20 sam via Meta <info@example.org>\n\n> sam replied\n>\n";
-        assert_eq!(trim_reply(gmail), "It works now.");
-        let list = "Here is my reply with a list:\n\n- one\n- two\n";
-        assert_eq!(
-            trim_reply(list),
-            "Here is my reply with a list:\n\n- one\n- two"
-        );
-    }
-
-    #[test]
-    fn french_attribution_over_three_lines() {
-        let text = "C'est super !\nLe 4 janv. 2016 19:03, \"Neil\"\n<info@example.org>\na écrit :\n\n> Discourse c'est top !\n";
-        assert_eq!(trim_reply(text), "C'est super !");
-    }
-
-    #[test]
-    fn outlook_original_message_and_header_blocks() {
-        let aol = "Hello\n\n\n\n-----Original Message-----\nFrom: bob <bob@example.com>\nSent: Mon, Apr 2, 2012 5:49 pm\nSubject: Test\n\nHi\n";
-        assert_eq!(trim_reply(aol), "Hello");
-        let outlook = "This is a reply from Outlook!\n________________________________________\nFrom: Discourse <info@example.org>\nSent: Thursday, 28 January 2016 8:16 p.m.\nTo: Someone\nSubject: (no subject)\n\nLorem ipsum.\n";
-        assert_eq!(trim_reply(outlook), "This is a reply from Outlook!");
-        let german = "Danke!\n\nVon: Liste <liste@example.org>\nGesendet: Montag, 1. Januar 2024 12:00\nAn: Ich\nBetreff: Neuigkeiten\n\nAlter Text\n";
-        assert_eq!(trim_reply(german), "Danke!");
-    }
-
-    #[test]
-    fn bottom_posting_keeps_the_text_below_the_quote() {
-        let text = "On 04/02/2012 06:26 PM, Megan One wrote:\n> Hi\nHello\n";
-        assert_eq!(trim_reply(text), "Hello");
-        let interleaved =
-            "> First question?\nFirst answer.\n\n> Second question?\nSecond answer.\n";
-        assert_eq!(trim_reply(interleaved), "First answer.\n\nSecond answer.");
-    }
-
-    #[test]
-    fn a_closing_signature_goes_one_before_the_quote_stays() {
-        let closing = "Thanks\n\n-- \nJane Doe\nExample Inc.\n";
-        assert_eq!(trim_reply(closing), "Thanks");
-        let k9 =
-            "alright\n\nBob schrieb:\n>quoted\n>more\n\n--\nSent from my phone with K-9 Mail.\n";
-        assert_eq!(trim_reply(k9), "alright");
-        let sparrow = "Hello\n\n-- \nxxx\nSent with Sparrow\n\n\nOn Tuesday, April 3, 2012 at 4:55 PM, xxx wrote:\n\n> Hello\n";
-        assert_eq!(trim_reply(sparrow), "Hello\n\n--\nxxx\nSent with Sparrow");
-    }
-
-    #[test]
-    fn an_attribution_over_unmarked_text_ends_the_reply() {
-        let text = "Yes please.\n\nOn Mon, 1 Jan 2024, News <news@example.org> wrote:\nThis week's issue...\n";
-        assert_eq!(trim_reply(text), "Yes please.");
-    }
-
-    #[test]
-    fn plain_text_is_left_alone() {
-        assert_eq!(
-            trim_reply("  \nJust a note.\n\n\n\nBye\n  "),
-            "Just a note.\n\nBye"
-        );
-        assert_eq!(trim_reply(""), "");
+    fn each_reply_keeps_only_what_its_sender_wrote() {
+        for (what, mail, reply) in REPLIES {
+            assert_eq!(trim_reply(mail), *reply, "{what}");
+        }
     }
 }

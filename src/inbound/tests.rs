@@ -264,7 +264,14 @@ fn a_plain_text_notice_is_read_for_address_and_status() {
          --- Below this line is a copy of the message.\n\n\
          From: news@news.example\nTo: gone@example.jp\nMessage-ID: <issue12.abc@news.example>\n\nHello\n",
     );
-    match kind(&raw) {
+    let diagnostic = assert_gone_for_good(kind(&raw), "<issue12.abc@news.example>");
+    assert!(diagnostic.unwrap().contains("User Unknown"));
+}
+
+/// Asserts the bounce most notices here report: gone@example.jp, 5.1.1, a hard failure,
+/// of the message `message_id`. Gives back the diagnostic, for a check of its own.
+fn assert_gone_for_good(kind: InboundKind, message_id: &str) -> Option<String> {
+    match kind {
         InboundKind::Bounce {
             hard,
             status,
@@ -276,11 +283,8 @@ fn a_plain_text_notice_is_read_for_address_and_status() {
             assert!(hard);
             assert_eq!(status.as_deref(), Some("5.1.1"));
             assert_eq!(recipient.as_deref(), Some("gone@example.jp"));
-            assert_eq!(
-                original_message_id.as_deref(),
-                Some("<issue12.abc@news.example>")
-            );
-            assert!(diagnostic.unwrap().contains("User Unknown"));
+            assert_eq!(original_message_id.as_deref(), Some(message_id));
+            diagnostic
         }
         other => panic!("expected a bounce, got {other:?}"),
     }

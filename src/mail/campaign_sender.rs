@@ -6,11 +6,10 @@
 //! records each outcome right after the server's answer.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -20,7 +19,10 @@ use super::compose::Recipient;
 use super::render::{
     CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking,
 };
-use super::{Composer, SendError, Transport, retry_delay};
+use super::{
+    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, send_limiter,
+    worker_id,
+};
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
@@ -70,22 +72,15 @@ impl CampaignSender {
         signer: Signer,
         wake: Arc<Notify>,
     ) -> Self {
-        let per_second = NonZeroU32::new(config.send_rate.ceil().clamp(1.0, 1_000_000.0) as u32)
-            .unwrap_or(NonZeroU32::MIN);
-        let worker_id = format!(
-            "{}/campaigns-{}",
-            config.instance_id,
-            Uuid::new_v4().simple()
-        );
         Self {
             store,
             transport,
             composer,
-            limiter: RateLimiter::direct(Quota::per_second(per_second)),
+            limiter: send_limiter(&config),
+            worker_id: worker_id(&config, "campaigns"),
             config,
             templates,
             signer,
-            worker_id,
             wake,
             prepared: Mutex::new(HashMap::new()),
             statuses: Mutex::new(HashMap::new()),
@@ -189,17 +184,12 @@ impl CampaignSender {
         self.start_due_campaigns(Timestamp::now()).await;
         let now = Timestamp::now();
         let lease_until = Timestamp::from(now.0 + LEASE);
-        match self
-            .store
-            .claim_deliveries(&self.worker_id, now, lease_until, batch)
-            .await
-        {
-            Ok(claimed) => claimed,
-            Err(err) => {
-                tracing::warn!(error = %format!("{err:#}"), "could not claim deliveries; retrying shortly");
-                Vec::new()
-            }
-        }
+        claimed_or_nothing(
+            self.store
+                .claim_deliveries(&self.worker_id, now, lease_until, batch)
+                .await,
+            "deliveries",
+        )
     }
 
     /// Starts scheduled campaigns whose time has come, including those whose time passed
@@ -248,11 +238,7 @@ impl CampaignSender {
                     reply,
                 })
                 .await
-                .map(|held| {
-                    if !held {
-                        tracing::warn!("lease lost before the send was recorded");
-                    }
-                }),
+                .map(note_lost_lease),
             Outcome::Retry(reply) => {
                 let attempts = u32::try_from(delivery.attempts).unwrap_or(0) + 1;
                 if attempts < self.config.retry.max_attempts {

@@ -33,3 +33,38 @@ pub fn retry_delay(policy: &crate::config::RetryPolicy, attempts: u32) -> std::t
     let jitter = rand::rng().random_range(0.0..1.0);
     delay + delay.mul_f64(jitter)
 }
+
+/// Both workers send at most `HUNDRED_SEND_RATE` messages a second, each on its own budget.
+fn send_limiter(config: &crate::config::Config) -> governor::DefaultDirectRateLimiter {
+    use std::num::NonZeroU32;
+    let per_second = NonZeroU32::new(config.send_rate.ceil().clamp(1.0, 1_000_000.0) as u32)
+        .unwrap_or(NonZeroU32::MIN);
+    governor::RateLimiter::direct(governor::Quota::per_second(per_second))
+}
+
+/// The name a worker holds its leases under: the instance and a fresh id, so a restarted
+/// process never mistakes the claims of its previous life, or another's, for its own.
+fn worker_id(config: &crate::config::Config, work: &str) -> String {
+    format!(
+        "{}/{work}-{}",
+        config.instance_id,
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// A claim that failed is logged and counts as nothing claimed: the worker tries again
+/// on its next turn, and rows it could not see stay queued.
+fn claimed_or_nothing<T>(claimed: anyhow::Result<Vec<T>>, what: &str) -> Vec<T> {
+    claimed.unwrap_or_else(|err| {
+        tracing::warn!(error = %format!("{err:#}"), "could not claim {what}; retrying shortly");
+        Vec::new()
+    })
+}
+
+/// Recording a send changes nothing once this worker's lease ran out: the row may be
+/// another worker's by then, so this one leaves it and only says so.
+fn note_lost_lease(held: bool) {
+    if !held {
+        tracing::warn!("lease lost before the send was recorded");
+    }
+}

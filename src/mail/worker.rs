@@ -5,19 +5,20 @@
 //! records each outcome only while it still holds the lease. It wakes when a request
 //! queues a message in this process, and polls for rows queued by other instances.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use super::compose::Recipient;
-use super::{Composer, SendError, Transport, retry_delay};
+use super::{
+    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, send_limiter,
+    worker_id,
+};
 use crate::config::{Config, RetryPolicy};
 use crate::domain::{SubscriberEmail, SubscriberStatus};
 use crate::store::{ClaimedMessage, MessageKind, Store, Timestamp};
@@ -53,20 +54,14 @@ impl QueueWorker {
         config: &Config,
         wake: Arc<Notify>,
     ) -> Self {
-        let per_second = NonZeroU32::new(config.send_rate.ceil().clamp(1.0, 1_000_000.0) as u32)
-            .unwrap_or(NonZeroU32::MIN);
         Self {
             store,
             transport,
             composer,
             retry: config.retry.clone(),
             concurrency: config.send_concurrency,
-            limiter: RateLimiter::direct(Quota::per_second(per_second)),
-            worker_id: format!(
-                "{}/messages-{}",
-                config.instance_id,
-                Uuid::new_v4().simple()
-            ),
+            limiter: send_limiter(config),
+            worker_id: worker_id(config, "messages"),
             wake,
         }
     }
@@ -80,17 +75,12 @@ impl QueueWorker {
             let now = Timestamp::now();
             let lease_until = Timestamp::from(now.0 + LEASE);
             let batch_size = (self.concurrency * 4) as i64;
-            let claimed = match self
-                .store
-                .claim_messages(&self.worker_id, now, lease_until, batch_size)
-                .await
-            {
-                Ok(claimed) => claimed,
-                Err(err) => {
-                    tracing::warn!(error = %format!("{err:#}"), "could not claim messages; retrying shortly");
-                    Vec::new()
-                }
-            };
+            let claimed = claimed_or_nothing(
+                self.store
+                    .claim_messages(&self.worker_id, now, lease_until, batch_size)
+                    .await,
+                "messages",
+            );
             if claimed.is_empty() {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
@@ -119,11 +109,7 @@ impl QueueWorker {
                 .store
                 .mark_message_sent(message.id, &self.worker_id, now)
                 .await
-                .map(|held| {
-                    if !held {
-                        tracing::warn!("lease lost before the send was recorded");
-                    }
-                }),
+                .map(note_lost_lease),
             Outcome::Retry(error) => {
                 let attempts = u32::try_from(message.attempts).unwrap_or(0) + 1;
                 let retry_at = (attempts < self.retry.max_attempts)

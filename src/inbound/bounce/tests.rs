@@ -8,42 +8,31 @@ fn status(text: &str) -> Option<String> {
 
 #[test]
 fn status_codes_are_found_best_first() {
-    assert_eq!(
-        status("said: 550 5.1.1 <a@b.example>... User unknown").as_deref(),
-        Some("5.1.1")
-    );
-    assert_eq!(
-        status("550-5.1.1 The email account").as_deref(),
-        Some("5.1.1")
-    );
-    assert_eq!(
-        status("#550 5.1.1 RESOLVER.ADR.RecipNotFound").as_deref(),
-        Some("5.1.1")
-    );
-    assert_eq!(
-        status("550 550 5.1.1 user unknown").as_deref(),
-        Some("5.1.1")
-    );
-    assert_eq!(
-        status("'550 5.1.10 RESOLVER.ADR.RecipientNotFound").as_deref(),
-        Some("5.1.10")
-    );
-    // An enhanced code anywhere beats a bare reply code earlier on.
-    assert_eq!(
-        status("said: 550 Unknown user x@y.example\n. (#5.5.0)").as_deref(),
-        Some("5.5.0")
-    );
-    assert_eq!(
-        status("Remote host said: 554 delivery error").as_deref(),
-        Some("5.0.0")
-    );
-    assert_eq!(status("said: 451 try later").as_deref(), Some("4.0.0"));
-    // Not statuses: IP addresses, versions, dates, ports.
-    assert_eq!(
-        status("host mx [192.0.2.153] (Exim 4.77) id 8.2.234.1; 2014 port=4500"),
-        None
-    );
-    assert_eq!(status("Postfix 2.10.1 delivered"), None);
+    for (text, code) in [
+        (
+            "said: 550 5.1.1 <a@b.example>... User unknown",
+            Some("5.1.1"),
+        ),
+        ("550-5.1.1 The email account", Some("5.1.1")),
+        ("#550 5.1.1 RESOLVER.ADR.RecipNotFound", Some("5.1.1")),
+        ("550 550 5.1.1 user unknown", Some("5.1.1")),
+        ("'550 5.1.10 RESOLVER.ADR.RecipientNotFound", Some("5.1.10")),
+        // An enhanced code anywhere beats a bare reply code earlier on.
+        (
+            "said: 550 Unknown user x@y.example\n. (#5.5.0)",
+            Some("5.5.0"),
+        ),
+        ("Remote host said: 554 delivery error", Some("5.0.0")),
+        ("said: 451 try later", Some("4.0.0")),
+        // Not statuses: IP addresses, versions, dates, ports.
+        (
+            "host mx [192.0.2.153] (Exim 4.77) id 8.2.234.1; 2014 port=4500",
+            None,
+        ),
+        ("Postfix 2.10.1 delivered", None),
+    ] {
+        assert_eq!(status(text).as_deref(), code, "{text}");
+    }
 }
 
 #[test]

@@ -88,19 +88,20 @@ impl Client {
         self.reply().await
     }
 
+    /// Says `line` and checks that the reply begins with `code`, showing it when not.
+    async fn expect(&mut self, line: &str, code: &str) {
+        let reply = self.say(line).await;
+        assert!(
+            reply.starts_with(code),
+            "{line}: expected {code}, got {reply}"
+        );
+    }
+
     /// EHLO, MAIL, RCPT, DATA and the message; the reply to the data.
     async fn mail(&mut self, message: &[u8]) -> String {
-        assert!(
-            self.say("MAIL FROM:<fay@example.com>")
-                .await
-                .starts_with("250")
-        );
-        assert!(
-            self.say("RCPT TO:<replies@bakery.example>")
-                .await
-                .starts_with("250")
-        );
-        assert!(self.say("DATA").await.starts_with("354"));
+        self.expect("MAIL FROM:<fay@example.com>", "250").await;
+        self.expect("RCPT TO:<replies@bakery.example>", "250").await;
+        self.expect("DATA", "354").await;
         self.send(message).await;
         self.send(b"\r\n.\r\n").await;
         self.reply().await
@@ -140,7 +141,7 @@ async fn a_message_is_stored_unstuffed_and_then_answered() {
                 .to_vec()
         ]
     );
-    assert!(client.say("QUIT").await.starts_with("221"));
+    client.expect("QUIT", "221").await;
     client.closed().await;
 }
 
@@ -154,7 +155,7 @@ async fn the_ehlo_answer_names_the_size_and_no_starttls_without_a_certificate() 
     let ehlo = client.say("EHLO x.example").await;
     assert!(ehlo.contains("250-SIZE 10485760\r\n"), "{ehlo}");
     assert!(!ehlo.contains("STARTTLS"), "{ehlo}");
-    assert!(client.say("STARTTLS").await.starts_with("502"));
+    client.expect("STARTTLS", "502").await;
 }
 
 #[tokio::test]
@@ -185,21 +186,16 @@ async fn too_many_bad_commands_in_a_row_close_the_session() {
     ))
     .await;
     for _ in 0..9 {
-        assert!(client.say("HACK THE PLANET").await.starts_with("500"));
+        client.expect("HACK THE PLANET", "500").await;
     }
-    assert!(
-        client.say("NOOP").await.starts_with("250"),
-        "a good one resets the count"
-    );
+    // A good one resets the count.
+    client.expect("NOOP", "250").await;
     for _ in 0..9 {
-        assert!(
-            client
-                .say("RCPT TO:<victim@elsewhere.example>")
-                .await
-                .starts_with("503")
-        );
+        client
+            .expect("RCPT TO:<victim@elsewhere.example>", "503")
+            .await;
     }
-    assert!(client.say("VRFY").await.starts_with("501"));
+    client.expect("VRFY", "501").await;
     assert!(client.reply().await.starts_with("421 4.7.0"));
     client.closed().await;
 }
@@ -217,19 +213,13 @@ async fn a_message_too_big_is_refused_after_its_end_and_the_next_one_is_taken() 
     assert!(client.mail(&big).await.starts_with("552 5.3.4"));
     assert!(client.mail(MESSAGE).await.starts_with("250"));
     assert_eq!(keeper.messages().len(), 1);
-    assert!(
-        client
-            .say("MAIL FROM:<a@example.com> SIZE=1001")
-            .await
-            .starts_with("552"),
-        "a size announced over the limit is refused at once"
-    );
-    assert!(
-        client
-            .say("MAIL FROM:<a@example.com> SIZE=1000")
-            .await
-            .starts_with("250")
-    );
+    // A size announced over the limit is refused at once.
+    client
+        .expect("MAIL FROM:<a@example.com> SIZE=1001", "552")
+        .await;
+    client
+        .expect("MAIL FROM:<a@example.com> SIZE=1000", "250")
+        .await;
 }
 
 #[tokio::test]
@@ -239,52 +229,22 @@ async fn recipients_are_our_domain_only_and_counted() {
         ..Limits::default()
     };
     let mut client = greeted(Session::new(settings(limits), Arc::new(Keeper::default()))).await;
-    assert!(client.say("DATA").await.starts_with("503"));
-    assert!(
-        client.say("MAIL FROM:<>").await.starts_with("250"),
-        "bounces come from <>"
-    );
-    assert!(
-        client
-            .say("RCPT TO:<relay@elsewhere.example>")
-            .await
-            .starts_with("550 5.7.1")
-    );
-    assert!(
-        client.say("DATA").await.starts_with("503"),
-        "no valid recipient yet"
-    );
-    assert!(
-        client
-            .say("RCPT TO:<a@BAKERY.example>")
-            .await
-            .starts_with("250")
-    );
-    assert!(
-        client
-            .say("RCPT TO:<b@bakery.example>")
-            .await
-            .starts_with("250")
-    );
-    assert!(
-        client
-            .say("RCPT TO:<c@bakery.example>")
-            .await
-            .starts_with("452 4.5.3")
-    );
-    assert!(
-        client
-            .say("MAIL FROM:<x@example.com>")
-            .await
-            .starts_with("503")
-    );
-    assert!(client.say("RSET").await.starts_with("250"));
-    assert!(
-        client
-            .say("MAIL FROM:<x@example.com>")
-            .await
-            .starts_with("250")
-    );
+    client.expect("DATA", "503").await;
+    // Bounces come from <>.
+    client.expect("MAIL FROM:<>", "250").await;
+    client
+        .expect("RCPT TO:<relay@elsewhere.example>", "550 5.7.1")
+        .await;
+    // No valid recipient yet.
+    client.expect("DATA", "503").await;
+    client.expect("RCPT TO:<a@BAKERY.example>", "250").await;
+    client.expect("RCPT TO:<b@bakery.example>", "250").await;
+    client
+        .expect("RCPT TO:<c@bakery.example>", "452 4.5.3")
+        .await;
+    client.expect("MAIL FROM:<x@example.com>", "503").await;
+    client.expect("RSET", "250").await;
+    client.expect("MAIL FROM:<x@example.com>", "250").await;
 }
 
 #[tokio::test]
@@ -294,28 +254,17 @@ async fn mail_before_ehlo_and_odd_commands_get_polite_answers() {
         Arc::new(Keeper::default()),
     ));
     client.reply().await;
-    assert!(
-        client
-            .say("MAIL FROM:<a@example.com>")
-            .await
-            .starts_with("503")
-    );
-    assert!(client.say("HELP").await.starts_with("214"));
-    assert!(client.say("VRFY postmaster").await.starts_with("252"));
-    assert!(client.say("EXPN staff").await.starts_with("502"));
-    assert!(client.say("AUTH PLAIN AGFiYw==").await.starts_with("502"));
-    assert!(
-        client
-            .say("HELO old.example")
-            .await
-            .starts_with("250 bakery.example")
-    );
-    assert!(
-        client
-            .say("MAIL FROM:<a@example.com> FOO=bar")
-            .await
-            .starts_with("555")
-    );
+    client.expect("MAIL FROM:<a@example.com>", "503").await;
+    client.expect("HELP", "214").await;
+    client.expect("VRFY postmaster", "252").await;
+    client.expect("EXPN staff", "502").await;
+    client.expect("AUTH PLAIN AGFiYw==", "502").await;
+    client
+        .expect("HELO old.example", "250 bakery.example")
+        .await;
+    client
+        .expect("MAIL FROM:<a@example.com> FOO=bar", "555")
+        .await;
 }
 
 #[tokio::test]

@@ -30,18 +30,10 @@ async fn a_stop_between_messages_closes_at_once_and_mid_message_lets_it_finish()
 
     let (session, stop, _) = stoppable(&keeper);
     let mut busy = greeted(session).await;
-    assert!(
-        busy.say("MAIL FROM:<fay@example.com>")
-            .await
-            .starts_with("250")
-    );
+    busy.expect("MAIL FROM:<fay@example.com>", "250").await;
     stop.cancel();
-    assert!(
-        busy.say("RCPT TO:<replies@bakery.example>")
-            .await
-            .starts_with("250")
-    );
-    assert!(busy.say("DATA").await.starts_with("354"));
+    busy.expect("RCPT TO:<replies@bakery.example>", "250").await;
+    busy.expect("DATA", "354").await;
     busy.send(MESSAGE).await;
     busy.send(b"\r\n.\r\n").await;
     assert!(
@@ -61,19 +53,11 @@ async fn the_end_of_the_grace_period_cuts_a_message_off_with_421() {
     let keeper = Keeper::default();
     let (session, stop, hard_stop) = stoppable(&keeper);
     let mut client = greeted(session).await;
-    assert!(
-        client
-            .say("MAIL FROM:<fay@example.com>")
-            .await
-            .starts_with("250")
-    );
-    assert!(
-        client
-            .say("RCPT TO:<replies@bakery.example>")
-            .await
-            .starts_with("250")
-    );
-    assert!(client.say("DATA").await.starts_with("354"));
+    client.expect("MAIL FROM:<fay@example.com>", "250").await;
+    client
+        .expect("RCPT TO:<replies@bakery.example>", "250")
+        .await;
+    client.expect("DATA", "354").await;
     client.send(b"From: fay@example.com\r\n").await;
     stop.cancel();
     hard_stop.cancel();
@@ -105,19 +89,9 @@ async fn messages_at_once_share_a_bounded_memory() {
     let mut first = greeted(session()).await;
     let mut second = greeted(session()).await;
     for client in [&mut first, &mut second] {
-        assert!(
-            client
-                .say("MAIL FROM:<a@example.com>")
-                .await
-                .starts_with("250")
-        );
-        assert!(
-            client
-                .say("RCPT TO:<r@bakery.example>")
-                .await
-                .starts_with("250")
-        );
-        assert!(client.say("DATA").await.starts_with("354"));
+        client.expect("MAIL FROM:<a@example.com>", "250").await;
+        client.expect("RCPT TO:<r@bakery.example>", "250").await;
+        client.expect("DATA", "354").await;
         client.send(&vec![b'x'; 150 * 1024]).await;
         // Its session has read it all before the next one starts.
         tokio::time::sleep(Duration::from_millis(200)).await;
