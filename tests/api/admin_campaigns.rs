@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::fixtures::{
     DESKTOP, HOURS, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named,
-    confirmed_people, engagement_app, fetch, receive, tracking_urls,
+    confirmed_people, engagement_app, fetch, header, receive, tracking_urls,
 };
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, hidden_value, settle, spawn_app, spawn_app_with,
@@ -141,12 +141,8 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
 
     // The compose page's preview shows the campaign's images from their own sites (the
     // frame takes the page's policy); every other admin page loads images from here only.
-    let policy = |response: &reqwest::Response| {
-        response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_string()
-    };
+    let policy =
+        |response: &reqwest::Response| header(response, "content-security-policy").to_string();
     let compose = owner.get("/admin/campaigns/new").await;
     assert!(
         policy(&compose).contains("img-src 'self' data: https: http:;"),

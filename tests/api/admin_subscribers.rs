@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use crate::fixtures::{
-    DESKTOP, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named, engagement_app,
+    DESKTOP, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named, each, engagement_app,
     fetch, only_copy, receive, send_to_everyone, tracking_urls,
 };
 use crate::helpers::{Backend, OwnerClient, TestApp};
@@ -559,12 +559,7 @@ async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
     assert_eq!(exported, from_api);
     assert_eq!(exported["subscriber"]["email"], "carol@example.com");
     assert_eq!(exported["note"], "Met at the market");
-    let kinds: Vec<&str> = exported["consent_history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds = each(&exported["consent_history"], "kind");
     assert_eq!(kinds, ["added_confirmed", "unsubscribe"]);
 
     // Erase: a confirmation first; then gone, with a notice on the list.

@@ -2,6 +2,7 @@
 
 use reqwest::Method;
 
+use crate::fixtures::{each, header};
 use crate::helpers::{Backend, settle, spawn_app};
 use crate::on_both_databases;
 
@@ -206,27 +207,12 @@ async fn erasure_removes_the_person_and_keeps_them_off_the_list(backend: Backend
         .api_call(Method::GET, &format!("/subscribers/{id}/export"), &token)
         .await;
     assert_eq!(export.status(), 200);
-    assert!(
-        export.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment")
-    );
+    assert!(header(&export, "content-disposition").starts_with("attachment"));
     let export: serde_json::Value = export.json().await.unwrap();
     assert_eq!(export["subscriber"]["email"], "erin@example.com");
-    let kinds: Vec<&str> = export["consent_history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds = each(&export["consent_history"], "kind");
     assert_eq!(kinds, vec!["signup", "confirm"]);
-    let messages: Vec<&str> = export["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["kind"].as_str().unwrap())
-        .collect();
+    let messages = each(&export["messages"], "kind");
     assert_eq!(messages, vec!["confirmation", "welcome"]);
 
     let erased = app

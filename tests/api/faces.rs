@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 
-use crate::fixtures::confirmed;
+use crate::fixtures::{as_read, confirmed};
 use crate::helpers::{Backend, OwnerClient, TestApp, hidden_value, spawn_app};
 use crate::on_both_databases;
 use crate::process::hundred;
@@ -56,13 +56,13 @@ async fn admin_refuses(owner: &OwnerClient, id: &str, version: &str, sentence: &
     let path = format!("/admin/campaigns/{id}/send");
     let shown = owner.get(&path).await;
     assert_eq!(shown.status(), 422);
-    let page = unescape(&shown.text().await.unwrap());
+    let page = as_read(&shown.text().await.unwrap());
     assert!(page.contains(sentence), "{sentence}\n{page}");
     let pressed = owner
         .post_form(&path, &[("confirm", "yes"), ("version", version)])
         .await;
     assert_eq!(pressed.status(), 422);
-    let page = unescape(&pressed.text().await.unwrap());
+    let page = as_read(&pressed.text().await.unwrap());
     assert!(page.contains(sentence), "{sentence}\n{page}");
 }
 
@@ -144,16 +144,4 @@ async fn retire_layouts(app: &TestApp) {
             pool.close().await;
         }
     }
-}
-
-/// A page's text with the characters the templates escape put back, so a sentence can be
-/// looked for as the owner reads it.
-fn unescape(html: &str) -> String {
-    html.replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#x2F;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }

@@ -7,6 +7,7 @@ use hundred::actions::permission::PermissionError;
 use hundred::actions::review::ReviewError;
 use hundred::domain::SubscriberEmail;
 
+use crate::fixtures::as_read;
 use crate::helpers::{Backend, TestApp, hidden_value, spawn_app};
 use crate::on_both_databases;
 
@@ -16,16 +17,6 @@ on_both_databases!(
     an_invalid_address_is_refused_alike_by_the_api_and_the_signup_forms,
     a_bad_time_to_answer_is_refused_alike_by_the_api_and_the_admin_tool,
 );
-
-/// A page's text as the reader sees it (the few entities templates escape, put back).
-fn as_read(page: &str) -> String {
-    page.replace("&#x27;", "'")
-        .replace("&#x2F;", "/")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
 
 /// Runs one SQL statement on the app's database, to put a subscriber in a state only
 /// inbound mail would (a complaint).

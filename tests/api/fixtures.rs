@@ -36,6 +36,36 @@ pub(crate) fn bare_address(header: &str) -> String {
         .unwrap_or_else(|| header.to_string())
 }
 
+/// A page's text as the owner reads it: the characters the templates escape, put back, so
+/// a sentence can be looked for as written.
+pub(crate) fn as_read(page: &str) -> String {
+    page.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#x2F;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The `key` of every entry in a JSON list (`kind` of each consent event, `email` of each
+/// subscriber), in order.
+pub(crate) fn each<'a>(list: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry[key].as_str().unwrap())
+        .collect()
+}
+
+/// A response header's value as text.
+pub(crate) fn header(
+    response: &reqwest::Response,
+    name: impl reqwest::header::AsHeaderName,
+) -> &str {
+    response.headers()[name].to_str().unwrap()
+}
+
 /// A loopback address no one listens on (it was free a moment ago), for a listener the app
 /// opens itself.
 pub(crate) fn free_port() -> std::net::SocketAddr {

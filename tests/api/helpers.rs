@@ -372,6 +372,12 @@ impl Options {
         self.env.insert(name.to_string(), value.to_string());
         self
     }
+
+    /// Mail goes to this server (shared with the test, or with another app).
+    pub fn sending_to(mut self, smtp: &TestSmtp) -> Self {
+        self.smtp = Some(smtp.clone());
+        self
+    }
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -467,21 +473,16 @@ impl TestApp {
     }
 
     pub async fn post_subscribe_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(self.url("/subscribe"))
-            .form(fields)
-            .send()
-            .await
-            .expect("POST /subscribe")
+        Self::subscribe(self.client.post(self.url("/subscribe")).form(fields)).await
     }
 
     pub async fn post_subscribe_json(&self, body: &serde_json::Value) -> reqwest::Response {
-        self.client
-            .post(self.url("/subscribe"))
-            .json(body)
-            .send()
-            .await
-            .expect("POST /subscribe")
+        Self::subscribe(self.client.post(self.url("/subscribe")).json(body)).await
+    }
+
+    /// Sends a prepared `POST /subscribe` (form or JSON body).
+    async fn subscribe(request: reqwest::RequestBuilder) -> reqwest::Response {
+        request.send().await.expect("POST /subscribe")
     }
 
     /// Creates an API token the way the owner would, through the store the CLI uses.

@@ -7,7 +7,7 @@
 use reqwest::Method;
 use reqwest::header::LOCATION;
 
-use crate::fixtures::{assert_contains, confirmed};
+use crate::fixtures::{assert_contains, confirmed, each};
 use crate::helpers::{Backend, settle, spawn_app};
 use crate::on_both_databases;
 
@@ -284,12 +284,7 @@ async fn names_and_attributes_full_of_markup_stay_text_everywhere(backend: Backe
         .json::<serde_json::Value>()
         .await
         .unwrap();
-    let mut links: Vec<&str> = report["engagement"]["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["url"].as_str().unwrap())
-        .collect();
+    let mut links = each(&report["engagement"]["links"], "url");
     links.sort();
     let mut written = vec![MENU, PLAIN_OFFER, ATTACKED_OFFER];
     written.sort();

@@ -236,16 +236,13 @@ impl Browser {
     /// Clicks the visible link with this text, waits for the page it leads to, and returns
     /// where it pointed.
     pub async fn follow_link(&mut self, text: &str) -> String {
-        let xpath = format!("//a[normalize-space(.)='{text}']");
         let link = self
-            .client
-            .find(Locator::XPath(&xpath))
-            .await
-            .unwrap_or_else(|e| panic!("no link {text:?}: {e}"));
-        assert!(
-            link.is_displayed().await.unwrap(),
-            "the link {text:?} is visible"
-        );
+            .visible(
+                &format!("//a[normalize-space(.)='{text}']"),
+                &format!("link {text:?}"),
+                &format!("the link {text:?} is visible"),
+            )
+            .await;
         let href = link
             .attr("href")
             .await
@@ -299,18 +296,27 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script {script}: {e}"))
     }
 
+    /// The element at `xpath`, asserting a person can see it; `what` names it when it is
+    /// missing, `seen` is the assertion's message.
+    async fn visible(&self, xpath: &str, what: &str, seen: &str) -> Element {
+        let element = self
+            .client
+            .find(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no {what}: {e}"));
+        assert!(element.is_displayed().await.unwrap(), "{seen}");
+        element
+    }
+
     /// The button a person would find by its label; it must be visible and enabled.
     pub async fn button(&self, label: &str) -> Element {
-        let xpath = format!("//button[normalize-space(.)='{label}']");
         let button = self
-            .client
-            .find(Locator::XPath(&xpath))
-            .await
-            .unwrap_or_else(|e| panic!("no button labelled {label:?}: {e}"));
-        assert!(
-            button.is_displayed().await.unwrap(),
-            "the {label:?} button is visible"
-        );
+            .visible(
+                &format!("//button[normalize-space(.)='{label}']"),
+                &format!("button labelled {label:?}"),
+                &format!("the {label:?} button is visible"),
+            )
+            .await;
         assert!(
             button.is_enabled().await.unwrap(),
             "the {label:?} button is enabled"
