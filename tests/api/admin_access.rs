@@ -467,21 +467,17 @@ async fn a_state_change_without_the_csrf_token_is_forbidden(backend: Backend) {
 
     // No token, a wrong token, a token in the wrong place: 403, and nothing happens.
     let missing = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .form(&[("name", "sneaky")])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written("/admin/tokens", &[], &[("name", "sneaky")])
+        .await;
     assert_eq!(missing.status(), 403);
     assert!(missing.text().await.unwrap().contains("expired"));
     let wrong = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .form(&[("name", "sneaky"), ("csrf", "0000")])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/tokens",
+            &[],
+            &[("name", "sneaky"), ("csrf", "0000")],
+        )
+        .await;
     assert_eq!(wrong.status(), 403);
     let logout = owner
         .http
@@ -495,46 +491,44 @@ async fn a_state_change_without_the_csrf_token_is_forbidden(backend: Backend) {
     // Another session's token does not fit this one.
     let other = app.log_in(OWNER_EMAIL, OWNER_PASSWORD).await.ok().unwrap();
     let crossed = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .form(&[("name", "sneaky"), ("csrf", other.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/tokens",
+            &[],
+            &[("name", "sneaky"), ("csrf", other.csrf.as_str())],
+        )
+        .await;
     assert_eq!(crossed.status(), 403);
 
     // The right token, sent from another site, is refused too.
     let cross_site = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .header("origin", "https://evil.example")
-        .form(&[("name", "sneaky"), ("csrf", owner.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/tokens",
+            &[("origin", "https://evil.example")],
+            &[("name", "sneaky"), ("csrf", owner.csrf.as_str())],
+        )
+        .await;
     assert_eq!(cross_site.status(), 403);
     let fetched_cross_site = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .header("sec-fetch-site", "cross-site")
-        .header("origin", "null")
-        .form(&[("name", "sneaky"), ("csrf", owner.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/tokens",
+            &[("sec-fetch-site", "cross-site"), ("origin", "null")],
+            &[("name", "sneaky"), ("csrf", owner.csrf.as_str())],
+        )
+        .await;
     assert_eq!(fetched_cross_site.status(), 403);
     assert_eq!(app.count("api_tokens").await, 0);
 
     // As a header (how the page's scripts send it) or a form field, it works.
     let by_header = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("origin", &app.address)
-        .form(&[("name", "by header")])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/tokens",
+            &[
+                ("x-csrf-token", owner.csrf.as_str()),
+                ("origin", app.address.as_str()),
+            ],
+            &[("name", "by header")],
+        )
+        .await;
     assert_eq!(by_header.status(), 200);
     let by_field = owner
         .post_form("/admin/tokens", &[("name", "by field")])

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 
-use crate::fixtures::{each, header};
+use crate::fixtures::{add_subscriber, each, header};
 use crate::helpers::{Backend, settle, spawn_app};
 use crate::on_both_databases;
 
@@ -53,18 +53,16 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
     for i in 0..5 {
-        let response = app
-            .api_json(
-                Method::POST,
-                "/subscribers",
-                &token,
-                &serde_json::json!({
-                    "email": format!("reader{i}@example.com"),
-                    "name": format!("Reader {i}"),
-                    "attributes": { "city": "Lyon", "visits": i },
-                }),
-            )
-            .await;
+        let response = add_subscriber(
+            &app,
+            &token,
+            &serde_json::json!({
+                "email": format!("reader{i}@example.com"),
+                "name": format!("Reader {i}"),
+                "attributes": { "city": "Lyon", "visits": i },
+            }),
+        )
+        .await;
         assert_eq!(response.status(), 201);
         let created: serde_json::Value = response.json().await.unwrap();
         assert_eq!(created["status"], "pending");
@@ -78,14 +76,12 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
             .await;
     }
 
-    let duplicate = app
-        .api_json(
-            Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({ "email": "READER0@example.com" }),
-        )
-        .await;
+    let duplicate = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({ "email": "READER0@example.com" }),
+    )
+    .await;
     assert_eq!(duplicate.status(), 409);
 
     let page: serde_json::Value = app.api_get("/subscribers?limit=2&offset=1", &token).await;
@@ -143,14 +139,12 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["field"], field);
     }
-    let unknown_field = app
-        .api_json(
-            Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({ "email": "x@example.com", "emial": "typo" }),
-        )
-        .await;
+    let unknown_field = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({ "email": "x@example.com", "emial": "typo" }),
+    )
+    .await;
     assert_eq!(unknown_field.status(), 400);
 }
 
@@ -169,18 +163,16 @@ async fn adding_a_confirmed_subscriber_needs_a_consent_text(backend: Backend) {
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["field"], "consent");
     }
-    let response = app
-        .api_json(
-            Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({
-                "email": "shop@example.com",
-                "status": "confirmed",
-                "consent": "Ticked the newsletter box at the till, 2026-11-20",
-            }),
-        )
-        .await;
+    let response = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({
+            "email": "shop@example.com",
+            "status": "confirmed",
+            "consent": "Ticked the newsletter box at the till, 2026-11-20",
+        }),
+    )
+    .await;
     assert_eq!(response.status(), 201);
     let created: serde_json::Value = response.json().await.unwrap();
     assert_eq!(created["status"], "confirmed");

@@ -7,7 +7,7 @@ use hundred::actions::permission::PermissionError;
 use hundred::actions::review::ReviewError;
 use hundred::domain::SubscriberEmail;
 
-use crate::fixtures::as_read;
+use crate::fixtures::{add_subscriber, as_read};
 use crate::helpers::{Backend, TestApp, hidden_value, spawn_app};
 use crate::on_both_databases;
 
@@ -92,18 +92,16 @@ async fn lifting_a_complaint_is_refused_alike_by_the_api_and_the_admin_page(back
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
     let owner = app.owner().await;
-    let added = app
-        .api_json(
-            reqwest::Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({
-                "email": "bob@example.com",
-                "status": "confirmed",
-                "consent": "asked at the counter",
-            }),
-        )
-        .await;
+    let added = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({
+            "email": "bob@example.com",
+            "status": "confirmed",
+            "consent": "asked at the counter",
+        }),
+    )
+    .await;
     assert_eq!(added.status(), 201);
     let id = added.json::<serde_json::Value>().await.unwrap()["id"]
         .as_str()
@@ -147,14 +145,12 @@ async fn an_invalid_address_is_refused_alike_by_the_api_and_the_signup_forms(bac
         .unwrap_err()
         .to_string();
 
-    let answer = app
-        .api_json(
-            reqwest::Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({ "email": "not-an-address" }),
-        )
-        .await;
+    let answer = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({ "email": "not-an-address" }),
+    )
+    .await;
     assert_eq!(answer.status(), 422);
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["error"], sentence.as_str(), "{body}");

@@ -104,12 +104,20 @@ pub(crate) async fn confirmed(
     if let Some(name) = name {
         body["name"] = name.into();
     }
-    let response = app
-        .api_json(Method::POST, "/subscribers", token, &body)
-        .await;
+    let response = add_subscriber(app, token, &body).await;
     assert_eq!(response.status(), 201);
     let json: serde_json::Value = response.json().await.unwrap();
     json["id"].as_str().unwrap().to_string()
+}
+
+/// `POST /subscribers`: the owner adding someone through the API; the answer, unchecked.
+pub(crate) async fn add_subscriber(
+    app: &TestApp,
+    token: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    app.api_json(Method::POST, "/subscribers", token, body)
+        .await
 }
 
 /// A confirmed subscriber with no name and no attributes; their id.

@@ -772,12 +772,22 @@ impl OwnerClient {
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf", &self.csrf));
-        self.http
-            .post(self.url(path))
-            .form(&all)
-            .send()
-            .await
-            .expect("POST")
+        self.post_as_written(path, &[], &all).await
+    }
+
+    /// Posts a form in this session exactly as given: the CSRF token only where the test
+    /// puts it (a field or a header), for the refusals and the page's scripts.
+    pub async fn post_as_written(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        fields: &(impl serde::Serialize + ?Sized),
+    ) -> reqwest::Response {
+        let mut request = self.http.post(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.form(fields).send().await.expect("POST")
     }
 }
 

@@ -208,13 +208,12 @@ async fn names_and_attributes_full_of_markup_stay_text_everywhere(backend: Backe
         ("send_offset", ""),
     ];
     let response = owner
-        .http
-        .post(owner.url("/admin/campaigns/preview"))
-        .header("x-csrf-token", &owner.csrf)
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/campaigns/preview",
+            &[("x-csrf-token", owner.csrf.as_str())],
+            &fields,
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let admin_preview: serde_json::Value = response.json().await.unwrap();
     assert_eq!(admin_preview, preview, "both previews show the same copy");

@@ -225,15 +225,7 @@ fn a_key_or_mailbox_that_cannot_be_used_stops_start_up_with_one_line_naming_it()
         for (name, value) in settings {
             command.env(name, value);
         }
-        let output = command.output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{variable}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "one line: {stderr}");
-        assert!(
-            lines[0].starts_with(&format!("error: {variable}: ")),
-            "{stderr}"
-        );
+        refused_naming(&command.output().unwrap(), variable);
     }
 }
 

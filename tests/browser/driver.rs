@@ -236,13 +236,7 @@ impl Browser {
     /// Clicks the visible link with this text, waits for the page it leads to, and returns
     /// where it pointed.
     pub async fn follow_link(&mut self, text: &str) -> String {
-        let link = self
-            .visible(
-                &format!("//a[normalize-space(.)='{text}']"),
-                &format!("link {text:?}"),
-                &format!("the link {text:?} is visible"),
-            )
-            .await;
+        let link = self.visible("a", "link", text).await;
         let href = link
             .attr("href")
             .await
@@ -296,27 +290,25 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script {script}: {e}"))
     }
 
-    /// The element at `xpath`, asserting a person can see it; `what` names it when it is
-    /// missing, `seen` is the assertion's message.
-    async fn visible(&self, xpath: &str, what: &str, seen: &str) -> Element {
+    /// The `tag` element (a link, a button) a person finds by its text, asserting they can
+    /// see it; `what` names it in the messages.
+    async fn visible(&self, tag: &str, what: &str, text: &str) -> Element {
+        let xpath = format!("//{tag}[normalize-space(.)='{text}']");
         let element = self
             .client
-            .find(Locator::XPath(xpath))
+            .find(Locator::XPath(&xpath))
             .await
-            .unwrap_or_else(|e| panic!("no {what}: {e}"));
-        assert!(element.is_displayed().await.unwrap(), "{seen}");
+            .unwrap_or_else(|e| panic!("no {what} {text:?}: {e}"));
+        assert!(
+            element.is_displayed().await.unwrap(),
+            "the {what} {text:?} is visible"
+        );
         element
     }
 
     /// The button a person would find by its label; it must be visible and enabled.
     pub async fn button(&self, label: &str) -> Element {
-        let button = self
-            .visible(
-                &format!("//button[normalize-space(.)='{label}']"),
-                &format!("button labelled {label:?}"),
-                &format!("the {label:?} button is visible"),
-            )
-            .await;
+        let button = self.visible("button", "button labelled", label).await;
         assert!(
             button.is_enabled().await.unwrap(),
             "the {label:?} button is enabled"
