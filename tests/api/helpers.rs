@@ -666,6 +666,50 @@ pub struct OwnerClient {
 pub const OWNER_EMAIL: &str = "owner@bakery.example";
 pub const OWNER_PASSWORD: &str = "flour and water and salt";
 
+/// The body of the page at `url` as `http` gets it, whatever its status.
+pub async fn text_at(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// Fills in the login form (its token fetched by the same client) and sends it.
+pub async fn submit_login(
+    login: reqwest::RequestBuilder,
+    email: &str,
+    password: &str,
+    next: &str,
+    form_token: &str,
+) -> reqwest::Response {
+    login
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("next", next),
+            ("form_token", form_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Fills in the setup form at `link` (address, password, password again) and sends it.
+pub async fn submit_setup(
+    http: &reqwest::Client,
+    link: &str,
+    [email, password, password_again]: [&str; 3],
+    form_token: &str,
+) -> reqwest::Response {
+    http.post(link)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("password_again", password_again),
+            ("form_token", form_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn cookie_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -683,19 +727,15 @@ impl TestApp {
             .clone()
             .expect("a fresh app prints a setup link");
         let http = cookie_client();
-        let page = http.get(&link).send().await.unwrap().text().await.unwrap();
+        let page = text_at(&http, &link).await;
         let form_token = hidden_value(&page, "form_token").expect("the setup form has a token");
-        let created = http
-            .post(&link)
-            .form(&[
-                ("email", OWNER_EMAIL),
-                ("password", OWNER_PASSWORD),
-                ("password_again", OWNER_PASSWORD),
-                ("form_token", &form_token),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let created = submit_setup(
+            &http,
+            &link,
+            [OWNER_EMAIL, OWNER_PASSWORD, OWNER_PASSWORD],
+            &form_token,
+        )
+        .await;
         assert_eq!(
             created.status(),
             303,
@@ -711,26 +751,10 @@ impl TestApp {
         password: &str,
     ) -> Result<OwnerClient, reqwest::Response> {
         let http = cookie_client();
-        let page = http
-            .get(self.url("/admin/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = text_at(&http, self.url("/admin/login")).await;
         let form_token = hidden_value(&page, "form_token").expect("the login form has a token");
-        let answer = http
-            .post(self.url("/admin/login"))
-            .form(&[
-                ("email", email),
-                ("password", password),
-                ("next", "/admin"),
-                ("form_token", &form_token),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let login = http.post(self.url("/admin/login"));
+        let answer = submit_login(login, email, password, "/admin", &form_token).await;
         if answer.status() != 303 {
             return Err(answer);
         }
