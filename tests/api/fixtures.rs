@@ -48,6 +48,14 @@ pub(crate) fn as_read(page: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Asserts that `answer` has this status and a page saying `sentence` (as read); the page.
+pub(crate) async fn page_saying(answer: reqwest::Response, status: u16, sentence: &str) -> String {
+    assert_eq!(answer.status(), status);
+    let page = as_read(&answer.text().await.unwrap());
+    assert!(page.contains(sentence), "{sentence}\n{page}");
+    page
+}
+
 /// The `key` of every entry in a JSON list (`kind` of each consent event, `email` of each
 /// subscriber), in order.
 pub(crate) fn each<'a>(list: &'a serde_json::Value, key: &str) -> Vec<&'a str> {

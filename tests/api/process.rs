@@ -68,6 +68,21 @@ pub fn refused_naming(output: &Output, variable: &str) {
     );
 }
 
+/// Asserts that `hundred serve`, in `dir` with these settings, refuses to start naming
+/// `variable`.
+pub fn refuses_to_serve<V: AsRef<std::ffi::OsStr>>(
+    dir: &std::path::Path,
+    settings: Vec<(&str, V)>,
+    variable: &str,
+) {
+    let mut command = hundred();
+    command.current_dir(dir).arg("serve");
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    refused_naming(&command.output().unwrap(), variable);
+}
+
 /// Starts `hundred serve` and returns it with the address it reports listening on.
 pub fn serve(command: Command) -> (Child, String) {
     let (child, stderr) = start_serving(command);
@@ -220,12 +235,7 @@ fn a_key_or_mailbox_that_cannot_be_used_stops_start_up_with_one_line_naming_it()
             "HUNDRED_IMAP_URL",
         ),
     ] {
-        let mut command = hundred();
-        command.current_dir(dir.path()).arg("serve");
-        for (name, value) in settings {
-            command.env(name, value);
-        }
-        refused_naming(&command.output().unwrap(), variable);
+        refuses_to_serve(dir.path(), settings, variable);
     }
 }
 
