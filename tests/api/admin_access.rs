@@ -5,7 +5,7 @@
 use crate::fixtures::assert_contains;
 use crate::helpers::{
     Backend, OWNER_EMAIL, OWNER_PASSWORD, Options, TestApp, cookie_client, hidden_value, spawn_app,
-    spawn_app_with,
+    spawn_app_with, submit_login, submit_setup, text_at,
 };
 use crate::on_both_databases;
 
@@ -60,20 +60,10 @@ async fn the_setup_link_creates_the_owner_once_and_logs_them_in(backend: Backend
 
     // Mistakes on the form are explained, and nothing is created.
     let http = cookie_client();
-    let page = http.get(&link).send().await.unwrap().text().await.unwrap();
+    let page = text_at(&http, &link).await;
     assert!(page.contains("Create the owner account"));
     let token = hidden_value(&page, "form_token").unwrap();
-    let short = http
-        .post(&link)
-        .form(&[
-            ("email", OWNER_EMAIL),
-            ("password", "short"),
-            ("password_again", "short"),
-            ("form_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let short = submit_setup(&http, &link, [OWNER_EMAIL, "short", "short"], &token).await;
     assert_eq!(short.status(), 400);
     assert!(
         short
@@ -82,19 +72,15 @@ async fn the_setup_link_creates_the_owner_once_and_logs_them_in(backend: Backend
             .unwrap()
             .contains("at least 10 characters")
     );
-    let page = http.get(&link).send().await.unwrap().text().await.unwrap();
+    let page = text_at(&http, &link).await;
     let token = hidden_value(&page, "form_token").unwrap();
-    let different = http
-        .post(&link)
-        .form(&[
-            ("email", OWNER_EMAIL),
-            ("password", OWNER_PASSWORD),
-            ("password_again", "something else entirely"),
-            ("form_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let different = submit_setup(
+        &http,
+        &link,
+        [OWNER_EMAIL, OWNER_PASSWORD, "something else entirely"],
+        &token,
+    )
+    .await;
     assert_eq!(different.status(), 400);
     assert!(different.text().await.unwrap().contains("not the same"));
     assert_eq!(app.count("users").await, 0);
@@ -108,17 +94,8 @@ async fn the_setup_link_creates_the_owner_once_and_logs_them_in(backend: Backend
     // The link is used up.
     let again = app.get(&link).await;
     assert_eq!(again.status(), 404);
-    let replay = cookie_client()
-        .post(&link)
-        .form(&[
-            ("email", "intruder@example.com"),
-            ("password", OWNER_PASSWORD),
-            ("password_again", OWNER_PASSWORD),
-            ("form_token", "x"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let intruder = ["intruder@example.com", OWNER_PASSWORD, OWNER_PASSWORD];
+    let replay = submit_setup(&cookie_client(), &link, intruder, "x").await;
     assert_eq!(replay.status(), 404);
     assert_eq!(app.count("users").await, 1);
 }
@@ -129,34 +106,24 @@ async fn login_gives_a_new_session_and_logout_ends_it(backend: Backend) {
 
     // A browser arriving with a session id of its own choosing (fixation) gets another.
     let http = cookie_client();
-    let page = http
-        .get(app.url("/admin/login?next=/admin/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_at(&http, app.url("/admin/login?next=/admin/tokens")).await;
     assert_eq!(
         hidden_value(&page, "next").as_deref(),
         Some("/admin/tokens")
     );
     let form_token = hidden_value(&page, "form_token").unwrap();
-    let answer = http
-        .post(app.url("/admin/login"))
-        .header(
-            "cookie",
-            format!("hundred_session=planted; hundred_form={form_token}"),
-        )
-        .form(&[
-            ("email", "Owner@Bakery.example"),
-            ("password", OWNER_PASSWORD),
-            ("next", "/admin/tokens"),
-            ("form_token", &form_token),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let planted = http.post(app.url("/admin/login")).header(
+        "cookie",
+        format!("hundred_session=planted; hundred_form={form_token}"),
+    );
+    let answer = submit_login(
+        planted,
+        "Owner@Bakery.example",
+        OWNER_PASSWORD,
+        "/admin/tokens",
+        &form_token,
+    )
+    .await;
     assert_eq!(answer.status(), 303);
     assert_eq!(answer.headers()["location"], "/admin/tokens");
     let cookie = session_cookie(&answer).expect("a session cookie");
@@ -182,14 +149,11 @@ async fn login_gives_a_new_session_and_logout_ends_it(backend: Backend) {
         "/admin//evil.example",
         "javascript:alert(1)",
     ] {
-        let page = http
-            .get(app.url(&format!("/admin/login?next={}", urlencode(next))))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = text_at(
+            &http,
+            app.url(&format!("/admin/login?next={}", urlencode(next))),
+        )
+        .await;
         assert_eq!(
             hidden_value(&page, "next").as_deref(),
             Some("/admin"),
@@ -467,22 +431,10 @@ async fn a_state_change_without_the_csrf_token_is_forbidden(backend: Backend) {
 
     // No token, a wrong token, a token in the wrong place: 403, and nothing happens.
     let missing = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .form(&[("name", "sneaky")])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written("/admin/tokens", &[], &[("name", "sneaky")])
+        .await;
     assert_eq!(missing.status(), 403);
     assert!(missing.text().await.unwrap().contains("expired"));
-    let wrong = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .form(&[("name", "sneaky"), ("csrf", "0000")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 403);
     let logout = owner
         .http
         .post(owner.url("/admin/logout"))
@@ -492,49 +444,38 @@ async fn a_state_change_without_the_csrf_token_is_forbidden(backend: Backend) {
     assert_eq!(logout.status(), 403);
     assert_eq!(owner.get("/admin").await.status(), 200, "still logged in");
 
-    // Another session's token does not fit this one.
+    // A wrong token; another session's token, which does not fit this one; the right token
+    // sent from another site: each refused.
     let other = app.log_in(OWNER_EMAIL, OWNER_PASSWORD).await.ok().unwrap();
-    let crossed = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .form(&[("name", "sneaky"), ("csrf", other.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(crossed.status(), 403);
-
-    // The right token, sent from another site, is refused too.
-    let cross_site = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .header("origin", "https://evil.example")
-        .form(&[("name", "sneaky"), ("csrf", owner.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cross_site.status(), 403);
-    let fetched_cross_site = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .header("sec-fetch-site", "cross-site")
-        .header("origin", "null")
-        .form(&[("name", "sneaky"), ("csrf", owner.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(fetched_cross_site.status(), 403);
+    let refused: [(&[(&str, &str)], &str); 4] = [
+        (&[], "0000"),
+        (&[], &other.csrf),
+        (&[("origin", "https://evil.example")], &owner.csrf),
+        (
+            &[("sec-fetch-site", "cross-site"), ("origin", "null")],
+            &owner.csrf,
+        ),
+    ];
+    for (headers, csrf) in refused {
+        let fields = [("name", "sneaky"), ("csrf", csrf)];
+        let answer = owner
+            .post_as_written("/admin/tokens", headers, &fields)
+            .await;
+        assert_eq!(answer.status(), 403, "{headers:?} {csrf}");
+    }
     assert_eq!(app.count("api_tokens").await, 0);
 
     // As a header (how the page's scripts send it) or a form field, it works.
     let by_header = owner
-        .http
-        .post(owner.url("/admin/tokens"))
-        .header("x-csrf-token", &owner.csrf)
-        .header("origin", &app.address)
-        .form(&[("name", "by header")])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/tokens",
+            &[
+                ("x-csrf-token", owner.csrf.as_str()),
+                ("origin", app.address.as_str()),
+            ],
+            &[("name", "by header")],
+        )
+        .await;
     assert_eq!(by_header.status(), 200);
     let by_field = owner
         .post_form("/admin/tokens", &[("name", "by field")])

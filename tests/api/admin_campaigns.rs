@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::fixtures::{
     DESKTOP, HOURS, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named,
-    confirmed_people, engagement_app, fetch, receive, tracking_urls,
+    confirmed_people, engagement_app, fetch, header, receive, tracking_urls,
 };
 use crate::helpers::{
     Backend, OWNER_EMAIL, Options, OwnerClient, hidden_value, settle, spawn_app, spawn_app_with,
@@ -102,13 +102,12 @@ async fn preview_json(
     fields: &[(String, String)],
 ) -> (u16, serde_json::Value) {
     let response = owner
-        .http
-        .post(owner.url("/admin/campaigns/preview"))
-        .header("x-csrf-token", &owner.csrf)
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/campaigns/preview",
+            &[("x-csrf-token", owner.csrf.as_str())],
+            fields,
+        )
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
 }
@@ -141,12 +140,8 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
 
     // The compose page's preview shows the campaign's images from their own sites (the
     // frame takes the page's policy); every other admin page loads images from here only.
-    let policy = |response: &reqwest::Response| {
-        response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_string()
-    };
+    let policy =
+        |response: &reqwest::Response| header(response, "content-security-policy").to_string();
     let compose = owner.get("/admin/campaigns/new").await;
     assert!(
         policy(&compose).contains("img-src 'self' data: https: http:;"),
@@ -206,12 +201,8 @@ async fn a_draft_is_composed_previewed_and_tested_through_the_forms(backend: Bac
     let (_, sample) = preview_json(&owner, &fields).await;
     assert!(sample["text"].as_str().unwrap().contains("Hello friend!"));
     let preview_calls_need_the_token = owner
-        .http
-        .post(owner.url("/admin/campaigns/preview"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+        .post_as_written("/admin/campaigns/preview", &[], &fields)
+        .await;
     assert_eq!(preview_calls_need_the_token.status(), 403);
 
     // Without JavaScript, the Preview button renders the same on the server.
@@ -778,18 +769,18 @@ async fn bad_input_is_explained_next_to_its_field(backend: Backend) {
 
     // A form posted without the session's CSRF token changes nothing.
     let forged = owner
-        .http
-        .post(owner.url("/admin/campaigns/new"))
-        .form(&[
-            ("subject", "Forged"),
-            ("body", "Hi"),
-            ("format", "markdown"),
-            ("layout", "default"),
-            ("action", "save"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/campaigns/new",
+            &[],
+            &[
+                ("subject", "Forged"),
+                ("body", "Hi"),
+                ("format", "markdown"),
+                ("layout", "default"),
+                ("action", "save"),
+            ],
+        )
+        .await;
     assert_eq!(forged.status(), 403);
 }
 

@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use crate::fixtures::{
-    DESKTOP, IPHONE, MENU, assert_contains, confirmed_email, confirmed_named, engagement_app,
-    fetch, only_copy, receive, send_to_everyone, tracking_urls,
+    DESKTOP, IPHONE, MENU, add_subscriber, assert_contains, confirmed_email, confirmed_named, each,
+    engagement_app, fetch, only_copy, receive, send_to_everyone, tracking_urls,
 };
 use crate::helpers::{Backend, OwnerClient, TestApp};
 use crate::on_both_databases;
@@ -128,14 +128,12 @@ async fn the_table_sorts_filters_searches_and_pages(backend: Backend) {
     }
     confirmed_named(&app, &token, "zed@example.com", "Zed Zimmer").await;
     for email in ["pending1@example.com", "pending2@example.com"] {
-        let added = app
-            .api_json(
-                reqwest::Method::POST,
-                "/subscribers",
-                &token,
-                &serde_json::json!({ "email": email, "name": "Pat Pending" }),
-            )
-            .await;
+        let added = add_subscriber(
+            &app,
+            &token,
+            &serde_json::json!({ "email": email, "name": "Pat Pending" }),
+        )
+        .await;
         assert_eq!(added.status(), 201);
     }
     let leaver = confirmed_named(&app, &token, "leaver@example.com", "Lee Leaver").await;
@@ -559,12 +557,7 @@ async fn the_owner_unsubscribes_exports_and_erases(backend: Backend) {
     assert_eq!(exported, from_api);
     assert_eq!(exported["subscriber"]["email"], "carol@example.com");
     assert_eq!(exported["note"], "Met at the market");
-    let kinds: Vec<&str> = exported["consent_history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds = each(&exported["consent_history"], "kind");
     assert_eq!(kinds, ["added_confirmed", "unsubscribe"]);
 
     // Erase: a confirmation first; then gone, with a notice on the list.
@@ -687,12 +680,12 @@ async fn unknown_subscribers_and_forms_without_a_token_are_refused(backend: Back
     assert_eq!(malformed.status(), 404);
     // A form without the session's CSRF token changes nothing.
     let forged = owner
-        .http
-        .post(owner.url(&format!("/admin/subscribers/{id}/unsubscribe")))
-        .form(&[("csrf", "forged")])
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            &format!("/admin/subscribers/{id}/unsubscribe"),
+            &[],
+            &[("csrf", "forged")],
+        )
+        .await;
     assert_eq!(forged.status(), 403);
     let api = app.api_get(&format!("/subscribers/{id}"), &token).await;
     assert_eq!(api["status"], "confirmed");

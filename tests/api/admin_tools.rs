@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::multipart::{Form, Part};
 
 use crate::fixtures::{
-    assert_contains, confirmed_email, confirmed_named, confirmed_people, free_port,
+    assert_contains, confirmed_email, confirmed_named, confirmed_people, free_port, header,
     send_to_everyone,
 };
 use crate::helpers::{
@@ -275,10 +275,7 @@ async fn a_confirmed_import_of_ten_thousand_rows_sends_nothing_and_exports(backe
         "text/csv; charset=utf-8"
     );
     assert!(
-        download.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment; filename=\"subscribers-")
+        header(&download, "content-disposition").starts_with("attachment; filename=\"subscribers-")
     );
     let body = download.text().await.unwrap();
     let mut lines = body.lines();
@@ -354,12 +351,7 @@ async fn an_import_that_cannot_be_read_is_refused_with_a_reason(backend: Backend
     }
     let answer = upload(&owner, "big.csv", big.clone(), &fields).await;
     assert_eq!(answer.status(), 413);
-    assert!(
-        answer.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(header(&answer, "content-type").starts_with("text/html"));
     let page = answer.text().await.unwrap();
     assert!(page.contains("<h1>That is too large</h1>"), "{page}");
     assert!(page.contains("over the 10 MB a form here takes"), "{page}");
@@ -569,26 +561,24 @@ async fn the_settings_page_masks_secrets(backend: Backend) {
     let key_file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dkim-rsa.pem");
     let app = spawn_app_with(
         backend,
-        Options {
-            smtp: Some(smtp.clone()),
-            ..Options::default()
-        }
-        .env(
-            "HUNDRED_SMTP_URL",
-            &format!("smtp://shop:smtp-pass-4711@{}", smtp.address),
-        )
-        .env("HUNDRED_INBOUND_SECRET", "inbound-secret-0815")
-        .env(
-            "HUNDRED_SECRET_KEY",
-            "secret-key-2d8f0c6e91b34a7f9e0d1c2b3a4f5e6d",
-        )
-        .env(
-            "HUNDRED_IMAP_URL",
-            "imap://shop:imap-pass-9876@127.0.0.1:9/INBOX?tls=none",
-        )
-        .env("HUNDRED_DKIM_DOMAIN", "bakery.example")
-        .env("HUNDRED_DKIM_SELECTOR", "s1")
-        .env("HUNDRED_DKIM_KEY_FILE", key_file),
+        Options::default()
+            .sending_to(&smtp)
+            .env(
+                "HUNDRED_SMTP_URL",
+                &format!("smtp://shop:smtp-pass-4711@{}", smtp.address),
+            )
+            .env("HUNDRED_INBOUND_SECRET", "inbound-secret-0815")
+            .env(
+                "HUNDRED_SECRET_KEY",
+                "secret-key-2d8f0c6e91b34a7f9e0d1c2b3a4f5e6d",
+            )
+            .env(
+                "HUNDRED_IMAP_URL",
+                "imap://shop:imap-pass-9876@127.0.0.1:9/INBOX?tls=none",
+            )
+            .env("HUNDRED_DKIM_DOMAIN", "bakery.example")
+            .env("HUNDRED_DKIM_SELECTOR", "s1")
+            .env("HUNDRED_DKIM_KEY_FILE", key_file),
     )
     .await;
     let owner = app.owner().await;

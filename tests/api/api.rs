@@ -2,6 +2,7 @@
 
 use reqwest::Method;
 
+use crate::fixtures::{add_subscriber, each, header};
 use crate::helpers::{Backend, settle, spawn_app};
 use crate::on_both_databases;
 
@@ -52,18 +53,16 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
     for i in 0..5 {
-        let response = app
-            .api_json(
-                Method::POST,
-                "/subscribers",
-                &token,
-                &serde_json::json!({
-                    "email": format!("reader{i}@example.com"),
-                    "name": format!("Reader {i}"),
-                    "attributes": { "city": "Lyon", "visits": i },
-                }),
-            )
-            .await;
+        let response = add_subscriber(
+            &app,
+            &token,
+            &serde_json::json!({
+                "email": format!("reader{i}@example.com"),
+                "name": format!("Reader {i}"),
+                "attributes": { "city": "Lyon", "visits": i },
+            }),
+        )
+        .await;
         assert_eq!(response.status(), 201);
         let created: serde_json::Value = response.json().await.unwrap();
         assert_eq!(created["status"], "pending");
@@ -77,14 +76,12 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
             .await;
     }
 
-    let duplicate = app
-        .api_json(
-            Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({ "email": "READER0@example.com" }),
-        )
-        .await;
+    let duplicate = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({ "email": "READER0@example.com" }),
+    )
+    .await;
     assert_eq!(duplicate.status(), 409);
 
     let page: serde_json::Value = app.api_get("/subscribers?limit=2&offset=1", &token).await;
@@ -142,14 +139,12 @@ async fn adding_listing_reading_and_paging_subscribers(backend: Backend) {
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["field"], field);
     }
-    let unknown_field = app
-        .api_json(
-            Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({ "email": "x@example.com", "emial": "typo" }),
-        )
-        .await;
+    let unknown_field = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({ "email": "x@example.com", "emial": "typo" }),
+    )
+    .await;
     assert_eq!(unknown_field.status(), 400);
 }
 
@@ -168,18 +163,16 @@ async fn adding_a_confirmed_subscriber_needs_a_consent_text(backend: Backend) {
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["field"], "consent");
     }
-    let response = app
-        .api_json(
-            Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({
-                "email": "shop@example.com",
-                "status": "confirmed",
-                "consent": "Ticked the newsletter box at the till, 2026-11-20",
-            }),
-        )
-        .await;
+    let response = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({
+            "email": "shop@example.com",
+            "status": "confirmed",
+            "consent": "Ticked the newsletter box at the till, 2026-11-20",
+        }),
+    )
+    .await;
     assert_eq!(response.status(), 201);
     let created: serde_json::Value = response.json().await.unwrap();
     assert_eq!(created["status"], "confirmed");
@@ -206,27 +199,12 @@ async fn erasure_removes_the_person_and_keeps_them_off_the_list(backend: Backend
         .api_call(Method::GET, &format!("/subscribers/{id}/export"), &token)
         .await;
     assert_eq!(export.status(), 200);
-    assert!(
-        export.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment")
-    );
+    assert!(header(&export, "content-disposition").starts_with("attachment"));
     let export: serde_json::Value = export.json().await.unwrap();
     assert_eq!(export["subscriber"]["email"], "erin@example.com");
-    let kinds: Vec<&str> = export["consent_history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds = each(&export["consent_history"], "kind");
     assert_eq!(kinds, vec!["signup", "confirm"]);
-    let messages: Vec<&str> = export["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["kind"].as_str().unwrap())
-        .collect();
+    let messages = each(&export["messages"], "kind");
     assert_eq!(messages, vec!["confirmation", "welcome"]);
 
     let erased = app

@@ -1,7 +1,7 @@
 //! Every bad input to the public signup gets a 4xx, stores nothing and sends nothing; a
 //! name can never smuggle in a header.
 
-use crate::fixtures::assert_contains;
+use crate::fixtures::{add_subscriber, assert_contains};
 use crate::helpers::{Backend, Options, settle, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
@@ -171,14 +171,12 @@ async fn header_injection_through_the_name_never_becomes_a_header(backend: Backe
         .post_subscribe_json(&serde_json::json!({ "email": "bob@example.com", "name": evil }))
         .await;
     assert_eq!(json.status(), 422);
-    let api = app
-        .api_json(
-            reqwest::Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({ "email": "bob@example.com", "name": evil }),
-        )
-        .await;
+    let api = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({ "email": "bob@example.com", "name": evil }),
+    )
+    .await;
     assert_eq!(api.status(), 422);
     // Through the email field too.
     let json = app

@@ -322,14 +322,7 @@ async fn a_broken_template_is_refused_when_written(backend: Backend) {
 
 async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Backend) {
     let smtp = TestSmtp::start();
-    let app = spawn_app_with(
-        backend,
-        Options {
-            smtp: Some(smtp.clone()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = spawn_app_with(backend, Options::default().sending_to(&smtp)).await;
     let token = app.api_token().await;
     confirmed_many(&app, &token, "reader", 6).await;
     let gone = confirmed_email(&app, &token, "nobody@example.com").await;

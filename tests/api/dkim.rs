@@ -123,30 +123,26 @@ async fn signatures_verify(backend: Backend, key_file: &str, record: String) {
     }
 }
 
-async fn rsa_signatures_verify(backend: Backend) {
+/// Signs with the test key of `algorithm` (`tests/fixtures/dkim-{algorithm}.pem`) and
+/// publishes its public half as the DKIM record.
+async fn signatures_of_the_key_verify(backend: Backend, algorithm: &str) {
     let public = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/dkim-rsa.pub.b64",
+        "{}/tests/fixtures/dkim-{algorithm}.pub.b64",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
     signatures_verify(
         backend,
-        "dkim-rsa.pem",
-        format!("v=DKIM1; k=rsa; p={}", public.trim()),
+        &format!("dkim-{algorithm}.pem"),
+        format!("v=DKIM1; k={algorithm}; p={}", public.trim()),
     )
     .await;
 }
 
+async fn rsa_signatures_verify(backend: Backend) {
+    signatures_of_the_key_verify(backend, "rsa").await;
+}
+
 async fn ed25519_signatures_verify(backend: Backend) {
-    let public = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/dkim-ed25519.pub.b64",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    signatures_verify(
-        backend,
-        "dkim-ed25519.pem",
-        format!("v=DKIM1; k=ed25519; p={}", public.trim()),
-    )
-    .await;
+    signatures_of_the_key_verify(backend, "ed25519").await;
 }

@@ -9,8 +9,9 @@ use std::time::Duration;
 use reqwest::header::LOCATION;
 
 use crate::fixtures::{
-    DESKTOP, HOURS, IPHONE, MENU, address, bare_address, confirmed_people, engagement_when, fetch,
-    free_port, only_copy, receive, send_to_everyone, smtp_session, tracking_urls, with_inbound,
+    DESKTOP, HOURS, IPHONE, MENU, address, bare_address, confirmed_people, each, engagement_when,
+    fetch, free_port, only_copy, receive, send_to_everyone, smtp_session, tracking_urls,
+    with_inbound,
 };
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 use crate::on_both_databases;
@@ -347,12 +348,7 @@ Hello
     let core = app
         .api_get("/subscribers?sort=engagement&tier=core", &token)
         .await;
-    let mut core_emails: Vec<&str> = core["subscribers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["email"].as_str().unwrap())
-        .collect();
+    let mut core_emails = each(&core["subscribers"], "email");
     core_emails.sort();
     assert_eq!(core_emails, ["replier@example.com", "texter@example.com"]);
     assert_eq!(core["total"], 2);
@@ -428,12 +424,7 @@ Hello
     let recomputed = other
         .api_get("/subscribers?sort=engagement&limit=100", &token)
         .await;
-    let again: Vec<&str> = recomputed["subscribers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["email"].as_str().unwrap())
-        .collect();
+    let again = each(&recomputed["subscribers"], "email");
     assert_eq!(again[..4], order[..4]);
     for row in recomputed["subscribers"].as_array().unwrap() {
         let email = row["email"].as_str().unwrap();

@@ -10,8 +10,8 @@ use reqwest::Method;
 use sqlx::Row as _;
 
 use crate::fixtures::{
-    IPHONE, assert_contains, confirmed, fetch, patch, receive, send_to_everyone, tracking_urls,
-    with_inbound,
+    IPHONE, assert_contains, confirmed, each, fetch, header, patch, receive, send_to_everyone,
+    tracking_urls, with_inbound,
 };
 use crate::helpers::{Backend, Options, OwnerClient, TestApp, spawn_app_with};
 use crate::on_both_databases;
@@ -124,10 +124,7 @@ async fn live_a_life(app: &TestApp) -> Story {
     let account_link = tracking_urls(&copy.html(), "c")[0].clone();
     let clicked = fetch(&account_link, IPHONE).await;
     assert_eq!(clicked.status(), 302);
-    let location = clicked.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_lowercase();
+    let location = header(&clicked, "location").to_lowercase();
     assert_eq!(
         location,
         // A placeholder's value in an address is percent-encoded (`@` is `%40`).
@@ -457,12 +454,7 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
             .collect()
     };
     assert_eq!(clicks(&first), clicks(before));
-    let urls: Vec<&str> = first["engagement"]["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["url"].as_str().unwrap())
-        .collect();
+    let urls = each(&first["engagement"]["links"], "url");
     assert!(urls.contains(&ERASED_LINK), "{urls:?}");
     assert!(urls.contains(
         &"https://shop.example/account?email=ann%40example.com&member=AB-10001&city=Paris"

@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 
-use crate::fixtures::confirmed;
+use crate::fixtures::{confirmed, page_saying};
 use crate::helpers::{Backend, OwnerClient, TestApp, hidden_value, spawn_app};
 use crate::on_both_databases;
 use crate::process::hundred;
@@ -55,15 +55,11 @@ async fn api_refusal(app: &TestApp, token: &str, id: &str) -> (u16, String, Stri
 async fn admin_refuses(owner: &OwnerClient, id: &str, version: &str, sentence: &str) {
     let path = format!("/admin/campaigns/{id}/send");
     let shown = owner.get(&path).await;
-    assert_eq!(shown.status(), 422);
-    let page = unescape(&shown.text().await.unwrap());
-    assert!(page.contains(sentence), "{sentence}\n{page}");
+    page_saying(shown, 422, sentence).await;
     let pressed = owner
         .post_form(&path, &[("confirm", "yes"), ("version", version)])
         .await;
-    assert_eq!(pressed.status(), 422);
-    let page = unescape(&pressed.text().await.unwrap());
-    assert!(page.contains(sentence), "{sentence}\n{page}");
+    page_saying(pressed, 422, sentence).await;
 }
 
 /// `hundred campaign send ID` against the app's database: it must fail, printing `sentence`.
@@ -144,16 +140,4 @@ async fn retire_layouts(app: &TestApp) {
             pool.close().await;
         }
     }
-}
-
-/// A page's text with the characters the templates escape put back, so a sentence can be
-/// looked for as the owner reads it.
-fn unescape(html: &str) -> String {
-    html.replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&quot;", "\"")
-        .replace("&#x2F;", "/")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }

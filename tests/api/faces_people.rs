@@ -7,6 +7,7 @@ use hundred::actions::permission::PermissionError;
 use hundred::actions::review::ReviewError;
 use hundred::domain::SubscriberEmail;
 
+use crate::fixtures::{add_subscriber, confirmed_email, page_saying};
 use crate::helpers::{Backend, TestApp, hidden_value, spawn_app};
 use crate::on_both_databases;
 
@@ -16,16 +17,6 @@ on_both_databases!(
     an_invalid_address_is_refused_alike_by_the_api_and_the_signup_forms,
     a_bad_time_to_answer_is_refused_alike_by_the_api_and_the_admin_tool,
 );
-
-/// A page's text as the reader sees it (the few entities templates escape, put back).
-fn as_read(page: &str) -> String {
-    page.replace("&#x27;", "'")
-        .replace("&#x2F;", "/")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
 
 /// Runs one SQL statement on the app's database, to put a subscriber in a state only
 /// inbound mail would (a complaint).
@@ -72,10 +63,7 @@ async fn a_file_without_an_address_column_is_refused_alike_on_the_page_and_the_c
             ],
         )
         .await;
-    assert_eq!(answer.status(), 422);
-    let page = as_read(&answer.text().await.unwrap());
-    assert!(page.contains(&sentence), "{sentence}\n{page}");
-
+    page_saying(answer, 422, &sentence).await;
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("phones.csv");
     std::fs::write(&file, rows).unwrap();
@@ -101,23 +89,7 @@ async fn lifting_a_complaint_is_refused_alike_by_the_api_and_the_admin_page(back
     let app = spawn_app(backend).await;
     let token = app.api_token().await;
     let owner = app.owner().await;
-    let added = app
-        .api_json(
-            reqwest::Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({
-                "email": "bob@example.com",
-                "status": "confirmed",
-                "consent": "asked at the counter",
-            }),
-        )
-        .await;
-    assert_eq!(added.status(), 201);
-    let id = added.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = confirmed_email(&app, &token, "bob@example.com").await;
     execute(
         &app,
         "UPDATE subscribers SET status = 'complained' WHERE email = 'bob@example.com'",
@@ -143,9 +115,7 @@ async fn lifting_a_complaint_is_refused_alike_by_the_api_and_the_admin_page(back
             &[("reason", "I think it was a mistake")],
         )
         .await;
-    assert_eq!(answer.status(), 409);
-    let page = as_read(&answer.text().await.unwrap());
-    assert!(page.contains(&sentence), "{sentence}\n{page}");
+    let page = page_saying(answer, 409, &sentence).await;
     assert!(page.contains("Log out"), "in the admin layout");
 }
 
@@ -156,14 +126,12 @@ async fn an_invalid_address_is_refused_alike_by_the_api_and_the_signup_forms(bac
         .unwrap_err()
         .to_string();
 
-    let answer = app
-        .api_json(
-            reqwest::Method::POST,
-            "/subscribers",
-            &token,
-            &serde_json::json!({ "email": "not-an-address" }),
-        )
-        .await;
+    let answer = add_subscriber(
+        &app,
+        &token,
+        &serde_json::json!({ "email": "not-an-address" }),
+    )
+    .await;
     assert_eq!(answer.status(), 422);
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["error"], sentence.as_str(), "{body}");
@@ -185,9 +153,7 @@ async fn an_invalid_address_is_refused_alike_by_the_api_and_the_signup_forms(bac
             ("form_token", &shown),
         ])
         .await;
-    assert_eq!(answer.status(), 400);
-    let page = as_read(&answer.text().await.unwrap());
-    assert!(page.contains(&sentence), "{sentence}\n{page}");
+    page_saying(answer, 400, &sentence).await;
     assert_eq!(app.count("subscribers").await, 0);
 }
 
@@ -217,8 +183,6 @@ async fn a_bad_time_to_answer_is_refused_alike_by_the_api_and_the_admin_tool(bac
                 &[("answer_within_days", typed)],
             )
             .await;
-        assert_eq!(answer.status(), 422);
-        let page = as_read(&answer.text().await.unwrap());
-        assert!(page.contains(&sentence), "{sentence}\n{page}");
+        page_saying(answer, 422, &sentence).await;
     }
 }

@@ -36,6 +36,44 @@ pub(crate) fn bare_address(header: &str) -> String {
         .unwrap_or_else(|| header.to_string())
 }
 
+/// A page's text as the owner reads it: the characters the templates escape, put back, so
+/// a sentence can be looked for as written.
+pub(crate) fn as_read(page: &str) -> String {
+    page.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#x2F;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Asserts that `answer` has this status and a page saying `sentence` (as read); the page.
+pub(crate) async fn page_saying(answer: reqwest::Response, status: u16, sentence: &str) -> String {
+    assert_eq!(answer.status(), status);
+    let page = as_read(&answer.text().await.unwrap());
+    assert!(page.contains(sentence), "{sentence}\n{page}");
+    page
+}
+
+/// The `key` of every entry in a JSON list (`kind` of each consent event, `email` of each
+/// subscriber), in order.
+pub(crate) fn each<'a>(list: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry[key].as_str().unwrap())
+        .collect()
+}
+
+/// A response header's value as text.
+pub(crate) fn header(
+    response: &reqwest::Response,
+    name: impl reqwest::header::AsHeaderName,
+) -> &str {
+    response.headers()[name].to_str().unwrap()
+}
+
 /// A loopback address no one listens on (it was free a moment ago), for a listener the app
 /// opens itself.
 pub(crate) fn free_port() -> std::net::SocketAddr {
@@ -74,12 +112,20 @@ pub(crate) async fn confirmed(
     if let Some(name) = name {
         body["name"] = name.into();
     }
-    let response = app
-        .api_json(Method::POST, "/subscribers", token, &body)
-        .await;
+    let response = add_subscriber(app, token, &body).await;
     assert_eq!(response.status(), 201);
     let json: serde_json::Value = response.json().await.unwrap();
     json["id"].as_str().unwrap().to_string()
+}
+
+/// `POST /subscribers`: the owner adding someone through the API; the answer, unchecked.
+pub(crate) async fn add_subscriber(
+    app: &TestApp,
+    token: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    app.api_json(Method::POST, "/subscribers", token, body)
+        .await
 }
 
 /// A confirmed subscriber with no name and no attributes; their id.

@@ -372,6 +372,12 @@ impl Options {
         self.env.insert(name.to_string(), value.to_string());
         self
     }
+
+    /// Mail goes to this server (shared with the test, or with another app).
+    pub fn sending_to(mut self, smtp: &TestSmtp) -> Self {
+        self.smtp = Some(smtp.clone());
+        self
+    }
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -467,21 +473,16 @@ impl TestApp {
     }
 
     pub async fn post_subscribe_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(self.url("/subscribe"))
-            .form(fields)
-            .send()
-            .await
-            .expect("POST /subscribe")
+        Self::subscribe(self.client.post(self.url("/subscribe")).form(fields)).await
     }
 
     pub async fn post_subscribe_json(&self, body: &serde_json::Value) -> reqwest::Response {
-        self.client
-            .post(self.url("/subscribe"))
-            .json(body)
-            .send()
-            .await
-            .expect("POST /subscribe")
+        Self::subscribe(self.client.post(self.url("/subscribe")).json(body)).await
+    }
+
+    /// Sends a prepared `POST /subscribe` (form or JSON body).
+    async fn subscribe(request: reqwest::RequestBuilder) -> reqwest::Response {
+        request.send().await.expect("POST /subscribe")
     }
 
     /// Creates an API token the way the owner would, through the store the CLI uses.
@@ -665,6 +666,50 @@ pub struct OwnerClient {
 pub const OWNER_EMAIL: &str = "owner@bakery.example";
 pub const OWNER_PASSWORD: &str = "flour and water and salt";
 
+/// The body of the page at `url` as `http` gets it, whatever its status.
+pub async fn text_at(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// Fills in the login form (its token fetched by the same client) and sends it.
+pub async fn submit_login(
+    login: reqwest::RequestBuilder,
+    email: &str,
+    password: &str,
+    next: &str,
+    form_token: &str,
+) -> reqwest::Response {
+    login
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("next", next),
+            ("form_token", form_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Fills in the setup form at `link` (address, password, password again) and sends it.
+pub async fn submit_setup(
+    http: &reqwest::Client,
+    link: &str,
+    [email, password, password_again]: [&str; 3],
+    form_token: &str,
+) -> reqwest::Response {
+    http.post(link)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("password_again", password_again),
+            ("form_token", form_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn cookie_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -682,19 +727,15 @@ impl TestApp {
             .clone()
             .expect("a fresh app prints a setup link");
         let http = cookie_client();
-        let page = http.get(&link).send().await.unwrap().text().await.unwrap();
+        let page = text_at(&http, &link).await;
         let form_token = hidden_value(&page, "form_token").expect("the setup form has a token");
-        let created = http
-            .post(&link)
-            .form(&[
-                ("email", OWNER_EMAIL),
-                ("password", OWNER_PASSWORD),
-                ("password_again", OWNER_PASSWORD),
-                ("form_token", &form_token),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let created = submit_setup(
+            &http,
+            &link,
+            [OWNER_EMAIL, OWNER_PASSWORD, OWNER_PASSWORD],
+            &form_token,
+        )
+        .await;
         assert_eq!(
             created.status(),
             303,
@@ -710,26 +751,10 @@ impl TestApp {
         password: &str,
     ) -> Result<OwnerClient, reqwest::Response> {
         let http = cookie_client();
-        let page = http
-            .get(self.url("/admin/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = text_at(&http, self.url("/admin/login")).await;
         let form_token = hidden_value(&page, "form_token").expect("the login form has a token");
-        let answer = http
-            .post(self.url("/admin/login"))
-            .form(&[
-                ("email", email),
-                ("password", password),
-                ("next", "/admin"),
-                ("form_token", &form_token),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let login = http.post(self.url("/admin/login"));
+        let answer = submit_login(login, email, password, "/admin", &form_token).await;
         if answer.status() != 303 {
             return Err(answer);
         }
@@ -771,12 +796,22 @@ impl OwnerClient {
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf", &self.csrf));
-        self.http
-            .post(self.url(path))
-            .form(&all)
-            .send()
-            .await
-            .expect("POST")
+        self.post_as_written(path, &[], &all).await
+    }
+
+    /// Posts a form in this session exactly as given: the CSRF token only where the test
+    /// puts it (a field or a header), for the refusals and the page's scripts.
+    pub async fn post_as_written(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        fields: &(impl serde::Serialize + ?Sized),
+    ) -> reqwest::Response {
+        let mut request = self.http.post(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.form(fields).send().await.expect("POST")
     }
 }
 

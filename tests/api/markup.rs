@@ -7,7 +7,7 @@
 use reqwest::Method;
 use reqwest::header::LOCATION;
 
-use crate::fixtures::{assert_contains, confirmed};
+use crate::fixtures::{assert_contains, confirmed, each};
 use crate::helpers::{Backend, settle, spawn_app};
 use crate::on_both_databases;
 
@@ -208,13 +208,12 @@ async fn names_and_attributes_full_of_markup_stay_text_everywhere(backend: Backe
         ("send_offset", ""),
     ];
     let response = owner
-        .http
-        .post(owner.url("/admin/campaigns/preview"))
-        .header("x-csrf-token", &owner.csrf)
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+        .post_as_written(
+            "/admin/campaigns/preview",
+            &[("x-csrf-token", owner.csrf.as_str())],
+            &fields,
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let admin_preview: serde_json::Value = response.json().await.unwrap();
     assert_eq!(admin_preview, preview, "both previews show the same copy");
@@ -284,12 +283,7 @@ async fn names_and_attributes_full_of_markup_stay_text_everywhere(backend: Backe
         .json::<serde_json::Value>()
         .await
         .unwrap();
-    let mut links: Vec<&str> = report["engagement"]["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["url"].as_str().unwrap())
-        .collect();
+    let mut links = each(&report["engagement"]["links"], "url");
     links.sort();
     let mut written = vec![MENU, PLAIN_OFFER, ATTACKED_OFFER];
     written.sort();

@@ -68,6 +68,21 @@ pub fn refused_naming(output: &Output, variable: &str) {
     );
 }
 
+/// Asserts that `hundred serve`, in `dir` with these settings, refuses to start naming
+/// `variable`.
+pub fn refuses_to_serve<V: AsRef<std::ffi::OsStr>>(
+    dir: &std::path::Path,
+    settings: Vec<(&str, V)>,
+    variable: &str,
+) {
+    let mut command = hundred();
+    command.current_dir(dir).arg("serve");
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    refused_naming(&command.output().unwrap(), variable);
+}
+
 /// Starts `hundred serve` and returns it with the address it reports listening on.
 pub fn serve(command: Command) -> (Child, String) {
     let (child, stderr) = start_serving(command);
@@ -83,6 +98,37 @@ pub fn serve(command: Command) -> (Child, String) {
         .recv_timeout(Duration::from_secs(30))
         .expect("hundred reports its address");
     (child, address)
+}
+
+/// Signs `email` up through the public form of a running binary at `base`
+/// (`http://host:port`), asserting the form is accepted.
+pub async fn sign_up_at(base: &str, email: &str) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/subscribe"))
+        .form(&[("email", email)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+/// The first message a binary without SMTP wrote to `data/outbox` under `workdir`, waiting
+/// up to 15 seconds for it.
+pub async fn first_outbox_mail(workdir: &std::path::Path) -> Vec<u8> {
+    let outbox = workdir.join("data/outbox");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let file = std::fs::read_dir(&outbox).ok().and_then(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(file) = file {
+            return std::fs::read(file).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no .eml in {}", outbox.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 pub fn stop(child: &mut Child) -> std::process::ExitStatus {
@@ -119,31 +165,9 @@ async fn zero_config_serve_writes_the_confirmation_to_the_outbox(backend: Backen
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    let response = client
-        .post(format!("http://{address}/subscribe"))
-        .form(&[("email", "first@example.com")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    sign_up_at(&format!("http://{address}"), "first@example.com").await;
 
-    let outbox = workdir.path().join("data/outbox");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let eml = loop {
-        let files: Vec<_> = std::fs::read_dir(&outbox)
-            .map(|dir| {
-                dir.filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(file) = files.first() {
-            break std::fs::read(file).unwrap();
-        }
-        assert!(Instant::now() < deadline, "no .eml in {}", outbox.display());
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let eml = first_outbox_mail(workdir.path()).await;
     let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
     assert_eq!(
         message.subject().unwrap(),
@@ -211,20 +235,7 @@ fn a_key_or_mailbox_that_cannot_be_used_stops_start_up_with_one_line_naming_it()
             "HUNDRED_IMAP_URL",
         ),
     ] {
-        let mut command = hundred();
-        command.current_dir(dir.path()).arg("serve");
-        for (name, value) in settings {
-            command.env(name, value);
-        }
-        let output = command.output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{variable}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "one line: {stderr}");
-        assert!(
-            lines[0].starts_with(&format!("error: {variable}: ")),
-            "{stderr}"
-        );
+        refuses_to_serve(dir.path(), settings, variable);
     }
 }
 

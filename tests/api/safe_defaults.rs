@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use crate::fixtures::{SECRET, free_port, post_mail};
 use crate::helpers::{Backend, Options, TestApp, spawn_app, spawn_app_with};
 use crate::on_both_databases;
-use crate::process::{hundred, stop};
+use crate::process::{first_outbox_mail, hundred, sign_up_at, stop};
 
 on_both_databases!(the_webhook_refuses_a_stranger_before_reading_the_body);
 
@@ -161,28 +161,9 @@ async fn only_changing_the_port_gives_links_that_work() {
     let client = reqwest::Client::new();
     let page = client.get(&setup_link).send().await.unwrap();
     assert_eq!(page.status(), 200, "the printed setup link opens");
-    let signup = client
-        .post(format!("{base}/subscribe"))
-        .form(&[("email", "first@example.com")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signup.status(), 200);
+    sign_up_at(&base, "first@example.com").await;
 
-    let outbox = workdir.path().join("data/outbox");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let eml = loop {
-        let file = std::fs::read_dir(&outbox).ok().and_then(|dir| {
-            dir.filter_map(Result::ok)
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x == "eml"))
-        });
-        if let Some(file) = file {
-            break std::fs::read(file).unwrap();
-        }
-        assert!(Instant::now() < deadline, "no .eml in {}", outbox.display());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let eml = first_outbox_mail(workdir.path()).await;
     let message = mail_parser::MessageParser::default().parse(&eml).unwrap();
     let text = message.body_text(0).unwrap().to_string();
     let start = text

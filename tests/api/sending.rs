@@ -63,14 +63,7 @@ async fn attempts_so_far(app: &crate::helpers::TestApp) -> i64 {
 async fn a_permanent_refusal_is_recorded_and_not_retried(backend: Backend) {
     let smtp = TestSmtp::start();
     smtp.refuse_recipients_with(550, "5.1.1 No such user here");
-    let app = spawn_app_with(
-        backend,
-        Options {
-            smtp: Some(smtp.clone()),
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = spawn_app_with(backend, Options::default().sending_to(&smtp)).await;
     let token = app.api_token().await;
     assert_eq!(
         app.post_subscribe_json(&serde_json::json!({ "email": "nobody@example.com" }))

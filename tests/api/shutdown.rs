@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 
 use crate::helpers::{Backend, TestSmtp, fresh_database};
 use crate::on_both_databases;
-use crate::process::{hundred, serve, stop};
+use crate::process::{hundred, serve, sign_up_at, stop};
 use crate::smtp_listener::{greeted, listening_binary, reply_message, stored};
 
 on_both_databases!(
@@ -136,13 +136,7 @@ async fn a_stop_cut_short_keeps_the_mail_queued_for_the_next_start(backend: Back
         command
     };
     let (mut child, address) = serve(command());
-    let response = reqwest::Client::new()
-        .post(format!("http://{address}/subscribe"))
-        .form(&[("email", "ann@example.com")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    sign_up_at(&format!("http://{address}"), "ann@example.com").await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while relay.refusals("ann@example.com") == 0 {
         assert!(

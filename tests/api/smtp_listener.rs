@@ -16,7 +16,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use crate::fixtures::{REPLY_TO, free_port};
 use crate::helpers::{Backend, Options, TestApp, fresh_database, spawn_app_with};
 use crate::on_both_databases;
-use crate::process::{hundred, refused_naming, serve, stop};
+use crate::process::{hundred, refuses_to_serve, serve, stop};
 
 on_both_databases!(
     a_line_of_100_mb_without_a_newline_leaves_the_process_small,
@@ -455,11 +455,6 @@ fn a_bad_certificate_stops_start_up_naming_its_variable() {
             "HUNDRED_INBOUND_TLS_KEY",
         ),
     ] {
-        let mut command = hundred();
-        command.current_dir(dir.path()).arg("serve");
-        for (name, value) in settings {
-            command.env(name, value);
-        }
-        refused_naming(&command.output().unwrap(), variable);
+        refuses_to_serve(dir.path(), settings, variable);
     }
 }

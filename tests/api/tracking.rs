@@ -7,7 +7,7 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, USER_AGENT};
 
 use crate::fixtures::{
     DESKTOP, HOURS, IPHONE, MENU, confirmed_email, confirmed_people, engagement_when, fetch,
-    send_to_everyone, tracking_urls,
+    header, send_to_everyone, tracking_urls,
 };
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 use crate::on_both_databases;
@@ -71,12 +71,7 @@ async fn opens_and_clicks_are_judged_human_or_machine(backend: Backend) {
     let fetched = fetch(pixel, "Mozilla/5.0").await;
     assert_eq!(fetched.status(), 200);
     assert_eq!(fetched.headers()[CONTENT_TYPE], "image/gif");
-    assert!(
-        fetched.headers()[CACHE_CONTROL]
-            .to_str()
-            .unwrap()
-            .contains("no-store")
-    );
+    assert!(header(&fetched, CACHE_CONTROL).contains("no-store"));
     assert!(fetched.bytes().await.unwrap().starts_with(b"GIF89a"));
     let links = tracking_urls(&scanner, "c");
     assert_eq!(links.len(), 2, "{scanner}");
@@ -301,18 +296,8 @@ async fn a_hidden_link_gives_a_scanner_away(backend: Backend) {
     let trap = fetch(&hidden, DESKTOP).await;
     assert_eq!(trap.status(), 200, "an empty page, not a redirect");
     assert!(trap.headers().get(LOCATION).is_none());
-    assert!(
-        trap.headers()[CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert!(
-        trap.headers()[CACHE_CONTROL]
-            .to_str()
-            .unwrap()
-            .contains("no-store")
-    );
+    assert!(header(&trap, CONTENT_TYPE).starts_with("text/html"));
+    assert!(header(&trap, CACHE_CONTROL).contains("no-store"));
     assert!(
         !trap.text().await.unwrap().contains("http"),
         "it leads nowhere"

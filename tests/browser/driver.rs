@@ -236,16 +236,7 @@ impl Browser {
     /// Clicks the visible link with this text, waits for the page it leads to, and returns
     /// where it pointed.
     pub async fn follow_link(&mut self, text: &str) -> String {
-        let xpath = format!("//a[normalize-space(.)='{text}']");
-        let link = self
-            .client
-            .find(Locator::XPath(&xpath))
-            .await
-            .unwrap_or_else(|e| panic!("no link {text:?}: {e}"));
-        assert!(
-            link.is_displayed().await.unwrap(),
-            "the link {text:?} is visible"
-        );
+        let link = self.visible("a", "link", text).await;
         let href = link
             .attr("href")
             .await
@@ -299,18 +290,25 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script {script}: {e}"))
     }
 
-    /// The button a person would find by its label; it must be visible and enabled.
-    pub async fn button(&self, label: &str) -> Element {
-        let xpath = format!("//button[normalize-space(.)='{label}']");
-        let button = self
+    /// The `tag` element (a link, a button) a person finds by its text, asserting they can
+    /// see it; `what` names it in the messages.
+    async fn visible(&self, tag: &str, what: &str, text: &str) -> Element {
+        let xpath = format!("//{tag}[normalize-space(.)='{text}']");
+        let element = self
             .client
             .find(Locator::XPath(&xpath))
             .await
-            .unwrap_or_else(|e| panic!("no button labelled {label:?}: {e}"));
+            .unwrap_or_else(|e| panic!("no {what} {text:?}: {e}"));
         assert!(
-            button.is_displayed().await.unwrap(),
-            "the {label:?} button is visible"
+            element.is_displayed().await.unwrap(),
+            "the {what} {text:?} is visible"
         );
+        element
+    }
+
+    /// The button a person would find by its label; it must be visible and enabled.
+    pub async fn button(&self, label: &str) -> Element {
+        let button = self.visible("button", "button labelled", label).await;
         assert!(
             button.is_enabled().await.unwrap(),
             "the {label:?} button is enabled"
