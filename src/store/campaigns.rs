@@ -172,23 +172,43 @@ impl Store {
         now: Timestamp,
     ) -> anyhow::Result<Uuid> {
         let id = Uuid::now_v7();
-        with_pool!(self, pool => sqlx::query(
+        self.write_draft(
             "INSERT INTO campaigns (id, subject, body, format, preheader, layout, status, created_at, \
              updated_at, audience_tiers) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7, $8)",
+            id,
+            draft,
+            now,
+            "creating the campaign",
         )
-        .bind(id)
-        .bind(&draft.subject)
-        .bind(&draft.body)
-        .bind(draft.format.as_str())
-        .bind(&draft.preheader)
-        .bind(&draft.layout)
-        .bind(now)
-        .bind(tiers_json(draft.audience.as_deref()))
-        .execute(pool)
-        .await
-        .context("creating the campaign")
-        .map(|_| ())?);
+        .await?;
         Ok(id)
+    }
+
+    /// Runs `sql` (an insert or update of one draft) with the campaign's id as `$1`, the
+    /// draft's subject, body, format, preheader and layout as `$2`..`$6`, `now` as `$7` and
+    /// its audience as `$8`; returns how many rows it wrote.
+    async fn write_draft(
+        &self,
+        sql: &'static str,
+        id: Uuid,
+        draft: &CampaignDraft,
+        now: Timestamp,
+        what: &'static str,
+    ) -> anyhow::Result<u64> {
+        let tiers = tiers_json(draft.audience.as_deref());
+        with_pool!(self, pool => Ok(sqlx::query(sql)
+            .bind(id)
+            .bind(&draft.subject)
+            .bind(&draft.body)
+            .bind(draft.format.as_str())
+            .bind(&draft.preheader)
+            .bind(&draft.layout)
+            .bind(now)
+            .bind(&tiers)
+            .execute(pool)
+            .await
+            .context(what)?
+            .rows_affected()))
     }
 
     /// Replaces a draft's content. Refused once the campaign has left the draft state.
@@ -198,22 +218,16 @@ impl Store {
         draft: &CampaignDraft,
         now: Timestamp,
     ) -> Result<(), CampaignError> {
-        let updated = with_pool!(self, pool => sqlx::query(
-            "UPDATE campaigns SET subject = $2, body = $3, format = $4, preheader = $5, layout = $6, \
-             updated_at = $7, audience_tiers = $8 WHERE id = $1 AND status = 'draft'",
-        )
-        .bind(id)
-        .bind(&draft.subject)
-        .bind(&draft.body)
-        .bind(draft.format.as_str())
-        .bind(&draft.preheader)
-        .bind(&draft.layout)
-        .bind(now)
-        .bind(tiers_json(draft.audience.as_deref()))
-        .execute(pool)
-        .await
-        .context("updating the campaign")?
-        .rows_affected());
+        let updated = self
+            .write_draft(
+                "UPDATE campaigns SET subject = $2, body = $3, format = $4, preheader = $5, layout = $6, \
+                 updated_at = $7, audience_tiers = $8 WHERE id = $1 AND status = 'draft'",
+                id,
+                draft,
+                now,
+                "updating the campaign",
+            )
+            .await?;
         if updated == 1 {
             return Ok(());
         }

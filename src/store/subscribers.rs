@@ -6,7 +6,9 @@
 
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
+use sqlx::query::Query;
 use sqlx::types::Json;
+use sqlx::{Database, Encode, Type};
 use uuid::Uuid;
 
 use super::outbox::{MessageKind, queue_message};
@@ -159,6 +161,32 @@ struct ExistingSignup {
     last_confirmation_sent_at: Option<Timestamp>,
 }
 
+/// Binds what a signup writes to its subscriber, as `$1`..`$7`: the subscriber's id, the
+/// name given, when, the IP address, the user agent, the source and the consent text's
+/// version. A new signup and a renewed one write the same.
+fn bind_signup<'q, DB: Database>(
+    query: Query<'q, DB, DB::Arguments>,
+    id: Uuid,
+    name: &Option<String>,
+    req: &SignupRequest,
+) -> Query<'q, DB, DB::Arguments>
+where
+    Uuid: for<'e> Encode<'e, DB> + Type<DB>,
+    Timestamp: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<String>: for<'e> Encode<'e, DB> + Type<DB>,
+    String: for<'e> Encode<'e, DB> + Type<DB>,
+    for<'e> &'e str: Encode<'e, DB> + Type<DB>,
+{
+    query
+        .bind(id)
+        .bind(name)
+        .bind(req.now)
+        .bind(&req.ip)
+        .bind(&req.user_agent)
+        .bind(req.source.as_str())
+        .bind(&req.consent_text_version)
+}
+
 /// The one-way hash kept for an erased address.
 pub fn erased_hash(email: &SubscriberEmail) -> String {
     let digest = Sha256::digest(format!("hundred-erased:{}", email.key()).as_bytes());
@@ -174,31 +202,23 @@ impl Store {
         let recent = Timestamp::from(req.now.0 - req.resend_after);
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
-            let inserted = sqlx::query(
-                "INSERT INTO subscribers (id, email, email_key, name, status, attributes, created_at, \
-                 updated_at, signed_up_at, signup_ip, signup_user_agent, signup_source, \
-                 consent_text_version, last_confirmation_sent_at) \
-                 VALUES ($1, $2, $3, $4, 'pending', '{}', $5, $5, $5, $6, $7, $8, $9, $5) \
+            let inserted = bind_signup(sqlx::query(
+                "INSERT INTO subscribers (id, name, updated_at, signup_ip, signup_user_agent, \
+                 signup_source, consent_text_version, email, email_key, status, attributes, \
+                 created_at, signed_up_at, last_confirmation_sent_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', '{}', $3, $3, $3) \
                  ON CONFLICT (email_key) DO NOTHING",
-            )
-            .bind(id)
+            ), id, &name, req)
             .bind(req.email.as_str())
             .bind(&key)
-            .bind(&name)
-            .bind(req.now)
-            .bind(&req.ip)
-            .bind(&req.user_agent)
-            .bind(req.source.as_str())
-            .bind(&req.consent_text_version)
             .execute(&mut *tx)
             .await
             .context("inserting the new subscriber")?
             .rows_affected();
 
-            let outcome = if inserted == 1 {
-                record_consent_event!(&mut *tx, id, "signup", req);
-                queue_message!(&mut *tx, MessageKind::Confirmation, id, req.email.ascii(), &req.message_domain, req.now);
-                SignupOutcome::Created
+            // Who gets a confirmation: the new subscriber, or the one this signup renewed.
+            let (outcome, to_confirm) = if inserted == 1 {
+                (SignupOutcome::Created, Some(id))
             } else {
                 let existing = sqlx::query_as::<_, ExistingSignup>(
                     "SELECT id, status, last_confirmation_sent_at FROM subscribers WHERE email_key = $1",
@@ -222,7 +242,7 @@ impl Store {
                         // the button in the confirmation, ends that (the owner cannot).
                         // The guard repeats in the WHERE clause: of two concurrent signups
                         // for one address, the second re-checks it after the first commits.
-                        let renewed = sqlx::query(
+                        let renewed = bind_signup(sqlx::query(
                             "UPDATE subscribers SET status = 'pending', name = COALESCE($2, name), \
                              updated_at = $3, signed_up_at = $3, signup_ip = $4, signup_user_agent = $5, \
                              signup_source = $6, consent_text_version = $7, stated_consent = NULL, \
@@ -230,25 +250,16 @@ impl Store {
                              unsubscribe_method = NULL, last_confirmation_sent_at = $3 \
                              WHERE id = $1 AND status IN ('pending', 'unsubscribed', 'bounced', 'complained') \
                              AND (last_confirmation_sent_at IS NULL OR last_confirmation_sent_at < $8)",
-                        )
-                        .bind(existing.id)
-                        .bind(&name)
-                        .bind(req.now)
-                        .bind(&req.ip)
-                        .bind(&req.user_agent)
-                        .bind(req.source.as_str())
-                        .bind(&req.consent_text_version)
+                        ), existing.id, &name, req)
                         .bind(recent)
                         .execute(&mut *tx)
                         .await
                         .context("renewing the pending signup")?
                         .rows_affected();
                         if renewed == 1 {
-                            record_consent_event!(&mut *tx, existing.id, "signup", req);
-                            queue_message!(&mut *tx, MessageKind::Confirmation, existing.id, req.email.ascii(), &req.message_domain, req.now);
-                            SignupOutcome::ConfirmationQueued
+                            (SignupOutcome::ConfirmationQueued, Some(existing.id))
                         } else {
-                            SignupOutcome::Throttled
+                            (SignupOutcome::Throttled, None)
                         }
                     }
                     Some(
@@ -256,10 +267,14 @@ impl Store {
                         | SubscriberStatus::Unsubscribed
                         | SubscriberStatus::Bounced
                         | SubscriberStatus::Complained,
-                    ) => SignupOutcome::Throttled,
-                    _ => SignupOutcome::NothingToDo,
+                    ) => (SignupOutcome::Throttled, None),
+                    _ => (SignupOutcome::NothingToDo, None),
                 }
             };
+            if let Some(id) = to_confirm {
+                record_consent_event!(&mut *tx, id, "signup", req);
+                queue_message!(&mut *tx, MessageKind::Confirmation, id, req.email.ascii(), &req.message_domain, req.now);
+            }
             tx.commit().await.context("committing the signup")?;
             Ok(outcome)
         })

@@ -91,6 +91,33 @@ where
         self.text_rows(query, what).await
     }
 
+    /// Writes redacted `texts` back into `columns` of the row of `table` with id `key`.
+    async fn blank<K>(
+        &mut self,
+        table: &str,
+        key: K,
+        columns: &[&str],
+        texts: &[Option<String>],
+        what: &str,
+    ) -> anyhow::Result<()>
+    where
+        K: for<'e> Encode<'e, DB> + Type<DB> + Send,
+    {
+        let set: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| format!("{column} = ${}", i + 2))
+            .collect();
+        let sql = format!("UPDATE {table} SET {} WHERE id = $1", set.join(", "));
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key);
+        let query = texts.iter().fold(query, |query, text| query.bind(text));
+        query
+            .execute(&mut *self.conn)
+            .await
+            .with_context(|| format!("blanking {what}"))
+            .map(|_| ())
+    }
+
     /// What to look for, and where.
     pub(super) async fn search(
         &mut self,
@@ -155,10 +182,9 @@ where
         })
     }
 
-    /// Personalised links of the campaigns they received.
+    /// Personalised links of the campaigns they received. A link written in the campaign
+    /// itself is everyone's and stays, whatever it says.
     pub(super) async fn links(&mut self, search: &Search) -> anyhow::Result<()> {
-        // Personalised links of the campaigns they received. A link written in the
-        // campaign itself is everyone's and stays, whatever it says.
         let found = self
             .rows_naming::<i64>(
                 "campaign_links",
@@ -212,41 +238,43 @@ where
                         .context("removing a personalised link")?;
                 }
                 None => {
-                    sqlx::query("UPDATE campaign_links SET url = $2 WHERE id = $1")
-                        .bind(link)
-                        .bind(&clean)
-                        .execute(&mut *self.conn)
-                        .await
-                        .context("blanking a personalised link")?;
+                    self.blank(
+                        "campaign_links",
+                        link,
+                        &["url"],
+                        &[Some(clean)],
+                        "a personalised link",
+                    )
+                    .await?;
                 }
             }
         }
         Ok(())
     }
 
-    /// What the SMTP server said about their copies.
+    /// Their copies stay counted; what the SMTP server said about them goes.
     pub(super) async fn smtp_replies(&mut self, search: &Search) -> anyhow::Result<()> {
-        // Their copies stay counted; what the SMTP server said about them goes.
         let replies = self.text_rows::<Uuid>(sqlx::query("SELECT id, smtp_reply FROM deliveries WHERE subscriber_id = $1 AND smtp_reply IS NOT NULL").bind(self.id), "the SMTP replies of their copies").await?;
         for (delivery, texts) in replies {
             let (clean, changed) = redact_all(&search.own, &texts);
             if changed {
-                sqlx::query("UPDATE deliveries SET smtp_reply = $2 WHERE id = $1")
-                    .bind(delivery)
-                    .bind(&clean[0])
-                    .execute(&mut *self.conn)
-                    .await
-                    .context("blanking an SMTP reply")?;
+                self.blank(
+                    "deliveries",
+                    delivery,
+                    &["smtp_reply"],
+                    &clean,
+                    "an SMTP reply",
+                )
+                .await?;
             }
         }
         Ok(())
     }
 
-    /// Mail that came back, theirs or naming them.
+    /// Mail that came back, theirs or naming them. Their replies go, and so does anything
+    /// of theirs no campaign counts; bounces, complaints and automatic replies a campaign
+    /// counts stay, anonymous.
     pub(super) async fn inbound(&mut self, search: &Search) -> anyhow::Result<()> {
-        // Mail that came back. Their replies go, and so does anything of theirs no
-        // campaign counts; bounces, complaints and automatic replies a campaign counts
-        // stay, anonymous.
         sqlx::query(
             "DELETE FROM inbound_messages WHERE subscriber_id = $1 AND (kind = 'reply' OR campaign_id IS NULL)",
         )
@@ -297,25 +325,18 @@ where
             let from_them = search.address.found_in(text(3));
             match fate(kind, tied, from_them, unmatched, counted) {
                 Fate::Blanked => {
-                    let (clean, changed) = redact_all(&search.everywhere, &texts[3..]);
+                    let (mut clean, changed) = redact_all(&search.everywhere, &texts[3..]);
                     if changed {
-                        let message_id =
-                            texts[9].clone().filter(|m| !search.everywhere.found_in(m));
-                        sqlx::query(
-                            "UPDATE inbound_messages SET from_address = $2, subject = $3, text = $4, \
-                             status = $5, detail = $6, reference_ids = $7, message_id = $8 WHERE id = $1",
+                        // A Message-ID cannot be redacted in part: it goes if it names them.
+                        clean[6] = texts[9].clone().filter(|m| !search.everywhere.found_in(m));
+                        self.blank(
+                            "inbound_messages",
+                            message,
+                            &INBOUND[4..],
+                            &clean,
+                            "their name in someone else's mail",
                         )
-                        .bind(message)
-                        .bind(&clean[0])
-                        .bind(&clean[1])
-                        .bind(&clean[2])
-                        .bind(&clean[3])
-                        .bind(&clean[4])
-                        .bind(&clean[5])
-                        .bind(&message_id)
-                        .execute(&mut *self.conn)
-                        .await
-                        .context("blanking their name in someone else's mail")?;
+                        .await?;
                     }
                 }
                 Fate::Removed => {
@@ -362,10 +383,9 @@ where
         Ok(())
     }
 
-    /// System mail to their address, or naming them.
+    /// System mail to their address not tied to them goes; errors naming them are
+    /// blanked. (Mail tied to them goes with them, in `erase`.)
     pub(super) async fn system_mail(&mut self, search: &Search) -> anyhow::Result<()> {
-        // System mail to their address not tied to them goes; errors naming them are
-        // blanked. (Mail tied to them goes with them, below.)
         let queued = self
             .rows_naming::<Uuid>(
                 "outbound_messages",
@@ -386,21 +406,22 @@ where
                     .await
                     .context("removing mail to their address")?;
             } else if let (clean, true) = redact_all(&search.everywhere, &texts[1..]) {
-                sqlx::query("UPDATE outbound_messages SET last_error = $2 WHERE id = $1")
-                    .bind(message)
-                    .bind(&clean[0])
-                    .execute(&mut *self.conn)
-                    .await
-                    .context("blanking their address in a sending error")?;
+                self.blank(
+                    "outbound_messages",
+                    message,
+                    &["last_error"],
+                    &clean,
+                    "their address in a sending error",
+                )
+                .await?;
             }
         }
         Ok(())
     }
 
-    /// Other people's rows that name them.
+    /// Other people's rows that name them: notes, values (a "referred by"), consent
+    /// details, answers.
     pub(super) async fn others(&mut self, search: &Search) -> anyhow::Result<()> {
-        // Other people's rows that name them: notes, values (a "referred by"), consent
-        // details, answers.
         let noted = self
             .rows_naming::<Uuid>(
                 "subscribers",
@@ -440,13 +461,14 @@ where
             .await?;
         for (event, texts) in consent {
             let (clean, _) = redact_all(&search.everywhere, &texts);
-            sqlx::query("UPDATE consent_events SET detail = $2, source = $3 WHERE id = $1")
-                .bind(event)
-                .bind(&clean[0])
-                .bind(&clean[1])
-                .execute(&mut *self.conn)
-                .await
-                .context("blanking their name in a consent detail")?;
+            self.blank(
+                "consent_events",
+                event,
+                &["detail", "source"],
+                &clean,
+                "their name in a consent detail",
+            )
+            .await?;
         }
         let answers = self
             .rows_naming::<Uuid>(
@@ -458,18 +480,19 @@ where
             )
             .await?;
         for (answer, texts) in answers {
-            let (clean, _) = redact_all(&search.everywhere, &texts);
-            sqlx::query(
-                "UPDATE answers SET subject = $2, body = $3, in_reply_to = $4, reference_ids = $5 WHERE id = $1",
+            let (mut clean, _) = redact_all(&search.everywhere, &texts);
+            // An answer always has a subject and a body, if only an empty one.
+            for required in &mut clean[..2] {
+                required.get_or_insert_default();
+            }
+            self.blank(
+                "answers",
+                answer,
+                &["subject", "body", "in_reply_to", "reference_ids"],
+                &clean,
+                "their name in an answer to someone else",
             )
-            .bind(answer)
-            .bind(clean[0].as_deref().unwrap_or_default())
-            .bind(clean[1].as_deref().unwrap_or_default())
-            .bind(&clean[2])
-            .bind(&clean[3])
-            .execute(&mut *self.conn)
-            .await
-            .context("blanking their name in an answer to someone else")?;
+            .await?;
         }
         Ok(())
     }
