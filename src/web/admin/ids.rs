@@ -9,25 +9,48 @@ use uuid::Uuid;
 
 use super::AdminError;
 
-/// The subscriber `{id}` in `/admin/subscribers/{id}/…`.
-#[derive(Debug, Clone, Copy)]
-pub struct SubscriberId(pub Uuid);
+/// A typed id read from the path parameter `$param` with `$parse`; an id that cannot be
+/// one answers `$missing`'s "No such …" page.
+macro_rules! path_id {
+    ($(#[$doc:meta])* $name:ident($inner:ty) from $param:literal by $parse:expr, else $missing:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub $inner);
 
-/// The campaign `{id}` in `/admin/campaigns/{id}/…`.
-#[derive(Debug, Clone, Copy)]
-pub struct CampaignId(pub Uuid);
+        impl<S: Send + Sync> FromRequestParts<S> for $name {
+            type Rejection = AdminError;
 
-/// The inbound message `{id}` in `/admin/inbound/{id}/…`.
-#[derive(Debug, Clone, Copy)]
-pub struct InboundId(pub i64);
+            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AdminError> {
+                from_path(parts, $param, $parse, $missing).await.map(Self)
+            }
+        }
+    };
+}
 
-/// The reply `{reply}` in `/admin/subscribers/{id}/replies/{reply}/…`.
-#[derive(Debug, Clone, Copy)]
-pub struct ReplyId(pub i64);
+path_id! {
+    /// The subscriber `{id}` in `/admin/subscribers/{id}/…`.
+    SubscriberId(Uuid) from "id" by uuid, else AdminError::no_subscriber
+}
 
-/// The API token `{id}` in `/admin/tokens/{id}/…`.
-#[derive(Debug, Clone, Copy)]
-pub struct TokenId(pub Uuid);
+path_id! {
+    /// The campaign `{id}` in `/admin/campaigns/{id}/…`.
+    CampaignId(Uuid) from "id" by uuid, else AdminError::no_campaign
+}
+
+path_id! {
+    /// The inbound message `{id}` in `/admin/inbound/{id}/…`.
+    InboundId(i64) from "id" by row_number, else AdminError::no_message
+}
+
+path_id! {
+    /// The reply `{reply}` in `/admin/subscribers/{id}/replies/{reply}/…`.
+    ReplyId(i64) from "reply" by row_number, else AdminError::no_reply
+}
+
+path_id! {
+    /// The API token `{id}` in `/admin/tokens/{id}/…`.
+    TokenId(Uuid) from "id" by uuid, else AdminError::no_token
+}
 
 /// The path parameter `name`, read with `parse`; anything else is `missing`.
 async fn from_path<T>(
@@ -46,62 +69,14 @@ async fn from_path<T>(
         .ok_or_else(missing)
 }
 
+/// A UUID in any form `Uuid::parse_str` takes.
+fn uuid(raw: &str) -> Option<Uuid> {
+    Uuid::parse_str(raw).ok()
+}
+
 /// A row number: positive (a zero or a sign names no row).
 fn row_number(raw: &str) -> Option<i64> {
     raw.parse::<i64>().ok().filter(|id| *id > 0)
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for SubscriberId {
-    type Rejection = AdminError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AdminError> {
-        let parse = |raw: &str| Uuid::parse_str(raw).ok();
-        from_path(parts, "id", parse, AdminError::no_subscriber)
-            .await
-            .map(Self)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for CampaignId {
-    type Rejection = AdminError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AdminError> {
-        let parse = |raw: &str| Uuid::parse_str(raw).ok();
-        from_path(parts, "id", parse, AdminError::no_campaign)
-            .await
-            .map(Self)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for TokenId {
-    type Rejection = AdminError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AdminError> {
-        let parse = |raw: &str| Uuid::parse_str(raw).ok();
-        from_path(parts, "id", parse, AdminError::no_token)
-            .await
-            .map(Self)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for InboundId {
-    type Rejection = AdminError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AdminError> {
-        from_path(parts, "id", row_number, AdminError::no_message)
-            .await
-            .map(Self)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ReplyId {
-    type Rejection = AdminError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AdminError> {
-        from_path(parts, "reply", row_number, AdminError::no_reply)
-            .await
-            .map(Self)
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use serde::Deserialize;
 
 use super::{AdminError, InboundId, Owner, SubscriberId};
@@ -16,8 +16,14 @@ use crate::web::routes::Routes;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .route("/admin/inbound/{id}/apply", post(apply))
-        .route("/admin/inbound/{id}/dismiss", post(dismiss))
+        .route(
+            "/admin/inbound/{id}/apply",
+            post_decision(ReviewDecision::Apply),
+        )
+        .route(
+            "/admin/inbound/{id}/dismiss",
+            post_decision(ReviewDecision::Dismiss),
+        )
         .route("/admin/inbound/{id}/genuine", post(genuine))
         .route("/admin/subscribers/{id}/lift-bounce", post(lift_bounce))
 }
@@ -67,6 +73,15 @@ fn refused(err: ReviewError) -> AdminError {
     }
 }
 
+/// The POST that applies or dismisses: one handler, the decision fixed by the route.
+fn post_decision(decision: ReviewDecision) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>, _owner: Owner, InboundId(id): InboundId| async move {
+            decide(&state, id, decision).await
+        },
+    )
+}
+
 /// Applies or dismisses the bounce or complaint, then back to the dashboard.
 async fn decide(
     state: &AppState,
@@ -80,22 +95,6 @@ async fn decide(
         Err(err) => return Err(refused(err)),
     };
     Ok(Redirect::to(&format!("/admin?notice={notice}#review")).into_response())
-}
-
-async fn apply(
-    State(state): State<AppState>,
-    _owner: Owner,
-    InboundId(id): InboundId,
-) -> Result<Response, AdminError> {
-    decide(&state, id, ReviewDecision::Apply).await
-}
-
-async fn dismiss(
-    State(state): State<AppState>,
-    _owner: Owner,
-    InboundId(id): InboundId,
-) -> Result<Response, AdminError> {
-    decide(&state, id, ReviewDecision::Dismiss).await
 }
 
 async fn genuine(

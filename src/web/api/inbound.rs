@@ -6,10 +6,10 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 
-use super::{ApiToken, parse_bounded, parse_id, parse_json};
+use super::{ApiToken, Paging, parse_id, parse_json};
 use crate::actions::review::{self, Decided, ReviewError};
 use crate::store::ReviewDecision;
 use crate::web::routes::Routes;
@@ -20,8 +20,11 @@ const MAX_PAGE: i64 = 500;
 pub fn routes() -> Routes {
     Routes::new()
         .route("/inbound", get(list))
-        .route("/inbound/{id}/apply", post(apply))
-        .route("/inbound/{id}/dismiss", post(dismiss))
+        .route("/inbound/{id}/apply", post_decision(ReviewDecision::Apply))
+        .route(
+            "/inbound/{id}/dismiss",
+            post_decision(ReviewDecision::Dismiss),
+        )
         .route("/inbound/{id}/genuine", post(genuine))
         .route("/subscribers/{id}/lift-bounce", post(lift_bounce))
 }
@@ -29,8 +32,8 @@ pub fn routes() -> Routes {
 #[derive(Deserialize)]
 struct ListQuery {
     review: Option<String>,
-    limit: Option<String>,
-    offset: Option<String>,
+    #[serde(flatten)]
+    paging: Paging,
 }
 
 async fn list(
@@ -48,8 +51,7 @@ async fn list(
             });
         }
     };
-    let limit = parse_bounded("limit", query.limit.as_deref(), 100, 1, MAX_PAGE)?;
-    let offset = parse_bounded("offset", query.offset.as_deref(), 0, 0, i64::MAX)?;
+    let (limit, offset) = query.paging.limit_offset(MAX_PAGE)?;
     let messages = state
         .store
         .inbound_messages(review_only, limit, offset)
@@ -84,6 +86,15 @@ fn refused(err: ReviewError) -> ApiError {
     }
 }
 
+/// The POST that applies or dismisses: one handler, the decision fixed by the route.
+fn post_decision(decision: ReviewDecision) -> MethodRouter<AppState> {
+    post(
+        move |_token: ApiToken, State(state): State<AppState>, Path(id): Path<String>| async move {
+            decide(&state, &id, decision).await
+        },
+    )
+}
+
 async fn decide(
     state: &AppState,
     raw_id: &str,
@@ -98,22 +109,6 @@ async fn decide(
     Ok(Json(serde_json::json!({
         "id": id, "review": review, "suppressed": suppressed,
     })))
-}
-
-async fn apply(
-    _token: ApiToken,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    decide(&state, &id, ReviewDecision::Apply).await
-}
-
-async fn dismiss(
-    _token: ApiToken,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    decide(&state, &id, ReviewDecision::Dismiss).await
 }
 
 async fn genuine(

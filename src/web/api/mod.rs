@@ -44,9 +44,25 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
     }
 }
 
+/// The `limit` and `offset` of a list's query string, each checked as a whole number.
+#[derive(serde::Deserialize)]
+pub(super) struct Paging {
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+impl Paging {
+    /// How many rows (100 unless asked, at most `max_page`) and from where.
+    pub(super) fn limit_offset(&self, max_page: i64) -> Result<(i64, i64), ApiError> {
+        let limit = parse_bounded("limit", self.limit.as_deref(), 100, 1, max_page)?;
+        let offset = parse_bounded("offset", self.offset.as_deref(), 0, 0, i64::MAX)?;
+        Ok((limit, offset))
+    }
+}
+
 /// A query parameter that must be a whole number within `min..=max`; `default` when left
 /// out or empty.
-pub(super) fn parse_bounded(
+fn parse_bounded(
     field: &'static str,
     raw: Option<&str>,
     default: i64,

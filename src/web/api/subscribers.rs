@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use time::OffsetDateTime;
 
-use super::{ApiToken, parse_bounded, parse_id, parse_json};
+use super::{ApiToken, Paging, parse_id, parse_json};
 use crate::actions::subscribers::{self, Addition, Changes, SubscriberError};
 use crate::domain::{SignupSource, SubscriberStatus, Tier};
 use crate::store::{RankedSubscriber, SubscriberFilter, SubscriberOrder};
@@ -31,8 +31,8 @@ struct ListQuery {
     status: Option<String>,
     tier: Option<String>,
     sort: Option<String>,
-    limit: Option<String>,
-    offset: Option<String>,
+    #[serde(flatten)]
+    paging: Paging,
 }
 
 async fn list(
@@ -69,8 +69,7 @@ async fn list(
             });
         }
     };
-    let limit = parse_bounded("limit", query.limit.as_deref(), 100, 1, MAX_PAGE)?;
-    let offset = parse_bounded("offset", query.offset.as_deref(), 0, 0, i64::MAX)?;
+    let (limit, offset) = query.paging.limit_offset(MAX_PAGE)?;
     let filter = SubscriberFilter {
         status,
         tier,
