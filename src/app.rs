@@ -1,6 +1,10 @@
 //! Start-up and shutdown: connect and migrate the store, settle the signing key, bind the
 //! listener, then run the HTTP server, the sender workers and the inbound doors (SMTP
 //! listener, IMAP poller) until told to stop.
+//!
+//! Layer: the very top. It builds what the plain settings describe (the DKIM signer, the
+//! STARTTLS set-up, the transport, the IMAP poller) and wires every layer together; no
+//! other module imports it except `cli` and `main`, for `prepare`.
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,4 +1,8 @@
 //! The owner's command-line tools: API tokens, campaigns, importing and exporting the list.
+//!
+//! Layer: the top, beside `web`: each command reads its arguments, calls the use case in
+//! `actions` (through `app::prepare`'s `Services`) and prints the answer; a refusal is the
+//! use case's own sentence and a non-zero exit.
 
 use std::time::Duration;
 

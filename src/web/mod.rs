@@ -2,6 +2,11 @@
 //!
 //! Each module owns its routes; they are merged here, with the layers every request goes
 //! through (body limit, timeout, security headers, tracing).
+//!
+//! Layer: the top, beside `cli`. A handler extracts its input, calls one use case in
+//! `actions` and answers (`ApiError`, `AdminError`, `PageError`); the checks and refusals
+//! live in `actions`, not here. It may import everything below; nothing but `app` imports
+//! it.
 
 pub mod admin;
 mod api;
