@@ -6,8 +6,8 @@
 //! of rows, how to claim rows, a cast), implemented once per backend.
 //!
 //! Layer: below the engine's work (mail, inbound, tracking, lists) and the use cases. It
-//! may import domain, config and signing only; it must not import mail, inbound, tracking, lists,
-//! actions, web, app or cli. A new query goes in the file about its data.
+//! may import domain, config and signing only; it must not import mail, inbound,
+//! tracking, lists, actions, web, app or cli. A new query goes in the file about its data.
 
 mod api_tokens;
 mod campaigns;
