@@ -22,12 +22,9 @@ use crate::lists::{ConsentBasis, ImportMode, ImportReport};
 use crate::store::{CampaignRecord, Store, SubscriberFilter, SubscriberOrder, Timestamp};
 
 pub async fn token_create(config: Config, name: &str) -> anyhow::Result<()> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        anyhow::bail!("--name must be one line of 1 to 100 characters");
-    }
-    let store = open_store(&config).await?;
-    println!("{}", store.create_api_token(name).await?);
+    let services = crate::app::prepare(config).await?;
+    let (_, token) = crate::actions::accounts::create_api_token(&services, name).await?;
+    println!("{token}");
     Ok(())
 }
 

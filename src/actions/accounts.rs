@@ -111,6 +111,29 @@ pub async fn create_owner(
     Ok(services.store.create_owner(&email, &hash).await?)
 }
 
+/// Why an API token was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("Give the token a name of one line and at most 100 characters, such as “website”.")]
+    Name,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Makes an API token named `name` (one line, 1 to 100 characters, so the token list stays
+/// readable); the token itself, shown once (`hundred token create`, the tokens page).
+pub async fn create_api_token(
+    services: &Services,
+    name: &str,
+) -> Result<(String, String), TokenError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(TokenError::Name);
+    }
+    let token = services.store.create_api_token(name).await?;
+    Ok((name.to_string(), token))
+}
+
 /// At start-up with no owner account yet: a fresh one-time setup link (the previous one,
 /// if any, stops working). `None` once an owner exists.
 pub async fn issue_setup_link(store: &Store, public_base: &str) -> anyhow::Result<Option<String>> {

@@ -2,6 +2,7 @@
 //! admin pages, the public pages and the command line, because each face shows the
 //! refusal of the one use case they all call (`hundred::actions`).
 
+use hundred::actions::accounts::TokenError;
 use hundred::actions::lists::ImportError;
 use hundred::actions::permission::PermissionError;
 use hundred::actions::review::ReviewError;
@@ -16,6 +17,7 @@ on_both_databases!(
     lifting_a_complaint_is_refused_alike_by_the_api_and_the_admin_page,
     an_invalid_address_is_refused_alike_by_the_api_and_the_signup_forms,
     a_bad_time_to_answer_is_refused_alike_by_the_api_and_the_admin_tool,
+    a_token_without_a_name_is_refused_alike_on_the_page_and_the_command_line,
 );
 
 /// Runs one SQL statement on the app's database, to put a subscriber in a state only
@@ -185,4 +187,32 @@ async fn a_bad_time_to_answer_is_refused_alike_by_the_api_and_the_admin_tool(bac
             .await;
         page_saying(answer, 422, &sentence).await;
     }
+}
+
+async fn a_token_without_a_name_is_refused_alike_on_the_page_and_the_command_line(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let owner = app.owner().await;
+    let sentence = TokenError::Name.to_string();
+
+    let answer = owner.post_form("/admin/tokens", &[("name", "  ")]).await;
+    assert_eq!(answer.status(), 200);
+    let page = answer.text().await.unwrap();
+    assert!(page.contains(&sentence), "{sentence}");
+    assert!(page.contains("None yet"), "no token was made");
+
+    let work = tempfile::tempdir().unwrap();
+    let out = crate::process::hundred()
+        .current_dir(work.path())
+        .env("HUNDRED_DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .args(["token", "create", "--name", "two\nlines"])
+        .output()
+        .expect("run hundred token create");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains(&sentence), "{sentence}\n{stderr}");
+    assert!(out.stdout.is_empty(), "no token printed");
+    assert!(owner.page("/admin/tokens").await.contains("None yet"));
 }

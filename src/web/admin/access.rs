@@ -365,18 +365,14 @@ async fn create_token(
     owner: Owner,
     Form(form): Form<NewToken>,
 ) -> Result<Response, AdminError> {
-    let name = form.name.unwrap_or_default().trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return tokens_view(
-            &state,
-            &owner,
-            None,
-            Some("Give the token a name of at most 100 characters, such as “website”."),
-        )
-        .await;
+    let typed = form.name.unwrap_or_default();
+    match accounts::create_api_token(&state, &typed).await {
+        Ok((name, token)) => tokens_view(&state, &owner, Some((&name, &token)), None).await,
+        Err(err @ accounts::TokenError::Name) => {
+            tokens_view(&state, &owner, None, Some(&err.to_string())).await
+        }
+        Err(accounts::TokenError::Unexpected(err)) => Err(err.into()),
     }
-    let token = state.store.create_api_token(&name).await?;
-    tokens_view(&state, &owner, Some((&name, &token)), None).await
 }
 
 async fn revoke_token(
