@@ -111,7 +111,7 @@ pub fn compile(services: &Services, content: &CampaignContent) -> Result<Compile
     draft::check(
         content,
         services.templates.clone(),
-        &services.config.list_name,
+        &services.settings().list_name(),
     )
     .map_err(CampaignRefusal::Content)
 }
@@ -192,7 +192,7 @@ pub fn check_sendable(
     draft::check(
         &content_of(record),
         services.templates.clone(),
-        &services.config.list_name,
+        &services.settings().list_name(),
     )
     .map_err(CampaignRefusal::DoesNotCompile)?;
     match at {

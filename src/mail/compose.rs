@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::dkim::DkimSigner;
 use super::render::RenderedCopy;
 use super::thread::is_valid_message_id;
-use crate::config::Config;
+use crate::config::{Config, Current, LiveSettings};
 use crate::signing::{Signer, TokenPurpose};
 use crate::templates::Templates;
 
@@ -49,6 +49,8 @@ pub struct Composer {
     signer: Signer,
     /// Signs every message when DKIM is configured; built at start-up from `config.dkim`.
     dkim: Option<Arc<DkimSigner>>,
+    /// The owner's settings in effect (From, Reply-To, list name, consent text, …).
+    live: LiveSettings,
 }
 
 impl Composer {
@@ -57,13 +59,25 @@ impl Composer {
         templates: Arc<Templates>,
         signer: Signer,
         dkim: Option<Arc<DkimSigner>>,
+        live: LiveSettings,
     ) -> Self {
         Self {
             config,
             templates,
             signer,
             dkim,
+            live,
         }
+    }
+
+    /// The owner's settings as they change.
+    pub fn live(&self) -> LiveSettings {
+        self.live.clone()
+    }
+
+    /// The owner's settings in effect now.
+    pub fn owner(&self) -> Arc<Current> {
+        self.live.get()
     }
 
     pub fn confirm_url(&self, subscriber: Uuid, now: OffsetDateTime) -> String {
@@ -89,7 +103,7 @@ impl Composer {
         let mut context = self.base_context(to);
         context.insert("confirm_url", &self.confirm_url(to.id, now));
         context.insert("valid_days", &CONFIRMATION_VALIDITY.whole_days());
-        context.insert("consent_text", &self.config.consent_text);
+        context.insert("consent_text", &self.owner().consent_text);
         self.compose("confirmation", to, message_id, &context, false)
     }
 
@@ -125,8 +139,9 @@ impl Composer {
     /// "send a test message"): From, Date, Message-ID and the DKIM signature as real mail
     /// has them; no list headers, no reply token.
     pub fn test_message(&self, to: Address) -> anyhow::Result<Composed> {
+        let owner = self.owner();
         let mut context = Context::new();
-        context.insert("list_name", &self.config.list_name);
+        context.insert("list_name", &owner.list_name());
         context.insert("public_url", self.config.public_base());
         context.insert("smtp", &self.config.smtp_url.is_some());
         let subject = one_line(
@@ -138,10 +153,10 @@ impl Composer {
         let message_id = format!(
             "<{}@{}>",
             Uuid::now_v7().simple(),
-            self.config.sending_domain()
+            owner.sending_domain()
         );
         let message = Message::builder()
-            .from(self.config.from.clone())
+            .from(owner.from.clone())
             .to(Mailbox::new(None, to.clone()))
             .subject(subject)
             .date_now()
@@ -149,12 +164,12 @@ impl Composer {
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(text)
             .context("building the test message")?;
-        self.sign_and_envelope(message, self.config.from.email.clone(), to)
+        self.sign_and_envelope(message, owner.from.email.clone(), to)
     }
 
     fn base_context(&self, to: &Recipient) -> Context {
         let mut context = Context::new();
-        context.insert("list_name", &self.config.list_name);
+        context.insert("list_name", &self.owner().list_name());
         context.insert("name", &to.name);
         context.insert("email", &to.address);
         context.insert("public_url", self.config.public_base());
@@ -271,13 +286,14 @@ impl Composer {
             .parse()
             .with_context(|| format!("the stored address {} is not deliverable", to.address))?;
         let mailbox = Mailbox::new(to.name.clone(), address.clone());
+        let owner = self.owner();
         let mut builder = Message::builder()
-            .from(self.config.from.clone())
+            .from(owner.from.clone())
             .to(mailbox)
             .subject(subject)
             .date_now()
             .message_id(Some(message_id.to_string()));
-        if let Some(reply_to) = &self.config.reply_to {
+        if let Some(reply_to) = &owner.reply_to {
             let token = self.signer.address_token(TokenPurpose::Reply, to.message);
             builder = builder.reply_to(Mailbox::new(
                 reply_to.name.clone(),
@@ -295,7 +311,7 @@ impl Composer {
                 bounce,
                 &self.signer.address_token(TokenPurpose::Bounce, to.message),
             )?,
-            None => self.config.from.email.clone(),
+            None => self.owner().from.email.clone(),
         };
         self.sign_and_envelope(message, sender, address)
     }
@@ -319,8 +335,9 @@ impl Composer {
 
     /// `List-Unsubscribe` (URL, and mailto where configured), RFC 8058 one-click, `List-Id`.
     fn list_headers(&self, subscriber: Uuid) -> Vec<HeaderValue> {
+        let owner = self.owner();
         let mut unsubscribe = format!("<{}>", self.unsubscribe_url(subscriber));
-        if let Some(mailto) = &self.config.unsubscribe_mailto {
+        if let Some(mailto) = &owner.unsubscribe_mailto {
             unsubscribe.push_str(&format!(", <mailto:{mailto}?subject=unsubscribe>"));
         }
         let mut headers = vec![
@@ -329,7 +346,7 @@ impl Composer {
         ];
         headers.push(header(
             "List-Id",
-            list_id(&self.config.list_name, self.config.sending_domain()),
+            list_id(&owner.list_name(), owner.sending_domain()),
         ));
         headers
     }

@@ -63,18 +63,19 @@ async fn keep(
     Path(token): Path<String>,
 ) -> Response {
     let config = &state.config;
+    let list_name = state.settings().list_name();
     match readers::keep(&state, &token, client.ip_string()).await {
         Ok(Kept::Kept { email }) => message_page(
             &state,
             "Thank you",
-            &format!("We'll keep sending {} to {email}.", config.list_name),
+            &format!("We'll keep sending {} to {email}.", list_name),
         ),
         Ok(Kept::NotSubscribed { email }) => message_page(
             &state,
             "You're not on the list",
             &format!(
                 "{email} no longer receives {}. To get it again, sign up at {}/subscribe.",
-                config.list_name,
+                list_name,
                 config.public_base()
             ),
         ),
@@ -195,7 +196,7 @@ async fn resubscribe(
         return invalid_link(&state, LinkKind::Unsubscribe, LinkError::Invalid);
     }
     if let Some(ip) = client.ip
-        && state.signup_limiter.check_key(&rate_limit_key(ip)).is_err()
+        && state.signup_limiter.refuses(&rate_limit_key(ip))
     {
         return PageError::TooManyRequests.into_page(&state);
     }

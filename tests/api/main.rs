@@ -27,6 +27,7 @@ mod process;
 mod safe_defaults;
 mod sending;
 mod shutdown;
+mod settings;
 mod signup;
 mod smtp_listener;
 mod tracking;

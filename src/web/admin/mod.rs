@@ -16,6 +16,7 @@ mod dashboard;
 mod error;
 mod ids;
 mod review;
+mod owner_settings;
 mod settings;
 mod subscribers;
 mod tools;

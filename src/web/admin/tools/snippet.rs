@@ -50,8 +50,8 @@ pub(super) async fn snippet_page(
 fn snippet(state: &AppState, template: &str, action: &str) -> anyhow::Result<String> {
     let mut context = Context::new();
     context.insert("action", action);
-    context.insert("list_name", &state.config.list_name);
-    context.insert("consent_text", &state.config.consent_text);
+    context.insert("list_name", &state.settings().list_name());
+    context.insert("consent_text", &state.settings().consent_text);
     Ok(state
         .templates
         .render(template, &context)?
