@@ -89,7 +89,8 @@ pub async fn change(
     let mut settings = services.settings().settings.clone();
     let mut saved = Vec::with_capacity(changes.len());
     for (key, raw) in &changes {
-        let setting = OwnerSetting::named(key).ok_or_else(|| SettingsError::Unknown(key.clone()))?;
+        let setting =
+            OwnerSetting::named(key).ok_or_else(|| SettingsError::Unknown(key.clone()))?;
         if let Some(variable) = services.config.fixed.get(setting.key) {
             return Err(SettingsError::Fixed {
                 key: setting.key,
@@ -103,7 +104,10 @@ pub async fn change(
             label: setting.label,
             problem,
         })?;
-        saved.push((setting.key, setting.text(&settings).filter(|_| raw.is_some())));
+        saved.push((
+            setting.key,
+            setting.text(&settings).filter(|_| raw.is_some()),
+        ));
     }
     services.store.save_owner_settings(&saved).await?;
     follow(services.clone()).await?;
@@ -152,7 +156,11 @@ pub async fn follow(services: Services) -> anyhow::Result<()> {
 }
 
 /// What follows from the settings: the consent text's version, the store's half-life.
-pub async fn settle(store: &Store, settings: OwnerSettings, version: i64) -> anyhow::Result<Current> {
+pub async fn settle(
+    store: &Store,
+    settings: OwnerSettings,
+    version: i64,
+) -> anyhow::Result<Current> {
     let consent_version = store.register_consent_text(&settings.consent_text).await?;
     store.set_engagement_model(EngagementModel {
         half_life_days: settings.engagement_half_life_days,

@@ -4,11 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-
 use super::{
     ConfigError, DEFAULT_APPLE_PROXY_RANGES, DkimSettings, ImapSettings, RetryPolicy, Secret,
-    TlsFiles, default_public_url, parse_public_url, positive,
-    redact_url,
+    TlsFiles, default_public_url, parse_public_url, positive, redact_url,
 };
 
 /// Looks a variable up; `None` when it is unset or blank.

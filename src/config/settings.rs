@@ -129,7 +129,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `from` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_REPLY_TO"],
         default: r#"unset: replies go to From"#,
@@ -137,7 +136,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `reply_to` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_BOUNCE_ADDRESS"],
         default: r#"unset: the From address"#,
@@ -178,7 +176,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `tracking` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_MACHINE_WINDOW_SECONDS"],
         default: r#"`10`"#,
@@ -186,7 +183,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `machine_window_seconds` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS"],
         default: r#"`60`"#,
@@ -194,7 +190,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `engagement_half_life_days` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_APPLE_PROXY_RANGES"],
         default: r#"`17.0.0.0/8`"#,
@@ -222,7 +217,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `list_name` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_UNSUBSCRIBE_MAILTO"],
         default: r#"unset"#,
@@ -230,7 +224,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `unsubscribe_mailto` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_CONSENT_TEXT"],
         default: r#""Yes, send me the newsletter…""#,
@@ -238,7 +231,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `consent_text` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_SECRET_KEY"],
         default: r#"generated once and stored in the database"#,
@@ -258,7 +250,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `send_rate` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_SEND_CONCURRENCY"],
         default: r#"`4`"#,
@@ -266,7 +257,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `send_concurrency` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_RETRY_BASE_MS"],
         default: r#"`10000`"#,
@@ -288,7 +278,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `signup_burst` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_SIGNUP_PER_MINUTE"],
         default: r#"`10`"#,
@@ -296,7 +285,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `signup_per_minute` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_SIGNUP_MIN_FILL_SECONDS"],
         default: r#"`3`"#,
@@ -304,7 +292,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `signup_min_fill_seconds` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_CONFIRMATION_INTERVAL_SECONDS"],
         default: r#"`600`"#,
@@ -312,7 +299,6 @@ pub static SETTINGS: &[Setting] = &[
         meaning: r#"fixes the app setting `confirmation_interval_seconds` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,
     },
-
     Setting {
         variables: &["HUNDRED_TRUST_PROXY"],
         default: r#"`false`"#,

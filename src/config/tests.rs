@@ -265,9 +265,15 @@ fn every_setting_in_the_app_reads_back_what_it_wrote() {
         ("engagement_half_life_days", "0.5"),
     ] {
         assert!(
-            matches!(settings.set(key, Some(raw)), Err(SettingProblem::Invalid(_))),
+            matches!(
+                settings.set(key, Some(raw)),
+                Err(SettingProblem::Invalid(_))
+            ),
             "{key} = {raw:?} should be refused"
         );
     }
-    assert_eq!(settings.set("colour", Some("#000000")), Err(SettingProblem::Unknown));
+    assert_eq!(
+        settings.set("colour", Some("#000000")),
+        Err(SettingProblem::Unknown)
+    );
 }

@@ -19,8 +19,8 @@ use super::render::{
     CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking,
 };
 use super::{
-    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, SendPace, resize,
-    worker_id,
+    Composer, SendError, SendPace, Transport, claimed_or_nothing, note_lost_lease, resize,
+    retry_delay, worker_id,
 };
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
@@ -211,7 +211,12 @@ impl CampaignSender {
         for id in due {
             match self
                 .store
-                .start_campaign(id, now, self.composer.owner().sending_domain(), Start::WhenDue)
+                .start_campaign(
+                    id,
+                    now,
+                    self.composer.owner().sending_domain(),
+                    Start::WhenDue,
+                )
                 .await
             {
                 Ok(recipients) => {

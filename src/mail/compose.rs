@@ -150,11 +150,7 @@ impl Composer {
                 .render("email/test_message.subject.txt", &context)?,
         );
         let text = self.templates.render("email/test_message.txt", &context)?;
-        let message_id = format!(
-            "<{}@{}>",
-            Uuid::now_v7().simple(),
-            owner.sending_domain()
-        );
+        let message_id = format!("<{}@{}>", Uuid::now_v7().simple(), owner.sending_domain());
         let message = Message::builder()
             .from(owner.from.clone())
             .to(Mailbox::new(None, to.clone()))

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::compose::Recipient;
 use super::{
-    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, SendPace,
+    Composer, SendError, SendPace, Transport, claimed_or_nothing, note_lost_lease, retry_delay,
     worker_id,
 };
 use crate::config::{Config, RetryPolicy};

@@ -225,7 +225,9 @@ impl Store {
         Ok(Self {
             backend,
             half_life_bits: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
-                crate::domain::EngagementModel::default().half_life_days.to_bits(),
+                crate::domain::EngagementModel::default()
+                    .half_life_days
+                    .to_bits(),
             )),
         })
     }

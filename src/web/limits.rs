@@ -36,7 +36,10 @@ impl SignupLimiter {
 
     fn limits(live: &LiveSettings) -> (u32, u32) {
         let current = live.get();
-        (current.signup.burst_per_ip, current.signup.per_ip_per_minute)
+        (
+            current.signup.burst_per_ip,
+            current.signup.per_ip_per_minute,
+        )
     }
 
     /// The limiter for the limits in effect now.

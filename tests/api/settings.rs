@@ -17,6 +17,7 @@ on_both_databases!(
     the_settings_page_saves_and_shows_what_was_wrong,
     a_second_instance_follows_within_seconds,
     the_first_start_copies_the_variables_into_the_database,
+    the_dashboard_asks_for_the_postal_address_until_it_is_set,
 );
 
 /// An app whose list name is not fixed by its variable.
@@ -70,7 +71,10 @@ async fn a_change_takes_effect_without_a_restart(backend: Backend) {
     let response = patch(&app, &token, json!({ "list_name": null })).await;
     assert_eq!(response.status(), 200);
     let page = app.get("/subscribe").await.text().await.unwrap();
-    assert!(page.contains("Subscribe to Corner Bakery"), "the From name again: {page}");
+    assert!(
+        page.contains("Subscribe to Corner Bakery"),
+        "the From name again: {page}"
+    );
 }
 
 async fn every_bad_value_is_refused_with_its_field_and_nothing_is_saved(backend: Backend) {
@@ -103,12 +107,7 @@ async fn every_bad_value_is_refused_with_its_field_and_nothing_is_saved(backend:
     ];
     for (key, value) in bad {
         // A good change beside the bad one: neither is saved.
-        let response = patch(
-            &app,
-            &token,
-            json!({ "list_name": "Changed", key: value }),
-        )
-        .await;
+        let response = patch(&app, &token, json!({ "list_name": "Changed", key: value })).await;
         assert_eq!(response.status(), 422, "{key} = {value}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["field"], key, "{body}");
@@ -116,7 +115,11 @@ async fn every_bad_value_is_refused_with_its_field_and_nothing_is_saved(backend:
         assert!(sentence.ends_with('.') && sentence.len() > 20, "{sentence}");
     }
     let settings = app.api_get("/settings", &token).await;
-    assert_eq!(settings["list_name"], serde_json::Value::Null, "nothing was saved");
+    assert_eq!(
+        settings["list_name"],
+        serde_json::Value::Null,
+        "nothing was saved"
+    );
 
     let unknown = patch(&app, &token, json!({ "colour": "#000000" })).await;
     assert_eq!(unknown.status(), 400);
@@ -146,7 +149,11 @@ async fn a_set_variable_fixes_its_setting(backend: Backend) {
         "From is fixed by the environment variable HUNDRED_FROM: change it there."
     );
     let settings = app.api_get("/settings", &token).await;
-    assert_eq!(settings["list_name"], serde_json::Value::Null, "nothing was saved");
+    assert_eq!(
+        settings["list_name"],
+        serde_json::Value::Null,
+        "nothing was saved"
+    );
 
     let owner = app.owner().await;
     let page = owner.page("/admin/settings").await;
@@ -165,7 +172,10 @@ async fn the_settings_page_saves_and_shows_what_was_wrong(backend: Backend) {
     let saved = owner
         .post_form(
             "/admin/settings",
-            &[("list_name", "Crumbs Weekly"), ("postal_address", "2 Oven Road")],
+            &[
+                ("list_name", "Crumbs Weekly"),
+                ("postal_address", "2 Oven Road"),
+            ],
         )
         .await;
     assert_eq!(saved.status(), 303);
@@ -188,9 +198,15 @@ async fn the_settings_page_saves_and_shows_what_was_wrong(backend: Backend) {
         "{page}"
     );
     assert!(page.contains("Nothing was saved."), "{page}");
-    assert!(page.contains("value=\"purple\""), "what was typed stays: {page}");
+    assert!(
+        page.contains("value=\"purple\""),
+        "what was typed stays: {page}"
+    );
     let subscribe = app.get("/subscribe").await.text().await.unwrap();
-    assert!(subscribe.contains("Subscribe to Crumbs Weekly"), "{subscribe}");
+    assert!(
+        subscribe.contains("Subscribe to Crumbs Weekly"),
+        "{subscribe}"
+    );
 
     // Without the CSRF token nothing is saved.
     let forged = owner
@@ -225,7 +241,9 @@ async fn a_second_instance_follows_within_seconds(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    second.subscribe_via_page("second@example.com", "Second").await;
+    second
+        .subscribe_via_page("second@example.com", "Second")
+        .await;
     let mail = second.smtp.wait_for("second@example.com", 1).await;
     assert_eq!(
         mail[0].subject(),
@@ -254,4 +272,17 @@ async fn the_first_start_copies_the_variables_into_the_database(backend: Backend
     assert!(settings["fixed"].get("send_rate").is_none(), "{settings}");
     let response = patch(&later, &token, json!({ "send_rate": 9 })).await;
     assert_eq!(response.status(), 200);
+}
+
+async fn the_dashboard_asks_for_the_postal_address_until_it_is_set(backend: Backend) {
+    let app = app_with_free_settings(backend).await;
+    let owner = app.owner().await;
+    let page = owner.page("/admin").await;
+    assert!(page.contains("Your postal address is not set."), "{page}");
+    let saved = owner
+        .post_form("/admin/settings", &[("postal_address", "3 Flour Street")])
+        .await;
+    assert_eq!(saved.status(), 303);
+    let page = owner.page("/admin").await;
+    assert!(!page.contains("Your postal address is not set."), "{page}");
 }

@@ -94,7 +94,11 @@ impl Settings {
     /// The domains mail is taken for now (empty: any).
     pub fn domains_now(&self) -> Vec<String> {
         let mut domains = self.domains.clone();
-        if let Some(reply_to) = self.live.as_ref().and_then(|live| live.get().reply_to.clone()) {
+        if let Some(reply_to) = self
+            .live
+            .as_ref()
+            .and_then(|live| live.get().reply_to.clone())
+        {
             domains.push(reply_to.email.domain().to_ascii_lowercase());
         }
         domains

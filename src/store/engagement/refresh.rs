@@ -5,8 +5,8 @@
 //! open/click/reply times in `deliveries` and the replies in `inbound_messages`: bounded by
 //! the campaigns a person was sent, however many times they reopen one.
 
-use std::sync::atomic::Ordering;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 use anyhow::Context as _;
 use time::OffsetDateTime;

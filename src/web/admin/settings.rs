@@ -98,7 +98,10 @@ pub fn render(
     context.insert("settings", &settings);
     context.insert("owner_settings", &owner_settings);
     context.insert("problem_key", &form.problem.as_ref().map(|(key, _)| key));
-    context.insert("problem", &form.problem.as_ref().map(|(_, problem)| problem));
+    context.insert(
+        "problem",
+        &form.problem.as_ref().map(|(_, problem)| problem),
+    );
     context.insert("saved", &form.saved);
     context.insert("to", to);
     context.insert("outcome", &outcome);

@@ -58,14 +58,16 @@ async fn change(
         };
         changes.push((key, text));
     }
-    settings::change(&state, changes).await.map_err(|err| match err {
-        SettingsError::Unknown(_) => ApiError::BadRequest(err.to_string()),
-        SettingsError::Fixed { .. } => ApiError::Conflict(err.to_string()),
-        SettingsError::Invalid { key, .. } => ApiError::Invalid {
-            field: key,
-            message: err.to_string(),
-        },
-        SettingsError::Unexpected(err) => ApiError::Unexpected(err),
-    })?;
+    settings::change(&state, changes)
+        .await
+        .map_err(|err| match err {
+            SettingsError::Unknown(_) => ApiError::BadRequest(err.to_string()),
+            SettingsError::Fixed { .. } => ApiError::Conflict(err.to_string()),
+            SettingsError::Invalid { key, .. } => ApiError::Invalid {
+                field: key,
+                message: err.to_string(),
+            },
+            SettingsError::Unexpected(err) => ApiError::Unexpected(err),
+        })?;
     Ok(answer(&state))
 }
