@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::DefaultDirectRateLimiter;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -20,13 +20,12 @@ use super::render::{
     CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking,
 };
 use super::{
-    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, send_limiter,
-    worker_id,
+    Mailer, SendError, claimed_or_nothing, note_lost_lease, retry_delay, send_limiter, worker_id,
 };
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
-use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Start, Store, Timestamp};
+use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Start, Timestamp};
 use crate::templates::Templates;
 use outcome::{Outcome, failed, is_mailbox_failure};
 use recorder::Recorder;
@@ -47,15 +46,12 @@ struct Prepared {
 }
 
 pub struct CampaignSender {
-    store: Store,
-    transport: Transport,
-    composer: Composer,
+    mail: Mailer,
     config: Arc<Config>,
     templates: Arc<Templates>,
     signer: Signer,
     limiter: DefaultDirectRateLimiter,
     worker_id: String,
-    wake: Arc<Notify>,
     prepared: Mutex<HashMap<Uuid, Arc<Prepared>>>,
     /// Each campaign's status as last read, so a pause or cancel is seen within
     /// `STATUS_TTL` without a query per message.
@@ -64,24 +60,18 @@ pub struct CampaignSender {
 
 impl CampaignSender {
     pub fn new(
-        store: Store,
-        transport: Transport,
-        composer: Composer,
+        mail: Mailer,
         config: Arc<Config>,
         templates: Arc<Templates>,
         signer: Signer,
-        wake: Arc<Notify>,
     ) -> Self {
         Self {
-            store,
-            transport,
-            composer,
+            mail,
             limiter: send_limiter(&config),
             worker_id: worker_id(&config, "campaigns"),
             config,
             templates,
             signer,
-            wake,
             prepared: Mutex::new(HashMap::new()),
             statuses: Mutex::new(HashMap::new()),
         }
@@ -97,7 +87,13 @@ impl CampaignSender {
         {
             return Some(status);
         }
-        let status = self.store.campaign_status(campaign).await.ok().flatten()?;
+        let status = self
+            .mail
+            .store
+            .campaign_status(campaign)
+            .await
+            .ok()
+            .flatten()?;
         if let Ok(mut map) = self.statuses.lock() {
             map.insert(campaign, (Instant::now(), status.clone()));
         }
@@ -108,7 +104,8 @@ impl CampaignSender {
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!("campaign sender started");
         let this = Arc::new(self);
-        let (recorder, recording) = Recorder::start(this.store.clone(), this.worker_id.clone());
+        let (recorder, recording) =
+            Recorder::start(this.mail.store.clone(), this.worker_id.clone());
         let concurrency = this.config.send_concurrency.max(1);
         // Two copies in flight per SMTP connection: while one waits for the commit that
         // records it, the connection carries the next (one copy per connection measured
@@ -153,12 +150,12 @@ impl CampaignSender {
                 // The queue looks empty: let every copy in flight be recorded before
                 // deciding whether a campaign is finished.
                 while in_flight.join_next().await.is_some() {}
-                if let Err(err) = this.store.finish_campaigns(Timestamp::now()).await {
+                if let Err(err) = this.mail.store.finish_campaigns(Timestamp::now()).await {
                     tracing::warn!(error = %format!("{err:#}"), "could not finish campaigns");
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = this.wake.notified() => {}
+                    _ = this.mail.wake.notified() => {}
                     _ = tokio::time::sleep(POLL) => {}
                 }
             }
@@ -173,7 +170,12 @@ impl CampaignSender {
             tracing::error!("the recorder of sent copies stopped unexpectedly");
         }
         // Whatever is still leased was claimed but not sent.
-        if let Err(err) = this.store.release_delivery_leases(&this.worker_id).await {
+        if let Err(err) = this
+            .mail
+            .store
+            .release_delivery_leases(&this.worker_id)
+            .await
+        {
             tracing::warn!(error = %format!("{err:#}"), "could not release delivery leases; they expire by themselves");
         }
         tracing::info!("campaign sender stopped");
@@ -185,7 +187,8 @@ impl CampaignSender {
         let now = Timestamp::now();
         let lease_until = Timestamp::from(now.0 + LEASE);
         claimed_or_nothing(
-            self.store
+            self.mail
+                .store
                 .claim_deliveries(&self.worker_id, now, lease_until, batch)
                 .await,
             "deliveries",
@@ -195,7 +198,7 @@ impl CampaignSender {
     /// Starts scheduled campaigns whose time has come, including those whose time passed
     /// while no instance was running (their report says how late they went).
     async fn start_due_campaigns(&self, now: Timestamp) {
-        let due = match self.store.due_campaigns(now).await {
+        let due = match self.mail.store.due_campaigns(now).await {
             Ok(due) => due,
             Err(err) => {
                 tracing::warn!(error = %format!("{err:#}"), "could not look for scheduled campaigns");
@@ -204,6 +207,7 @@ impl CampaignSender {
         };
         for id in due {
             match self
+                .mail
                 .store
                 .start_campaign(id, now, self.config.sending_domain(), Start::WhenDue)
                 .await
@@ -230,7 +234,7 @@ impl CampaignSender {
         let now = Timestamp::now();
         let worker = self.worker_id.as_str();
         let recorded = match outcome {
-            Outcome::Released => self.store.release_delivery(delivery.id, worker).await,
+            Outcome::Released => self.mail.store.release_delivery(delivery.id, worker).await,
             Outcome::Sent(reply) => recorder
                 .record(SentCopy {
                     id: delivery.id,
@@ -244,7 +248,8 @@ impl CampaignSender {
                 if attempts < self.config.retry.max_attempts {
                     let at = Timestamp::from(now.0 + retry_delay(&self.config.retry, attempts));
                     tracing::info!(attempts, reply = %reply, "temporary failure; will retry");
-                    self.store
+                    self.mail
+                        .store
                         .mark_delivery_retry(delivery.id, worker, &reply, at)
                         .await
                 } else {
@@ -258,7 +263,8 @@ impl CampaignSender {
                     .await
             }
             Outcome::Skipped(reason) => {
-                self.store
+                self.mail
+                    .store
                     .mark_delivery_final(
                         delivery.id,
                         worker,
@@ -285,7 +291,8 @@ impl CampaignSender {
         bounced: bool,
     ) -> anyhow::Result<()> {
         let bounce = bounced.then_some(delivery.subscriber_id).flatten();
-        self.store
+        self.mail
+            .store
             .mark_delivery_final(
                 delivery.id,
                 worker,
@@ -328,16 +335,19 @@ impl CampaignSender {
             address,
             name: delivery.name.clone(),
         };
-        let composed = match self
-            .composer
-            .campaign(&recipient, &delivery.message_id, &rendered)
-        {
-            Ok(composed) => composed,
-            Err(err) => return failed(format!("composing: {err:#}")),
-        };
+        let composed =
+            match self
+                .mail
+                .composer
+                .campaign(&recipient, &delivery.message_id, &rendered)
+            {
+                Ok(composed) => composed,
+                Err(err) => return failed(format!("composing: {err:#}")),
+            };
         self.limiter.until_ready().await;
         let stem = format!("campaign-{}", delivery.id.simple());
         match self
+            .mail
             .transport
             .send(&composed.envelope, &composed.bytes, &stem)
             .await
@@ -385,7 +395,7 @@ impl CampaignSender {
         } else {
             HashMap::new()
         };
-        let unsubscribe_url = self.composer.unsubscribe_url(subscriber_id);
+        let unsubscribe_url = self.mail.composer.unsubscribe_url(subscriber_id);
         let click = |link: i64| {
             self.signer
                 .sign_value(TokenPurpose::Click, delivery.id, link)
@@ -415,6 +425,7 @@ impl CampaignSender {
             return Ok(prepared);
         }
         let record = self
+            .mail
             .store
             .campaign(campaign)
             .await?
@@ -453,7 +464,7 @@ impl CampaignSender {
                 .collect()
         };
         if !missing.is_empty() {
-            let added = self.store.campaign_links(campaign, &missing).await?;
+            let added = self.mail.store.campaign_links(campaign, &missing).await?;
             if let Ok(mut known) = prepared.links.lock() {
                 known.extend(added);
             }
