@@ -324,9 +324,7 @@ async fn csrf_sent(headers: &HeaderMap, body: &Bytes) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        return url::form_urlencoded::parse(body)
-            .find(|(key, _)| key == CSRF_FIELD)
-            .map(|(_, value)| value.into_owned());
+        return form_value(body, CSRF_FIELD);
     }
     if content_type.starts_with("multipart/form-data") {
         let boundary = multer::parse_boundary(content_type).ok()?;
@@ -344,6 +342,13 @@ async fn csrf_sent(headers: &HeaderMap, body: &Bytes) -> Option<String> {
 
 /// Renders an admin page: the template gets the owner's address, the CSRF token for its
 /// forms, the list's name and which section of the menu is current.
+/// The first value named `name` in a query string or a urlencoded form body.
+pub fn form_value(encoded: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(encoded)
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 pub fn page(
     state: &AppState,
     owner: &Owner,
