@@ -24,7 +24,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use futures::StreamExt;
@@ -32,8 +32,8 @@ use tera::Context;
 use tower_http::set_header::SetResponseHeaderLayer;
 use uuid::Uuid;
 
-use super::AppState;
 use super::routes::Routes;
+use super::{AppState, header_unless_set};
 use crate::store::{OwnerSession, constant_time_eq};
 pub use error::AdminError;
 pub use ids::{CampaignId, InboundId, ReplyId, SubscriberId, TokenId};
@@ -79,14 +79,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(access::public_routes())
         .route("/admin/assets/{name}", axum::routing::get(asset))
         .merge(owner)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static(ADMIN_CSP),
+        .layer(header_unless_set(
+            header::CONTENT_SECURITY_POLICY,
+            ADMIN_CSP,
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
+        .layer(header_unless_set(header::CACHE_CONTROL, "no-store"))
         // Admin URLs may name subscribers: never sent to other sites, but kept within this
         // one (with `no-referrer`, browsers send `Origin: null` on form posts).
         .layer(SetResponseHeaderLayer::overriding(
