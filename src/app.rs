@@ -22,7 +22,7 @@ use crate::config::{Config, ConfigError, LiveSettings};
 use crate::inbound::imap::ImapPoller;
 use crate::inbound::smtp::InboundTls;
 use crate::mail::dkim::DkimSigner;
-use crate::mail::{Composer, QueueWorker, Transport};
+use crate::mail::{Composer, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
 use crate::templates::Templates;
@@ -292,13 +292,7 @@ impl Application {
                 grace.saturating_sub(crate::inbound::smtp::CLOSING_TIME),
             ))
         });
-        let worker = QueueWorker::new(
-            state.store.clone(),
-            state.transport.clone(),
-            state.composer.clone(),
-            config,
-            state.wake_sender.clone(),
-        );
+        let worker = state.queue_worker();
         let worker_task = tokio::spawn(worker.run(stop.clone()));
         let campaigns = state.campaign_sender();
         let campaign_task = tokio::spawn(campaigns.run(stop.clone()));

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::config::{Config, Current, LiveSettings};
-use crate::mail::{CampaignSender, Composer, Transport};
+use crate::mail::{CampaignSender, Composer, Mailer, QueueWorker, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
 use crate::templates::Templates;
@@ -71,16 +71,28 @@ impl Services {
         )
     }
 
+    /// What a sender woken by `wake` sends with.
+    fn mailer(&self, wake: &Arc<Notify>) -> Mailer {
+        Mailer {
+            store: self.store.clone(),
+            transport: self.transport.clone(),
+            composer: self.composer.clone(),
+            wake: wake.clone(),
+        }
+    }
+
+    /// The sender worker, woken by `wake_sender`.
+    pub fn queue_worker(&self) -> QueueWorker {
+        QueueWorker::new(self.mailer(&self.wake_sender), &self.config)
+    }
+
     /// A campaign sender woken by `wake_campaigns`.
     pub fn campaign_sender(&self) -> CampaignSender {
         CampaignSender::new(
-            self.store.clone(),
-            self.transport.clone(),
-            self.composer.clone(),
+            self.mailer(&self.wake_campaigns),
             self.config.clone(),
             self.templates.clone(),
             self.signer.clone(),
-            self.wake_campaigns.clone(),
         )
     }
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -19,13 +19,13 @@ use super::render::{
     CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking,
 };
 use super::{
-    Composer, SendError, SendPace, Transport, claimed_or_nothing, note_lost_lease, resize,
-    retry_delay, worker_id,
+    Mailer, SendError, SendPace, claimed_or_nothing, note_lost_lease, resize, retry_delay,
+    worker_id,
 };
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
-use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Start, Store, Timestamp};
+use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Start, Timestamp};
 use crate::templates::Templates;
 use outcome::{Outcome, failed, is_mailbox_failure};
 use recorder::Recorder;
@@ -46,15 +46,12 @@ struct Prepared {
 }
 
 pub struct CampaignSender {
-    store: Store,
-    transport: Transport,
-    composer: Composer,
+    mail: Mailer,
     config: Arc<Config>,
     templates: Arc<Templates>,
     signer: Signer,
     pace: SendPace,
     worker_id: String,
-    wake: Arc<Notify>,
     prepared: Mutex<HashMap<Uuid, Arc<Prepared>>>,
     /// Each campaign's status as last read, so a pause or cancel is seen within
     /// `STATUS_TTL` without a query per message.
@@ -63,24 +60,18 @@ pub struct CampaignSender {
 
 impl CampaignSender {
     pub fn new(
-        store: Store,
-        transport: Transport,
-        composer: Composer,
+        mail: Mailer,
         config: Arc<Config>,
         templates: Arc<Templates>,
         signer: Signer,
-        wake: Arc<Notify>,
     ) -> Self {
         Self {
-            store,
-            transport,
-            pace: SendPace::new(composer.live()),
-            composer,
+            pace: SendPace::new(mail.composer.live()),
+            mail,
             worker_id: worker_id(&config, "campaigns"),
             config,
             templates,
             signer,
-            wake,
             prepared: Mutex::new(HashMap::new()),
             statuses: Mutex::new(HashMap::new()),
         }
@@ -96,7 +87,13 @@ impl CampaignSender {
         {
             return Some(status);
         }
-        let status = self.store.campaign_status(campaign).await.ok().flatten()?;
+        let status = self
+            .mail
+            .store
+            .campaign_status(campaign)
+            .await
+            .ok()
+            .flatten()?;
         if let Ok(mut map) = self.statuses.lock() {
             map.insert(campaign, (Instant::now(), status.clone()));
         }
@@ -107,8 +104,9 @@ impl CampaignSender {
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!("campaign sender started");
         let this = Arc::new(self);
-        let (recorder, recording) = Recorder::start(this.store.clone(), this.worker_id.clone());
-        let mut concurrency = this.composer.owner().send_concurrency.max(1);
+        let (recorder, recording) =
+            Recorder::start(this.mail.store.clone(), this.worker_id.clone());
+        let mut concurrency = this.mail.composer.owner().send_concurrency.max(1);
         // Two copies in flight per SMTP connection: while one waits for the commit that
         // records it, the connection carries the next (one copy per connection measured
         // 20-25 % fewer messages a second). A copy keeps its slot until it is recorded, so
@@ -122,9 +120,9 @@ impl CampaignSender {
         let mut next_batch: Option<tokio::task::JoinHandle<Vec<ClaimedDelivery>>> = None;
         while !shutdown.is_cancelled() {
             // The owner's connection count, read per batch: a change applies to the next.
-            let wanted = this.composer.owner().send_concurrency.max(1);
+            let wanted = this.mail.composer.owner().send_concurrency.max(1);
             if wanted != concurrency {
-                this.transport.follow_connections(wanted);
+                this.mail.transport.follow_connections(wanted);
                 resize(&slots, concurrency * 2, wanted * 2);
                 (concurrency, batch) = (wanted, (wanted * 4).max(16) as i64);
             }
@@ -159,12 +157,12 @@ impl CampaignSender {
                 // The queue looks empty: let every copy in flight be recorded before
                 // deciding whether a campaign is finished.
                 while in_flight.join_next().await.is_some() {}
-                if let Err(err) = this.store.finish_campaigns(Timestamp::now()).await {
+                if let Err(err) = this.mail.store.finish_campaigns(Timestamp::now()).await {
                     tracing::warn!(error = %format!("{err:#}"), "could not finish campaigns");
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = this.wake.notified() => {}
+                    _ = this.mail.wake.notified() => {}
                     _ = tokio::time::sleep(POLL) => {}
                 }
             }
@@ -179,7 +177,12 @@ impl CampaignSender {
             tracing::error!("the recorder of sent copies stopped unexpectedly");
         }
         // Whatever is still leased was claimed but not sent.
-        if let Err(err) = this.store.release_delivery_leases(&this.worker_id).await {
+        if let Err(err) = this
+            .mail
+            .store
+            .release_delivery_leases(&this.worker_id)
+            .await
+        {
             tracing::warn!(error = %format!("{err:#}"), "could not release delivery leases; they expire by themselves");
         }
         tracing::info!("campaign sender stopped");
@@ -191,7 +194,8 @@ impl CampaignSender {
         let now = Timestamp::now();
         let lease_until = Timestamp::from(now.0 + LEASE);
         claimed_or_nothing(
-            self.store
+            self.mail
+                .store
                 .claim_deliveries(&self.worker_id, now, lease_until, batch)
                 .await,
             "deliveries",
@@ -201,7 +205,7 @@ impl CampaignSender {
     /// Starts scheduled campaigns whose time has come, including those whose time passed
     /// while no instance was running (their report says how late they went).
     async fn start_due_campaigns(&self, now: Timestamp) {
-        let due = match self.store.due_campaigns(now).await {
+        let due = match self.mail.store.due_campaigns(now).await {
             Ok(due) => due,
             Err(err) => {
                 tracing::warn!(error = %format!("{err:#}"), "could not look for scheduled campaigns");
@@ -210,11 +214,12 @@ impl CampaignSender {
         };
         for id in due {
             match self
+                .mail
                 .store
                 .start_campaign(
                     id,
                     now,
-                    self.composer.owner().sending_domain(),
+                    self.mail.composer.owner().sending_domain(),
                     Start::WhenDue,
                 )
                 .await
@@ -241,7 +246,7 @@ impl CampaignSender {
         let now = Timestamp::now();
         let worker = self.worker_id.as_str();
         let recorded = match outcome {
-            Outcome::Released => self.store.release_delivery(delivery.id, worker).await,
+            Outcome::Released => self.mail.store.release_delivery(delivery.id, worker).await,
             Outcome::Sent(reply) => recorder
                 .record(SentCopy {
                     id: delivery.id,
@@ -255,7 +260,8 @@ impl CampaignSender {
                 if attempts < self.config.retry.max_attempts {
                     let at = Timestamp::from(now.0 + retry_delay(&self.config.retry, attempts));
                     tracing::info!(attempts, reply = %reply, "temporary failure; will retry");
-                    self.store
+                    self.mail
+                        .store
                         .mark_delivery_retry(delivery.id, worker, &reply, at)
                         .await
                 } else {
@@ -269,7 +275,8 @@ impl CampaignSender {
                     .await
             }
             Outcome::Skipped(reason) => {
-                self.store
+                self.mail
+                    .store
                     .mark_delivery_final(
                         delivery.id,
                         worker,
@@ -296,7 +303,8 @@ impl CampaignSender {
         bounced: bool,
     ) -> anyhow::Result<()> {
         let bounce = bounced.then_some(delivery.subscriber_id).flatten();
-        self.store
+        self.mail
+            .store
             .mark_delivery_final(
                 delivery.id,
                 worker,
@@ -339,16 +347,19 @@ impl CampaignSender {
             address,
             name: delivery.name.clone(),
         };
-        let composed = match self
-            .composer
-            .campaign(&recipient, &delivery.message_id, &rendered)
-        {
-            Ok(composed) => composed,
-            Err(err) => return failed(format!("composing: {err:#}")),
-        };
+        let composed =
+            match self
+                .mail
+                .composer
+                .campaign(&recipient, &delivery.message_id, &rendered)
+            {
+                Ok(composed) => composed,
+                Err(err) => return failed(format!("composing: {err:#}")),
+            };
         self.pace.until_ready().await;
         let stem = format!("campaign-{}", delivery.id.simple());
         match self
+            .mail
             .transport
             .send(&composed.envelope, &composed.bytes, &stem)
             .await
@@ -384,7 +395,7 @@ impl CampaignSender {
             .compiled
             .personalise(&data)
             .map_err(|err| failed(format!("template: {err}")))?;
-        let tracked = self.composer.owner().tracking && delivery.tracking.unwrap_or(true);
+        let tracked = self.mail.composer.owner().tracking && delivery.tracking.unwrap_or(true);
         let links = if tracked {
             match self
                 .links(delivery.campaign_id, prepared, personal.links())
@@ -396,7 +407,7 @@ impl CampaignSender {
         } else {
             HashMap::new()
         };
-        let unsubscribe_url = self.composer.unsubscribe_url(subscriber_id);
+        let unsubscribe_url = self.mail.composer.unsubscribe_url(subscriber_id);
         let click = |link: i64| {
             self.signer
                 .sign_value(TokenPurpose::Click, delivery.id, link)
@@ -426,6 +437,7 @@ impl CampaignSender {
             return Ok(prepared);
         }
         let record = self
+            .mail
             .store
             .campaign(campaign)
             .await?
@@ -433,7 +445,7 @@ impl CampaignSender {
         let compiled = CompiledCampaign::compile(
             &content_of(&record),
             self.templates.clone(),
-            &self.composer.owner().list_name(),
+            &self.mail.composer.owner().list_name(),
         )
         .map_err(|err| anyhow::anyhow!("{err}"))?;
         let prepared = Arc::new(Prepared {
@@ -464,7 +476,7 @@ impl CampaignSender {
                 .collect()
         };
         if !missing.is_empty() {
-            let added = self.store.campaign_links(campaign, &missing).await?;
+            let added = self.mail.store.campaign_links(campaign, &missing).await?;
             if let Ok(mut known) = prepared.links.lock() {
                 known.extend(added);
             }

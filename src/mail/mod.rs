@@ -27,6 +27,15 @@ pub use worker::QueueWorker;
 mod pace;
 use pace::{SendPace, resize};
 
+/// What both senders (the queue worker and the campaign sender) send with: the store, the
+/// transport, the composer, and the bell that wakes the sender when there is work.
+pub struct Mailer {
+    pub store: crate::store::Store,
+    pub transport: Transport,
+    pub composer: Composer,
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
 /// Exponential backoff with jitter: the first retry comes between `base` and `2 × base`,
 /// each later one waits four times as long, up to `max_delay`.
 pub fn retry_delay(policy: &crate::config::RetryPolicy, attempts: u32) -> std::time::Duration {

@@ -5,22 +5,19 @@
 //! records each outcome only while it still holds the lease. It wakes when a request
 //! queues a message in this process, and polls for rows queued by other instances.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt as _;
 use time::OffsetDateTime;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::compose::Recipient;
 use super::{
-    Composer, SendError, SendPace, Transport, claimed_or_nothing, note_lost_lease, retry_delay,
-    worker_id,
+    Mailer, SendError, SendPace, claimed_or_nothing, note_lost_lease, retry_delay, worker_id,
 };
 use crate::config::{Config, RetryPolicy};
 use crate::domain::{SubscriberEmail, SubscriberStatus};
-use crate::store::{ClaimedMessage, MessageKind, Store, Timestamp};
+use crate::store::{ClaimedMessage, MessageKind, Timestamp};
 
 /// Longer than any single send can take (the SMTP timeout is 30 s).
 const LEASE: Duration = Duration::from_secs(300);
@@ -28,13 +25,10 @@ const LEASE: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(1);
 
 pub struct QueueWorker {
-    store: Store,
-    transport: Transport,
-    composer: Composer,
+    mail: Mailer,
     retry: RetryPolicy,
     pace: SendPace,
     worker_id: String,
-    wake: Arc<Notify>,
 }
 
 enum Outcome {
@@ -45,21 +39,12 @@ enum Outcome {
 }
 
 impl QueueWorker {
-    pub fn new(
-        store: Store,
-        transport: Transport,
-        composer: Composer,
-        config: &Config,
-        wake: Arc<Notify>,
-    ) -> Self {
+    pub fn new(mail: Mailer, config: &Config) -> Self {
         Self {
-            store,
-            transport,
+            pace: SendPace::new(mail.composer.live()),
+            mail,
             retry: config.retry.clone(),
-            pace: SendPace::new(composer.live()),
             worker_id: worker_id(config, "messages"),
-            composer,
-            wake,
         }
     }
 
@@ -72,11 +57,12 @@ impl QueueWorker {
             let now = Timestamp::now();
             let lease_until = Timestamp::from(now.0 + LEASE);
             // The owner's connection count, read per batch: a change applies to the next.
-            let concurrency = self.composer.owner().send_concurrency.max(1);
-            self.transport.follow_connections(concurrency);
+            let concurrency = self.mail.composer.owner().send_concurrency.max(1);
+            self.mail.transport.follow_connections(concurrency);
             let batch_size = (concurrency * 4) as i64;
             let claimed = claimed_or_nothing(
-                self.store
+                self.mail
+                    .store
                     .claim_messages(&self.worker_id, now, lease_until, batch_size)
                     .await,
                 "messages",
@@ -84,7 +70,7 @@ impl QueueWorker {
             if claimed.is_empty() {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = self.wake.notified() => {}
+                    _ = self.mail.wake.notified() => {}
                     _ = tokio::time::sleep(POLL) => {}
                 }
                 continue;
@@ -94,7 +80,7 @@ impl QueueWorker {
                 .for_each_concurrent(concurrency, |message| self.deliver(message))
                 .await;
         }
-        if let Err(err) = self.store.release_leases(&self.worker_id).await {
+        if let Err(err) = self.mail.store.release_leases(&self.worker_id).await {
             tracing::warn!(error = %format!("{err:#}"), "could not release leases; they expire by themselves");
         }
         tracing::info!("sender worker stopped");
@@ -106,6 +92,7 @@ impl QueueWorker {
         let now = Timestamp::now();
         let recorded = match &outcome {
             Outcome::Sent => self
+                .mail
                 .store
                 .mark_message_sent(message.id, &self.worker_id, now)
                 .await
@@ -115,17 +102,19 @@ impl QueueWorker {
                 let retry_at = (attempts < self.retry.max_attempts)
                     .then(|| Timestamp::from(now.0 + retry_delay(&self.retry, attempts)));
                 tracing::warn!(attempts, error = %error, retry = retry_at.is_some(), "send failed");
-                self.store
+                self.mail
+                    .store
                     .mark_message_attempt_failed(message.id, &self.worker_id, error, retry_at)
                     .await
             }
             Outcome::Failed(error) => {
                 tracing::warn!(error = %error, "send refused for good");
-                self.store
+                self.mail
+                    .store
                     .mark_message_attempt_failed(message.id, &self.worker_id, error, None)
                     .await
             }
-            Outcome::Cancelled(reason) => self.store.cancel_message(message.id, reason).await,
+            Outcome::Cancelled(reason) => self.mail.store.cancel_message(message.id, reason).await,
         };
         if let Err(err) = recorded {
             // The lease expires and another attempt is made; the window for a duplicate is
@@ -141,7 +130,7 @@ impl QueueWorker {
         let Some(subscriber_id) = message.subscriber_id else {
             return Outcome::Cancelled("subscriber erased");
         };
-        let subscriber = match self.store.subscriber(subscriber_id).await {
+        let subscriber = match self.mail.store.subscriber(subscriber_id).await {
             Ok(Some(subscriber)) => subscriber,
             Ok(None) => return Outcome::Cancelled("subscriber erased"),
             Err(err) => return Outcome::Retry(format!("reading the subscriber: {err:#}")),
@@ -168,28 +157,31 @@ impl QueueWorker {
             name: subscriber.name,
         };
         let composed = match kind {
-            MessageKind::Confirmation => self.composer.confirmation(
+            MessageKind::Confirmation => self.mail.composer.confirmation(
                 &recipient,
                 &message.message_id,
                 OffsetDateTime::now_utc(),
             ),
-            MessageKind::Welcome => self.composer.welcome(&recipient, &message.message_id),
+            MessageKind::Welcome => self.mail.composer.welcome(&recipient, &message.message_id),
             MessageKind::Repermission => {
-                match self.store.open_permission_request(subscriber_id).await {
-                    Ok(Some(answer_by)) => {
-                        self.composer
-                            .repermission(&recipient, &message.message_id, answer_by.0)
-                    }
+                match self.mail.store.open_permission_request(subscriber_id).await {
+                    Ok(Some(answer_by)) => self.mail.composer.repermission(
+                        &recipient,
+                        &message.message_id,
+                        answer_by.0,
+                    ),
                     Ok(None) => return Outcome::Cancelled("already answered"),
                     Err(err) => {
                         return Outcome::Retry(format!("reading the request: {err:#}"));
                     }
                 }
             }
-            MessageKind::Answer => match self.store.answer_mail(message.id).await {
-                Ok(Some(answer)) => self
-                    .composer
-                    .answer(&recipient, &message.message_id, &answer),
+            MessageKind::Answer => match self.mail.store.answer_mail(message.id).await {
+                Ok(Some(answer)) => {
+                    self.mail
+                        .composer
+                        .answer(&recipient, &message.message_id, &answer)
+                }
                 Ok(None) => return Outcome::Cancelled("answer deleted"),
                 Err(err) => return Outcome::Retry(format!("reading the answer: {err:#}")),
             },
@@ -201,6 +193,7 @@ impl QueueWorker {
         self.pace.until_ready().await;
         let stem = format!("{}-{}", message.kind, message.id.simple());
         match self
+            .mail
             .transport
             .send(&composed.envelope, &composed.bytes, &stem)
             .await

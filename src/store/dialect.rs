@@ -73,6 +73,21 @@ impl Column {
     }
 }
 
+/// `Rows`' builders, one a column type: `name: value type => Column variant`.
+macro_rules! column_builders {
+    ($($method:ident: $value:ty => $variant:ident),* $(,)?) => {$(
+        pub(crate) fn $method<T: Into<Option<$value>>>(
+            mut self,
+            name: &'static str,
+            values: impl IntoIterator<Item = T>,
+        ) -> Self {
+            let values = values.into_iter().map(Into::into).collect();
+            self.columns.push((name, Column::$variant(values)));
+            self
+        }
+    )*};
+}
+
 /// A batch of rows sent as one statement, whatever their number: the SQL names them as a
 /// table (`Dialect::rows`) and the values are bound after every other parameter
 /// (`Dialect::bind_rows`). Built a column at a time; every column has one value per row.
@@ -86,55 +101,15 @@ impl Rows {
         Self::default()
     }
 
-    pub(crate) fn uuids<T: Into<Option<Uuid>>>(
-        mut self,
-        name: &'static str,
-        values: impl IntoIterator<Item = T>,
-    ) -> Self {
-        let values = values.into_iter().map(Into::into).collect();
-        self.columns.push((name, Column::Uuid(values)));
-        self
-    }
-
-    pub(crate) fn texts<T: Into<Option<String>>>(
-        mut self,
-        name: &'static str,
-        values: impl IntoIterator<Item = T>,
-    ) -> Self {
-        let values = values.into_iter().map(Into::into).collect();
-        self.columns.push((name, Column::Text(values)));
-        self
-    }
-
-    pub(crate) fn ints<T: Into<Option<i64>>>(
-        mut self,
-        name: &'static str,
-        values: impl IntoIterator<Item = T>,
-    ) -> Self {
-        let values = values.into_iter().map(Into::into).collect();
-        self.columns.push((name, Column::Int(values)));
-        self
-    }
-
-    pub(crate) fn floats<T: Into<Option<f64>>>(
-        mut self,
-        name: &'static str,
-        values: impl IntoIterator<Item = T>,
-    ) -> Self {
-        let values = values.into_iter().map(Into::into).collect();
-        self.columns.push((name, Column::Float(values)));
-        self
-    }
-
-    pub(crate) fn times<T: Into<Option<Timestamp>>>(
-        mut self,
-        name: &'static str,
-        values: impl IntoIterator<Item = T>,
-    ) -> Self {
-        let values = values.into_iter().map(Into::into).collect();
-        self.columns.push((name, Column::Time(values)));
-        self
-    }
+    // One builder a column type: `uuids`, `texts`, `ints`, `floats` and `times` each add a
+    // column named `name` with one value (or `None`) a row.
+    column_builders!(
+        uuids: Uuid => Uuid,
+        texts: String => Text,
+        ints: i64 => Int,
+        floats: f64 => Float,
+        times: Timestamp => Time,
+    );
 
     fn len(&self) -> usize {
         self.columns.first().map_or(0, |(_, column)| column.len())

@@ -22,17 +22,50 @@ pub struct Match {
     pub matched_by: Option<&'static str>,
 }
 
-/// A reply as the dashboard lists it.
+/// One inbound message as the owner's lists show it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct InboundEntry {
+    pub id: i64,
+    pub received_at: Timestamp,
+    /// reply, auto_reply, hard_bounce, soft_bounce or complaint.
+    pub kind: String,
+    pub subscriber_id: Option<Uuid>,
+    /// The subscriber's address, when it is matched to one.
+    pub email: Option<String>,
+    pub campaign_id: Option<Uuid>,
+    pub matched_by: Option<String>,
+    /// `token`, `message-id`, `authentication` or `owner`; `null`: only an address ties it.
+    pub proof: Option<String>,
+    /// `pending`, `applied` or `dismissed` for a bounce or complaint tied by an address only.
+    pub review: Option<String>,
+    pub reviewed_at: Option<Timestamp>,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    /// A reply's text; a bounce's diagnostic.
+    pub text: Option<String>,
+    /// A bounce's status code.
+    pub status: Option<String>,
+    /// Why an automatic reply is one; a complaint's feedback type.
+    pub detail: Option<String>,
+}
+
+/// The columns of an `InboundEntry`: those of `inbound_messages m` and the address of its
+/// subscriber `s` (`ENTRY_FROM`), for a query that may add more.
+pub(super) const ENTRY_COLUMNS: &str = "SELECT m.id, m.received_at, m.kind, m.subscriber_id, \
+     s.email, m.campaign_id, m.matched_by, m.proof, m.review, m.reviewed_at, m.from_address, \
+     m.subject, m.text, m.status, m.detail";
+pub(super) const ENTRY_FROM: &str =
+    " FROM inbound_messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id ";
+/// The order every list of inbound messages is shown in.
+pub(super) const NEWEST_FIRST: &str = "ORDER BY m.received_at DESC, m.id DESC";
+
+/// A reply as the dashboard lists it: the message, with the subscriber's name.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct RecentReply {
-    pub received_at: Timestamp,
-    pub subject: Option<String>,
-    /// The reply's own words (quoted text trimmed).
-    pub text: Option<String>,
-    pub subscriber_id: Option<Uuid>,
-    pub email: Option<String>,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub message: InboundEntry,
     pub name: Option<String>,
-    pub from_address: Option<String>,
     /// Only the From address ties it to the subscriber: shown, not counted.
     pub unverified: bool,
 }
@@ -358,12 +391,11 @@ impl Store {
 
     /// The newest replies from people (automatic replies left out), newest first.
     pub async fn latest_replies(&self, limit: i64) -> anyhow::Result<Vec<RecentReply>> {
-        with_pool!(self, pool => sqlx::query_as::<_, RecentReply>(
-            "SELECT i.received_at, i.subject, i.text, i.subscriber_id, s.email, s.name, i.from_address, \
-             (i.proof IS NULL AND i.subscriber_id IS NOT NULL) AS unverified \
-             FROM inbound_messages i LEFT JOIN subscribers s ON s.id = i.subscriber_id \
-             WHERE i.kind = 'reply' ORDER BY i.received_at DESC, i.id DESC LIMIT $1",
-        )
+        let sql = format!(
+            "{ENTRY_COLUMNS}, s.name, (m.proof IS NULL AND m.subscriber_id IS NOT NULL) AS unverified\
+             {ENTRY_FROM}WHERE m.kind = 'reply' {NEWEST_FIRST} LIMIT $1"
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, RecentReply>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(limit)
         .fetch_all(pool)
         .await

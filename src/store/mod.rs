@@ -53,15 +53,13 @@ pub use events::{
     CampaignEngagement, DeliveryFacts, LinkClicks, NewEvent, ScannerBurst, StoredClick,
     TimelineEntry,
 };
-pub use inbound::{InboundOutcome, Match, NewInbound, RecentReply};
+pub use inbound::{InboundEntry, InboundOutcome, Match, NewInbound, RecentReply};
 pub use lists::{ExportedSubscriber, ImportCandidate, ImportOutcome, ImportTerms};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq, secret_hash};
 pub use permission::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, KeepOutcome, PermissionSummary, answer_by};
-pub use reports::{
-    CampaignMail, CampaignMailKind, CampaignReport, InboundCounts, REPORT_FAILURES, Unsubscriber,
-};
-pub use review::{GenuineOutcome, InboundEntry, LiftOutcome, ReviewDecision, ReviewOutcome};
+pub use reports::{CampaignMailKind, CampaignReport, InboundCounts, REPORT_FAILURES, Unsubscriber};
+pub use review::{GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,
 };

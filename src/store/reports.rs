@@ -5,6 +5,7 @@
 use anyhow::Context as _;
 use uuid::Uuid;
 
+use super::inbound::{ENTRY_COLUMNS, ENTRY_FROM, InboundEntry, NEWEST_FIRST};
 use super::{
     CampaignEngagement, CampaignRecord, DeliveryCounts, FailedDelivery, Store, Timestamp, with_pool,
 };
@@ -35,25 +36,6 @@ pub struct CampaignReport {
     pub inbound: InboundCounts,
     /// Recipients it lost: they unsubscribed after it reached them, before the next one did.
     pub unsubscribes: i64,
-}
-
-/// One message that came back about a campaign: a reply, a bounce or a complaint.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
-pub struct CampaignMail {
-    pub at: Timestamp,
-    /// reply, hard_bounce, soft_bounce or complaint.
-    pub kind: String,
-    /// `None` when it could not be placed, or its sender was erased.
-    pub subscriber_id: Option<Uuid>,
-    pub email: Option<String>,
-    pub from_address: Option<String>,
-    pub subject: Option<String>,
-    /// A reply's new text; a bounce's diagnostic.
-    pub text: Option<String>,
-    /// A bounce's status code (5.1.1).
-    pub status: Option<String>,
-    /// A complaint's feedback type.
-    pub detail: Option<String>,
 }
 
 /// Which mail that came back to list.
@@ -168,19 +150,16 @@ impl Store {
         campaign: Uuid,
         kind: CampaignMailKind,
         limit: i64,
-    ) -> anyhow::Result<Vec<CampaignMail>> {
+    ) -> anyhow::Result<Vec<InboundEntry>> {
         let kinds = match kind {
             CampaignMailKind::Replies => "('reply')",
             CampaignMailKind::Returned => "('hard_bounce', 'soft_bounce', 'complaint')",
         };
         let sql = format!(
-            "SELECT m.received_at AS at, m.kind, m.subscriber_id, s.email, m.from_address, \
-             m.subject, m.text, m.status, m.detail FROM inbound_messages m \
-             LEFT JOIN subscribers s ON s.id = m.subscriber_id \
-             WHERE m.campaign_id = $1 AND m.kind IN {kinds} \
-             ORDER BY m.received_at DESC, m.id DESC LIMIT $2"
+            "{ENTRY_COLUMNS}{ENTRY_FROM}WHERE m.campaign_id = $1 AND m.kind IN {kinds} \
+             {NEWEST_FIRST} LIMIT $2"
         );
-        with_pool!(self, pool => sqlx::query_as::<_, CampaignMail>(sqlx::AssertSqlSafe(sql.as_str()))
+        with_pool!(self, pool => sqlx::query_as::<_, InboundEntry>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(campaign)
             .bind(limit)
             .fetch_all(pool)

@@ -6,35 +6,10 @@ use anyhow::Context as _;
 use uuid::Uuid;
 
 use super::engagement::RefreshEngagement as _;
-use super::inbound::{suppress, suppression};
+use super::inbound::{
+    ENTRY_COLUMNS, ENTRY_FROM, InboundEntry, NEWEST_FIRST, suppress, suppression,
+};
 use super::{BeginWrite as _, Store, Timestamp, with_pool};
-
-/// One inbound message as the owner's lists show it.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
-pub struct InboundEntry {
-    pub id: i64,
-    pub received_at: Timestamp,
-    /// reply, auto_reply, hard_bounce, soft_bounce or complaint.
-    pub kind: String,
-    pub subscriber_id: Option<Uuid>,
-    /// The subscriber's address, when it is matched to one.
-    pub email: Option<String>,
-    pub campaign_id: Option<Uuid>,
-    pub matched_by: Option<String>,
-    /// `token`, `message-id`, `authentication` or `owner`; `null`: only an address ties it.
-    pub proof: Option<String>,
-    /// `pending`, `applied` or `dismissed` for a bounce or complaint tied by an address only.
-    pub review: Option<String>,
-    pub reviewed_at: Option<Timestamp>,
-    pub from_address: Option<String>,
-    pub subject: Option<String>,
-    /// A reply's text; a bounce's diagnostic.
-    pub text: Option<String>,
-    /// A bounce's status code.
-    pub status: Option<String>,
-    /// Why an automatic reply is one; a complaint's feedback type.
-    pub detail: Option<String>,
-}
 
 /// The owner's decision on a bounce or complaint waiting for review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +49,6 @@ pub enum LiftOutcome {
     NotFound,
 }
 
-const ENTRY_COLUMNS: &str = "SELECT m.id, m.received_at, m.kind, m.subscriber_id, s.email, \
-     m.campaign_id, m.matched_by, m.proof, m.review, m.reviewed_at, m.from_address, m.subject, \
-     m.text, m.status, m.detail \
-     FROM inbound_messages m LEFT JOIN subscribers s ON s.id = m.subscriber_id ";
-
 impl Store {
     /// Inbound messages, newest first: those waiting for the owner's review when
     /// `review_only`, else all of them.
@@ -93,9 +63,7 @@ impl Store {
         } else {
             ""
         };
-        let sql = format!(
-            "{ENTRY_COLUMNS}{filter}ORDER BY m.received_at DESC, m.id DESC LIMIT $1 OFFSET $2"
-        );
+        let sql = format!("{ENTRY_COLUMNS}{ENTRY_FROM}{filter}{NEWEST_FIRST} LIMIT $1 OFFSET $2");
         with_pool!(self, pool => sqlx::query_as::<_, InboundEntry>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(limit)
             .bind(offset)

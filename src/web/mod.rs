@@ -172,22 +172,19 @@ pub fn router(state: AppState) -> Router {
         )
         .with_state(state)
         .layer(axum::middleware::from_fn(time_limit))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(header_unless_set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // Confirm and unsubscribe URLs carry tokens: never leak them in a Referer.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
+        .layer(header_unless_set(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header_unless_set(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// A layer that gives every response `name: value` unless its handler set that header.
+fn header_unless_set(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 #[cfg(test)]

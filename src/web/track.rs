@@ -8,7 +8,9 @@
 //! never be made to redirect anywhere, ours or not, and costs a scanner one request.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -32,27 +34,58 @@ pub fn router() -> Router<AppState> {
         .route("/t/c/{token}", get(click))
 }
 
-/// Hands an open or click to the tracker; HEAD (software checking a link) records nothing.
-async fn record(
-    state: &AppState,
+/// One request for a tracking link: the signed token in its path, who asked, and how
+/// (HEAD, software checking a link, records nothing).
+struct Visit {
     method: Method,
     client: Client,
-    kind: EventKind,
-    delivery: uuid::Uuid,
-    link: Option<ClickedLink>,
-) {
-    if method != Method::HEAD {
-        state
-            .tracker
-            .record(RawEvent {
-                kind,
-                delivery,
-                link,
-                at: Timestamp::now(),
-                user_agent: client.user_agent,
-                ip: client.ip,
-            })
-            .await;
+    token: String,
+}
+
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = PathRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(token) = Path::<String>::from_request_parts(parts, state).await?;
+        let Ok(client) = Client::from_request_parts(parts, state).await;
+        Ok(Self {
+            method: parts.method.clone(),
+            client,
+            token,
+        })
+    }
+}
+
+impl Visit {
+    /// The copy the token names and the value it carries, when it is ours and for `purpose`.
+    fn verified(&self, state: &AppState, purpose: TokenPurpose) -> Option<(uuid::Uuid, i64)> {
+        state.signer.verify_value(purpose, &self.token).ok()
+    }
+
+    /// Hands an open or click to the tracker; HEAD records nothing.
+    async fn record(
+        self,
+        state: &AppState,
+        kind: EventKind,
+        delivery: uuid::Uuid,
+        link: Option<ClickedLink>,
+    ) {
+        if self.method != Method::HEAD {
+            state
+                .tracker
+                .record(RawEvent {
+                    kind,
+                    delivery,
+                    link,
+                    at: Timestamp::now(),
+                    user_agent: self.client.user_agent,
+                    ip: self.client.ip,
+                })
+                .await;
+        }
     }
 }
 
@@ -65,16 +98,11 @@ fn not_found() -> Response {
         .into_response()
 }
 
-async fn open(
-    State(state): State<AppState>,
-    method: Method,
-    client: Client,
-    Path(token): Path<String>,
-) -> Response {
-    let Ok((delivery, _)) = state.signer.verify_value(TokenPurpose::Open, &token) else {
+async fn open(State(state): State<AppState>, visit: Visit) -> Response {
+    let Some((delivery, _)) = visit.verified(&state, TokenPurpose::Open) else {
         return not_found();
     };
-    record(&state, method, client, EventKind::Open, delivery, None).await;
+    visit.record(&state, EventKind::Open, delivery, None).await;
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),
@@ -88,18 +116,13 @@ async fn open(
         .into_response()
 }
 
-async fn click(
-    State(state): State<AppState>,
-    method: Method,
-    client: Client,
-    Path(token): Path<String>,
-) -> Response {
-    let Ok((delivery, value)) = state.signer.verify_value(TokenPurpose::Click, &token) else {
+async fn click(State(state): State<AppState>, visit: Visit) -> Response {
+    let Some((delivery, value)) = visit.verified(&state, TokenPurpose::Click) else {
         return not_found();
     };
     let link = match ClickedLink::from_token(value) {
         ClickedLink::Campaign(link) => link,
-        ClickedLink::Hidden => return hidden_link(&state, method, client, delivery).await,
+        ClickedLink::Hidden => return hidden_link(&state, visit, delivery).await,
     };
     let url = match state.tracker.link_url(link).await {
         Ok(Some(url)) => url,
@@ -124,15 +147,14 @@ async fn click(
     let Some(location) = location else {
         return not_found();
     };
-    record(
-        &state,
-        method,
-        client,
-        EventKind::Click,
-        delivery,
-        Some(ClickedLink::Campaign(link)),
-    )
-    .await;
+    visit
+        .record(
+            &state,
+            EventKind::Click,
+            delivery,
+            Some(ClickedLink::Campaign(link)),
+        )
+        .await;
     (
         StatusCode::FOUND,
         [
@@ -145,21 +167,10 @@ async fn click(
 
 /// The hidden link: only a scanner gets here. The click is recorded (the writer judges it
 /// and the copy's clicks around it), and the answer is an empty page.
-async fn hidden_link(
-    state: &AppState,
-    method: Method,
-    client: Client,
-    delivery: uuid::Uuid,
-) -> Response {
-    record(
-        state,
-        method,
-        client,
-        EventKind::Click,
-        delivery,
-        Some(ClickedLink::Hidden),
-    )
-    .await;
+async fn hidden_link(state: &AppState, visit: Visit, delivery: uuid::Uuid) -> Response {
+    visit
+        .record(state, EventKind::Click, delivery, Some(ClickedLink::Hidden))
+        .await;
     (
         [
             (

@@ -47,11 +47,7 @@ impl Store {
         .await
         .context("scheduling the campaign")?
         .rows_affected());
-        if updated == 1 {
-            Ok(())
-        } else {
-            Err(self.explain_refusal(id, "draft").await)
-        }
+        self.changed_or_refused(updated, id, "draft").await
     }
 
     /// Starts sending a draft or scheduled campaign: in one transaction the status becomes
@@ -178,11 +174,7 @@ impl Store {
         .await
         .context("taking the campaign back to a draft")?
         .rows_affected());
-        if updated == 1 {
-            Ok(())
-        } else {
-            Err(self.explain_refusal(id, "scheduled").await)
-        }
+        self.changed_or_refused(updated, id, "scheduled").await
     }
 
     /// Scheduled campaigns whose time has come (or passed while the service was down).
@@ -217,6 +209,17 @@ impl Store {
             .await
             .context("changing the campaign's status")?
             .rows_affected());
+        self.changed_or_refused(updated, id, needed).await
+    }
+
+    /// Done when the update changed the campaign (one row); else refused with the status
+    /// it has, when `needed` was what the change wanted.
+    async fn changed_or_refused(
+        &self,
+        updated: u64,
+        id: Uuid,
+        needed: &'static str,
+    ) -> Result<(), CampaignError> {
         if updated == 1 {
             Ok(())
         } else {

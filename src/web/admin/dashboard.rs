@@ -11,7 +11,7 @@ use tera::Context;
 use time::OffsetDateTime;
 
 use super::review::dashboard_notice;
-use super::{AdminError, Owner, page};
+use super::{AdminError, Owner, form_value, page};
 use crate::domain::Tier;
 use crate::store::{CampaignEngagement, CampaignInterest};
 use crate::web::AppState;
@@ -41,9 +41,8 @@ async fn dashboard(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AdminError> {
     let store = &state.store;
-    let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "notice")
-        .and_then(|(_, value)| dashboard_notice(&value));
+    let notice = form_value(query.unwrap_or_default().as_bytes(), "notice")
+        .and_then(|value| dashboard_notice(&value));
     // Everything side by side: the last campaign's figures need only its id.
     let last_figures = async {
         let Some(campaign) = store.last_campaign_interest().await? else {

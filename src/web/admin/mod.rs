@@ -25,7 +25,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use futures::StreamExt;
@@ -33,8 +33,8 @@ use tera::Context;
 use tower_http::set_header::SetResponseHeaderLayer;
 use uuid::Uuid;
 
-use super::AppState;
 use super::routes::Routes;
+use super::{AppState, header_unless_set};
 use crate::store::{OwnerSession, constant_time_eq};
 pub use error::AdminError;
 pub use ids::{CampaignId, InboundId, ReplyId, SubscriberId, TokenId};
@@ -80,14 +80,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(access::public_routes())
         .route("/admin/assets/{name}", axum::routing::get(asset))
         .merge(owner)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static(ADMIN_CSP),
+        .layer(header_unless_set(
+            header::CONTENT_SECURITY_POLICY,
+            ADMIN_CSP,
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
+        .layer(header_unless_set(header::CACHE_CONTROL, "no-store"))
         // Admin URLs may name subscribers: never sent to other sites, but kept within this
         // one (with `no-referrer`, browsers send `Origin: null` on form posts).
         .layer(SetResponseHeaderLayer::overriding(
@@ -325,9 +322,7 @@ async fn csrf_sent(headers: &HeaderMap, body: &Bytes) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if content_type.starts_with("application/x-www-form-urlencoded") {
-        return url::form_urlencoded::parse(body)
-            .find(|(key, _)| key == CSRF_FIELD)
-            .map(|(_, value)| value.into_owned());
+        return form_value(body, CSRF_FIELD);
     }
     if content_type.starts_with("multipart/form-data") {
         let boundary = multer::parse_boundary(content_type).ok()?;
@@ -345,6 +340,13 @@ async fn csrf_sent(headers: &HeaderMap, body: &Bytes) -> Option<String> {
 
 /// Renders an admin page: the template gets the owner's address, the CSRF token for its
 /// forms, the list's name and which section of the menu is current.
+/// The first value named `name` in a query string or a urlencoded form body.
+pub fn form_value(encoded: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(encoded)
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 pub fn page(
     state: &AppState,
     owner: &Owner,

@@ -24,7 +24,7 @@ use crate::mail::draft;
 use crate::mail::render::{CampaignContent, LAYOUTS, RenderedCopy};
 use crate::store::CampaignDraft;
 use crate::web::AppState;
-use crate::web::admin::{AdminError, COMPOSE_CSP, Owner, page};
+use crate::web::admin::{AdminError, COMPOSE_CSP, Owner, form_value, page};
 use crate::web::routes::Routes;
 
 /// How many subscribers the "preview as" choice offers.
@@ -166,8 +166,7 @@ async fn edit_form(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AdminError> {
     // Back from "Save draft": say so (the flag is the only thing read from the query).
-    let saved = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .any(|(key, _)| key == "saved");
+    let saved = form_value(query.unwrap_or_default().as_bytes(), "saved").is_some();
     let shown = Shown {
         notice: saved.then(|| "Draft saved.".to_string()),
         ..Shown::default()

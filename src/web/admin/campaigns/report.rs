@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{load, percent, status_label, when_of};
 use crate::domain::{CampaignStatus, audience_label, audience_sentence};
 use crate::store::{
-    CampaignMail, CampaignMailKind, CampaignRecord, CampaignReport, DeliveryCounts, FailedDelivery,
+    CampaignMailKind, CampaignRecord, CampaignReport, DeliveryCounts, FailedDelivery, InboundEntry,
     LinkClicks, Timestamp, Unsubscriber,
 };
 use crate::web::AppState;
@@ -128,8 +128,8 @@ struct MailView {
     text: String,
 }
 
-impl From<CampaignMail> for MailView {
-    fn from(mail: CampaignMail) -> Self {
+impl From<InboundEntry> for MailView {
+    fn from(mail: InboundEntry) -> Self {
         let kind_label = match mail.kind.as_str() {
             "reply" => "Reply",
             "hard_bounce" => "Hard bounce",
@@ -156,7 +156,7 @@ impl From<CampaignMail> for MailView {
                 .or(mail.from_address)
                 .unwrap_or_else(|| "an unknown sender".into()),
             subscriber_id: mail.subscriber_id,
-            at: mail.at,
+            at: mail.received_at,
             kind: mail.kind,
             kind_label,
             text,

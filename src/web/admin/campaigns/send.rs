@@ -16,7 +16,7 @@ use crate::actions::campaigns::{self, CampaignRefusal};
 use crate::domain::{audience_label, audience_sentence};
 use crate::store::{CampaignChange, CampaignRecord};
 use crate::web::AppState;
-use crate::web::admin::{AdminError, CampaignId, Owner, page};
+use crate::web::admin::{AdminError, CampaignId, Owner, form_value, page};
 use crate::web::routes::Routes;
 
 pub fn routes() -> Routes {
@@ -40,10 +40,7 @@ pub fn routes() -> Routes {
 
 /// The `at` a request carries (RFC 3339, as the compose form put it), if any.
 fn send_time(fields: &[u8]) -> Result<Option<OffsetDateTime>, AdminError> {
-    let raw = url::form_urlencoded::parse(fields)
-        .find(|(key, _)| key == "at")
-        .map(|(_, value)| value.into_owned())
-        .filter(|value| !value.trim().is_empty());
+    let raw = form_value(fields, "at").filter(|value| !value.trim().is_empty());
     match raw {
         Some(raw) => OffsetDateTime::parse(raw.trim(), &Rfc3339)
             .map(Some)
@@ -117,10 +114,7 @@ async fn confirm(
     let id = record.id;
     let at = send_time(&body)?;
     // What the owner confirmed is what goes: not a draft edited in another tab since.
-    let shown = url::form_urlencoded::parse(&body)
-        .find(|(key, _)| key == "version")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
+    let shown = form_value(&body, "version").unwrap_or_default();
     let outcome = match at {
         Some(at) => campaigns::schedule(&state, id, at, Some(&shown)).await,
         None => campaigns::send(&state, id, Some(&shown)).await.map(|_| ()),

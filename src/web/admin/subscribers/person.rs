@@ -18,7 +18,7 @@ use tera::Context;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::super::{AdminError, Owner, ReplyId, SubscriberId, page};
+use super::super::{AdminError, Owner, ReplyId, SubscriberId, form_value, page};
 use super::refused;
 use super::story::{consent_lines, timeline_lines};
 use crate::actions::replies::{self, AnswerError};
@@ -82,9 +82,8 @@ async fn show(
     SubscriberId(id): SubscriberId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AdminError> {
-    let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "notice")
-        .and_then(|(_, value)| notice(&value));
+    let notice =
+        form_value(query.unwrap_or_default().as_bytes(), "notice").and_then(|value| notice(&value));
     render(&state, &owner, id, notice, Rejected::default()).await
 }
 
