@@ -200,11 +200,7 @@ pub async fn delete(services: &Services, id: Uuid) -> Result<(), MediaRefusal> {
 /// characters; `None` when nothing is left.
 fn clean_name(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     let clean = clean.trim().to_string();
     (!clean.is_empty()).then_some(clean)
 }
@@ -314,7 +310,8 @@ fn prepare(data: Vec<u8>, kind: Kind, format: ImageFormat) -> Result<Prepared, M
 
 /// The height that keeps the aspect at `MAX_WIDTH` wide (at least one pixel).
 fn scaled_height(width: u32, height: u32) -> u32 {
-    let scaled = (u64::from(height) * u64::from(MAX_WIDTH) + u64::from(width) / 2) / u64::from(width);
+    let scaled =
+        (u64::from(height) * u64::from(MAX_WIDTH) + u64::from(width) / 2) / u64::from(width);
     u32::try_from(scaled.max(1)).unwrap_or(u32::MAX)
 }
 

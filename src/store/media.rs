@@ -79,9 +79,7 @@ impl Store {
     /// Stores the image, or finds the one already stored with the same bytes; the record
     /// either way.
     pub async fn add_media(&self, media: &NewMedia) -> anyhow::Result<MediaRecord> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM media WHERE hash = $1"
-        ));
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM media WHERE hash = $1"));
         let bytes = i32::try_from(media.data.len()).context("an image of over 2 GB")?;
         with_pool!(self, pool => {
             let mut tx = pool.begin_write().await.context("storing an image")?;

@@ -137,7 +137,8 @@ pub async fn take_upload(
     if !is_multipart(headers) {
         return Ok((body.to_vec(), None));
     }
-    let boundary = multer::parse_boundary(content_type(headers)).map_err(|_| UploadError::NoFile)?;
+    let boundary =
+        multer::parse_boundary(content_type(headers)).map_err(|_| UploadError::NoFile)?;
     let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
     let mut multipart = multer::Multipart::new(stream, boundary);
     while let Some(field) = multipart

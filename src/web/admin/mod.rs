@@ -15,6 +15,7 @@ mod campaigns;
 mod dashboard;
 mod error;
 mod ids;
+mod media;
 mod review;
 mod settings;
 mod subscribers;
@@ -36,7 +37,7 @@ use super::AppState;
 use super::routes::Routes;
 use crate::store::{OwnerSession, constant_time_eq};
 pub use error::AdminError;
-pub use ids::{CampaignId, InboundId, ReplyId, SubscriberId, TokenId};
+pub use ids::{CampaignId, InboundId, MediaId, ReplyId, SubscriberId, TokenId};
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https.
 pub const SESSION_COOKIE: &str = "hundred_session";
@@ -66,6 +67,7 @@ pub fn owner_routes() -> Routes {
         .merge(subscribers::routes())
         .merge(campaigns::routes())
         .merge(tools::routes())
+        .merge(media::routes())
         .merge(settings::routes())
         .merge(access::owner_routes())
 }

@@ -30,12 +30,12 @@ impl From<MediaRefusal> for ApiError {
         match refusal {
             MediaRefusal::TooLarge => ApiError::TooLarge(message),
             MediaRefusal::NotAnImage => ApiError::Unsupported(message),
-            MediaRefusal::Empty
-            | MediaRefusal::Broken(_)
-            | MediaRefusal::TooManyPixels { .. } => ApiError::Invalid {
-                field: "file",
-                message,
-            },
+            MediaRefusal::Empty | MediaRefusal::Broken(_) | MediaRefusal::TooManyPixels { .. } => {
+                ApiError::Invalid {
+                    field: "file",
+                    message,
+                }
+            }
             MediaRefusal::NotFound => ApiError::NotFound,
             MediaRefusal::InUse(_) => ApiError::Conflict(message),
             MediaRefusal::Unexpected(err) => ApiError::Unexpected(err),
