@@ -402,6 +402,34 @@ mod tests {
     }
 
     #[test]
+    fn a_photo_loses_its_camera_metadata_and_is_turned_upright() {
+        use image::ImageEncoder as _;
+        // EXIF (little-endian TIFF): one entry, Orientation (0x0112) = 6, "turn 90° right".
+        let exif = vec![
+            b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0,
+            0,
+        ];
+        let pixels = image::RgbImage::from_pixel(40, 20, image::Rgb([200, 100, 50]));
+        let mut photo = Vec::new();
+        let mut encoder = JpegEncoder::new_with_quality(&mut photo, 90);
+        encoder.set_exif_metadata(exif).unwrap();
+        encoder
+            .write_image(pixels.as_raw(), 40, 20, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        let prepared = prepare(photo.clone()).unwrap();
+        assert_eq!(prepared.format, JPEG);
+        assert_eq!((prepared.width, prepared.height), (20, 40), "upright");
+        assert_ne!(prepared.data, photo);
+        let mut decoder = ImageReader::new(Cursor::new(&prepared.data))
+            .with_guessed_format()
+            .unwrap()
+            .into_decoder()
+            .unwrap();
+        assert_eq!(decoder.exif_metadata().unwrap(), None, "no EXIF left");
+        assert_eq!(decoder.dimensions(), (20, 40));
+    }
+
+    #[test]
     fn names_are_shown_as_their_last_part_without_control_characters() {
         assert_eq!(
             clean_name("C:\\photos\\cake\n.png").as_deref(),
