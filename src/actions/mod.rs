@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod lists;
+pub mod media;
 pub mod permission;
 pub mod readers;
 pub mod replies;

@@ -19,6 +19,7 @@ mod erasure;
 mod events;
 mod inbound;
 mod lists;
+mod media;
 mod outbox;
 mod owners;
 mod permission;
@@ -55,6 +56,7 @@ pub use events::{
 };
 pub use inbound::{InboundEntry, InboundOutcome, Match, NewInbound, RecentReply};
 pub use lists::{ExportedSubscriber, ImportCandidate, ImportOutcome, ImportTerms};
+pub use media::{MediaDeletion, MediaFile, MediaRecord, MediaUse, NewMedia};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
 pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq, secret_hash};
 pub use permission::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, KeepOutcome, PermissionSummary, answer_by};

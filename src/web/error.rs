@@ -70,6 +70,12 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A body over the route's limit (413); the message says what the limit is.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A body of a kind the route does not take (415); the message says which it takes.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("too many requests; try again in a minute")]
     TooManyRequests,
     #[error("something went wrong on our side")]
@@ -84,6 +90,8 @@ impl IntoResponse for ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Unexpected(err) => {
                 tracing::error!(error = %format!("{err:#}"), "API request failed");

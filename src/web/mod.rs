@@ -16,6 +16,7 @@ mod health;
 mod inbound;
 mod lifecycle;
 mod limits;
+mod media;
 pub mod routes;
 mod subscribe;
 mod track;
@@ -161,11 +162,14 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router(state.clone()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Inbound mail and the admin pages (a CSV import) have their own, larger limits. The
+        // Inbound mail, images and the admin pages (a CSV import) have their own, larger
+        // limits (an image's route reads its body itself, answering 413 in JSON). The
         // owner's pages read a request's body once, within that limit, before the handler
         // (for the CSRF token), and answer one over it with a page; the login and setup
         // forms have public-size limits of their own.
         .merge(inbound::router())
+        .merge(media::router())
+        .nest("/api/v1", api::upload_router(state.clone()))
         .merge(
             admin::router(state.clone())
                 .layer(axum::extract::DefaultBodyLimit::max(admin::MAX_ADMIN_BODY_BYTES)),

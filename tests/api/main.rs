@@ -23,6 +23,7 @@ mod imap;
 mod inbound;
 mod lifecycle;
 mod markup;
+mod media;
 mod process;
 mod safe_defaults;
 mod sending;

@@ -14,6 +14,7 @@ mod helpers;
 
 mod accessibility;
 mod driver;
+mod images;
 mod owner;
 mod pages;
 mod review;

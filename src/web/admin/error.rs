@@ -83,6 +83,14 @@ impl AdminError {
         }
     }
 
+    /// An image on the media page.
+    pub fn no_media() -> Self {
+        Self::NotFound {
+            title: "No such image",
+            message: "There is no image at this address. It may have been deleted; the Images page lists every one.".into(),
+        }
+    }
+
     /// An API token; a 400, as this answer has always been (a token's id is only ever in
     /// the tokens page's own forms).
     pub fn no_token() -> Self {

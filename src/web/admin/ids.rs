@@ -48,6 +48,11 @@ path_id! {
 }
 
 path_id! {
+    /// The image `{id}` in `/admin/media/{id}/…`.
+    MediaId(Uuid) from "id" by uuid, else AdminError::no_media
+}
+
+path_id! {
     /// The API token `{id}` in `/admin/tokens/{id}/…`.
     TokenId(Uuid) from "id" by uuid, else AdminError::no_token
 }

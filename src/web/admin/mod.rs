@@ -15,6 +15,7 @@ mod campaigns;
 mod dashboard;
 mod error;
 mod ids;
+mod media;
 mod owner_settings;
 mod review;
 mod settings;
@@ -37,7 +38,7 @@ use super::routes::Routes;
 use super::{AppState, header_unless_set};
 use crate::store::{OwnerSession, constant_time_eq};
 pub use error::AdminError;
-pub use ids::{CampaignId, InboundId, ReplyId, SubscriberId, TokenId};
+pub use ids::{CampaignId, InboundId, MediaId, ReplyId, SubscriberId, TokenId};
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https.
 pub const SESSION_COOKIE: &str = "hundred_session";
@@ -67,6 +68,7 @@ pub fn owner_routes() -> Routes {
         .merge(subscribers::routes())
         .merge(campaigns::routes())
         .merge(tools::routes())
+        .merge(media::routes())
         .merge(settings::routes())
         .merge(access::owner_routes())
 }

@@ -3,6 +3,7 @@
 mod campaigns;
 mod engagement;
 mod inbound;
+mod media;
 mod settings;
 mod subscribers;
 
@@ -17,8 +18,8 @@ use super::routes::Routes;
 use super::{ApiError, AppState};
 use crate::store::ApiTokenRecord;
 
-/// Every API route, each also listed by path (see `web::api_paths`).
-pub fn routes() -> Routes {
+/// The API routes whose bodies are small JSON (the web layer holds them to 64 KiB).
+fn json_routes() -> Routes {
     Routes::new()
         .merge(subscribers::routes())
         .merge(campaigns::routes())
@@ -27,10 +28,23 @@ pub fn routes() -> Routes {
         .merge(settings::routes())
 }
 
-/// The API's routes behind a layer that answers 401 to any request without a valid token,
-/// before a handler runs (each handler also takes an `ApiToken`).
+/// Every API route, each also listed by path (see `web::api_paths`).
+pub fn routes() -> Routes {
+    json_routes().merge(media::routes())
+}
+
+/// The API's JSON routes behind a layer that answers 401 to any request without a valid
+/// token, before a handler runs (each handler also takes an `ApiToken`).
 pub fn router(state: AppState) -> Router<AppState> {
-    routes()
+    json_routes()
+        .into_router()
+        .route_layer(middleware::from_fn_with_state(state, require_token))
+}
+
+/// The image routes, behind the same token layer: they read their bodies themselves, up
+/// to an image's limit, and answer 413 in JSON beyond it (`media`).
+pub fn upload_router(state: AppState) -> Router<AppState> {
+    media::routes()
         .into_router()
         .route_layer(middleware::from_fn_with_state(state, require_token))
 }

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::form::{ComposeForm, FieldErrors, Intent};
 use super::{Draft, to_report};
 use crate::actions::campaigns::{self, CampaignRefusal};
+use crate::actions::media::{self, MediaRefusal};
 use crate::domain::{SubscriberEmail, Tier, audience_sentence};
 use crate::mail::draft;
 use crate::mail::render::{CampaignContent, LAYOUTS, RenderedCopy};
@@ -116,6 +117,8 @@ async fn show_form(
     context.insert("layouts", &LAYOUTS);
     context.insert("people", &people);
     context.insert("sample_email", draft::SAMPLE_EMAIL);
+    context.insert("image_max_bytes", &media::MAX_IMAGE_BYTES);
+    context.insert("image_too_large", &MediaRefusal::TooLarge.to_string());
     context.insert(
         "audience_size",
         &tiers
