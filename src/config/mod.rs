@@ -115,6 +115,8 @@ pub struct Config {
     pub from: Mailbox,
     pub reply_to: Option<Mailbox>,
     pub list_name: String,
+    /// The language readers are addressed in (pages, system messages, the footer).
+    pub language: crate::domain::Language,
     pub unsubscribe_mailto: Option<String>,
     pub secret_key: Option<Secret>,
     pub inbound_secret: Option<Secret>,
@@ -206,6 +208,7 @@ impl Config {
             .map(|raw| parse_mailbox("HUNDRED_REPLY_TO", &raw))
             .transpose()?;
         let list_name = parse::list_name(&get, &from)?;
+        let language = parse::language(&get)?;
         let unsubscribe_mailto = get("HUNDRED_UNSUBSCRIBE_MAILTO")
             .map(|raw| {
                 parse_mailbox("HUNDRED_UNSUBSCRIBE_MAILTO", &raw).map(|mb| mb.email.to_string())
@@ -223,8 +226,8 @@ impl Config {
         let (send_rate, send_concurrency) = parse::sending(&get)?;
         let signup = parse::signup(&get)?;
         let retry = parse::retry(&get)?;
-        let consent_text =
-            get("HUNDRED_CONSENT_TEXT").unwrap_or_else(|| DEFAULT_CONSENT_TEXT.to_string());
+        let consent_text = get("HUNDRED_CONSENT_TEXT")
+            .unwrap_or_else(|| crate::i18n::text(language, "consent-default", &[]));
         let trust_proxy_headers = parse::trust_proxy_headers(&get)?;
         let bounce_address = get("HUNDRED_BOUNCE_ADDRESS")
             .map(|raw| parse_mailbox("HUNDRED_BOUNCE_ADDRESS", &raw).map(|mb| mb.email))
@@ -257,6 +260,7 @@ impl Config {
             from,
             reply_to,
             list_name,
+            language,
             unsubscribe_mailto,
             secret_key,
             inbound_secret,

@@ -57,6 +57,14 @@ pub(super) fn list_name(get: Get, from: &Mailbox) -> Result<String, ConfigError>
     Ok(list_name)
 }
 
+pub(super) fn language(get: Get) -> Result<crate::domain::Language, ConfigError> {
+    match get("HUNDRED_LANGUAGE") {
+        None => Ok(crate::domain::Language::En),
+        Some(code) => crate::domain::Language::parse(&code)
+            .map_err(|err| ConfigError::new("HUNDRED_LANGUAGE", err.to_string())),
+    }
+}
+
 pub(super) fn secret_key(get: Get) -> Result<Option<Secret>, ConfigError> {
     let secret_key = match get("HUNDRED_SECRET_KEY") {
         Some(key) if key.len() < 32 => {

@@ -223,6 +223,13 @@ pub static SETTINGS: &[Setting] = &[
         summary: Some(|c| c.list_name.clone()),
     },
     Setting {
+        variables: &["HUNDRED_LANGUAGE"],
+        default: r#"`en`"#,
+        secret: false,
+        meaning: r#"the language readers are addressed in: `en`, `de`, `fr` or `es` (pages, system messages, the email footer; see [Languages](#languages))"#,
+        summary: Some(|c| format!("{} ({})", c.language.code(), c.language.name())),
+    },
+    Setting {
         variables: &["HUNDRED_UNSUBSCRIBE_MAILTO"],
         default: r#"unset"#,
         secret: false,
@@ -231,7 +238,7 @@ pub static SETTINGS: &[Setting] = &[
     },
     Setting {
         variables: &["HUNDRED_CONSENT_TEXT"],
-        default: r#""Yes, send me the newsletter…""#,
+        default: r#""Yes, send me the newsletter…", in the chosen language"#,
         secret: false,
         meaning: r#"the consent text shown on the signup page; each version is recorded"#,
         summary: Some(|c| c.consent_text.clone()),

@@ -195,3 +195,17 @@ fn the_smtp_listener_limits_and_the_grace_have_defaults_and_checked_values() {
         assert_eq!(err.variable, expected, "{variable}={value}");
     }
 }
+
+#[test]
+fn the_default_consent_text_is_the_english_one_and_follows_the_language() {
+    use crate::domain::Language;
+    assert_eq!(
+        crate::i18n::text(Language::En, "consent-default", &[]),
+        super::DEFAULT_CONSENT_TEXT
+    );
+    let german = with(&[("HUNDRED_LANGUAGE", "de")]).unwrap();
+    assert_eq!(german.language, Language::De);
+    assert!(german.consent_text.starts_with("Ja, ich möchte"), "{}", german.consent_text);
+    let err = with(&[("HUNDRED_LANGUAGE", "nl")]).unwrap_err();
+    assert_eq!(err.variable, "HUNDRED_LANGUAGE");
+}

@@ -423,6 +423,7 @@ impl CampaignSender {
             &content_of(&record),
             self.templates.clone(),
             &self.config.list_name,
+            self.composer.language(),
         )
         .map_err(|err| anyhow::anyhow!("{err}"))?;
         let prepared = Arc::new(Prepared {
