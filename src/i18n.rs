@@ -4,8 +4,10 @@
 //! exactly its keys, and a message asked for with other values is refused.
 //!
 //! Templates ask with `{{ t(key="subscribe-title", list=list_name) }}`, in the language
-//! named by `lang` in their context; code asks with [`text`]. Keys ending in `-html` may
-//! carry `<strong>`: their values are escaped and the result is not escaped again.
+//! named by `lang` in their context; code asks with [`text`]. In an HTML template the
+//! values are escaped and the message's own words are not (a test keeps `<`, `>`, `&` and
+//! `"` out of them), so they read exactly as written; only keys ending in `-html` carry
+//! markup, `<strong>`, and a text template may not use those.
 //!
 //! Layer: beside `templates` (rank 1). It imports only `domain`; `templates` installs its
 //! `t()` function, and the mail composer and the public pages ask it for what they build in
@@ -287,8 +289,8 @@ fn translate(kwargs: Kwargs, state: &State) -> tera::TeraResult<Value> {
         .ok_or_else(|| tera::Error::message("t(): the template's context has no `lang`"))?;
     let language = Language::parse(&code)
         .map_err(|err| tera::Error::message(format!("t(): lang \"{code}\" {err}")))?;
-    let html = key.ends_with("-html");
-    if html && !state.autoescaping_enabled() {
+    let escaping = state.autoescaping_enabled();
+    if key.ends_with("-html") && !escaping {
         return Err(tera::Error::message(format!(
             "t(): `{key}` carries HTML; a text template uses the message without -html"
         )));
@@ -301,7 +303,7 @@ fn translate(kwargs: Kwargs, state: &State) -> tera::TeraResult<Value> {
         let arg = if let Some(number) = value.as_i64() {
             Arg::Number(number)
         } else if let Some(text) = value.as_str() {
-            if html && !value.is_safe() {
+            if escaping && !value.is_safe() {
                 Arg::Text(state.escape(text)?.into())
             } else {
                 Arg::Text(text.to_string().into())
@@ -314,7 +316,7 @@ fn translate(kwargs: Kwargs, state: &State) -> tera::TeraResult<Value> {
         args.push((name, arg));
     }
     let text = try_text(language, &key, &args).map_err(tera::Error::message)?;
-    Ok(if html {
+    Ok(if escaping {
         Value::safe_string(&text)
     } else {
         Value::normal_string(&text)
