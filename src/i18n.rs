@@ -104,7 +104,11 @@ impl Catalog {
             // values as they are.
             bundle.set_use_isolating(false);
             if let Err(errors) = bundle.add_resource(resource) {
-                tracing::error!(language = language.code(), ?errors, "a message is defined twice");
+                tracing::error!(
+                    language = language.code(),
+                    ?errors,
+                    "a message is defined twice"
+                );
             }
             bundles.insert(language, bundle);
         }
@@ -139,7 +143,11 @@ fn parse(language: Language) -> FluentResource {
     match FluentResource::try_new(source(language).to_string()) {
         Ok(resource) => resource,
         Err((resource, errors)) => {
-            tracing::error!(language = language.code(), ?errors, "a message does not parse");
+            tracing::error!(
+                language = language.code(),
+                ?errors,
+                "a message does not parse"
+            );
             resource
         }
     }
@@ -172,10 +180,7 @@ fn pattern_values(pattern: &ast::Pattern<&str>, found: &mut BTreeSet<String>) {
 
 fn expression_values(expression: &ast::Expression<&str>, found: &mut BTreeSet<String>) {
     match expression {
-        ast::Expression::Select {
-            selector,
-            variants,
-        } => {
+        ast::Expression::Select { selector, variants } => {
             inline_values(selector, found);
             for variant in variants {
                 pattern_values(&variant.value, found);
@@ -205,7 +210,11 @@ fn inline_values(inline: &ast::InlineExpression<&str>, found: &mut BTreeSet<Stri
 
 /// The message `key` in `language`, with `args` filled in. A message a language lacks, or
 /// cannot format, is given in English (and logged).
-pub fn try_text(language: Language, key: &str, args: &[(&str, Arg<'_>)]) -> Result<String, TextError> {
+pub fn try_text(
+    language: Language,
+    key: &str,
+    args: &[(&str, Arg<'_>)],
+) -> Result<String, TextError> {
     let catalog = &*CATALOG;
     let expected = catalog
         .values
@@ -229,7 +238,12 @@ pub fn try_text(language: Language, key: &str, args: &[(&str, Arg<'_>)]) -> Resu
     match catalog.format(language, key, &fluent) {
         Ok(text) => Ok(text),
         Err(problems) if language != Language::En => {
-            tracing::error!(language = language.code(), key, problems, "a translation failed; English instead");
+            tracing::error!(
+                language = language.code(),
+                key,
+                problems,
+                "a translation failed; English instead"
+            );
             catalog
                 .format(Language::En, key, &fluent)
                 .map_err(|problems| TextError::Format {
@@ -263,7 +277,11 @@ const MONTHS: [&str; 12] = [
 /// A date as readers of `language` write it: "2 December 2026", "2. Dezember 2026",
 /// "2 décembre 2026", "2 de diciembre de 2026".
 pub fn date(language: Language, date: time::Date) -> String {
-    let month = text(language, MONTHS[usize::from(u8::from(date.month())) - 1], &[]);
+    let month = text(
+        language,
+        MONTHS[usize::from(u8::from(date.month())) - 1],
+        &[],
+    );
     text(
         language,
         "date",

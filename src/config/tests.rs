@@ -205,7 +205,11 @@ fn the_default_consent_text_is_the_english_one_and_follows_the_language() {
     );
     let german = with(&[("HUNDRED_LANGUAGE", "de")]).unwrap();
     assert_eq!(german.language, Language::De);
-    assert!(german.consent_text.starts_with("Ja, ich möchte"), "{}", german.consent_text);
+    assert!(
+        german.consent_text.starts_with("Ja, ich möchte"),
+        "{}",
+        german.consent_text
+    );
     let err = with(&[("HUNDRED_LANGUAGE", "nl")]).unwrap_err();
     assert_eq!(err.variable, "HUNDRED_LANGUAGE");
 }

@@ -66,9 +66,9 @@ fn every_message_formats_with_the_values_the_code_passes() {
                     numbers.set(value.as_str(), FluentValue::from(number));
                 }
                 for args in [&words, &numbers] {
-                    let text = catalog
-                        .format(language, key, args)
-                        .unwrap_or_else(|err| panic!("locales/{language}/hundred.ftl: `{key}`: {err}"));
+                    let text = catalog.format(language, key, args).unwrap_or_else(|err| {
+                        panic!("locales/{language}/hundred.ftl: `{key}`: {err}")
+                    });
                     assert!(!text.trim().is_empty(), "{language} `{key}` is empty");
                 }
             }
@@ -112,12 +112,9 @@ fn dates_read_as_each_language_writes_them() {
     assert_eq!(date(Language::Es, december), "2 de diciembre de 2026");
     for language in Language::ALL {
         for month in 1..=12u8 {
-            let day = time::Date::from_calendar_date(
-                2026,
-                time::Month::try_from(month).unwrap(),
-                10,
-            )
-            .unwrap();
+            let day =
+                time::Date::from_calendar_date(2026, time::Month::try_from(month).unwrap(), 10)
+                    .unwrap();
             let shown = date(language, day);
             assert!(!shown.contains("month-"), "{language}: {shown}");
         }
@@ -235,11 +232,18 @@ fn the_code_asks_for_messages_that_exist_with_their_values() {
 }
 
 fn check(file: &Path, key: &str, values: &BTreeSet<String>) {
-    let expected = CATALOG
-        .values
-        .get(key)
-        .unwrap_or_else(|| panic!("{}: no message `{key}` in locales/en/hundred.ftl", file.display()));
-    assert_eq!(values, expected, "{}: the values given for `{key}`", file.display());
+    let expected = CATALOG.values.get(key).unwrap_or_else(|| {
+        panic!(
+            "{}: no message `{key}` in locales/en/hundred.ftl",
+            file.display()
+        )
+    });
+    assert_eq!(
+        values,
+        expected,
+        "{}: the values given for `{key}`",
+        file.display()
+    );
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {

@@ -166,12 +166,13 @@ impl CompiledCampaign {
         if let Some(preheader) = &content.preheader {
             add(&mut tera, "preheader", "preheader.txt", preheader)?;
         }
-        let layout = Layout::prepare(&content.layout, templates, list_name, language).map_err(|err| {
-            TemplateError {
-                field: "layout",
-                reason: format!("{err:#}"),
-            }
-        })?;
+        let layout =
+            Layout::prepare(&content.layout, templates, list_name, language).map_err(|err| {
+                TemplateError {
+                    field: "layout",
+                    reason: format!("{err:#}"),
+                }
+            })?;
         let compiled = Self {
             tera,
             format: content.format,

@@ -73,7 +73,9 @@ async fn in_german_a_reader_signs_up_confirms_and_leaves_in_german(backend: Back
     );
 
     // Signing up: the thank-you page and the confirmation, in German.
-    let thanks = app.subscribe_via_page("anna@example.com", "Anna Weber").await;
+    let thanks = app
+        .subscribe_via_page("anna@example.com", "Anna Weber")
+        .await;
     let thanks = page_in(thanks, 200, "de").await;
     assert_contains(&thanks, "<h1>Fast geschafft</h1>", "");
     assert_contains(&thanks, "Sehen Sie in Ihrem Posteingang nach", "");
@@ -105,10 +107,12 @@ async fn in_german_a_reader_signs_up_confirms_and_leaves_in_german(backend: Back
         .unwrap();
     let page = page_in(app.get(&link).await, 200, "de").await;
     assert_contains(&page, "<h1>Bestätigen Sie Ihr Abonnement</h1>", "");
-    assert_contains(&page, "<button type=\"submit\">Ja, jetzt abonnieren</button>", "");
-    let confirmed = app
-        .post_empty(&app.url(&form_action(&page).unwrap()))
-        .await;
+    assert_contains(
+        &page,
+        "<button type=\"submit\">Ja, jetzt abonnieren</button>",
+        "",
+    );
+    let confirmed = app.post_empty(&app.url(&form_action(&page).unwrap())).await;
     let confirmed = page_in(confirmed, 200, "de").await;
     assert_contains(&confirmed, "<h1>Ihr Abonnement ist bestätigt</h1>", "");
     assert_contains(&confirmed, "Eine Willkommensnachricht ist auf dem Weg", "");
@@ -135,9 +139,7 @@ async fn in_german_a_reader_signs_up_confirms_and_leaves_in_german(backend: Back
         "",
     );
     assert_contains(&page, "<button type=\"submit\">Abmelden</button>", "");
-    let left = app
-        .post_empty(&app.url(&form_action(&page).unwrap()))
-        .await;
+    let left = app.post_empty(&app.url(&form_action(&page).unwrap())).await;
     let left = page_in(left, 200, "de").await;
     assert_contains(&left, "<h1>Sie sind abgemeldet</h1>", "");
     assert_contains(
@@ -145,7 +147,11 @@ async fn in_german_a_reader_signs_up_confirms_and_leaves_in_german(backend: Back
         "<strong>anna@example.com</strong> erhält Corner Bakery News nicht mehr.",
         "",
     );
-    assert_contains(&left, "<button type=\"submit\">Wieder anmelden</button>", "");
+    assert_contains(
+        &left,
+        "<button type=\"submit\">Wieder anmelden</button>",
+        "",
+    );
 
     // The owner's login stays English.
     let login = page_in(app.get("/admin/login").await, 200, "en").await;
@@ -162,7 +168,13 @@ async fn in_french_the_signup_page_and_a_campaign_are_french(backend: Backend) {
     // A campaign's own words are the owner's; the layout around them speaks French.
     let token = app.api_token().await;
     confirmed_email(&app, &token, "claire@example.com").await;
-    send_to_everyone(&app, &token, "Le pain du samedi", "Le seigle est de retour.").await;
+    send_to_everyone(
+        &app,
+        &token,
+        "Le pain du samedi",
+        "Le seigle est de retour.",
+    )
+    .await;
     let copy = only_copy(&app, "claire@example.com");
     mail_in(&copy, "fr");
     assert_contains(
@@ -201,9 +213,17 @@ async fn in_spanish_the_confirmation_and_a_broken_link_are_spanish(backend: Back
         "Confirme su suscripción a Corner Bakery News"
     );
     let text = confirmation.text();
-    assert_eq!(text.lines().next(), Some("Hola:"), "no name, so no name: {text}");
+    assert_eq!(
+        text.lines().next(),
+        Some("Hola:"),
+        "no name, so no name: {text}"
+    );
     assert_contains(&text, "El enlace es válido durante 7 días.", "");
-    assert_contains(&text, "Lo que ha aceptado: «Sí, quiero recibir el boletín", "");
+    assert_contains(
+        &text,
+        "Lo que ha aceptado: «Sí, quiero recibir el boletín",
+        "",
+    );
     let link = confirmation
         .link_starting_with(&app.url("/confirm/"))
         .unwrap();
@@ -213,8 +233,16 @@ async fn in_spanish_the_confirmation_and_a_broken_link_are_spanish(backend: Back
     // A link cut short when it was copied: said in Spanish, with the way forward.
     let cut = &link[..link.len() - 6];
     let page = page_in(app.get(cut).await, 404, "es").await;
-    assert_contains(&page, "<h1>Este enlace no es válido (o ya no lo es).</h1>", "");
+    assert_contains(
+        &page,
+        "<h1>Este enlace no es válido (o ya no lo es).</h1>",
+        "",
+    );
     assert_contains(&page, "<a href=\"/subscribe\">Volver a suscribirse</a>", "");
     let page = page_in(app.get("/unsubscribe/not-a-token").await, 404, "es").await;
-    assert_contains(&page, "No hemos reconocido este enlace para darse de baja", "");
+    assert_contains(
+        &page,
+        "No hemos reconocido este enlace para darse de baja",
+        "",
+    );
 }
