@@ -244,9 +244,10 @@ mod tests {
             ..FormFields::default()
         };
         let long = "x".repeat(300);
+        let long_address = format!("{}@example.com", "x".repeat(70));
         let mut keys: Vec<&str> = [
             form("", ""),
-            form(&long, ""),
+            form(&long_address, ""),
             form("no-at.example.com", ""),
             form(".a@example.com", ""),
             form("a@example", ""),
