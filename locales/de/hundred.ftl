@@ -46,6 +46,11 @@ email-whitespace = E-Mail-Adressen dürfen keine Leerzeichen oder Steuerzeichen 
 name-too-long = Dieser Name ist zu lang (höchstens 100 Zeichen).
 name-control-characters = Namen dürfen keine Zeilenumbrüche oder Steuerzeichen enthalten.
 
+## Das Anmeldeformular für die Website (von seinem Skript angezeigt)
+
+snippet-sending = Wird gesendet…
+snippet-not-sent = Die Anmeldung konnte nicht gesendet werden. Bitte versuchen Sie es gleich noch einmal.
+
 ## Fehler auf einer öffentlichen Seite
 
 error-check-title = Bitte prüfen Sie Ihre Angaben

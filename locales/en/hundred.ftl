@@ -54,6 +54,11 @@ email-whitespace = Email addresses can't contain spaces or control characters.
 name-too-long = That name is too long (at most 100 characters).
 name-control-characters = Names can't contain line breaks or control characters.
 
+## The signup form for the owner's website (shown by its script)
+
+snippet-sending = Sending…
+snippet-not-sent = The signup could not be sent. Please try again in a moment.
+
 ## Errors on any public page
 
 error-check-title = Please check that again

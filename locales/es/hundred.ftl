@@ -46,6 +46,11 @@ email-whitespace = Las direcciones de correo no pueden contener espacios ni cara
 name-too-long = Ese nombre es demasiado largo (100 caracteres como máximo).
 name-control-characters = Los nombres no pueden contener saltos de línea ni caracteres de control.
 
+## El formulario de suscripción para el sitio web (lo muestra su script)
+
+snippet-sending = Enviando…
+snippet-not-sent = No se ha podido enviar la suscripción. Vuelva a intentarlo en un momento.
+
 ## Los errores en una página pública
 
 error-check-title = Revise los datos, por favor

@@ -49,6 +49,11 @@ email-whitespace = Une adresse e-mail ne peut contenir ni espaces ni caractères
 name-too-long = Ce nom est trop long (100 caractères au maximum).
 name-control-characters = Un nom ne peut contenir ni retours à la ligne ni caractères de contrôle.
 
+## Le formulaire d’inscription pour le site web (affiché par son script)
+
+snippet-sending = Envoi en cours…
+snippet-not-sent = L’inscription n’a pas pu être envoyée. Veuillez réessayer dans un instant.
+
 ## Les erreurs sur une page publique
 
 error-check-title = Veuillez vérifier votre saisie

@@ -4,8 +4,9 @@
 //! Every accepted signup gets the same answer, whether the address is new, pending,
 //! confirmed or unsubscribed, so nobody can learn who is on the list.
 //!
-//! The hosted page answers in the list's language; the JSON answer, read by a website's
-//! script, stays in English like the API.
+//! Readers get every answer in the list's language, the hosted page's and the JSON one a
+//! website's script shows alike; what only a developer sees (a body that is not JSON)
+//! stays in English, like the API.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -23,9 +24,6 @@ use super::{ApiError, AppState, PageError};
 use crate::actions::readers::{self, FillTime, Signup, SignupError, SignupForm};
 use crate::domain::{EmailError, NameError, SubscriberEmail, SubscriberName};
 use crate::signing::TokenPurpose;
-
-/// The JSON answer's message (the page's is `thanks-message`).
-const THANKS: &str = "Thanks! Check your inbox for a message from us and confirm your subscription with the button inside. If it hasn't arrived in a few minutes, look in your spam folder.";
 
 pub fn router() -> Router<AppState> {
     let cors = CorsLayer::new()
@@ -114,13 +112,22 @@ async fn json_signup(state: &AppState, client: &Client, body: &[u8]) -> Result<R
     readers::sign_up(state, signup)
         .await
         .map_err(|err| match err {
-            SignupError::Invalid { field, message } => ApiError::Invalid { field, message },
+            SignupError::Invalid { field, message } => ApiError::Invalid {
+                field,
+                message: refusal_key(field, input.email.as_deref(), input.name.as_deref())
+                    .map(|key| state.text(key, &[]))
+                    .unwrap_or(message),
+            },
             SignupError::Unexpected(err) => ApiError::Unexpected(err),
-            SignupError::Bot | SignupError::FormTime(_) => ApiError::BadRequest(err.to_string()),
+            SignupError::Bot => ApiError::BadRequest(state.text("signup-refused", &[])),
+            SignupError::FormTime(problem) => {
+                ApiError::BadRequest(state.text(fill_time_key(problem), &[]))
+            }
         })?;
+    let thanks = state.text("thanks-message", &[]);
     Ok((
         StatusCode::OK,
-        axum::Json(serde_json::json!({ "status": "ok", "message": THANKS })),
+        axum::Json(serde_json::json!({ "status": "ok", "message": thanks })),
     )
         .into_response())
 }
@@ -150,7 +157,7 @@ async fn form_signup(state: &AppState, client: &Client, body: &[u8]) -> Response
             form_page(state, StatusCode::BAD_REQUEST, &form, None, Some(message))
         }
         Err(SignupError::Invalid { field, message }) => {
-            let message = refusal_key(field, &form)
+            let message = refusal_key(field, form.email.as_deref(), form.name.as_deref())
                 .map(|key| state.text(key, &[]))
                 .unwrap_or(message);
             form_page(
@@ -174,12 +181,12 @@ fn fill_time_key(problem: FillTime) -> &'static str {
     }
 }
 
-/// The message for a refused address or name, in the page's language: the refusal read
+/// The message for a refused address or name, in the pages' language: the refusal read
 /// again from what the visitor typed (the use case's sentence is the API's, in English).
-fn refusal_key(field: &str, form: &FormFields) -> Option<&'static str> {
+fn refusal_key(field: &str, email: Option<&str>, name: Option<&str>) -> Option<&'static str> {
     match field {
         "email" => Some(
-            match SubscriberEmail::parse(form.email.as_deref().unwrap_or_default()).err()? {
+            match SubscriberEmail::parse(email.unwrap_or_default()).err()? {
                 EmailError::Empty => "email-empty",
                 EmailError::TooLong => "email-too-long",
                 EmailError::MissingAt => "email-missing-at",
@@ -188,12 +195,10 @@ fn refusal_key(field: &str, form: &FormFields) -> Option<&'static str> {
                 EmailError::Whitespace => "email-whitespace",
             },
         ),
-        "name" => Some(
-            match SubscriberName::parse_optional(form.name.as_deref()).err()? {
-                NameError::TooLong => "name-too-long",
-                NameError::ControlCharacters => "name-control-characters",
-            },
-        ),
+        "name" => Some(match SubscriberName::parse_optional(name).err()? {
+            NameError::TooLong => "name-too-long",
+            NameError::ControlCharacters => "name-control-characters",
+        }),
         _ => None,
     }
 }
@@ -238,11 +243,7 @@ mod tests {
     /// Every refusal the page translates names a message every language has.
     #[test]
     fn every_refusal_has_its_message() {
-        let form = |email: &str, name: &str| FormFields {
-            email: Some(email.into()),
-            name: Some(name.into()),
-            ..FormFields::default()
-        };
+        let form = |email: &str, name: &str| (email.to_string(), name.to_string());
         let long = "x".repeat(300);
         let long_address = format!("{}@example.com", "x".repeat(70));
         let mut keys: Vec<&str> = [
@@ -254,12 +255,14 @@ mod tests {
             form("a b@example.com", ""),
         ]
         .iter()
-        .map(|f| refusal_key("email", f).unwrap_or("none"))
+        .map(|(email, name)| refusal_key("email", Some(email), Some(name)).unwrap_or("none"))
         .collect();
         keys.extend(
             [form("a@example.com", &long), form("a@example.com", "a\nb")]
                 .iter()
-                .map(|f| refusal_key("name", f).unwrap_or("none")),
+                .map(|(email, name)| {
+                    refusal_key("name", Some(email), Some(name)).unwrap_or("none")
+                }),
         );
         keys.extend([FillTime::Unproven, FillTime::TooQuick, FillTime::TooOld].map(fill_time_key));
         let distinct: std::collections::BTreeSet<_> = keys.iter().collect();

@@ -153,9 +153,49 @@ async fn in_german_a_reader_signs_up_confirms_and_leaves_in_german(backend: Back
         "",
     );
 
-    // The owner's login stays English.
+    // A website's script gets its answers in German too.
+    let refused = app
+        .post_subscribe_json(&serde_json::json!({ "email": "anna.example.com" }))
+        .await;
+    assert_eq!(refused.status(), 422);
+    let refused: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(refused["field"], "email");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Eine E-Mail-Adresse braucht genau ein @"),
+        "{refused}"
+    );
+    let thanks = app
+        .post_subscribe_json(&serde_json::json!({ "email": "jonas@example.com" }))
+        .await;
+    let thanks: serde_json::Value = thanks.json().await.unwrap();
+    assert!(
+        thanks["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Vielen Dank!"),
+        "{thanks}"
+    );
+
+    // The owner's pages stay English; the form they put on their website is German.
     let login = page_in(app.get("/admin/login").await, 200, "en").await;
     assert_contains(&login, "<h1>Log in</h1>", "");
+    let owner = app.owner().await;
+    let tools = owner.page("/admin/tools/form").await;
+    assert_contains(&tools, "<html lang=\"en\">", "the owner's page");
+    assert_contains(
+        &tools,
+        "<label for=\"hundred-email\">E-Mail-Adresse</label>",
+        "the form's preview",
+    );
+    assert_contains(
+        &tools,
+        "&lt;button type=&quot;submit&quot;&gt;Corner Bakery News abonnieren&lt;/button&gt;",
+        "the form to copy",
+    );
+    assert_contains(&tools, "Wird gesendet…", "the script's words");
 }
 
 async fn in_french_the_signup_page_and_a_campaign_are_french(backend: Backend) {

@@ -49,6 +49,8 @@ pub(super) async fn snippet_page(
 
 fn snippet(state: &AppState, template: &str, action: &str) -> anyhow::Result<String> {
     let mut context = Context::new();
+    // The form goes on the owner's website, for readers: in their language.
+    context.insert("lang", state.language().code());
     context.insert("action", action);
     context.insert("list_name", &state.config.list_name);
     context.insert("consent_text", &state.config.consent_text);
