@@ -179,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
                 layout: draft.layout.clone(),
             },
             services.templates.clone(),
-            &services.config.list_name,
+            &services.settings().list_name(),
             services.composer.language(),
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -18,8 +18,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::Services;
-use crate::config::{Config, ConfigError};
-use crate::domain::EngagementModel;
+use crate::config::{Config, ConfigError, LiveSettings};
 use crate::inbound::imap::ImapPoller;
 use crate::inbound::smtp::InboundTls;
 use crate::mail::dkim::DkimSigner;
@@ -52,19 +51,16 @@ pub fn install_crypto_provider() {
 /// Connects to the configured database, brings its schema up to date, and makes sure the
 /// stored engagement was weighed with the configured half-life.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&config.database_url)
-        .await?
-        .with_engagement_model(EngagementModel {
-            half_life_days: config.engagement_half_life_days,
-        });
+    Ok(open_store_live(config).await?.0)
+}
+
+/// The store, and the owner's settings in effect (the store weighs engagement with their
+/// half-life).
+async fn open_store_live(config: &Config) -> anyhow::Result<(Store, LiveSettings)> {
+    let store = Store::connect(&config.database_url).await?;
     store.migrate().await?;
-    if store.ensure_engagement_model().await? {
-        tracing::info!(
-            half_life_days = config.engagement_half_life_days,
-            "engagement recomputed with the configured half-life"
-        );
-    }
-    Ok(store)
+    let live = crate::actions::settings::at_start(&store, config).await?;
+    Ok((store, live))
 }
 
 /// Prepares what every use case needs (`actions::Services`): installs the TLS provider,
@@ -109,7 +105,7 @@ impl KeyFiles {
 async fn prepare_signed(config: Config, dkim: Option<Arc<DkimSigner>>) -> anyhow::Result<Services> {
     install_crypto_provider();
     let config = Arc::new(config);
-    let store = open_store(&config).await?;
+    let (store, live) = open_store_live(&config).await?;
     let secret = match &config.secret_key {
         Some(secret) => secret.expose().to_string(),
         None => {
@@ -119,13 +115,18 @@ async fn prepare_signed(config: Config, dkim: Option<Arc<DkimSigner>>) -> anyhow
         }
     };
     let signer = Signer::new(secret.as_bytes());
-    let consent_version = store.register_consent_text(&config.consent_text).await?;
     let templates = Arc::new(Templates::load()?);
     let transport = match &config.smtp_url {
-        Some(url) => Transport::smtp(url.expose(), config.send_concurrency)?,
+        Some(url) => Transport::smtp(url.expose(), live.get().send_concurrency)?,
         None => Transport::outbox(config.outbox_dir.clone())?,
     };
-    let composer = Composer::new(config.clone(), templates.clone(), signer.clone(), dkim);
+    let composer = Composer::new(
+        config.clone(),
+        templates.clone(),
+        signer.clone(),
+        dkim,
+        live.clone(),
+    );
     Ok(Services {
         config,
         store,
@@ -133,7 +134,7 @@ async fn prepare_signed(config: Config, dkim: Option<Arc<DkimSigner>>) -> anyhow
         templates,
         composer,
         transport,
-        consent_version: consent_version.into(),
+        live,
         wake_sender: Arc::new(Notify::new()),
         wake_campaigns: Arc::new(Notify::new()),
     })
@@ -181,24 +182,19 @@ impl Application {
         }
         let inbound_smtp = match services.config.inbound_smtp_listen {
             Some(address) => {
-                // Mail is taken for the reply and bounce domains only (any, if neither is set).
+                // Mail is taken for the reply and bounce domains only (any, if neither is
+                // set); the Reply-To is followed as the owner changes it.
                 let domains = services
                     .config
-                    .reply_to
+                    .bounce_address
                     .iter()
-                    .map(|mailbox| mailbox.email.domain().to_string())
-                    .chain(
-                        services
-                            .config
-                            .bounce_address
-                            .iter()
-                            .map(|address| address.domain().to_string()),
-                    )
+                    .map(|address| address.domain().to_string())
                     .collect();
                 Some(crate::inbound::smtp::bind(
                     address,
                     services.inbox(),
                     domains,
+                    services.live.clone(),
                     crate::inbound::smtp::ConnectionLimits {
                         total: services.config.inbound_smtp_max_connections,
                         per_client: services.config.inbound_smtp_max_per_client,
@@ -232,7 +228,11 @@ impl Application {
                 "\nNo owner account yet. Open this link to create one (it works once):\n\n    {link}\n\nOr run `hundred user create --email you@example.com`.\n"
             );
         }
-        let (tracker, events) = Tracker::new(services.store.clone(), &services.config);
+        let (tracker, events) = Tracker::new(
+            services.store.clone(),
+            &services.config,
+            services.live.clone(),
+        );
         let state = AppState::new(services, tracker);
         Ok(Self {
             listener,
@@ -303,6 +303,11 @@ impl Application {
         let campaigns = state.campaign_sender();
         let campaign_task = tokio::spawn(campaigns.run(stop.clone()));
         let imap_task = imap.map(|poller| tokio::spawn(poller.run(stop.clone())));
+        // Settings saved on another instance take effect here within seconds.
+        tokio::spawn(crate::actions::settings::keep_following(
+            state.services.clone(),
+            stop.clone(),
+        ));
         // Stopped only after the server has answered its last request, so every event
         // recorded is stored.
         let events_stop = CancellationToken::new();

@@ -111,7 +111,7 @@ pub fn compile(services: &Services, content: &CampaignContent) -> Result<Compile
     draft::check(
         content,
         services.templates.clone(),
-        &services.config.list_name,
+        &services.settings().list_name(),
         services.composer.language(),
     )
     .map_err(CampaignRefusal::Content)
@@ -193,7 +193,7 @@ pub fn check_sendable(
     draft::check(
         &content_of(record),
         services.templates.clone(),
-        &services.config.list_name,
+        &services.settings().list_name(),
         services.composer.language(),
     )
     .map_err(CampaignRefusal::DoesNotCompile)?;

@@ -80,7 +80,7 @@ pub async fn import(
     let options = ImportOptions {
         mode,
         basis,
-        message_domain: services.config.sending_domain().to_string(),
+        message_domain: services.settings().sending_domain().to_string(),
     };
     let store = services.store.clone();
     let report = super::to_completion(async move {

@@ -20,6 +20,7 @@ pub mod permission;
 pub mod readers;
 pub mod replies;
 pub mod review;
+pub mod settings;
 pub mod subscribers;
 
 pub mod campaigns;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::config::Config;
+use crate::config::{Config, Current, LiveSettings};
 use crate::mail::{CampaignSender, Composer, Transport};
 use crate::signing::Signer;
 use crate::store::Store;
@@ -47,8 +48,8 @@ pub struct Services {
     pub composer: Composer,
     /// Where mail goes (for test sends; everything else goes through the queues).
     pub transport: Transport,
-    /// The version of the consent text the signup form shows.
-    pub consent_version: Arc<str>,
+    /// The owner's settings in effect, reloaded when any instance saves them.
+    pub live: LiveSettings,
     /// Wakes the sender worker when a message has been queued.
     pub wake_sender: Arc<Notify>,
     /// Wakes the campaign sender when a campaign starts or resumes.
@@ -56,6 +57,11 @@ pub struct Services {
 }
 
 impl Services {
+    /// The owner's settings in effect now (with the consent text's version).
+    pub fn settings(&self) -> Arc<Current> {
+        self.live.get()
+    }
+
     /// Where inbound mail is taken in (the webhook, the SMTP listener, IMAP).
     pub fn inbox(&self) -> crate::inbound::receive::Inbox {
         crate::inbound::receive::Inbox::new(

@@ -105,7 +105,7 @@ fn check_fill_time(services: &Services, token: &str) -> Result<(), SignupError> 
         return Err(again);
     };
     let elapsed = OffsetDateTime::now_utc() - shown;
-    let min_fill = services.config.signup.min_fill_time;
+    let min_fill = services.settings().signup.min_fill_time;
     if elapsed < time::Duration::try_from(min_fill).unwrap_or_default() {
         return Err(SignupError::FormTime(FillTime::TooQuick));
     }
@@ -130,11 +130,11 @@ async fn record(
         source,
         ip,
         user_agent,
-        consent_text_version: services.consent_version.to_string(),
+        consent_text_version: services.settings().consent_version.clone(),
         now: Timestamp::now(),
-        resend_after: time::Duration::try_from(services.config.signup.confirmation_interval)
+        resend_after: time::Duration::try_from(services.settings().signup.confirmation_interval)
             .unwrap_or(time::Duration::minutes(10)),
-        message_domain: services.config.sending_domain().to_string(),
+        message_domain: services.settings().sending_domain().to_string(),
     };
     // Wholly recorded with its confirmation queued, or not at all, even if the visitor's
     // connection drops meanwhile.
@@ -209,7 +209,7 @@ pub async fn confirm(
     )?;
     let (store, domain) = (
         services.store.clone(),
-        services.config.sending_domain().to_string(),
+        services.settings().sending_domain().to_string(),
     );
     let outcome = super::to_completion(async move {
         store

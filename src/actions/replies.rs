@@ -58,7 +58,7 @@ pub async fn answer(
     let fallback = replied
         .campaign_subject
         .clone()
-        .unwrap_or_else(|| services.config.list_name.clone());
+        .unwrap_or_else(|| services.settings().list_name());
     let (in_reply_to, references) = threading(
         replied.message_id.as_deref(),
         replied.reference_ids.as_deref(),
@@ -71,7 +71,7 @@ pub async fn answer(
         in_reply_to,
         references,
         now: Timestamp::now(),
-        message_domain: services.config.sending_domain().to_string(),
+        message_domain: services.settings().sending_domain().to_string(),
     };
     match services.store.queue_answer(&new).await? {
         AnswerOutcome::Queued(_) => {

@@ -137,7 +137,7 @@ pub async fn add(
         source,
         stated_consent: stated_consent(addition.status, addition.consent)?,
         now: Timestamp::now(),
-        message_domain: services.config.sending_domain().to_string(),
+        message_domain: services.settings().sending_domain().to_string(),
     };
     let id = match services.store.add_subscriber(&new).await {
         Ok(id) => id,

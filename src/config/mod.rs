@@ -13,7 +13,7 @@
 //! start-up in `app`, by the module that uses it; their failures are still reported as a
 //! [`ConfigError`] naming the variable.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,9 +21,14 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use url::Url;
 
+mod owner;
 mod parse;
 mod servers;
 mod settings;
+pub use owner::{
+    Current, DEFAULT_ACCENT_COLOR, Field, LiveSettings, OWNER_SETTINGS, OwnerSetting,
+    OwnerSettings, SettingProblem, owner_markdown_table,
+};
 pub use servers::{ImapSettings, ImapTls, SmtpSettings, SmtpTls};
 pub use settings::{SETTINGS, Setting, markdown_table};
 
@@ -64,7 +69,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Limits that protect the public signup form from bots and subscription bombing.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SignupLimits {
     /// Signups one IP address may make in a burst before it gets 429.
     pub burst_per_ip: u32,
@@ -112,12 +117,6 @@ pub struct Config {
     pub public_url: Url,
     pub smtp_url: Option<Secret>,
     pub outbox_dir: PathBuf,
-    pub from: Mailbox,
-    pub reply_to: Option<Mailbox>,
-    pub list_name: String,
-    /// The language readers are addressed in (pages, system messages, the footer).
-    pub language: crate::domain::Language,
-    pub unsubscribe_mailto: Option<String>,
     pub secret_key: Option<Secret>,
     pub inbound_secret: Option<Secret>,
     /// Where the built-in SMTP listener for replies and bounces listens; off when unset.
@@ -136,26 +135,15 @@ pub struct Config {
     pub imap: Option<ImapSettings>,
     /// How often that mailbox is read.
     pub imap_poll_interval: Duration,
-    pub send_rate: f64,
-    pub send_concurrency: usize,
-    pub signup: SignupLimits,
     pub retry: RetryPolicy,
-    pub consent_text: String,
     pub trust_proxy_headers: bool,
     /// Envelope sender for bounces; each message gets `local+TOKEN@domain` (VERP).
     pub bounce_address: Option<lettre::Address>,
     /// DKIM signing; the key file is read when the signer is built at start-up.
     pub dkim: Option<DkimSettings>,
-    /// Open pixels and click tracking for everyone (it can also be off per subscriber).
-    pub tracking: bool,
-    /// Opens and clicks this soon after delivery are machines (prefetching proxies, link
-    /// scanners), not people.
-    pub machine_window: std::time::Duration,
     /// Addresses Apple Mail Privacy Protection fetches images from: opens from there are
     /// machine opens.
     pub apple_proxy_ranges: Vec<ipnet::IpNet>,
-    /// How fast interest fades: a human signal counts half after this many days.
-    pub engagement_half_life_days: f64,
     /// Names this instance's sender workers; a restarted instance takes over at once the
     /// work its previous run left leased.
     pub instance_id: String,
@@ -163,6 +151,11 @@ pub struct Config {
     /// `Authentication-Results` (a DMARC or DKIM pass for the From domain) verify a reply
     /// matched by its From address alone. Unset: only tokens and our Message-IDs do.
     pub trusted_authserv_id: Option<String>,
+    /// The owner's settings as the environment gives them (defaults where unset): what
+    /// start-up copies into the database on the first start, and what the CLI uses.
+    pub owner: OwnerSettings,
+    /// The owner's settings a variable fixes: key → variable.
+    pub fixed: BTreeMap<&'static str, &'static str>,
 }
 
 pub const DEFAULT_CONSENT_TEXT: &str = "Yes, send me the newsletter by email. \
@@ -200,20 +193,7 @@ impl Config {
         let smtp_url = parse::smtp_url(&get)?;
         let outbox_dir =
             PathBuf::from(get("HUNDRED_OUTBOX_DIR").unwrap_or_else(|| "data/outbox".into()));
-        let from = parse_mailbox(
-            "HUNDRED_FROM",
-            &get("HUNDRED_FROM").unwrap_or_else(|| "Newsletter <newsletter@localhost>".into()),
-        )?;
-        let reply_to = get("HUNDRED_REPLY_TO")
-            .map(|raw| parse_mailbox("HUNDRED_REPLY_TO", &raw))
-            .transpose()?;
-        let list_name = parse::list_name(&get, &from)?;
-        let language = parse::language(&get)?;
-        let unsubscribe_mailto = get("HUNDRED_UNSUBSCRIBE_MAILTO")
-            .map(|raw| {
-                parse_mailbox("HUNDRED_UNSUBSCRIBE_MAILTO", &raw).map(|mb| mb.email.to_string())
-            })
-            .transpose()?;
+        let (owner, fixed) = owner_from_env(&get)?;
         let secret_key = parse::secret_key(&get)?;
         let inbound_secret = get("HUNDRED_INBOUND_SECRET").map(Secret::new);
         let inbound_smtp_listen = parse::inbound_smtp_listen(&get)?;
@@ -223,33 +203,19 @@ impl Config {
         let inbound_tls = parse::inbound_tls(&get)?;
         let shutdown_grace = parse::shutdown_grace(&get)?;
         let (imap, imap_poll_interval) = parse::imap(&get)?;
-        let (send_rate, send_concurrency) = parse::sending(&get)?;
-        let signup = parse::signup(&get)?;
         let retry = parse::retry(&get)?;
-        let consent_text = get("HUNDRED_CONSENT_TEXT")
-            .unwrap_or_else(|| crate::i18n::text(language, "consent-default", &[]));
         let trust_proxy_headers = parse::trust_proxy_headers(&get)?;
         let bounce_address = get("HUNDRED_BOUNCE_ADDRESS")
             .map(|raw| parse_mailbox("HUNDRED_BOUNCE_ADDRESS", &raw).map(|mb| mb.email))
             .transpose()?;
         let dkim = parse::dkim(&get)?;
-        let tracking = parse::tracking(&get)?;
-        let machine_window = std::time::Duration::from_secs(parse_number::<u64>(
-            "HUNDRED_MACHINE_WINDOW_SECONDS",
-            get("HUNDRED_MACHINE_WINDOW_SECONDS"),
-            10,
-        )?);
-        let engagement_half_life_days = parse::engagement_half_life_days(&get)?;
         let apple_proxy_ranges = parse::apple_proxy_ranges(&get)?;
         let instance_id = parse::instance_id(&get, listen.port())?;
 
         Ok(Self {
             bounce_address,
             dkim,
-            tracking,
-            machine_window,
             apple_proxy_ranges,
-            engagement_half_life_days,
             instance_id,
             trusted_authserv_id,
             database_url,
@@ -257,11 +223,6 @@ impl Config {
             public_url,
             smtp_url,
             outbox_dir,
-            from,
-            reply_to,
-            list_name,
-            language,
-            unsubscribe_mailto,
             secret_key,
             inbound_secret,
             inbound_smtp_listen,
@@ -271,12 +232,10 @@ impl Config {
             shutdown_grace,
             imap,
             imap_poll_interval,
-            send_rate,
-            send_concurrency,
-            signup,
             retry,
-            consent_text,
             trust_proxy_headers,
+            owner,
+            fixed,
         })
     }
 
@@ -285,9 +244,10 @@ impl Config {
         self.public_url.as_str().trim_end_matches('/')
     }
 
-    /// The domain our Message-IDs and List-Id live on: the From address's domain.
+    /// The domain our Message-IDs and List-Id live on, as the environment gives it (the
+    /// running service reads the owner's live settings instead).
     pub fn sending_domain(&self) -> &str {
-        self.from.email.domain()
+        self.owner.sending_domain()
     }
 
     /// The effective configuration, one row per setting of [`SETTINGS`] (its variables,
@@ -302,6 +262,27 @@ impl Config {
             })
             .collect()
     }
+}
+
+/// The owner's settings the environment sets, each through [`OwnerSetting::write`], the
+/// same check the settings page and the API make; a variable set fixes its setting.
+#[allow(clippy::type_complexity)]
+fn owner_from_env(
+    get: parse::Get,
+) -> Result<(OwnerSettings, BTreeMap<&'static str, &'static str>), ConfigError> {
+    let mut owner = OwnerSettings::default();
+    let mut fixed = BTreeMap::new();
+    for setting in OWNER_SETTINGS {
+        let Some(variable) = setting.variable else {
+            continue;
+        };
+        if let Some(raw) = get(variable) {
+            (setting.write)(&mut owner, Some(raw.trim()))
+                .map_err(|problem| ConfigError::new(variable, problem))?;
+            fixed.insert(setting.key, variable);
+        }
+    }
+    Ok((owner, fixed))
 }
 
 /// Hides the secrets in a URL: the password (`postgres://user:pass@host/db`) and any query

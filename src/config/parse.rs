@@ -4,12 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lettre::message::Mailbox;
-
 use super::{
     ConfigError, DEFAULT_APPLE_PROXY_RANGES, DkimSettings, ImapSettings, RetryPolicy, Secret,
-    SignupLimits, TlsFiles, default_public_url, parse_number, parse_public_url, positive,
-    redact_url,
+    TlsFiles, default_public_url, parse_public_url, positive, redact_url,
 };
 
 /// Looks a variable up; `None` when it is unset or blank.
@@ -43,26 +40,6 @@ pub(super) fn smtp_url(get: Get) -> Result<Option<Secret>, ConfigError> {
         }
     };
     Ok(smtp_url)
-}
-
-pub(super) fn list_name(get: Get, from: &Mailbox) -> Result<String, ConfigError> {
-    let list_name = get("HUNDRED_LIST_NAME")
-        .unwrap_or_else(|| from.name.clone().unwrap_or_else(|| "Newsletter".into()));
-    if list_name.chars().any(char::is_control) || list_name.chars().count() > 100 {
-        return Err(ConfigError::new(
-            "HUNDRED_LIST_NAME",
-            "must be one line of at most 100 characters",
-        ));
-    }
-    Ok(list_name)
-}
-
-pub(super) fn language(get: Get) -> Result<crate::domain::Language, ConfigError> {
-    match get("HUNDRED_LANGUAGE") {
-        None => Ok(crate::domain::Language::En),
-        Some(code) => crate::domain::Language::parse(&code)
-            .map_err(|err| ConfigError::new("HUNDRED_LANGUAGE", err.to_string())),
-    }
 }
 
 pub(super) fn secret_key(get: Get) -> Result<Option<Secret>, ConfigError> {
@@ -153,56 +130,6 @@ pub(super) fn shutdown_grace(get: Get) -> Result<Duration, ConfigError> {
     Ok(shutdown_grace)
 }
 
-pub(super) fn sending(get: Get) -> Result<(f64, usize), ConfigError> {
-    let send_rate = parse_number::<f64>("HUNDRED_SEND_RATE", get("HUNDRED_SEND_RATE"), 50.0)?;
-    if !(send_rate > 0.0 && send_rate.is_finite()) {
-        return Err(ConfigError::new(
-            "HUNDRED_SEND_RATE",
-            "must be a positive number of messages per second",
-        ));
-    }
-    let send_concurrency = parse_number::<usize>(
-        "HUNDRED_SEND_CONCURRENCY",
-        get("HUNDRED_SEND_CONCURRENCY"),
-        4,
-    )?;
-    if !(1..=256).contains(&send_concurrency) {
-        return Err(ConfigError::new(
-            "HUNDRED_SEND_CONCURRENCY",
-            "must be between 1 and 256",
-        ));
-    }
-    Ok((send_rate, send_concurrency))
-}
-
-pub(super) fn signup(get: Get) -> Result<SignupLimits, ConfigError> {
-    let signup = SignupLimits {
-        burst_per_ip: positive("HUNDRED_SIGNUP_BURST", get("HUNDRED_SIGNUP_BURST"), 20)?,
-        per_ip_per_minute: positive(
-            "HUNDRED_SIGNUP_PER_MINUTE",
-            get("HUNDRED_SIGNUP_PER_MINUTE"),
-            10,
-        )?,
-        min_fill_time: Duration::from_secs(parse_number::<u64>(
-            "HUNDRED_SIGNUP_MIN_FILL_SECONDS",
-            get("HUNDRED_SIGNUP_MIN_FILL_SECONDS"),
-            3,
-        )?),
-        confirmation_interval: Duration::from_secs(parse_number::<u64>(
-            "HUNDRED_CONFIRMATION_INTERVAL_SECONDS",
-            get("HUNDRED_CONFIRMATION_INTERVAL_SECONDS"),
-            600,
-        )?),
-    };
-    if signup.min_fill_time > Duration::from_secs(5) {
-        return Err(ConfigError::new(
-            "HUNDRED_SIGNUP_MIN_FILL_SECONDS",
-            "must be at most 5, so a person using autofill is never refused",
-        ));
-    }
-    Ok(signup)
-}
-
 pub(super) fn retry(get: Get) -> Result<RetryPolicy, ConfigError> {
     let retry = RetryPolicy {
         base: Duration::from_millis(
@@ -266,35 +193,6 @@ pub(super) fn dkim(get: Get) -> Result<Option<DkimSettings>, ConfigError> {
         }
     };
     Ok(dkim)
-}
-
-pub(super) fn tracking(get: Get) -> Result<bool, ConfigError> {
-    let tracking = match get("HUNDRED_TRACKING").as_deref() {
-        None | Some("1" | "true" | "yes" | "on") => true,
-        Some("0" | "false" | "no" | "off") => false,
-        Some(other) => {
-            return Err(ConfigError::new(
-                "HUNDRED_TRACKING",
-                format!("'{other}' is not on or off"),
-            ));
-        }
-    };
-    Ok(tracking)
-}
-
-pub(super) fn engagement_half_life_days(get: Get) -> Result<f64, ConfigError> {
-    let engagement_half_life_days = parse_number::<f64>(
-        "HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS",
-        get("HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS"),
-        crate::domain::engagement::DEFAULT_HALF_LIFE_DAYS,
-    )?;
-    if !(1.0..=3650.0).contains(&engagement_half_life_days) {
-        return Err(ConfigError::new(
-            "HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS",
-            "must be a number of days from 1 to 3650",
-        ));
-    }
-    Ok(engagement_half_life_days)
 }
 
 pub(super) fn apple_proxy_ranges(get: Get) -> Result<Vec<ipnet::IpNet>, ConfigError> {

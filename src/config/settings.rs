@@ -126,20 +126,15 @@ pub static SETTINGS: &[Setting] = &[
         variables: &["HUNDRED_FROM"],
         default: r#"`Newsletter <newsletter@localhost>`"#,
         secret: false,
-        meaning: r#"From of every message; its domain is used for Message-IDs and List-Id"#,
-        summary: Some(|c| c.from.to_string()),
+        meaning: r#"fixes the app setting `from` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_REPLY_TO"],
         default: r#"unset: replies go to From"#,
         secret: false,
-        meaning: r#"Reply-To of every message, as `local+TOKEN@domain` with a signed per-message token (so a reply names the message it answers)"#,
-        summary: Some(|c| {
-            or_unset(
-                c.reply_to.as_ref().map(ToString::to_string),
-                "unset: replies go to From",
-            )
-        }),
+        meaning: r#"fixes the app setting `reply_to` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_BOUNCE_ADDRESS"],
@@ -178,22 +173,22 @@ pub static SETTINGS: &[Setting] = &[
         variables: &["HUNDRED_TRACKING"],
         default: r#"`on`"#,
         secret: false,
-        meaning: r#"`off`: no open pixel and no rewritten links for anyone (it can also be off per subscriber)"#,
-        summary: Some(|c| on_off(c.tracking)),
+        meaning: r#"fixes the app setting `tracking` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_MACHINE_WINDOW_SECONDS"],
         default: r#"`10`"#,
         secret: false,
-        meaning: r#"opens and clicks this soon after delivery are software (privacy proxies, link scanners)"#,
-        summary: Some(|c| seconds(c.machine_window)),
+        meaning: r#"fixes the app setting `machine_window_seconds` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_ENGAGEMENT_HALF_LIFE_DAYS"],
         default: r#"`60`"#,
         secret: false,
-        meaning: r#"a human open, click or reply counts half after this many days (1–3650); changing it recomputes every subscriber's score at the next start"#,
-        summary: Some(|c| format!("{} days", c.engagement_half_life_days)),
+        meaning: r#"fixes the app setting `engagement_half_life_days` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_APPLE_PROXY_RANGES"],
@@ -219,29 +214,29 @@ pub static SETTINGS: &[Setting] = &[
         variables: &["HUNDRED_LIST_NAME"],
         default: r#"the From name"#,
         secret: false,
-        meaning: r#"the list's name on pages, in mail and in `List-Id`"#,
-        summary: Some(|c| c.list_name.clone()),
+        meaning: r#"fixes the app setting `list_name` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_LANGUAGE"],
         default: r#"`en`"#,
         secret: false,
-        meaning: r#"the language readers are addressed in: `en`, `de`, `fr` or `es` (pages, system messages, the email footer; see [Languages](#languages))"#,
-        summary: Some(|c| format!("{} ({})", c.language.code(), c.language.name())),
+        meaning: r#"fixes the app setting `language` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_UNSUBSCRIBE_MAILTO"],
         default: r#"unset"#,
         secret: false,
-        meaning: r#"address added to `List-Unsubscribe` as a `mailto:`"#,
-        summary: Some(|c| or_unset(c.unsubscribe_mailto.clone(), "unset")),
+        meaning: r#"fixes the app setting `unsubscribe_mailto` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_CONSENT_TEXT"],
-        default: r#""Yes, send me the newsletter…", in the chosen language"#,
+        default: r#""Yes, send me the newsletter…", in the list's language"#,
         secret: false,
-        meaning: r#"the consent text shown on the signup page; each version is recorded"#,
-        summary: Some(|c| c.consent_text.clone()),
+        meaning: r#"fixes the app setting `consent_text` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_SECRET_KEY"],
@@ -259,15 +254,15 @@ pub static SETTINGS: &[Setting] = &[
         variables: &["HUNDRED_SEND_RATE"],
         default: r#"`50`"#,
         secret: false,
-        meaning: r#"messages per second, at most"#,
-        summary: Some(|c| format!("{} messages per second", c.send_rate)),
+        meaning: r#"fixes the app setting `send_rate` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_SEND_CONCURRENCY"],
         default: r#"`4`"#,
         secret: false,
-        meaning: r#"parallel SMTP connections"#,
-        summary: Some(|c| c.send_concurrency.to_string()),
+        meaning: r#"fixes the app setting `send_concurrency` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_RETRY_BASE_MS"],
@@ -287,34 +282,29 @@ pub static SETTINGS: &[Setting] = &[
         variables: &["HUNDRED_SIGNUP_BURST"],
         default: r#"`20`"#,
         secret: false,
-        meaning: r#"signups one IP address (IPv6: one /64) may make in a burst before getting 429"#,
-        summary: Some(|c| {
-            format!(
-                "{} signups per IP address in a burst",
-                c.signup.burst_per_ip
-            )
-        }),
+        meaning: r#"fixes the app setting `signup_burst` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_SIGNUP_PER_MINUTE"],
         default: r#"`10`"#,
         secret: false,
-        meaning: r#"signups per minute an IP address earns back after a burst"#,
-        summary: Some(|c| format!("then {} a minute", c.signup.per_ip_per_minute)),
+        meaning: r#"fixes the app setting `signup_per_minute` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_SIGNUP_MIN_FILL_SECONDS"],
         default: r#"`3`"#,
         secret: false,
-        meaning: r#"the hosted form refuses submissions faster than this (at most 5)"#,
-        summary: Some(|c| seconds(c.signup.min_fill_time)),
+        meaning: r#"fixes the app setting `signup_min_fill_seconds` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_CONFIRMATION_INTERVAL_SECONDS"],
         default: r#"`600`"#,
         secret: false,
-        meaning: r#"at most one confirmation message per address in this interval"#,
-        summary: Some(|c| seconds(c.signup.confirmation_interval)),
+        meaning: r#"fixes the app setting `confirmation_interval_seconds` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
     },
     Setting {
         variables: &["HUNDRED_TRUST_PROXY"],
@@ -492,7 +482,7 @@ mod tests {
         .expect("the defaults are valid");
         let declared: BTreeSet<String> = SETTINGS
             .iter()
-            .filter(|setting| setting.summary.is_some())
+            .filter(|setting| setting.variables != ["RUST_LOG"])
             .flat_map(|setting| setting.variables.iter().map(ToString::to_string))
             .collect();
         assert_eq!(read.into_inner(), declared);

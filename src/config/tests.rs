@@ -196,20 +196,121 @@ fn the_smtp_listener_limits_and_the_grace_have_defaults_and_checked_values() {
     }
 }
 
+/// `cargo test --lib print_the_owner_table -- --ignored --nocapture` prints README's table
+/// of the settings in the app.
 #[test]
-fn the_default_consent_text_is_the_english_one_and_follows_the_language() {
+#[ignore = "prints README's table of the settings in the app"]
+fn print_the_owner_table() {
+    print!("{}", owner_markdown_table());
+}
+
+#[test]
+fn readme_lists_the_settings_in_the_app_as_declared() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md is readable");
+    let table = owner_markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README's table of the settings in the app differs from config::OWNER_SETTINGS; \
+         paste this into README.md:\n\n{table}"
+    );
+}
+
+#[test]
+fn a_variable_fixes_its_setting_with_the_same_check_as_the_app() {
+    let config = with(&[("HUNDRED_SEND_RATE", "12.5"), ("HUNDRED_TRACKING", "off")]).unwrap();
+    assert_eq!(config.owner.send_rate, 12.5);
+    assert!(!config.owner.tracking);
+    assert_eq!(config.fixed.get("send_rate"), Some(&"HUNDRED_SEND_RATE"));
+    assert_eq!(config.fixed.get("tracking"), Some(&"HUNDRED_TRACKING"));
+    assert!(!config.fixed.contains_key("from"));
+    let err = with(&[("HUNDRED_SEND_RATE", "-1")]).unwrap_err();
+    assert_eq!(err.variable, "HUNDRED_SEND_RATE");
+    let mut settings = OwnerSettings::default();
+    assert_eq!(
+        settings.set("send_rate", Some("-1")),
+        Err(SettingProblem::Invalid(err.problem.clone()))
+    );
+}
+
+#[test]
+fn every_setting_in_the_app_reads_back_what_it_wrote() {
+    let mut settings = OwnerSettings::default();
+    for (key, raw) in [
+        ("list_name", "The Bakery"),
+        ("from", "Bakery <news@bakery.example>"),
+        ("reply_to", "replies@bakery.example"),
+        ("postal_address", "1 Main St\nSpringfield"),
+        ("accent_color", "#AA3300"),
+        ("tracking", "off"),
+        ("machine_window_seconds", "30"),
+        ("send_rate", "7"),
+        ("signup_min_fill_seconds", "2"),
+        ("language", "fr"),
+        ("consent_text", "Oui, écrivez-moi."),
+    ] {
+        settings.set(key, Some(raw)).unwrap();
+        let setting = OwnerSetting::named(key).unwrap();
+        let text = setting.text(&settings).unwrap();
+        let mut again = OwnerSettings::default();
+        again.set(key, Some(&text)).unwrap();
+        assert_eq!(setting.text(&again), Some(text), "{key}");
+    }
+    assert_eq!(settings.accent_color, "#aa3300");
+    for (key, raw) in [
+        ("accent_color", "red"),
+        ("signup_min_fill_seconds", "6"),
+        ("send_concurrency", "0"),
+        ("from", "not an address"),
+        ("list_name", "two\nlines"),
+        ("logo", "not-a-uuid"),
+        ("engagement_half_life_days", "0.5"),
+        ("language", "nl"),
+    ] {
+        assert!(
+            matches!(
+                settings.set(key, Some(raw)),
+                Err(SettingProblem::Invalid(_))
+            ),
+            "{key} = {raw:?} should be refused"
+        );
+    }
+    assert_eq!(
+        settings.set("colour", Some("#000000")),
+        Err(SettingProblem::Unknown)
+    );
+}
+
+#[test]
+fn the_language_is_a_setting_and_the_shipped_consent_text_follows_it() {
     use crate::domain::Language;
     assert_eq!(
         crate::i18n::text(Language::En, "consent-default", &[]),
-        super::DEFAULT_CONSENT_TEXT
+        DEFAULT_CONSENT_TEXT
     );
-    let german = with(&[("HUNDRED_LANGUAGE", "de")]).unwrap();
-    assert_eq!(german.language, Language::De);
-    assert!(
-        german.consent_text.starts_with("Ja, ich möchte"),
-        "{}",
-        german.consent_text
-    );
+    let config = with(&[("HUNDRED_LANGUAGE", "de")]).unwrap();
+    assert_eq!(config.owner.language, Language::De);
+    assert_eq!(config.fixed.get("language"), Some(&"HUNDRED_LANGUAGE"));
+    assert!(config.owner.consent_text().starts_with("Ja, ich möchte"));
     let err = with(&[("HUNDRED_LANGUAGE", "nl")]).unwrap_err();
     assert_eq!(err.variable, "HUNDRED_LANGUAGE");
+    assert_eq!(
+        err.problem,
+        "'nl' is not one of en (English), de (Deutsch), fr (Français), es (Español)"
+    );
+
+    // The settings form sends back the shipped text it showed: it stays the shipped one,
+    // and follows the language. The owner's own words stay theirs.
+    let mut settings = OwnerSettings::default();
+    assert_eq!(settings.consent_text(), DEFAULT_CONSENT_TEXT);
+    settings
+        .set("consent_text", Some(DEFAULT_CONSENT_TEXT))
+        .unwrap();
+    settings.set("language", Some("es")).unwrap();
+    assert!(settings.consent_text().starts_with("Sí, quiero recibir"));
+    settings
+        .set("consent_text", Some("Quiero el pan."))
+        .unwrap();
+    settings.set("language", Some("fr")).unwrap();
+    assert_eq!(settings.consent_text(), "Quiero el pan.");
 }

@@ -65,7 +65,7 @@ impl FromStr for Language {
 
 /// A language hundred does not ship.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be one of en, de, fr, es (English, Deutsch, Français, Español)")]
+#[error("is not one of en (English), de (Deutsch), fr (Français), es (Español)")]
 pub struct LanguageError;
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::DefaultDirectRateLimiter;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -20,8 +19,8 @@ use super::render::{
     CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking,
 };
 use super::{
-    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, send_limiter,
-    worker_id,
+    Composer, SendError, SendPace, Transport, claimed_or_nothing, note_lost_lease, resize,
+    retry_delay, worker_id,
 };
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
@@ -53,7 +52,7 @@ pub struct CampaignSender {
     config: Arc<Config>,
     templates: Arc<Templates>,
     signer: Signer,
-    limiter: DefaultDirectRateLimiter,
+    pace: SendPace,
     worker_id: String,
     wake: Arc<Notify>,
     prepared: Mutex<HashMap<Uuid, Arc<Prepared>>>,
@@ -75,8 +74,8 @@ impl CampaignSender {
         Self {
             store,
             transport,
+            pace: SendPace::new(composer.live()),
             composer,
-            limiter: send_limiter(&config),
             worker_id: worker_id(&config, "campaigns"),
             config,
             templates,
@@ -109,7 +108,7 @@ impl CampaignSender {
         tracing::info!("campaign sender started");
         let this = Arc::new(self);
         let (recorder, recording) = Recorder::start(this.store.clone(), this.worker_id.clone());
-        let concurrency = this.config.send_concurrency.max(1);
+        let mut concurrency = this.composer.owner().send_concurrency.max(1);
         // Two copies in flight per SMTP connection: while one waits for the commit that
         // records it, the connection carries the next (one copy per connection measured
         // 20-25 % fewer messages a second). A copy keeps its slot until it is recorded, so
@@ -118,10 +117,17 @@ impl CampaignSender {
         let mut in_flight = JoinSet::new();
         // Small enough that instances sharing a campaign share it evenly; claiming ahead
         // hides the cost of the extra claims.
-        let batch = (concurrency * 4).max(16) as i64;
+        let mut batch = (concurrency * 4).max(16) as i64;
         // The next batch, claimed while this one goes out.
         let mut next_batch: Option<tokio::task::JoinHandle<Vec<ClaimedDelivery>>> = None;
         while !shutdown.is_cancelled() {
+            // The owner's connection count, read per batch: a change applies to the next.
+            let wanted = this.composer.owner().send_concurrency.max(1);
+            if wanted != concurrency {
+                this.transport.follow_connections(wanted);
+                resize(&slots, concurrency * 2, wanted * 2);
+                (concurrency, batch) = (wanted, (wanted * 4).max(16) as i64);
+            }
             let claimed = match next_batch.take() {
                 Some(claiming) => claiming.await.unwrap_or_default(),
                 None => this.claim(batch).await,
@@ -205,7 +211,12 @@ impl CampaignSender {
         for id in due {
             match self
                 .store
-                .start_campaign(id, now, self.config.sending_domain(), Start::WhenDue)
+                .start_campaign(
+                    id,
+                    now,
+                    self.composer.owner().sending_domain(),
+                    Start::WhenDue,
+                )
                 .await
             {
                 Ok(recipients) => {
@@ -335,7 +346,7 @@ impl CampaignSender {
             Ok(composed) => composed,
             Err(err) => return failed(format!("composing: {err:#}")),
         };
-        self.limiter.until_ready().await;
+        self.pace.until_ready().await;
         let stem = format!("campaign-{}", delivery.id.simple());
         match self
             .transport
@@ -373,7 +384,7 @@ impl CampaignSender {
             .compiled
             .personalise(&data)
             .map_err(|err| failed(format!("template: {err}")))?;
-        let tracked = self.config.tracking && delivery.tracking.unwrap_or(true);
+        let tracked = self.composer.owner().tracking && delivery.tracking.unwrap_or(true);
         let links = if tracked {
             match self
                 .links(delivery.campaign_id, prepared, personal.links())
@@ -422,7 +433,7 @@ impl CampaignSender {
         let compiled = CompiledCampaign::compile(
             &content_of(&record),
             self.templates.clone(),
-            &self.config.list_name,
+            &self.composer.owner().list_name(),
             self.composer.language(),
         )
         .map_err(|err| anyhow::anyhow!("{err}"))?;

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::dkim::DkimSigner;
 use super::render::RenderedCopy;
 use super::thread::is_valid_message_id;
-use crate::config::Config;
+use crate::config::{Config, Current, LiveSettings};
 use crate::domain::Language;
 use crate::i18n;
 use crate::signing::{Signer, TokenPurpose};
@@ -51,6 +51,8 @@ pub struct Composer {
     signer: Signer,
     /// Signs every message when DKIM is configured; built at start-up from `config.dkim`.
     dkim: Option<Arc<DkimSigner>>,
+    /// The owner's settings in effect (From, Reply-To, list name, consent text, …).
+    live: LiveSettings,
 }
 
 impl Composer {
@@ -59,19 +61,31 @@ impl Composer {
         templates: Arc<Templates>,
         signer: Signer,
         dkim: Option<Arc<DkimSigner>>,
+        live: LiveSettings,
     ) -> Self {
         Self {
             config,
             templates,
             signer,
             dkim,
+            live,
         }
+    }
+
+    /// The owner's settings as they change.
+    pub fn live(&self) -> LiveSettings {
+        self.live.clone()
+    }
+
+    /// The owner's settings in effect now.
+    pub fn owner(&self) -> Arc<Current> {
+        self.live.get()
     }
 
     /// The language readers are written to: the system messages, the default layout's
     /// footer and `Content-Language`. Read here only.
     pub fn language(&self) -> Language {
-        self.config.language
+        self.owner().language
     }
 
     pub fn confirm_url(&self, subscriber: Uuid, now: OffsetDateTime) -> String {
@@ -97,7 +111,7 @@ impl Composer {
         let mut context = self.base_context(to);
         context.insert("confirm_url", &self.confirm_url(to.id, now));
         context.insert("valid_days", &CONFIRMATION_VALIDITY.whole_days());
-        context.insert("consent_text", &self.config.consent_text);
+        context.insert("consent_text", &self.owner().consent_text());
         self.compose("confirmation", to, message_id, &context, false)
     }
 
@@ -129,9 +143,10 @@ impl Composer {
     /// "send a test message"): From, Date, Message-ID and the DKIM signature as real mail
     /// has them; no list headers, no reply token.
     pub fn test_message(&self, to: Address) -> anyhow::Result<Composed> {
+        let owner = self.owner();
         let mut context = Context::new();
         context.insert("lang", self.language().code());
-        context.insert("list_name", &self.config.list_name);
+        context.insert("list_name", &owner.list_name());
         context.insert(
             "settings_url",
             &format!("{}/admin/settings", self.config.public_base()),
@@ -151,13 +166,9 @@ impl Composer {
                 .render("email/test_message.subject.txt", &context)?,
         );
         let text = self.templates.render("email/test_message.txt", &context)?;
-        let message_id = format!(
-            "<{}@{}>",
-            Uuid::now_v7().simple(),
-            self.config.sending_domain()
-        );
+        let message_id = format!("<{}@{}>", Uuid::now_v7().simple(), owner.sending_domain());
         let mut message = Message::builder()
-            .from(self.config.from.clone())
+            .from(owner.from.clone())
             .to(Mailbox::new(None, to.clone()))
             .subject(subject)
             .date_now()
@@ -166,13 +177,14 @@ impl Composer {
             .body(text)
             .context("building the test message")?;
         message.headers_mut().insert_raw(self.content_language());
-        self.sign_and_envelope(message, self.config.from.email.clone(), to)
+        self.sign_and_envelope(message, owner.from.email.clone(), to)
     }
 
     fn base_context(&self, to: &Recipient) -> Context {
         let mut context = Context::new();
+        let owner = self.owner();
         context.insert("lang", self.language().code());
-        context.insert("list_name", &self.config.list_name);
+        context.insert("list_name", &owner.list_name());
         context.insert("name", &to.name);
         context.insert("email", &to.address);
         context.insert("public_url", self.config.public_base());
@@ -290,13 +302,14 @@ impl Composer {
             .parse()
             .with_context(|| format!("the stored address {} is not deliverable", to.address))?;
         let mailbox = Mailbox::new(to.name.clone(), address.clone());
+        let owner = self.owner();
         let mut builder = Message::builder()
-            .from(self.config.from.clone())
+            .from(owner.from.clone())
             .to(mailbox)
             .subject(subject)
             .date_now()
             .message_id(Some(message_id.to_string()));
-        if let Some(reply_to) = &self.config.reply_to {
+        if let Some(reply_to) = &owner.reply_to {
             let token = self.signer.address_token(TokenPurpose::Reply, to.message);
             builder = builder.reply_to(Mailbox::new(
                 reply_to.name.clone(),
@@ -314,7 +327,7 @@ impl Composer {
                 bounce,
                 &self.signer.address_token(TokenPurpose::Bounce, to.message),
             )?,
-            None => self.config.from.email.clone(),
+            None => self.owner().from.email.clone(),
         };
         self.sign_and_envelope(message, sender, address)
     }
@@ -344,8 +357,9 @@ impl Composer {
 
     /// `List-Unsubscribe` (URL, and mailto where configured), RFC 8058 one-click, `List-Id`.
     fn list_headers(&self, subscriber: Uuid) -> Vec<HeaderValue> {
+        let owner = self.owner();
         let mut unsubscribe = format!("<{}>", self.unsubscribe_url(subscriber));
-        if let Some(mailto) = &self.config.unsubscribe_mailto {
+        if let Some(mailto) = &owner.unsubscribe_mailto {
             unsubscribe.push_str(&format!(", <mailto:{mailto}?subject=unsubscribe>"));
         }
         let mut headers = vec![
@@ -354,7 +368,7 @@ impl Composer {
         ];
         headers.push(header(
             "List-Id",
-            list_id(&self.config.list_name, self.config.sending_domain()),
+            list_id(&owner.list_name(), owner.sending_domain()),
         ));
         headers
     }

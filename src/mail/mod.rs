@@ -24,6 +24,9 @@ pub use compose::Composer;
 pub use transport::{SendError, Transport};
 pub use worker::QueueWorker;
 
+mod pace;
+use pace::{SendPace, resize};
+
 /// Exponential backoff with jitter: the first retry comes between `base` and `2 × base`,
 /// each later one waits four times as long, up to `max_delay`.
 pub fn retry_delay(policy: &crate::config::RetryPolicy, attempts: u32) -> std::time::Duration {
@@ -32,14 +35,6 @@ pub fn retry_delay(policy: &crate::config::RetryPolicy, attempts: u32) -> std::t
     let delay = policy.base.saturating_mul(factor).min(policy.max_delay);
     let jitter = rand::rng().random_range(0.0..1.0);
     delay + delay.mul_f64(jitter)
-}
-
-/// Both workers send at most `HUNDRED_SEND_RATE` messages a second, each on its own budget.
-fn send_limiter(config: &crate::config::Config) -> governor::DefaultDirectRateLimiter {
-    use std::num::NonZeroU32;
-    let per_second = NonZeroU32::new(config.send_rate.ceil().clamp(1.0, 1_000_000.0) as u32)
-        .unwrap_or(NonZeroU32::MIN);
-    governor::RateLimiter::direct(governor::Quota::per_second(per_second))
 }
 
 /// The name a worker holds its leases under: the instance and a fresh id, so a restarted

@@ -38,6 +38,8 @@ pub struct SmtpPool {
     settings: SmtpSettings,
     idle: Mutex<Vec<IdleConnection>>,
     permits: Semaphore,
+    /// How many permits there are: the owner's connection count, followed as it changes.
+    limit: std::sync::Mutex<usize>,
     implicit_tls: Option<tokio_rustls::TlsConnector>,
 }
 
@@ -50,8 +52,30 @@ impl SmtpPool {
             settings,
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(max_connections.max(1)),
+            limit: std::sync::Mutex::new(max_connections.max(1)),
             implicit_tls,
         }))
+    }
+
+    /// Holds at most `connections` at once from now on: more permits at once, fewer as
+    /// the connections in use come back.
+    pub fn follow_limit(self: &Arc<Self>, connections: usize) {
+        let wanted = connections.max(1);
+        let Ok(mut limit) = self.limit.lock() else {
+            return;
+        };
+        if wanted > *limit {
+            self.permits.add_permits(wanted - *limit);
+        } else if wanted < *limit {
+            let fewer = u32::try_from(*limit - wanted).unwrap_or(u32::MAX);
+            let pool = self.clone();
+            tokio::spawn(async move {
+                if let Ok(permits) = pool.permits.acquire_many(fewer).await {
+                    permits.forget();
+                }
+            });
+        }
+        *limit = wanted;
     }
 
     /// Sends one message on a pooled connection. A connection that turns out to be dead

@@ -49,6 +49,13 @@ impl Transport {
         Ok(Self::Outbox(dir))
     }
 
+    /// Follows the owner's connection count (the outbox has no connections).
+    pub fn follow_connections(&self, connections: usize) {
+        if let Self::Smtp(pool) = self {
+            pool.follow_limit(connections);
+        }
+    }
+
     /// Sends one formatted message and returns the server's reply. `file_stem` names the
     /// .eml file in the outbox.
     pub async fn send(

@@ -9,14 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use governor::DefaultDirectRateLimiter;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::compose::Recipient;
 use super::{
-    Composer, SendError, Transport, claimed_or_nothing, note_lost_lease, retry_delay, send_limiter,
+    Composer, SendError, SendPace, Transport, claimed_or_nothing, note_lost_lease, retry_delay,
     worker_id,
 };
 use crate::config::{Config, RetryPolicy};
@@ -33,8 +32,7 @@ pub struct QueueWorker {
     transport: Transport,
     composer: Composer,
     retry: RetryPolicy,
-    concurrency: usize,
-    limiter: DefaultDirectRateLimiter,
+    pace: SendPace,
     worker_id: String,
     wake: Arc<Notify>,
 }
@@ -57,11 +55,10 @@ impl QueueWorker {
         Self {
             store,
             transport,
-            composer,
             retry: config.retry.clone(),
-            concurrency: config.send_concurrency,
-            limiter: send_limiter(config),
+            pace: SendPace::new(composer.live()),
             worker_id: worker_id(config, "messages"),
+            composer,
             wake,
         }
     }
@@ -74,7 +71,10 @@ impl QueueWorker {
         while !shutdown.is_cancelled() {
             let now = Timestamp::now();
             let lease_until = Timestamp::from(now.0 + LEASE);
-            let batch_size = (self.concurrency * 4) as i64;
+            // The owner's connection count, read per batch: a change applies to the next.
+            let concurrency = self.composer.owner().send_concurrency.max(1);
+            self.transport.follow_connections(concurrency);
+            let batch_size = (concurrency * 4) as i64;
             let claimed = claimed_or_nothing(
                 self.store
                     .claim_messages(&self.worker_id, now, lease_until, batch_size)
@@ -91,7 +91,7 @@ impl QueueWorker {
             }
             futures::stream::iter(claimed)
                 .take_while(|_| std::future::ready(!shutdown.is_cancelled()))
-                .for_each_concurrent(self.concurrency, |message| self.deliver(message))
+                .for_each_concurrent(concurrency, |message| self.deliver(message))
                 .await;
         }
         if let Err(err) = self.store.release_leases(&self.worker_id).await {
@@ -198,7 +198,7 @@ impl QueueWorker {
             Ok(composed) => composed,
             Err(err) => return Outcome::Failed(format!("composing: {err:#}")),
         };
-        self.limiter.until_ready().await;
+        self.pace.until_ready().await;
         let stem = format!("{}-{}", message.kind, message.id.simple());
         match self
             .transport

@@ -352,7 +352,7 @@ impl Store {
 
     /// How many confirmed subscribers a send to these tiers (`None`: all) would reach now.
     pub async fn audience_size(&self, tiers: Option<&[Tier]>) -> anyhow::Result<i64> {
-        let bounds = TierBounds::at(&self.engagement_model, time::OffsetDateTime::now_utc());
+        let bounds = TierBounds::at(&self.engagement_model(), time::OffsetDateTime::now_utc());
         let tiers = tiers_json(tiers);
         with_pool!(self, pool, Db => bind_tiers::<Db, _>(
             sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(

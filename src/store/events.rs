@@ -313,7 +313,7 @@ impl Store {
                 }
             }
             let subscribers = subscribers_of(engaged.subscribers);
-            tx.refresh_engagement(&self.engagement_model, &subscribers).await?;
+            tx.refresh_engagement(&self.engagement_model(), &subscribers).await?;
             tx.commit().await.context("committing events")?;
         });
         Ok(())

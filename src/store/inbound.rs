@@ -349,7 +349,7 @@ impl Store {
                 if let Some(delivery) = message.matched.delivery_id {
                     record_read::<Db>(&mut tx, delivery, message.received_at).await?;
                 }
-                tx.refresh_engagement(&self.engagement_model, &[subscriber]).await?;
+                tx.refresh_engagement(&self.engagement_model(), &[subscriber]).await?;
             }
             tx.commit().await.context("committing an inbound message")?;
             Ok(outcome)

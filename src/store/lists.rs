@@ -300,7 +300,7 @@ impl Store {
             last_signal_at: Option<Timestamp>,
             attributes: Json<serde_json::Value>,
         }
-        let bounds = TierBounds::at(&self.engagement_model, now);
+        let bounds = TierBounds::at(&self.engagement_model(), now);
         let sql = format!(
             "SELECT ranked.id, s.email, s.name, ranked.status, ranked.tier, ranked.rank, \
              s.signed_up_at, s.confirmed_at, ranked.last_signal_at, s.attributes FROM {RANKED}\
@@ -324,7 +324,7 @@ impl Store {
                 name: row.name,
                 status: row.status,
                 tier: row.tier,
-                score: self.engagement_model.score(row.rank, now),
+                score: self.engagement_model().score(row.rank, now),
                 signed_up_at: row.signed_up_at.0,
                 confirmed_at: row.confirmed_at.map(|t| t.0),
                 last_human_activity: row.last_signal_at.map(|t| t.0),

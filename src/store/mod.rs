@@ -165,8 +165,9 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) backend: Backend,
-    /// How human signals are weighed over time (see `with_engagement_model`).
-    pub(crate) engagement_model: crate::domain::EngagementModel,
+    /// The half-life human signals are weighed with (`f64` bits), shared by every clone so
+    /// a change of the owner's setting reaches them all (see `set_engagement_model`).
+    pub(crate) half_life_bits: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -223,7 +224,11 @@ impl Store {
         };
         Ok(Self {
             backend,
-            engagement_model: Default::default(),
+            half_life_bits: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
+                crate::domain::EngagementModel::default()
+                    .half_life_days
+                    .to_bits(),
+            )),
         })
     }
 

@@ -78,7 +78,7 @@ impl Store {
         answer_by: Timestamp,
         message_domain: &str,
     ) -> anyhow::Result<i64> {
-        let bounds = TierBounds::at(&self.engagement_model, now.0);
+        let bounds = TierBounds::at(&self.engagement_model(), now.0);
         with_pool!(self, pool, Db => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let dormant: Vec<(Uuid, String)> =
@@ -106,7 +106,7 @@ impl Store {
 
     /// How many subscribers `ask_dormant` would ask now.
     pub async fn dormant_to_ask(&self, now: Timestamp) -> anyhow::Result<i64> {
-        let bounds = TierBounds::at(&self.engagement_model, now.0);
+        let bounds = TierBounds::at(&self.engagement_model(), now.0);
         let sql = format!("SELECT COUNT(*) FROM ({}) d", dormant_unasked());
         with_pool!(self, pool, Db => bind_tiers::<Db, _>(
             sqlx::query_scalar(sqlx::AssertSqlSafe(sql)),
@@ -174,7 +174,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .context("recording the answer")?;
-                tx.refresh_engagement(&self.engagement_model, &[subscriber]).await?;
+                tx.refresh_engagement(&self.engagement_model(), &[subscriber]).await?;
             }
             tx.commit().await.context("committing the answer")?;
             Ok(KeepOutcome::Kept { email })

@@ -196,7 +196,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .context("marking the reply genuine")?;
-            tx.refresh_engagement(&self.engagement_model, &[subscriber]).await?;
+            tx.refresh_engagement(&self.engagement_model(), &[subscriber]).await?;
             tx.commit().await.context("committing the genuine reply")?;
             Ok(GenuineOutcome::Marked(subscriber))
         })

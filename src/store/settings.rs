@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
-use super::{Store, Timestamp, with_pool};
+use super::{BeginWrite, Store, Timestamp, with_pool};
 
 const SECRET_KEY: &str = "secret_key";
 
@@ -75,4 +75,79 @@ impl Store {
 pub fn consent_text_version(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     hex::encode(&digest[..6])
+}
+
+/// Where the owner's settings are kept: `owner.<key>`, and the version every save bumps.
+const OWNER_PREFIX: &str = "owner.";
+const OWNER_VERSION: &str = "owner_version";
+
+impl Store {
+    /// The owner's saved settings (key, text) and their version (0: never saved).
+    pub async fn owner_settings(&self) -> anyhow::Result<(i64, Vec<(String, String)>)> {
+        let rows: Vec<(String, String)> = with_pool!(self, pool => sqlx::query_as(
+            "SELECT key, value FROM settings WHERE key = $1 OR key LIKE 'owner.%'",
+        )
+        .bind(OWNER_VERSION)
+        .fetch_all(pool)
+        .await
+        .context("reading the owner's settings")?);
+        let mut version = 0;
+        let mut saved = Vec::new();
+        for (key, value) in rows {
+            match key.strip_prefix(OWNER_PREFIX) {
+                Some(key) => saved.push((key.to_string(), value)),
+                None => version = value.parse().unwrap_or(0),
+            }
+        }
+        Ok((version, saved))
+    }
+
+    /// The version of the owner's settings, for a cheap check whether another instance
+    /// saved them.
+    pub async fn owner_settings_version(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .setting(OWNER_VERSION)
+            .await?
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Saves the owner's changes at once (`None`: back to the default) and returns the new
+    /// version.
+    pub async fn save_owner_settings(
+        &self,
+        changes: &[(&str, Option<String>)],
+    ) -> anyhow::Result<i64> {
+        with_pool!(self, pool => {
+            let mut tx = BeginWrite::begin_write(pool).await.context("starting a transaction")?;
+            for (key, value) in changes {
+                let key = format!("{OWNER_PREFIX}{key}");
+                match value {
+                    Some(value) => sqlx::query(
+                        "INSERT INTO settings (key, value) VALUES ($1, $2) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    )
+                    .bind(&key)
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await,
+                    None => sqlx::query("DELETE FROM settings WHERE key = $1")
+                        .bind(&key)
+                        .execute(&mut *tx)
+                        .await,
+                }
+                .context("saving a setting")?;
+            }
+            let version: String = sqlx::query_scalar(
+                "INSERT INTO settings (key, value) VALUES ($1, '1') ON CONFLICT (key) DO UPDATE \
+                 SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT) RETURNING value",
+            )
+            .bind(OWNER_VERSION)
+            .fetch_one(&mut *tx)
+            .await
+            .context("counting the save")?;
+            tx.commit().await.context("committing the settings")?;
+            Ok(version.parse().unwrap_or(0))
+        })
+    }
 }

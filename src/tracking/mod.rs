@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::config::Config;
+use crate::config::{Config, LiveSettings};
 use crate::store::{NewEvent, ScannerBurst, Store, StoredClick, Timestamp, retrying};
 use classify::{EventKind, Rules, Signals, Verdict, judge};
 
@@ -107,15 +107,13 @@ pub struct Tracker {
 impl Tracker {
     /// The tracker and the writer that must run (`EventWriter::run`) for events to be
     /// stored.
-    pub fn new(store: Store, config: &Config) -> (Self, EventWriter) {
+    pub fn new(store: Store, config: &Config, live: LiveSettings) -> (Self, EventWriter) {
         let (queue, events) = mpsc::channel(QUEUE);
         let writer = EventWriter {
             events,
             store: store.clone(),
-            rules: Rules {
-                machine_window: config.machine_window,
-                apple_proxy_ranges: config.apple_proxy_ranges.clone(),
-            },
+            apple_proxy_ranges: config.apple_proxy_ranges.clone(),
+            live,
         };
         let tracker = Self {
             queue,
@@ -190,7 +188,9 @@ impl Tracker {
 pub struct EventWriter {
     events: mpsc::Receiver<RawEvent>,
     store: Store,
-    rules: Rules,
+    apple_proxy_ranges: Vec<ipnet::IpNet>,
+    /// The owner's machine window, read per batch.
+    live: LiveSettings,
 }
 
 impl EventWriter {
@@ -237,6 +237,10 @@ impl EventWriter {
             .into_iter()
             .map(|f| (f.id, f))
             .collect();
+        let rules = Rules {
+            machine_window: self.live.get().machine_window,
+            apple_proxy_ranges: self.apple_proxy_ranges.clone(),
+        };
         let mut judged = Vec::with_capacity(batch.len());
         for event in batch {
             // A delivery deleted meanwhile (its campaign removed): nothing to attach to.
@@ -254,7 +258,7 @@ impl EventWriter {
                     since_delivery,
                     hidden_link: event.link == Some(ClickedLink::Hidden),
                 },
-                &self.rules,
+                &rules,
             );
             judged.push(NewEvent {
                 delivery_id: event.delivery,

@@ -62,7 +62,8 @@ async fn keep(
     client: Client,
     Path(token): Path<String>,
 ) -> Response {
-    let list = state.config.list_name.as_str();
+    let list_name = state.settings().list_name();
+    let list = list_name.as_str();
     match readers::keep(&state, &token, client.ip_string()).await {
         Ok(Kept::Kept { email }) => message_page(
             &state,
@@ -204,7 +205,7 @@ async fn resubscribe(
         return invalid_link(&state, LinkKind::Unsubscribe, LinkError::Invalid);
     }
     if let Some(ip) = client.ip
-        && state.signup_limiter.check_key(&rate_limit_key(ip)).is_err()
+        && state.signup_limiter.refuses(&rate_limit_key(ip))
     {
         return PageError::TooManyRequests.into_page(&state);
     }

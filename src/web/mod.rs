@@ -15,11 +15,11 @@ mod error;
 mod health;
 mod inbound;
 mod lifecycle;
+mod limits;
 pub mod routes;
 mod subscribe;
 mod track;
 
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,7 +60,7 @@ pub struct Shared {
     /// What every use case needs (store, signer, templates, transport, wake-ups); its
     /// fields read as the state's own (`state.store`).
     pub services: Services,
-    pub signup_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    pub signup_limiter: Arc<limits::SignupLimiter>,
     /// Login attempts, keyed by client IP and by the address tried.
     pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
     /// Takes opens and clicks to the event writer.
@@ -78,14 +78,9 @@ impl AppState {
     /// The state for the prepared services; `tracker` takes opens and clicks to the
     /// event writer the application runs.
     pub fn new(services: Services, tracker: Tracker) -> Self {
-        let config = &services.config;
-        let per_minute =
-            NonZeroU32::new(config.signup.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(config.signup.burst_per_ip).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::per_minute(per_minute).allow_burst(burst);
         Self(Arc::new(Shared {
+            signup_limiter: Arc::new(limits::SignupLimiter::new(services.live.clone())),
             services,
-            signup_limiter: Arc::new(RateLimiter::keyed(quota)),
             login_limiter: Arc::new(RateLimiter::keyed(login_quota())),
             tracker,
         }))
@@ -93,7 +88,7 @@ impl AppState {
 
     /// The language of the public pages: their `lang` and their words. Read here only.
     pub fn language(&self) -> Language {
-        self.config.language
+        self.settings().language
     }
 
     /// A sentence a public page shows that is built in code, in the pages' language.
@@ -105,7 +100,7 @@ impl AppState {
     /// page that sets its own `lang`, as the owner's login does, keeps it).
     pub fn page(&self, status: StatusCode, template: &str, context: &Context) -> Response {
         let mut context = context.clone();
-        context.insert("list_name", &self.config.list_name);
+        context.insert("list_name", &self.settings().list_name());
         if !context.contains_key("lang") {
             context.insert("lang", self.language().code());
         }
@@ -166,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
+            let limiter = limiter.current();
             limiter.retain_recent();
             limiter.shrink_to_fit();
             logins.retain_recent();

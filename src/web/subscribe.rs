@@ -81,7 +81,7 @@ async fn subscribe(
                 .starts_with("application/json")
         });
     if let Some(ip) = client.ip
-        && state.signup_limiter.check_key(&rate_limit_key(ip)).is_err()
+        && state.signup_limiter.refuses(&rate_limit_key(ip))
     {
         tracing::info!("signup rate limit reached");
         return if is_json {
@@ -231,7 +231,7 @@ fn form_page(
     context.insert("name", &values.name.clone().unwrap_or_default());
     context.insert("error", &error);
     context.insert("error_field", &error_field);
-    context.insert("consent_text", &state.config.consent_text);
+    context.insert("consent_text", &state.settings().consent_text());
     state.page(status, "web/subscribe.html", &context)
 }
 

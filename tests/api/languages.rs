@@ -1,15 +1,17 @@
-//! The list's language (`HUNDRED_LANGUAGE`): a reader lives the whole double opt-in in
-//! German, pages and mail alike; French and Spanish readers get their pages and mail in
-//! theirs, campaigns included; the owner's pages stay English.
+//! The list's language (the setting `language`, or `HUNDRED_LANGUAGE`): a reader lives the
+//! whole double opt-in in German, pages and mail alike; French and Spanish readers get
+//! their pages and mail in theirs, campaigns included; the owner switches it in the app
+//! without a restart; the owner's pages stay English.
 
 use crate::fixtures::{assert_contains, confirmed_email, only_copy, send_to_everyone};
-use crate::helpers::{Backend, Captured, Options, TestApp, form_action, spawn_app_with};
+use crate::helpers::{Backend, Captured, Options, TestApp, form_action, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
 on_both_databases!(
     in_german_a_reader_signs_up_confirms_and_leaves_in_german,
     in_french_the_signup_page_and_a_campaign_are_french,
     in_spanish_the_confirmation_and_a_broken_link_are_spanish,
+    the_owner_switches_the_language_in_the_app_without_a_restart,
 );
 
 async fn app_in(backend: Backend, language: &str) -> TestApp {
@@ -285,4 +287,84 @@ async fn in_spanish_the_confirmation_and_a_broken_link_are_spanish(backend: Back
         "No hemos reconocido este enlace para darse de baja",
         "",
     );
+}
+
+async fn the_owner_switches_the_language_in_the_app_without_a_restart(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.api_token().await;
+    let settings = app.api_get("/settings", &token).await;
+    assert_eq!(settings["language"], "en");
+    let page = page_in(app.get("/subscribe").await, 200, "en").await;
+    assert_contains(&page, "Yes, send me the newsletter by email.", "");
+
+    // Through the API: a language hundred does not speak is refused, naming the field.
+    let refused = app
+        .api_json(
+            reqwest::Method::PATCH,
+            "/settings",
+            &token,
+            &serde_json::json!({ "language": "nl" }),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let refused: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(refused["field"], "language");
+    let changed = app
+        .api_json(
+            reqwest::Method::PATCH,
+            "/settings",
+            &token,
+            &serde_json::json!({ "language": "es" }),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let changed: serde_json::Value = changed.json().await.unwrap();
+    assert_eq!(changed["language"], "es");
+    assert!(
+        changed["consent_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Sí, quiero recibir el boletín"),
+        "the shipped consent text follows the language: {changed}"
+    );
+    let page = page_in(app.get("/subscribe").await, 200, "es").await;
+    assert_contains(&page, "<h1>Suscribirse a Corner Bakery News</h1>", "");
+    assert_contains(
+        &page,
+        "Sí, quiero recibir el boletín por correo electrónico.",
+        "",
+    );
+
+    // On the settings page: a select naming each language in itself; saving the form as
+    // shown, with German chosen, makes everything German, the consent text included.
+    let owner = app.owner().await;
+    let settings_page = owner.page("/admin/settings").await;
+    assert_contains(
+        &settings_page,
+        "<option value=\"de\" lang=\"de\">Deutsch</option>",
+        "",
+    );
+    assert_contains(
+        &settings_page,
+        "<option value=\"es\" lang=\"es\" selected>Español</option>",
+        "",
+    );
+    let consent_shown = "Sí, quiero recibir el boletín por correo electrónico. Puedo darme de baja en cualquier momento con el enlace que incluye cada mensaje.";
+    let saved = owner
+        .post_form(
+            "/admin/settings",
+            &[("language", "de"), ("consent_text", consent_shown)],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let page = page_in(app.get("/subscribe").await, 200, "de").await;
+    assert_contains(
+        &page,
+        "Ja, ich möchte den Newsletter per E-Mail erhalten.",
+        "",
+    );
+    app.subscribe_via_page("jonas@example.com", "").await;
+    let confirmation = app.smtp.wait_for("jonas@example.com", 1).await.remove(0);
+    mail_in(&confirmation, "de");
+    assert_eq!(confirmation.text().lines().next(), Some("Hallo,"));
 }

@@ -27,6 +27,7 @@ mod markup;
 mod process;
 mod safe_defaults;
 mod sending;
+mod settings;
 mod shutdown;
 mod signup;
 mod smtp_listener;

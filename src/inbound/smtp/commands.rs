@@ -130,7 +130,7 @@ fn takes(settings: &Settings, address: &str) -> bool {
     let Some((_, domain)) = address.rsplit_once('@') else {
         return false;
     };
-    let domains = &settings.domains;
+    let domains = settings.domains_now();
     domains.is_empty() || domains.contains(&domain.to_ascii_lowercase())
 }
 

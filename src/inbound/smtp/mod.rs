@@ -83,9 +83,26 @@ impl Default for Limits {
 pub struct Settings {
     /// The name the server gives in its greeting.
     pub server_name: String,
-    /// Lowercased domains mail is taken for; empty: any.
+    /// Lowercased domains mail is taken for, besides the Reply-To's; none at all: any.
     pub domains: Vec<String>,
+    /// The owner's settings, whose Reply-To domain is taken for as it is now.
+    pub live: Option<crate::config::LiveSettings>,
     pub limits: Limits,
+}
+
+impl Settings {
+    /// The domains mail is taken for now (empty: any).
+    pub fn domains_now(&self) -> Vec<String> {
+        let mut domains = self.domains.clone();
+        if let Some(reply_to) = self
+            .live
+            .as_ref()
+            .and_then(|live| live.get().reply_to.clone())
+        {
+            domains.push(reply_to.email.domain().to_ascii_lowercase());
+        }
+        domains
+    }
 }
 
 /// What became of a message handed to the sink.
@@ -141,6 +158,7 @@ pub fn bind(
     address: SocketAddr,
     inbox: Inbox,
     domains: Vec<String>,
+    live: crate::config::LiveSettings,
     connections: ConnectionLimits,
     tls: Option<InboundTls>,
 ) -> anyhow::Result<InboundSmtp> {
@@ -158,11 +176,17 @@ pub fn bind(
         .into_iter()
         .map(|domain| domain.to_ascii_lowercase())
         .collect();
-    let settings = Settings {
-        server_name: domains.first().cloned().unwrap_or_else(|| "hundred".into()),
+    let mut settings = Settings {
+        server_name: String::new(),
         domains,
+        live: Some(live),
         limits: Limits::default(),
     };
+    settings.server_name = settings
+        .domains_now()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "hundred".into());
     Ok(InboundSmtp {
         listener,
         address: bound,

@@ -41,6 +41,7 @@ fn settings(limits: Limits) -> Arc<Settings> {
     Arc::new(Settings {
         server_name: "bakery.example".into(),
         domains: vec!["bakery.example".into()],
+        live: None,
         limits,
     })
 }

@@ -64,7 +64,7 @@ impl Store {
         message_domain: &str,
         start: Start,
     ) -> Result<i64, CampaignError> {
-        let bounds = TierBounds::at(&self.engagement_model, now.0);
+        let bounds = TierBounds::at(&self.engagement_model(), now.0);
         with_pool!(self, pool, Db => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let campaign: Option<(String, Option<Timestamp>, Option<String>, Timestamp)> = sqlx::query_as(

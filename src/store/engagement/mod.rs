@@ -111,7 +111,7 @@ impl Store {
         &self,
         now: OffsetDateTime,
     ) -> anyhow::Result<EngagementSummary> {
-        let bounds = TierBounds::at(&self.engagement_model, now);
+        let bounds = TierBounds::at(&self.engagement_model(), now);
         let counts_sql =
             format!("SELECT status, tier, COUNT(*) FROM {RANKED}GROUP BY status, tier");
         let campaigns_sql = format!("{CAMPAIGN_INTEREST} ORDER BY c.started_at");
@@ -158,7 +158,7 @@ impl Store {
             pending,
             tiers,
             campaigns,
-            half_life_days: self.engagement_model.half_life_days,
+            half_life_days: self.engagement_model().half_life_days,
         })
     }
 }

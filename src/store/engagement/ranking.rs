@@ -174,7 +174,7 @@ impl Store {
         offset: i64,
         now: OffsetDateTime,
     ) -> anyhow::Result<SubscriberPage> {
-        let bounds = TierBounds::at(&self.engagement_model, now);
+        let bounds = TierBounds::at(&self.engagement_model(), now);
         let status = filter.status.map(SubscriberStatus::as_str);
         let tier = filter.tier.map(Tier::as_str);
         let search = search.map(str::trim).filter(|s| !s.is_empty());
@@ -219,7 +219,7 @@ impl Store {
                 let subscriber = people.remove(&row.id)?;
                 Some(RankedSubscriber {
                     subscriber,
-                    engagement: row.engagement(&self.engagement_model, now),
+                    engagement: row.engagement(&self.engagement_model(), now),
                 })
             })
             .collect();
@@ -232,7 +232,7 @@ impl Store {
         id: Uuid,
         now: OffsetDateTime,
     ) -> anyhow::Result<Option<Engagement>> {
-        let bounds = TierBounds::at(&self.engagement_model, now);
+        let bounds = TierBounds::at(&self.engagement_model(), now);
         let sql = format!("SELECT * FROM {RANKED}WHERE id = $7");
         let row: Option<RankedRow> = with_pool!(self, pool, Db => bind_tiers::<Db, _>(
             sqlx::query_as(sqlx::AssertSqlSafe(sql)),
@@ -242,7 +242,7 @@ impl Store {
         .fetch_optional(pool)
         .await
         .context("reading a subscriber's engagement")?);
-        Ok(row.map(|row| row.engagement(&self.engagement_model, now)))
+        Ok(row.map(|row| row.engagement(&self.engagement_model(), now)))
     }
 }
 

@@ -6,6 +6,7 @@
 //! the campaigns a person was sent, however many times they reopen one.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 use anyhow::Context as _;
 use time::OffsetDateTime;
@@ -172,19 +173,27 @@ fn figures_of(
 }
 
 impl Store {
-    pub fn with_engagement_model(mut self, model: EngagementModel) -> Self {
-        self.engagement_model = model;
+    pub fn with_engagement_model(self, model: EngagementModel) -> Self {
+        self.set_engagement_model(model);
         self
     }
 
+    /// Weighs with `model` from now on, in every clone of this store.
+    pub fn set_engagement_model(&self, model: EngagementModel) {
+        self.half_life_bits
+            .store(model.half_life_days.to_bits(), Ordering::Relaxed);
+    }
+
     pub fn engagement_model(&self) -> EngagementModel {
-        self.engagement_model
+        EngagementModel {
+            half_life_days: f64::from_bits(self.half_life_bits.load(Ordering::Relaxed)),
+        }
     }
 
     /// Recomputes every subscriber's engagement when the half-life it was computed with is
     /// not the configured one (or it never was computed). Returns whether it did.
     pub async fn ensure_engagement_model(&self) -> anyhow::Result<bool> {
-        let wanted = self.engagement_model.half_life_days.to_string();
+        let wanted = self.engagement_model().half_life_days.to_string();
         let stored: Option<String> = with_pool!(self, pool => sqlx::query_scalar(
             "SELECT value FROM settings WHERE key = $1",
         )
@@ -226,7 +235,7 @@ impl Store {
     pub async fn refresh_engagement(&self, ids: &[Uuid]) -> anyhow::Result<()> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a transaction")?;
-            tx.refresh_engagement(&self.engagement_model, ids).await?;
+            tx.refresh_engagement(&self.engagement_model(), ids).await?;
             tx.commit().await.context("committing engagement")
         })
     }

@@ -83,6 +83,7 @@ async fn dashboard(
     context.insert("last", &last);
     context.insert("review", &review);
     context.insert("review_count", &review_count);
+    context.insert("postal_address", &state.settings().postal_address);
     if let Some(notice) = notice {
         context.insert("notice", notice);
     }

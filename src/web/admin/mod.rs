@@ -15,6 +15,7 @@ mod campaigns;
 mod dashboard;
 mod error;
 mod ids;
+mod owner_settings;
 mod review;
 mod settings;
 mod subscribers;

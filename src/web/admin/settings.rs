@@ -1,6 +1,7 @@
-//! `/admin/settings`: the configuration in effect (every secret masked), and a check of
-//! the mail settings: one test message sent straight through the transport, with the mail
-//! server's answer, or its refusal, shown on the page.
+//! `/admin/settings`: the owner's settings, edited here (`owner_settings.rs` saves them),
+//! the configuration the environment gives (every secret masked), and a check of the mail
+//! settings: one test message sent straight through the transport, with the mail server's
+//! answer, or its refusal, shown on the page.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tera::Context;
 
 use super::{Owner, page};
-use crate::domain::SubscriberEmail;
+use crate::domain::{Language, SubscriberEmail};
 use crate::mail::SendError;
 use crate::web::AppState;
 use crate::web::routes::Routes;
@@ -23,7 +24,10 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub fn routes() -> Routes {
     Routes::new()
-        .route("/admin/settings", get(settings_page))
+        .route(
+            "/admin/settings",
+            get(settings_page).post(super::owner_settings::save),
+        )
         .route("/admin/settings/test-message", post(send_test_message))
 }
 
@@ -35,23 +39,55 @@ struct Setting {
 
 /// How the test went, in words for the page.
 #[derive(Serialize)]
-struct TestOutcome {
+pub struct TestOutcome {
     sent: bool,
     message: String,
 }
 
-async fn settings_page(State(state): State<AppState>, owner: Owner) -> Response {
-    let to = owner.email.clone();
-    render(&state, &owner, &to, None, StatusCode::OK)
+#[derive(Deserialize)]
+struct Shown {
+    saved: Option<String>,
 }
 
-fn render(
+async fn settings_page(
+    State(state): State<AppState>,
+    owner: Owner,
+    axum::extract::Query(shown): axum::extract::Query<Shown>,
+) -> Response {
+    let to = owner.email.clone();
+    let form = Edited {
+        saved: shown.saved.is_some(),
+        ..Edited::default()
+    };
+    render(&state, &owner, &to, None, &form, StatusCode::OK)
+}
+
+/// The settings form as the owner left it: what they typed and what was wrong with it.
+#[derive(Default)]
+pub struct Edited {
+    pub typed: std::collections::HashMap<String, String>,
+    /// The setting refused and why.
+    pub problem: Option<(String, String)>,
+    pub saved: bool,
+}
+
+pub fn render(
     state: &AppState,
     owner: &Owner,
     to: &str,
     outcome: Option<TestOutcome>,
+    form: &Edited,
     status: StatusCode,
 ) -> Response {
+    let owner_settings: Vec<_> = crate::actions::settings::shown(state)
+        .into_iter()
+        .map(|mut shown| {
+            if let Some(typed) = form.typed.get(shown.key) {
+                shown.text = typed.clone();
+            }
+            shown
+        })
+        .collect();
     let settings: Vec<Setting> = state
         .config
         .masked_summary()
@@ -60,6 +96,18 @@ fn render(
         .collect();
     let mut context = Context::new();
     context.insert("settings", &settings);
+    context.insert("owner_settings", &owner_settings);
+    let languages: Vec<_> = Language::ALL
+        .iter()
+        .map(|language| serde_json::json!({ "code": language.code(), "name": language.name() }))
+        .collect();
+    context.insert("languages", &languages);
+    context.insert("problem_key", &form.problem.as_ref().map(|(key, _)| key));
+    context.insert(
+        "problem",
+        &form.problem.as_ref().map(|(_, problem)| problem),
+    );
+    context.insert("saved", &form.saved);
     context.insert("to", to);
     context.insert("outcome", &outcome);
     context.insert("smtp", &state.config.smtp_url.is_some());
@@ -105,6 +153,7 @@ async fn send_test_message(
                 &owner,
                 &typed,
                 Some(outcome),
+                &Edited::default(),
                 StatusCode::UNPROCESSABLE_ENTITY,
             );
         }
@@ -120,7 +169,14 @@ async fn send_test_message(
         },
     };
     tracing::info!(sent = outcome.sent, "test message");
-    render(&state, &owner, &typed, Some(outcome), StatusCode::OK)
+    render(
+        &state,
+        &owner,
+        &typed,
+        Some(outcome),
+        &Edited::default(),
+        StatusCode::OK,
+    )
 }
 
 /// Sends the test message; the answer says what happened in the owner's words, with the

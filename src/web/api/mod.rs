@@ -3,6 +3,7 @@
 mod campaigns;
 mod engagement;
 mod inbound;
+mod settings;
 mod subscribers;
 
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn routes() -> Routes {
         .merge(campaigns::routes())
         .merge(engagement::routes())
         .merge(inbound::routes())
+        .merge(settings::routes())
 }
 
 /// The API's routes behind a layer that answers 401 to any request without a valid token,

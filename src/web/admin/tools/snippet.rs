@@ -52,8 +52,8 @@ fn snippet(state: &AppState, template: &str, action: &str) -> anyhow::Result<Str
     // The form goes on the owner's website, for readers: in their language.
     context.insert("lang", state.language().code());
     context.insert("action", action);
-    context.insert("list_name", &state.config.list_name);
-    context.insert("consent_text", &state.config.consent_text);
+    context.insert("list_name", &state.settings().list_name());
+    context.insert("consent_text", &state.settings().consent_text());
     Ok(state
         .templates
         .render(template, &context)?
