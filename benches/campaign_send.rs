@@ -180,6 +180,7 @@ async fn main() -> anyhow::Result<()> {
             },
             services.templates.clone(),
             &services.settings().list_name(),
+            services.composer.language(),
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         let data = RecipientData {

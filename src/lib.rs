@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod i18n;
 pub mod inbound;
 pub mod lists;
 pub mod mail;

@@ -1,6 +1,7 @@
 //! The Tera templates under `templates/`, compiled into the binary and parsed once at start.
 //!
-//! Files ending in `.html` are HTML-escaped on output; `.txt` ones are not.
+//! Files ending in `.html` are HTML-escaped on output; `.txt` ones are not. Reader-facing
+//! words come from `t(key="…")` (see `crate::i18n`), in the language `lang` in the context.
 
 use anyhow::Context as _;
 use include_dir::{Dir, include_dir};
@@ -27,6 +28,7 @@ impl Templates {
         let mut tera = Tera::new();
         tera.register_filter("date", |value: &str, _: Kwargs, _: &State| date(value));
         tera.register_filter("ago", |value: &str, _: Kwargs, _: &State| ago(value));
+        crate::i18n::install(&mut tera);
         tera.add_raw_templates(files)
             .context("parsing the templates under templates/")?;
         Ok(Self { tera })

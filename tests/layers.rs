@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! domain, signing                      plain types and rules, the token signer
-//! config, templates                    settings as plain values, the template set
+//! config, templates, i18n              settings as plain values, the template set, the
+//!                                      words readers see in each language
 //! store                                the database, one seam for SQLite and Postgres
 //! mail, inbound, tracking, lists, accounts   what the engine does
 //! actions                              the use cases every face calls
@@ -24,6 +25,7 @@ const RANKS: &[(&str, u32)] = &[
     ("signing", 0),
     ("config", 1),
     ("templates", 1),
+    ("i18n", 1),
     ("store", 2),
     ("mail", 3),
     ("inbound", 3),

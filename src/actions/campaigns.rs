@@ -112,6 +112,7 @@ pub fn compile(services: &Services, content: &CampaignContent) -> Result<Compile
         content,
         services.templates.clone(),
         &services.settings().list_name(),
+        services.composer.language(),
     )
     .map_err(CampaignRefusal::Content)
 }
@@ -193,6 +194,7 @@ pub fn check_sendable(
         &content_of(record),
         services.templates.clone(),
         &services.settings().list_name(),
+        services.composer.language(),
     )
     .map_err(CampaignRefusal::DoesNotCompile)?;
     match at {

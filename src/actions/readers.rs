@@ -25,7 +25,7 @@ pub enum SignupError {
     Bot,
     /// The hosted form came back too fast or too late; the words say which.
     #[error("{0}")]
-    FormTime(&'static str),
+    FormTime(FillTime),
     /// The address or the name cannot be taken; `field` names it.
     #[error("{message}")]
     Invalid {
@@ -34,6 +34,18 @@ pub enum SignupError {
     },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// What was wrong with the time the hosted form took to fill in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FillTime {
+    /// Its token is missing, not ours, or carries no time.
+    #[error("Please check the form and press the button again.")]
+    Unproven,
+    #[error("That was quicker than we expected. Please check the form and press the button again.")]
+    TooQuick,
+    #[error("This page was open a long time. Please press the button again.")]
+    TooOld,
 }
 
 /// Where a signup came from, as far as the checks go.
@@ -85,7 +97,7 @@ pub async fn sign_up(services: &Services, signup: Signup<'_>) -> Result<(), Sign
 /// The hosted form refuses submissions faster than a person can type, and pages left open
 /// for a day.
 fn check_fill_time(services: &Services, token: &str) -> Result<(), SignupError> {
-    let again = SignupError::FormTime("Please check the form and press the button again.");
+    let again = SignupError::FormTime(FillTime::Unproven);
     let Ok(claims) = services.signer.verify(TokenPurpose::FormShown, token) else {
         return Err(again);
     };
@@ -95,14 +107,10 @@ fn check_fill_time(services: &Services, token: &str) -> Result<(), SignupError> 
     let elapsed = OffsetDateTime::now_utc() - shown;
     let min_fill = services.settings().signup.min_fill_time;
     if elapsed < time::Duration::try_from(min_fill).unwrap_or_default() {
-        return Err(SignupError::FormTime(
-            "That was quicker than we expected. Please check the form and press the button again.",
-        ));
+        return Err(SignupError::FormTime(FillTime::TooQuick));
     }
     if elapsed > FORM_TOKEN_MAX_AGE {
-        return Err(SignupError::FormTime(
-            "This page was open a long time. Please press the button again.",
-        ));
+        return Err(SignupError::FormTime(FillTime::TooOld));
     }
     Ok(())
 }

@@ -161,7 +161,9 @@ pub async fn settle(
     settings: OwnerSettings,
     version: i64,
 ) -> anyhow::Result<Current> {
-    let consent_version = store.register_consent_text(&settings.consent_text).await?;
+    let consent_version = store
+        .register_consent_text(&settings.consent_text())
+        .await?;
     store.set_engagement_model(EngagementModel {
         half_life_days: settings.engagement_half_life_days,
     });

@@ -218,6 +218,13 @@ pub static SETTINGS: &[Setting] = &[
         summary: None,
     },
     Setting {
+        variables: &["HUNDRED_LANGUAGE"],
+        default: r#"`en`"#,
+        secret: false,
+        meaning: r#"fixes the app setting `language` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
+        summary: None,
+    },
+    Setting {
         variables: &["HUNDRED_UNSUBSCRIBE_MAILTO"],
         default: r#"unset"#,
         secret: false,
@@ -226,7 +233,7 @@ pub static SETTINGS: &[Setting] = &[
     },
     Setting {
         variables: &["HUNDRED_CONSENT_TEXT"],
-        default: r#""Yes, send me the newsletter…""#,
+        default: r#""Yes, send me the newsletter…", in the list's language"#,
         secret: false,
         meaning: r#"fixes the app setting `consent_text` (see "Settings in the app"): set, it wins over what the owner saved, and the settings page shows it as fixed"#,
         summary: None,

@@ -246,6 +246,8 @@ fn every_setting_in_the_app_reads_back_what_it_wrote() {
         ("machine_window_seconds", "30"),
         ("send_rate", "7"),
         ("signup_min_fill_seconds", "2"),
+        ("language", "fr"),
+        ("consent_text", "Oui, écrivez-moi."),
     ] {
         settings.set(key, Some(raw)).unwrap();
         let setting = OwnerSetting::named(key).unwrap();
@@ -263,6 +265,7 @@ fn every_setting_in_the_app_reads_back_what_it_wrote() {
         ("list_name", "two\nlines"),
         ("logo", "not-a-uuid"),
         ("engagement_half_life_days", "0.5"),
+        ("language", "nl"),
     ] {
         assert!(
             matches!(
@@ -276,4 +279,38 @@ fn every_setting_in_the_app_reads_back_what_it_wrote() {
         settings.set("colour", Some("#000000")),
         Err(SettingProblem::Unknown)
     );
+}
+
+#[test]
+fn the_language_is_a_setting_and_the_shipped_consent_text_follows_it() {
+    use crate::domain::Language;
+    assert_eq!(
+        crate::i18n::text(Language::En, "consent-default", &[]),
+        DEFAULT_CONSENT_TEXT
+    );
+    let config = with(&[("HUNDRED_LANGUAGE", "de")]).unwrap();
+    assert_eq!(config.owner.language, Language::De);
+    assert_eq!(config.fixed.get("language"), Some(&"HUNDRED_LANGUAGE"));
+    assert!(config.owner.consent_text().starts_with("Ja, ich möchte"));
+    let err = with(&[("HUNDRED_LANGUAGE", "nl")]).unwrap_err();
+    assert_eq!(err.variable, "HUNDRED_LANGUAGE");
+    assert_eq!(
+        err.problem,
+        "'nl' is not one of en (English), de (Deutsch), fr (Français), es (Español)"
+    );
+
+    // The settings form sends back the shipped text it showed: it stays the shipped one,
+    // and follows the language. The owner's own words stay theirs.
+    let mut settings = OwnerSettings::default();
+    assert_eq!(settings.consent_text(), DEFAULT_CONSENT_TEXT);
+    settings
+        .set("consent_text", Some(DEFAULT_CONSENT_TEXT))
+        .unwrap();
+    settings.set("language", Some("es")).unwrap();
+    assert!(settings.consent_text().starts_with("Sí, quiero recibir"));
+    settings
+        .set("consent_text", Some("Quiero el pan."))
+        .unwrap();
+    settings.set("language", Some("fr")).unwrap();
+    assert_eq!(settings.consent_text(), "Quiero el pan.");
 }

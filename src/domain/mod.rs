@@ -7,6 +7,7 @@
 mod campaign;
 mod email;
 pub mod engagement;
+mod language;
 mod name;
 mod subscriber;
 mod traces;
@@ -19,6 +20,7 @@ pub use email::{EmailError, SubscriberEmail};
 pub use engagement::{
     CopySignals, Engagement, EngagementModel, Figures, Standing, Tier, TierBounds, ago,
 };
+pub use language::{Language, LanguageError};
 pub use name::{NameError, SubscriberName};
 pub use subscriber::{
     ConsentRecord, SignupSource, Subscriber, SubscriberStatus, UnsubscribeMethod,

@@ -446,6 +446,7 @@ impl CampaignSender {
             &content_of(&record),
             self.templates.clone(),
             &self.mail.composer.owner().list_name(),
+            self.mail.composer.language(),
         )
         .map_err(|err| anyhow::anyhow!("{err}"))?;
         let prepared = Arc::new(Prepared {

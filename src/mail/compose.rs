@@ -1,6 +1,6 @@
 //! Composes the lifecycle messages (confirmation, welcome) from the templates under
-//! `templates/email/`, with the headers every list message carries, and the owner's
-//! answers to replies.
+//! `templates/email/`, in the list's language, with the headers every list message carries
+//! (`Content-Language` among them), and the owner's answers to replies.
 
 use std::sync::Arc;
 
@@ -17,6 +17,8 @@ use super::dkim::DkimSigner;
 use super::render::RenderedCopy;
 use super::thread::is_valid_message_id;
 use crate::config::{Config, Current, LiveSettings};
+use crate::domain::Language;
+use crate::i18n;
 use crate::signing::{Signer, TokenPurpose};
 use crate::templates::Templates;
 
@@ -80,6 +82,12 @@ impl Composer {
         self.live.get()
     }
 
+    /// The language readers are written to: the system messages, the default layout's
+    /// footer and `Content-Language`. Read here only.
+    pub fn language(&self) -> Language {
+        self.owner().language
+    }
+
     pub fn confirm_url(&self, subscriber: Uuid, now: OffsetDateTime) -> String {
         let token = self
             .signer
@@ -103,7 +111,7 @@ impl Composer {
         let mut context = self.base_context(to);
         context.insert("confirm_url", &self.confirm_url(to.id, now));
         context.insert("valid_days", &CONFIRMATION_VALIDITY.whole_days());
-        context.insert("consent_text", &self.owner().consent_text);
+        context.insert("consent_text", &self.owner().consent_text());
         self.compose("confirmation", to, message_id, &context, false)
     }
 
@@ -127,11 +135,7 @@ impl Composer {
             "keep_url",
             &format!("{}/keep/{token}", self.config.public_base()),
         );
-        let date = answer_by.date();
-        context.insert(
-            "answer_by",
-            &format!("{} {} {}", date.day(), date.month(), date.year()),
-        );
+        context.insert("answer_by", &i18n::date(self.language(), answer_by.date()));
         self.compose("repermission", to, message_id, &context, true)
     }
 
@@ -141,9 +145,21 @@ impl Composer {
     pub fn test_message(&self, to: Address) -> anyhow::Result<Composed> {
         let owner = self.owner();
         let mut context = Context::new();
+        context.insert("lang", self.language().code());
         context.insert("list_name", &owner.list_name());
-        context.insert("public_url", self.config.public_base());
-        context.insert("smtp", &self.config.smtp_url.is_some());
+        context.insert(
+            "settings_url",
+            &format!("{}/admin/settings", self.config.public_base()),
+        );
+        // Which words the message uses: the mail server, or the settings (the outbox).
+        context.insert(
+            "smtp",
+            if self.config.smtp_url.is_some() {
+                "yes"
+            } else {
+                "no"
+            },
+        );
         let subject = one_line(
             &self
                 .templates
@@ -151,7 +167,7 @@ impl Composer {
         );
         let text = self.templates.render("email/test_message.txt", &context)?;
         let message_id = format!("<{}@{}>", Uuid::now_v7().simple(), owner.sending_domain());
-        let message = Message::builder()
+        let mut message = Message::builder()
             .from(owner.from.clone())
             .to(Mailbox::new(None, to.clone()))
             .subject(subject)
@@ -160,12 +176,15 @@ impl Composer {
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(text)
             .context("building the test message")?;
+        message.headers_mut().insert_raw(self.content_language());
         self.sign_and_envelope(message, owner.from.email.clone(), to)
     }
 
     fn base_context(&self, to: &Recipient) -> Context {
         let mut context = Context::new();
-        context.insert("list_name", &self.owner().list_name());
+        let owner = self.owner();
+        context.insert("lang", self.language().code());
+        context.insert("list_name", &owner.list_name());
         context.insert("name", &to.name);
         context.insert("email", &to.address);
         context.insert("public_url", self.config.public_base());
@@ -261,6 +280,7 @@ impl Composer {
         let mut message = builder
             .multipart(MultiPart::alternative_plain_html(text, html))
             .context("building the message")?;
+        message.headers_mut().insert_raw(self.content_language());
         if list_message {
             for header in self.list_headers(to.id) {
                 message.headers_mut().insert_raw(header);
@@ -327,6 +347,12 @@ impl Composer {
             envelope,
             bytes: message.formatted(),
         })
+    }
+
+    /// `Content-Language`: the language the system messages and the default layout's words
+    /// are in (a campaign's own words are the owner's, in the language they chose).
+    fn content_language(&self) -> HeaderValue {
+        header("Content-Language", self.language().code().to_string())
     }
 
     /// `List-Unsubscribe` (URL, and mailto where configured), RFC 8058 one-click, `List-Id`.

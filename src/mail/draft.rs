@@ -11,7 +11,7 @@ use super::render::{
     CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, TemplateError,
 };
 use super::transport::{SendError, Transport};
-use crate::domain::SubscriberEmail;
+use crate::domain::{Language, SubscriberEmail};
 use crate::store::{CampaignDraft, Store};
 use crate::templates::Templates;
 
@@ -26,6 +26,7 @@ pub fn check(
     content: &CampaignContent,
     templates: Arc<Templates>,
     list_name: &str,
+    language: Language,
 ) -> Result<CompiledCampaign, TemplateError> {
     let problem = |field: &'static str, reason: String| TemplateError { field, reason };
     if content.subject.trim().is_empty() {
@@ -40,7 +41,7 @@ pub fn check(
     if content.body.trim().is_empty() {
         return Err(problem("body", "a campaign needs a body".into()));
     }
-    CompiledCampaign::compile(content, templates, list_name)
+    CompiledCampaign::compile(content, templates, list_name, language)
 }
 
 /// A person with no name and no attributes, at `email`: who a preview shows when no

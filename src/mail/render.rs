@@ -24,7 +24,7 @@ use tera::{Context, Tera};
 use super::links::trackable_links;
 use super::placeholders;
 use super::text::html_to_text;
-use crate::domain::BodyFormat;
+use crate::domain::{BodyFormat, Language};
 use crate::templates::Templates;
 use crate::tracking::HIDDEN_LINK;
 use layout::*;
@@ -130,11 +130,13 @@ pub struct CompiledCampaign {
 
 impl CompiledCampaign {
     /// Parses the campaign's templates and renders them once for the emptiest possible
-    /// subscriber, so every error surfaces now.
+    /// subscriber, so every error surfaces now. The layout's own words (the footer) are in
+    /// `language`.
     pub fn compile(
         content: &CampaignContent,
         templates: Arc<Templates>,
         list_name: &str,
+        language: Language,
     ) -> Result<Self, TemplateError> {
         if !LAYOUTS.contains(&content.layout.as_str()) {
             return Err(TemplateError {
@@ -164,12 +166,13 @@ impl CompiledCampaign {
         if let Some(preheader) = &content.preheader {
             add(&mut tera, "preheader", "preheader.txt", preheader)?;
         }
-        let layout = Layout::prepare(&content.layout, templates, list_name).map_err(|err| {
-            TemplateError {
-                field: "layout",
-                reason: format!("{err:#}"),
-            }
-        })?;
+        let layout =
+            Layout::prepare(&content.layout, templates, list_name, language).map_err(|err| {
+                TemplateError {
+                    field: "layout",
+                    reason: format!("{err:#}"),
+                }
+            })?;
         let compiled = Self {
             tera,
             format: content.format,

@@ -11,7 +11,8 @@ use super::AppState;
 /// An error on a public page, shown as a friendly page with the right status.
 #[derive(Debug)]
 pub enum PageError {
-    /// The request was wrong in a way the visitor can fix; the message says how.
+    /// The request was wrong in a way the visitor can fix; the message (in the pages'
+    /// language) says how.
     BadRequest(String),
     TooManyRequests,
     Unexpected(anyhow::Error),
@@ -26,23 +27,27 @@ impl From<anyhow::Error> for PageError {
 impl PageError {
     pub fn into_page(self, state: &AppState) -> Response {
         let (status, title, message) = match self {
-            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "Please check that again", message),
+            Self::BadRequest(message) => (
+                StatusCode::BAD_REQUEST,
+                state.text("error-check-title", &[]),
+                message,
+            ),
             Self::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts",
-                "There were too many signups from your network just now. Please wait a few minutes and try again.".to_string(),
+                state.text("error-too-many-title", &[]),
+                state.text("error-too-many-message", &[]),
             ),
             Self::Unexpected(err) => {
                 tracing::error!(error = %format!("{err:#}"), "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "Something went wrong on our side. Please try again in a moment.".to_string(),
+                    state.text("error-unexpected-title", &[]),
+                    state.text("error-unexpected-message", &[]),
                 )
             }
         };
         let mut context = Context::new();
-        context.insert("title", title);
+        context.insert("title", &title);
         context.insert("message", &message);
         let mut response = state.page(status, "web/message.html", &context);
         if status == StatusCode::TOO_MANY_REQUESTS {

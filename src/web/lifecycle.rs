@@ -62,23 +62,32 @@ async fn keep(
     client: Client,
     Path(token): Path<String>,
 ) -> Response {
-    let config = &state.config;
     let list_name = state.settings().list_name();
+    let list = list_name.as_str();
     match readers::keep(&state, &token, client.ip_string()).await {
         Ok(Kept::Kept { email }) => message_page(
             &state,
-            "Thank you",
-            &format!("We'll keep sending {} to {email}.", list_name),
-        ),
-        Ok(Kept::NotSubscribed { email }) => message_page(
-            &state,
-            "You're not on the list",
-            &format!(
-                "{email} no longer receives {}. To get it again, sign up at {}/subscribe.",
-                list_name,
-                config.public_base()
+            &state.text("kept-title", &[]),
+            &state.text(
+                "kept-message",
+                &[("list", list.into()), ("email", email.into())],
             ),
         ),
+        Ok(Kept::NotSubscribed { email }) => {
+            let signup = format!("{}/subscribe", state.config.public_base());
+            message_page(
+                &state,
+                &state.text("not-subscribed-title", &[]),
+                &state.text(
+                    "not-subscribed-message",
+                    &[
+                        ("email", email.into()),
+                        ("list", list.into()),
+                        ("url", signup.into()),
+                    ],
+                ),
+            )
+        }
         Err(err) => invalid_link(&state, LinkKind::Keep, err),
     }
 }
@@ -133,13 +142,13 @@ impl LinkKind {
 
 /// An invalid, expired or spent link: a friendly page that offers a way forward.
 fn invalid_link(state: &AppState, kind: LinkKind, err: LinkError) -> Response {
-    let status = match err {
-        LinkError::Expired => StatusCode::GONE,
-        LinkError::Invalid => StatusCode::NOT_FOUND,
+    let (status, reason) = match err {
+        LinkError::Expired => (StatusCode::GONE, state.text("link-expired", &[])),
+        LinkError::Invalid => (StatusCode::NOT_FOUND, state.text("link-invalid", &[])),
         LinkError::Unexpected(err) => return PageError::Unexpected(err).into_page(state),
     };
     let mut context = Context::new();
-    context.insert("reason", &err.to_string());
+    context.insert("reason", &reason);
     context.insert("link_kind", kind.as_str());
     state.page(status, "web/link_invalid.html", &context)
 }

@@ -35,6 +35,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::actions::Services;
+use crate::domain::Language;
+use crate::i18n;
 use crate::tracking::Tracker;
 
 pub use client::Client;
@@ -85,10 +87,24 @@ impl AppState {
         }))
     }
 
-    /// Renders a page template with the list name and public URL every page uses.
+    /// The language of the public pages: their `lang` and their words. Read here only.
+    pub fn language(&self) -> Language {
+        self.settings().language
+    }
+
+    /// A sentence a public page shows that is built in code, in the pages' language.
+    pub fn text(&self, key: &str, args: &[(&str, i18n::Arg<'_>)]) -> String {
+        i18n::text(self.language(), key, args)
+    }
+
+    /// Renders a page template with the list name and the language every page uses (a
+    /// page that sets its own `lang`, as the owner's login does, keeps it).
     pub fn page(&self, status: StatusCode, template: &str, context: &Context) -> Response {
         let mut context = context.clone();
         context.insert("list_name", &self.settings().list_name());
+        if !context.contains_key("lang") {
+            context.insert("lang", self.language().code());
+        }
         match self.templates.render(template, &context) {
             Ok(body) => (status, Html(body)).into_response(),
             Err(err) => error::render_failure(err),

@@ -3,6 +3,10 @@
 //!
 //! Every accepted signup gets the same answer, whether the address is new, pending,
 //! confirmed or unsubscribed, so nobody can learn who is on the list.
+//!
+//! Readers get every answer in the list's language, the hosted page's and the JSON one a
+//! website's script shows alike; what only a developer sees (a body that is not JSON)
+//! stays in English, like the API.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -17,10 +21,9 @@ use tower_http::cors::{Any, CorsLayer};
 
 use super::client::{Client, rate_limit_key};
 use super::{ApiError, AppState, PageError};
-use crate::actions::readers::{self, Signup, SignupError, SignupForm};
+use crate::actions::readers::{self, FillTime, Signup, SignupError, SignupForm};
+use crate::domain::{EmailError, NameError, SubscriberEmail, SubscriberName};
 use crate::signing::TokenPurpose;
-
-const THANKS: &str = "Thanks! Check your inbox for a message from us and confirm your subscription with the button inside. If it hasn't arrived in a few minutes, look in your spam folder.";
 
 pub fn router() -> Router<AppState> {
     let cors = CorsLayer::new()
@@ -109,23 +112,29 @@ async fn json_signup(state: &AppState, client: &Client, body: &[u8]) -> Result<R
     readers::sign_up(state, signup)
         .await
         .map_err(|err| match err {
-            SignupError::Invalid { field, message } => ApiError::Invalid { field, message },
+            SignupError::Invalid { field, message } => ApiError::Invalid {
+                field,
+                message: refusal_key(field, input.email.as_deref(), input.name.as_deref())
+                    .map(|key| state.text(key, &[]))
+                    .unwrap_or(message),
+            },
             SignupError::Unexpected(err) => ApiError::Unexpected(err),
-            SignupError::Bot | SignupError::FormTime(_) => ApiError::BadRequest(err.to_string()),
+            SignupError::Bot => ApiError::BadRequest(state.text("signup-refused", &[])),
+            SignupError::FormTime(problem) => {
+                ApiError::BadRequest(state.text(fill_time_key(problem), &[]))
+            }
         })?;
+    let thanks = state.text("thanks-message", &[]);
     Ok((
         StatusCode::OK,
-        axum::Json(serde_json::json!({ "status": "ok", "message": THANKS })),
+        axum::Json(serde_json::json!({ "status": "ok", "message": thanks })),
     )
         .into_response())
 }
 
 async fn form_signup(state: &AppState, client: &Client, body: &[u8]) -> Response {
     let Ok(form) = serde_urlencoded::from_bytes::<FormFields>(body) else {
-        return PageError::BadRequest(
-            "The form could not be read. Please fill it in again.".into(),
-        )
-        .into_page(state);
+        return PageError::BadRequest(state.text("signup-unreadable", &[])).into_page(state);
     };
     let signup = Signup {
         email: form.email.as_deref(),
@@ -140,30 +149,65 @@ async fn form_signup(state: &AppState, client: &Client, body: &[u8]) -> Response
     };
     match readers::sign_up(state, signup).await {
         Ok(()) => thanks_page(state),
-        Err(err @ SignupError::Bot) => PageError::BadRequest(err.to_string()).into_page(state),
-        Err(err @ SignupError::FormTime(_)) => form_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            &form,
-            None,
-            Some(err.to_string()),
-        ),
-        Err(SignupError::Invalid { field, message }) => form_page(
-            state,
-            StatusCode::BAD_REQUEST,
-            &form,
-            Some(field),
-            Some(message),
-        ),
+        Err(SignupError::Bot) => {
+            PageError::BadRequest(state.text("signup-refused", &[])).into_page(state)
+        }
+        Err(SignupError::FormTime(problem)) => {
+            let message = state.text(fill_time_key(problem), &[]);
+            form_page(state, StatusCode::BAD_REQUEST, &form, None, Some(message))
+        }
+        Err(SignupError::Invalid { field, message }) => {
+            let message = refusal_key(field, form.email.as_deref(), form.name.as_deref())
+                .map(|key| state.text(key, &[]))
+                .unwrap_or(message);
+            form_page(
+                state,
+                StatusCode::BAD_REQUEST,
+                &form,
+                Some(field),
+                Some(message),
+            )
+        }
         Err(SignupError::Unexpected(err)) => PageError::Unexpected(err).into_page(state),
+    }
+}
+
+/// The message for a form filled in too fast or too late.
+fn fill_time_key(problem: FillTime) -> &'static str {
+    match problem {
+        FillTime::Unproven => "signup-again",
+        FillTime::TooQuick => "signup-too-quick",
+        FillTime::TooOld => "signup-too-old",
+    }
+}
+
+/// The message for a refused address or name, in the pages' language: the refusal read
+/// again from what the visitor typed (the use case's sentence is the API's, in English).
+fn refusal_key(field: &str, email: Option<&str>, name: Option<&str>) -> Option<&'static str> {
+    match field {
+        "email" => Some(
+            match SubscriberEmail::parse(email.unwrap_or_default()).err()? {
+                EmailError::Empty => "email-empty",
+                EmailError::TooLong => "email-too-long",
+                EmailError::MissingAt => "email-missing-at",
+                EmailError::BadLocalPart => "email-bad-local-part",
+                EmailError::BadDomain => "email-bad-domain",
+                EmailError::Whitespace => "email-whitespace",
+            },
+        ),
+        "name" => Some(match SubscriberName::parse_optional(name).err()? {
+            NameError::TooLong => "name-too-long",
+            NameError::ControlCharacters => "name-control-characters",
+        }),
+        _ => None,
     }
 }
 
 /// The thank-you page every accepted signup gets.
 pub(super) fn thanks_page(state: &AppState) -> Response {
     let mut context = Context::new();
-    context.insert("title", "Almost there");
-    context.insert("message", THANKS);
+    context.insert("title", &state.text("thanks-title", &[]));
+    context.insert("message", &state.text("thanks-message", &[]));
     state.page(StatusCode::OK, "web/message.html", &context)
 }
 
@@ -187,6 +231,47 @@ fn form_page(
     context.insert("name", &values.name.clone().unwrap_or_default());
     context.insert("error", &error);
     context.insert("error_field", &error_field);
-    context.insert("consent_text", &state.settings().consent_text);
+    context.insert("consent_text", &state.settings().consent_text());
     state.page(status, "web/subscribe.html", &context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Language;
+
+    /// Every refusal the page translates names a message every language has.
+    #[test]
+    fn every_refusal_has_its_message() {
+        let form = |email: &str, name: &str| (email.to_string(), name.to_string());
+        let long = "x".repeat(300);
+        let long_address = format!("{}@example.com", "x".repeat(70));
+        let mut keys: Vec<&str> = [
+            form("", ""),
+            form(&long_address, ""),
+            form("no-at.example.com", ""),
+            form(".a@example.com", ""),
+            form("a@example", ""),
+            form("a b@example.com", ""),
+        ]
+        .iter()
+        .map(|(email, name)| refusal_key("email", Some(email), Some(name)).unwrap_or("none"))
+        .collect();
+        keys.extend(
+            [form("a@example.com", &long), form("a@example.com", "a\nb")]
+                .iter()
+                .map(|(email, name)| {
+                    refusal_key("name", Some(email), Some(name)).unwrap_or("none")
+                }),
+        );
+        keys.extend([FillTime::Unproven, FillTime::TooQuick, FillTime::TooOld].map(fill_time_key));
+        let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        for key in keys {
+            for language in Language::ALL {
+                crate::i18n::try_text(language, key, &[])
+                    .unwrap_or_else(|err| panic!("{key}: {err}"));
+            }
+        }
+    }
 }

@@ -21,6 +21,7 @@ mod faces_people;
 mod forgery;
 mod imap;
 mod inbound;
+mod languages;
 mod lifecycle;
 mod markup;
 mod media;

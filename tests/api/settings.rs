@@ -91,6 +91,7 @@ async fn every_bad_value_is_refused_with_its_field_and_nothing_is_saved(backend:
         ("list_name", json!("two\nlines")),
         ("reply_to", json!("not an address")),
         ("postal_address", json!("1\n2\n3\n4\n5\n6")),
+        ("language", json!("nl")),
         ("consent_text", json!("x".repeat(1001))),
         ("accent_color", json!("blue")),
         ("logo", json!("not-a-media-id")),

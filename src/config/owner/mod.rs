@@ -15,7 +15,8 @@ use arc_swap::ArcSwap;
 use lettre::message::Mailbox;
 use uuid::Uuid;
 
-use super::{DEFAULT_CONSENT_TEXT, SignupLimits};
+use super::SignupLimits;
+use crate::domain::Language;
 pub use table::OWNER_SETTINGS;
 
 mod table;
@@ -33,7 +34,12 @@ pub struct OwnerSettings {
     pub reply_to: Option<Mailbox>,
     /// The postal address commercial mail must carry (CAN-SPAM); shown in every footer.
     pub postal_address: Option<String>,
-    pub consent_text: String,
+    /// The language readers are addressed in: the public pages, the system messages, the
+    /// default layout's footer, dates.
+    pub language: Language,
+    /// The consent text as the owner wrote it; `None`: the shipped one, in the list's
+    /// language (see [`OwnerSettings::consent_text`]).
+    pub consent_text: Option<String>,
     /// `#rrggbb`.
     pub accent_color: String,
     /// The logo, a media id.
@@ -61,7 +67,8 @@ impl Default for OwnerSettings {
                 .expect("the default From is an address"),
             reply_to: None,
             postal_address: None,
-            consent_text: DEFAULT_CONSENT_TEXT.to_string(),
+            language: Language::En,
+            consent_text: None,
             accent_color: DEFAULT_ACCENT_COLOR.to_string(),
             logo: None,
             tracking: true,
@@ -87,6 +94,14 @@ impl OwnerSettings {
             .clone()
             .or_else(|| self.from.name.clone())
             .unwrap_or_else(|| "Newsletter".into())
+    }
+
+    /// The consent text the signup form shows and every consent records: the owner's, or
+    /// the shipped one in the list's language.
+    pub fn consent_text(&self) -> String {
+        self.consent_text
+            .clone()
+            .unwrap_or_else(|| crate::i18n::text(self.language, "consent-default", &[]))
     }
 
     /// The domain our Message-IDs and List-Id live on: the From address's domain.
@@ -122,6 +137,8 @@ pub enum Field {
     Switch,
     Color,
     Media,
+    /// One of the languages hundred ships.
+    Language,
 }
 
 /// One setting the owner changes in the app.

@@ -7,7 +7,7 @@ use lettre::message::Mailbox;
 use uuid::Uuid;
 
 use super::{DEFAULT_ACCENT_COLOR, DEFAULT_FROM, Field, OwnerSetting};
-use crate::config::DEFAULT_CONSENT_TEXT;
+use crate::domain::Language;
 
 fn text(value: &Option<String>) -> serde_json::Value {
     value
@@ -127,18 +127,39 @@ pub static OWNER_SETTINGS: &[OwnerSetting] = &[
         },
     },
     OwnerSetting {
+        key: "language",
+        variable: Some("HUNDRED_LANGUAGE"),
+        label: "Language",
+        meaning: "the language readers are addressed in: `en`, `de`, `fr` or `es` (the public pages, the system messages, the email footer, dates; see \"Languages\")",
+        field: Field::Language,
+        read: |s| s.language.code().into(),
+        write: |s, raw| {
+            s.language = raw
+                .map(|raw| Language::parse(raw).map_err(|err| format!("'{raw}' {err}")))
+                .transpose()?
+                .unwrap_or_default();
+            Ok(())
+        },
+    },
+    OwnerSetting {
         key: "consent_text",
         variable: Some("HUNDRED_CONSENT_TEXT"),
         label: "Consent text",
-        meaning: "the consent text shown on the signup page; each version is recorded with the consent it was given with",
+        meaning: "the consent text shown on the signup page; each version is recorded with the consent it was given with; unset: the shipped one, in the list's language",
         field: Field::Lines,
-        read: |s| s.consent_text.clone().into(),
+        read: |s| s.consent_text().into(),
         write: |s, raw| {
-            let raw = raw.unwrap_or(DEFAULT_CONSENT_TEXT);
-            if raw.chars().count() > 1000 {
+            if raw.is_some_and(|raw| raw.chars().count() > 1000) {
                 return Err("must be at most 1000 characters".into());
             }
-            s.consent_text = raw.to_string();
+            // The shipped text in any language is the default, which follows the language
+            // (the settings form sends back the text it showed).
+            let shipped = |raw: &str| {
+                Language::ALL
+                    .into_iter()
+                    .any(|language| crate::i18n::text(language, "consent-default", &[]) == raw)
+            };
+            s.consent_text = raw.filter(|raw| !shipped(raw)).map(str::to_string);
             Ok(())
         },
     },

@@ -15,6 +15,7 @@ pub(super) struct Layout {
     text_template: String,
     templates: Arc<Templates>,
     list_name: String,
+    language: Language,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,10 +65,12 @@ impl Layout {
         name: &str,
         templates: Arc<Templates>,
         list_name: &str,
+        language: Language,
     ) -> anyhow::Result<Self> {
         let html_template = format!("email/layouts/{name}.html");
         let skeleton = |tracked: bool| -> anyhow::Result<(Skeleton, String)> {
             let mut context = Context::new();
+            context.insert("lang", language.code());
             context.insert("list_name", list_name);
             for (slot, name) in SLOTS {
                 if matches!(slot, Slot::OpenPixelUrl | Slot::HiddenLinkUrl) {
@@ -102,6 +105,7 @@ impl Layout {
             text_template: format!("email/layouts/{name}.txt"),
             templates,
             list_name: list_name.to_string(),
+            language,
         };
         layout.text("", "someone@example.com", "https://example.com/unsubscribe")?;
         Ok(layout)
@@ -114,6 +118,7 @@ impl Layout {
         unsubscribe_url: &str,
     ) -> anyhow::Result<String> {
         let mut context = Context::new();
+        context.insert("lang", self.language.code());
         context.insert("list_name", &self.list_name);
         context.insert("content", content.trim_end());
         context.insert("email", email);

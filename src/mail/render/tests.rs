@@ -17,6 +17,7 @@ fn compile(c: &CampaignContent) -> Result<CompiledCampaign, TemplateError> {
         c,
         Arc::new(Templates::load().unwrap()),
         "Corner Bakery News",
+        crate::domain::Language::En,
     )
 }
 

@@ -68,6 +68,8 @@ fn form_page(
 ) -> Response {
     let token = accounts::random_secret();
     context.insert("form_token", &token);
+    // The owner's pages stay in English, whatever language readers get.
+    context.insert("lang", "en");
     let mut response = state.page(status, template, context);
     response.headers_mut().insert(
         header::SET_COOKIE,

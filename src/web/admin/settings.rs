@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tera::Context;
 
 use super::{Owner, page};
-use crate::domain::SubscriberEmail;
+use crate::domain::{Language, SubscriberEmail};
 use crate::mail::SendError;
 use crate::web::AppState;
 use crate::web::routes::Routes;
@@ -97,6 +97,11 @@ pub fn render(
     let mut context = Context::new();
     context.insert("settings", &settings);
     context.insert("owner_settings", &owner_settings);
+    let languages: Vec<_> = Language::ALL
+        .iter()
+        .map(|language| serde_json::json!({ "code": language.code(), "name": language.name() }))
+        .collect();
+    context.insert("languages", &languages);
     context.insert("problem_key", &form.problem.as_ref().map(|(key, _)| key));
     context.insert(
         "problem",

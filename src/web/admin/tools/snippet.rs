@@ -49,9 +49,11 @@ pub(super) async fn snippet_page(
 
 fn snippet(state: &AppState, template: &str, action: &str) -> anyhow::Result<String> {
     let mut context = Context::new();
+    // The form goes on the owner's website, for readers: in their language.
+    context.insert("lang", state.language().code());
     context.insert("action", action);
     context.insert("list_name", &state.settings().list_name());
-    context.insert("consent_text", &state.settings().consent_text);
+    context.insert("consent_text", &state.settings().consent_text());
     Ok(state
         .templates
         .render(template, &context)?

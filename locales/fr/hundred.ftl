@@ -1,0 +1,153 @@
+# hundred : ce que voient les lectrices et lecteurs, en français (vouvoiement).
+# Modèle et consignes : locales/en/hundred.ftl.
+
+## Les dates (« 2 décembre 2026 », « 1er mai 2026 »)
+
+date = { $day ->
+    [1] 1er
+   *[other] { $day }
+} { $month } { $year }
+month-1 = janvier
+month-2 = février
+month-3 = mars
+month-4 = avril
+month-5 = mai
+month-6 = juin
+month-7 = juillet
+month-8 = août
+month-9 = septembre
+month-10 = octobre
+month-11 = novembre
+month-12 = décembre
+
+## La page d’inscription
+
+consent-default = Oui, envoyez-moi la newsletter par e-mail. Je peux me désabonner à tout moment grâce au lien présent dans chaque message.
+subscribe-title = S’abonner à { $list }
+subscribe-intro = Indiquez votre adresse : nous vous enverrons un message pour confirmer qu’il s’agit bien de vous.
+subscribe-email = Adresse e-mail
+subscribe-name = Nom
+subscribe-optional = (facultatif)
+subscribe-honeypot = Laissez ce champ vide
+subscribe-button = S’abonner
+
+## Les réponses à une inscription
+
+thanks-title = Presque terminé
+thanks-message = Merci ! Un message de notre part vous attend dans votre boîte de réception : confirmez votre abonnement avec le bouton qu’il contient. S’il n’est pas arrivé d’ici quelques minutes, regardez dans vos courriers indésirables.
+signup-unreadable = Le formulaire n’a pas pu être lu. Veuillez le remplir à nouveau.
+signup-refused = Cette inscription n’a pas pu être acceptée.
+signup-again = Veuillez vérifier le formulaire et appuyer à nouveau sur le bouton.
+signup-too-quick = C’était plus rapide que prévu. Veuillez vérifier le formulaire et appuyer à nouveau sur le bouton.
+signup-too-old = Cette page est restée ouverte longtemps. Veuillez appuyer à nouveau sur le bouton.
+email-empty = Veuillez saisir une adresse e-mail.
+email-too-long = Cette adresse est trop longue.
+email-missing-at = Une adresse e-mail contient un seul @ entre un nom et un domaine, comme nom@example.com.
+email-bad-local-part = La partie avant le @ n’est pas valide.
+email-bad-domain = La partie après le @ ne ressemble pas à un domaine complet, comme example.com.
+email-whitespace = Une adresse e-mail ne peut contenir ni espaces ni caractères de contrôle.
+name-too-long = Ce nom est trop long (100 caractères au maximum).
+name-control-characters = Un nom ne peut contenir ni retours à la ligne ni caractères de contrôle.
+
+## Le formulaire d’inscription pour le site web (affiché par son script)
+
+snippet-sending = Envoi en cours…
+snippet-not-sent = L’inscription n’a pas pu être envoyée. Veuillez réessayer dans un instant.
+
+## Les erreurs sur une page publique
+
+error-check-title = Veuillez vérifier votre saisie
+error-too-many-title = Trop de tentatives
+error-too-many-message = Trop d’inscriptions sont venues de votre réseau à l’instant. Veuillez patienter quelques minutes, puis réessayer.
+error-unexpected-title = Une erreur s’est produite
+error-unexpected-message = Une erreur s’est produite de notre côté. Veuillez réessayer dans un instant.
+
+## La confirmation
+
+confirm-title = Confirmez votre abonnement
+confirm-intro = Plus qu’une étape : appuyez sur le bouton pour commencer à recevoir { $list }.
+confirm-button = Oui, je m’abonne
+confirm-ignore = Si vous n’avez rien demandé, ignorez cette page : sans votre confirmation, vous ne recevrez rien de notre part.
+confirmed-title = Votre abonnement est confirmé
+confirmed-thanks = Merci de votre confirmation. Un message de bienvenue est en route vers votre boîte de réception.
+confirmed-unsubscribe = Chaque message contient un lien pour vous désabonner en un clic.
+
+## Un lien qui ne fonctionne plus
+
+link-invalid-title = Lien non valide
+link-expired = Ce lien a expiré.
+link-invalid = Ce lien n’est pas (ou plus) valide.
+link-invalid-unsubscribe = Nous n’avons pas reconnu ce lien de désabonnement ; il a peut-être été tronqué lors d’un copier-coller. Ouvrez à nouveau le lien de désabonnement en bas de l’un de nos messages, ou répondez simplement à l’un d’eux en nous demandant de vous retirer de la liste : nous le ferons.
+link-invalid-keep = Nous n’avons pas reconnu ce lien ; il a peut-être été tronqué lors d’un copier-coller. Appuyez à nouveau sur le bouton de notre message, ou répondez-y simplement pour nous dire que vous souhaitez continuer à recevoir { $list }.
+link-invalid-confirm = Les liens de confirmation d’abonnement sont valables une semaine. Inscrivez-vous simplement à nouveau : nous vous en enverrons un nouveau.
+link-invalid-sign-up = S’inscrire à nouveau
+
+## Continuer à recevoir (la réponse à « Souhaitez-vous toujours la recevoir ? »)
+
+keep-title = Continuer à recevoir
+keep-heading = Continuer à recevoir { $list } ?
+keep-sending-html = Nous continuerons à l’envoyer à <strong>{ $email }</strong>.
+keep-button = Oui, continuez à me l’envoyer
+kept-title = Merci
+kept-message = Nous continuerons à envoyer { $list } à { $email }.
+not-subscribed-title = Vous n’êtes pas sur la liste
+not-subscribed-message = { $email } ne reçoit plus { $list }. Pour vous réabonner, inscrivez-vous sur { $url }.
+
+## Le désabonnement
+
+unsubscribe-title = Se désabonner
+unsubscribe-question-html = Ne plus envoyer { $list } à <strong>{ $email }</strong> ?
+unsubscribe-button = Me désabonner
+unsubscribe-already-title = Désabonnement déjà effectué
+unsubscribe-already-html = <strong>{ $email }</strong> ne reçoit plus { $list }.
+unsubscribed-title = Désabonnement
+unsubscribed-heading = Votre désabonnement est confirmé
+unsubscribed-done-html = <strong>{ $email }</strong> ne recevra plus { $list }. C’est effectif immédiatement.
+unsubscribed-again = Vous avez changé d’avis ? Vous pouvez vous réabonner ; nous vous demanderons d’abord de confirmer par e-mail.
+unsubscribed-button = Me réabonner
+
+## Chaque message
+
+mail-hello = Bonjour,
+mail-hello-name = Bonjour { $name },
+mail-open-link = Ou ouvrez ce lien :
+footer-why = Vous recevez { $list } suite à votre inscription avec l’adresse { $email }.
+footer-unsubscribe = Se désabonner en un clic
+footer-unsubscribe-label = Se désabonner en un clic :
+footer-reply = Ou répondez simplement : chaque réponse est lue par une personne.
+
+## Le message de confirmation
+
+confirmation-subject = Veuillez confirmer votre abonnement à { $list }
+confirmation-ask-html = Veuillez confirmer que vous souhaitez recevoir { $list } à l’adresse <strong>{ $email }</strong>.
+confirmation-ask = Veuillez confirmer que vous souhaitez recevoir { $list } à l’adresse { $email } :
+confirmation-button = Confirmer mon abonnement
+confirmation-valid = Le lien est valable { $days ->
+    [one] un jour
+   *[other] { $days } jours
+}.
+confirmation-consent = Ce que vous avez accepté : « { $consent } »
+confirmation-ignore = Si vous n’avez rien demandé, ignorez ce message : sans votre confirmation, vous ne recevrez plus rien de notre part.
+
+## Le message de bienvenue
+
+welcome-subject = Bienvenue chez { $list }
+welcome-subscribed = Votre abonnement à { $list } est confirmé. Merci de vouloir recevoir de nos nouvelles.
+welcome-reply = Vous pouvez simplement répondre à n’importe lequel de nos messages : chaque réponse est lue par une personne.
+
+## La relance (« Souhaitez-vous toujours la recevoir ? »)
+
+repermission-subject = Souhaitez-vous toujours recevoir { $list } ?
+repermission-ask = Nous n’avons pas eu de vos nouvelles depuis un moment, et nous ne voulons écrire qu’aux personnes qui souhaitent nous lire. Souhaitez-vous toujours recevoir { $list } ?
+repermission-keep-label = Oui, continuez à me l’envoyer :
+repermission-deadline = Sans réponse de votre part d’ici le { $date }, nous cesserons peut-être de vous écrire. Sans rancune : vous pourrez toujours vous réabonner.
+
+## Le message de test (au propriétaire, depuis la page des réglages)
+
+test-message-subject = Message de test de { $list }
+test-message-intro = Ceci est un message de test envoyé par hundred, le logiciel de newsletter derrière { $list }.
+test-message-why = Il a été envoyé depuis la page « Settings » ({ $url }) pour vérifier { $smtp ->
+    [yes] le serveur de messagerie
+   *[other] les réglages d’envoi
+}. Si vous lisez ce message, le courrier de votre liste arrive bien.
+test-message-nothing = Il n’y a rien à faire ; vous pouvez supprimer ce message.
