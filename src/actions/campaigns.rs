@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::Services;
 use crate::domain::{CampaignStatus, SubscriberEmail};
-use crate::mail::campaign_sender::content_of;
 use crate::mail::draft;
+use crate::mail::draft::content_of;
 use crate::mail::render::{CampaignContent, CompiledCampaign, RenderedCopy, TemplateError};
 use crate::store::{
     CampaignChange, CampaignDraft, CampaignError, CampaignRecord, Start, Timestamp,

@@ -15,9 +15,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::compose::Recipient;
-use super::render::{
-    CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking,
-};
+use super::draft::content_of;
+use super::render::{CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking};
 use super::{
     Mailer, SendError, SendPace, claimed_or_nothing, note_lost_lease, resize, retry_delay,
     worker_id,
@@ -25,7 +24,7 @@ use super::{
 use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
-use crate::store::{CampaignRecord, ClaimedDelivery, SentCopy, Start, Timestamp};
+use crate::store::{ClaimedDelivery, SentCopy, Start, Timestamp};
 use crate::templates::Templates;
 use outcome::{Outcome, failed, is_mailbox_failure};
 use recorder::Recorder;
@@ -489,15 +488,5 @@ impl CampaignSender {
             .into_iter()
             .filter_map(|u| known.get(&u).map(|id| (u, *id)))
             .collect())
-    }
-}
-
-pub fn content_of(record: &CampaignRecord) -> CampaignContent {
-    CampaignContent {
-        subject: record.subject.clone(),
-        body: record.body.clone(),
-        format: record.format(),
-        preheader: record.preheader.clone(),
-        layout: record.layout.clone(),
     }
 }

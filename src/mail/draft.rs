@@ -13,7 +13,7 @@ use super::render::{
 };
 use super::transport::{SendError, Transport};
 use crate::domain::SubscriberEmail;
-use crate::store::{CampaignDraft, Store};
+use crate::store::{CampaignDraft, CampaignRecord, Store};
 use crate::templates::Templates;
 
 pub const MAX_SUBJECT_CHARS: usize = 300;
@@ -133,5 +133,16 @@ impl From<&CampaignDraft> for CampaignContent {
             preheader: draft.preheader.clone(),
             layout: draft.layout.clone(),
         }
+    }
+}
+
+/// What a stored campaign says to render: subject, body, format, preheader, layout.
+pub fn content_of(record: &CampaignRecord) -> CampaignContent {
+    CampaignContent {
+        subject: record.subject.clone(),
+        body: record.body.clone(),
+        format: record.format(),
+        preheader: record.preheader.clone(),
+        layout: record.layout.clone(),
     }
 }
