@@ -185,6 +185,7 @@ impl Composer {
         let owner = self.owner();
         context.insert("lang", self.language().code());
         context.insert("list_name", &owner.list_name());
+        context.insert("brand", &owner.brand(self.config.public_base()));
         context.insert("name", &to.name);
         context.insert("email", &to.address);
         context.insert("public_url", self.config.public_base());
