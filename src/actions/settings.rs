@@ -139,7 +139,7 @@ async fn check_logo(store: &Store, settings: &OwnerSettings) -> Result<(), Setti
 
 /// The image the logo setting names, as the templates show it; `None` when unset or when
 /// no such image is stored.
-async fn logo(store: &Store, settings: &OwnerSettings) -> anyhow::Result<Option<Logo>> {
+async fn logo_image(store: &Store, settings: &OwnerSettings) -> anyhow::Result<Option<Logo>> {
     let Some(id) = settings.logo else {
         return Ok(None);
     };
@@ -207,12 +207,12 @@ pub async fn settle(
     store.set_engagement_model(EngagementModel {
         half_life_days: settings.engagement_half_life_days,
     });
-    let logo = logo(store, &settings).await?;
+    let logo_image = logo_image(store, &settings).await?;
     Ok(Current {
         settings,
         consent_version,
         version,
-        logo,
+        logo_image,
     })
 }
 

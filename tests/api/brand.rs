@@ -223,7 +223,7 @@ async fn a_logo_must_be_an_uploaded_image_and_stays_while_it_is_the_logo(backend
 
     // A bogus id typed into the form: the page says what was wrong.
     let bogus = owner
-        .post_form("/admin/settings", &[("logo", &stranger)])
+        .post_form("/admin/settings", &[("logo", stranger.as_str())])
         .await;
     assert_eq!(bogus.status(), 422);
     assert_contains(

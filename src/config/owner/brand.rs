@@ -50,16 +50,30 @@ pub struct Brand {
     pub logo: Option<ShownLogo>,
 }
 
+/// The accent as saved (checked when it was), else the shipped one.
+fn accent(text: &str) -> Colour {
+    Colour::parse(text)
+        .or_else(|| Colour::parse(DEFAULT_ACCENT_COLOR))
+        .unwrap_or(Colour::BLACK)
+}
+
+impl Default for Brand {
+    /// The shipped accent, no logo.
+    fn default() -> Self {
+        Self {
+            palette: Palette::of(accent(DEFAULT_ACCENT_COLOR)),
+            logo: None,
+        }
+    }
+}
+
 impl Current {
     /// The look in effect; the logo's URL starts with `base` (the public URL for mail,
     /// empty for the site's own pages).
     pub fn brand(&self, base: &str) -> Brand {
-        let accent = Colour::parse(&self.settings.accent_color)
-            .or_else(|| Colour::parse(DEFAULT_ACCENT_COLOR))
-            .unwrap_or(Colour::BLACK);
         Brand {
-            palette: Palette::of(accent),
-            logo: self.logo.as_ref().map(|logo| {
+            palette: Palette::of(accent(&self.settings.accent_color)),
+            logo: self.logo_image.as_ref().map(|logo| {
                 let (width, height) = logo.shown_size();
                 ShownLogo {
                     url: format!("{base}{}", logo.path),

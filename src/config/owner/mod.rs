@@ -207,7 +207,7 @@ pub struct Current {
     /// The database's settings version this snapshot was read at (0: nothing saved yet).
     pub version: i64,
     /// The image `settings.logo` names, if it is one that was uploaded.
-    pub logo: Option<Logo>,
+    pub logo_image: Option<Logo>,
 }
 
 impl LiveSettings {
