@@ -179,8 +179,7 @@ async fn main() -> anyhow::Result<()> {
                 layout: draft.layout.clone(),
             },
             services.templates.clone(),
-            &services.settings().list_name(),
-            services.composer.language(),
+            &services.composer.look(),
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         let data = RecipientData {

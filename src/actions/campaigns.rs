@@ -111,8 +111,7 @@ pub fn compile(services: &Services, content: &CampaignContent) -> Result<Compile
     draft::check(
         content,
         services.templates.clone(),
-        &services.settings().list_name(),
-        services.composer.language(),
+        &services.composer.look(),
     )
     .map_err(CampaignRefusal::Content)
 }
@@ -193,8 +192,7 @@ pub fn check_sendable(
     draft::check(
         &content_of(record),
         services.templates.clone(),
-        &services.settings().list_name(),
-        services.composer.language(),
+        &services.composer.look(),
     )
     .map_err(CampaignRefusal::DoesNotCompile)?;
     match at {

@@ -445,8 +445,7 @@ impl CampaignSender {
         let compiled = CompiledCampaign::compile(
             &content_of(&record),
             self.templates.clone(),
-            &self.mail.composer.owner().list_name(),
-            self.mail.composer.language(),
+            &self.mail.composer.look(),
         )
         .map_err(|err| anyhow::anyhow!("{err}"))?;
         let prepared = Arc::new(Prepared {

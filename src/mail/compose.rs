@@ -88,6 +88,16 @@ impl Composer {
         self.owner().language
     }
 
+    /// What a campaign's layout shows of the list now: name, language, postal address.
+    pub fn look(&self) -> super::render::ListLook {
+        let owner = self.owner();
+        super::render::ListLook {
+            list_name: owner.list_name(),
+            language: owner.language,
+            postal_address: owner.postal_address.clone(),
+        }
+    }
+
     pub fn confirm_url(&self, subscriber: Uuid, now: OffsetDateTime) -> String {
         let token = self
             .signer
@@ -190,6 +200,7 @@ impl Composer {
         context.insert("email", &to.address);
         context.insert("public_url", self.config.public_base());
         context.insert("unsubscribe_url", &self.unsubscribe_url(to.id));
+        self.look().insert_postal_address(&mut context);
         context
     }
 

@@ -8,10 +8,11 @@ use uuid::Uuid;
 
 use super::compose::{Composer, Recipient};
 use super::render::{
-    CampaignContent, CompiledCampaign, CopySettings, RecipientData, RenderedCopy, TemplateError,
+    CampaignContent, CompiledCampaign, CopySettings, ListLook, RecipientData, RenderedCopy,
+    TemplateError,
 };
 use super::transport::{SendError, Transport};
-use crate::domain::{Language, SubscriberEmail};
+use crate::domain::SubscriberEmail;
 use crate::store::{CampaignDraft, Store};
 use crate::templates::Templates;
 
@@ -25,8 +26,7 @@ pub const SAMPLE_EMAIL: &str = "someone@example.com";
 pub fn check(
     content: &CampaignContent,
     templates: Arc<Templates>,
-    list_name: &str,
-    language: Language,
+    look: &ListLook,
 ) -> Result<CompiledCampaign, TemplateError> {
     let problem = |field: &'static str, reason: String| TemplateError { field, reason };
     if content.subject.trim().is_empty() {
@@ -41,7 +41,7 @@ pub fn check(
     if content.body.trim().is_empty() {
         return Err(problem("body", "a campaign needs a body".into()));
     }
-    CompiledCampaign::compile(content, templates, list_name, language)
+    CompiledCampaign::compile(content, templates, look)
 }
 
 /// A person with no name and no attributes, at `email`: who a preview shows when no

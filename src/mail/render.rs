@@ -27,6 +27,7 @@ use super::text::html_to_text;
 use crate::domain::{BodyFormat, Language};
 use crate::templates::Templates;
 use crate::tracking::HIDDEN_LINK;
+pub use layout::ListLook;
 use layout::*;
 
 mod layout;
@@ -135,9 +136,9 @@ impl CompiledCampaign {
     pub fn compile(
         content: &CampaignContent,
         templates: Arc<Templates>,
-        list_name: &str,
-        language: Language,
+        look: &ListLook,
     ) -> Result<Self, TemplateError> {
+        let list_name = look.list_name.as_str();
         if !LAYOUTS.contains(&content.layout.as_str()) {
             return Err(TemplateError {
                 field: "layout",
@@ -167,11 +168,9 @@ impl CompiledCampaign {
             add(&mut tera, "preheader", "preheader.txt", preheader)?;
         }
         let layout =
-            Layout::prepare(&content.layout, templates, list_name, language).map_err(|err| {
-                TemplateError {
-                    field: "layout",
-                    reason: format!("{err:#}"),
-                }
+            Layout::prepare(&content.layout, templates, look).map_err(|err| TemplateError {
+                field: "layout",
+                reason: format!("{err:#}"),
             })?;
         let compiled = Self {
             tera,

@@ -18,6 +18,7 @@ on_both_databases!(
     a_second_instance_follows_within_seconds,
     the_first_start_copies_the_variables_into_the_database,
     the_dashboard_asks_for_the_postal_address_until_it_is_set,
+    the_postal_address_is_in_every_footer,
 );
 
 /// An app whose list name is not fixed by its variable.
@@ -286,4 +287,51 @@ async fn the_dashboard_asks_for_the_postal_address_until_it_is_set(backend: Back
     assert_eq!(saved.status(), 303);
     let page = owner.page("/admin").await;
     assert!(!page.contains("Your postal address is not set."), "{page}");
+}
+
+async fn the_postal_address_is_in_every_footer(backend: Backend) {
+    let app = app_with_free_settings(backend).await;
+    let token = app.api_token().await;
+    let response = patch(
+        &app,
+        &token,
+        json!({ "postal_address": "Corner Bakery\n1 Mill Lane <Ryeton>" }),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+
+    // The welcome (a system message) and a campaign copy carry it, in HTML and in text.
+    let welcome = app.confirmed_subscriber("reader@example.com").await;
+    assert!(
+        welcome
+            .html()
+            .contains("Corner Bakery<br>1 Mill Lane &lt;Ryeton&gt;"),
+        "{}",
+        welcome.html()
+    );
+    assert!(
+        welcome
+            .text()
+            .replace("\r\n", "\n")
+            .contains("Corner Bakery\n1 Mill Lane <Ryeton>"),
+        "{}",
+        welcome.text()
+    );
+    crate::fixtures::send_to_everyone(&app, &token, "Fresh rye", "Out of the oven.").await;
+    let copies = app.smtp.wait_for("reader@example.com", 3).await;
+    let copy = copies
+        .iter()
+        .find(|mail| mail.subject() == "Fresh rye")
+        .expect("the campaign copy");
+    assert!(
+        copy.html()
+            .contains("Corner Bakery<br>1 Mill Lane &lt;Ryeton&gt;"),
+        "{}",
+        copy.html()
+    );
+    assert!(
+        copy.text().contains("1 Mill Lane <Ryeton>"),
+        "{}",
+        copy.text()
+    );
 }

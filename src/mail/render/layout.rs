@@ -15,6 +15,7 @@ pub(super) struct Layout {
     text_template: String,
     templates: Arc<Templates>,
     list_name: String,
+    postal_address: Option<String>,
     language: Language,
 }
 
@@ -52,6 +53,29 @@ pub(super) enum Piece {
     Slot(Slot),
 }
 
+/// What a layout shows of the list besides the content: its name, the language of its
+/// own words (the footer), the postal address; taken from the owner's settings when a
+/// campaign is compiled.
+#[derive(Clone, Debug)]
+pub struct ListLook {
+    pub list_name: String,
+    pub language: Language,
+    pub postal_address: Option<String>,
+}
+
+impl ListLook {
+    /// `postal_address` (text) and `postal_lines` (for HTML) in `context`.
+    pub fn insert_postal_address(&self, context: &mut Context) {
+        let lines: Vec<&str> = self
+            .postal_address
+            .as_deref()
+            .map(|address| address.lines().collect())
+            .unwrap_or_default();
+        context.insert("postal_address", &self.postal_address);
+        context.insert("postal_lines", &lines);
+    }
+}
+
 pub(super) struct Skeleton {
     pieces: Vec<Piece>,
 }
@@ -64,14 +88,15 @@ impl Layout {
     pub(super) fn prepare(
         name: &str,
         templates: Arc<Templates>,
-        list_name: &str,
-        language: Language,
+        look: &ListLook,
     ) -> anyhow::Result<Self> {
+        let (list_name, language) = (look.list_name.as_str(), look.language);
         let html_template = format!("email/layouts/{name}.html");
         let skeleton = |tracked: bool| -> anyhow::Result<(Skeleton, String)> {
             let mut context = Context::new();
             context.insert("lang", language.code());
             context.insert("list_name", list_name);
+            look.insert_postal_address(&mut context);
             for (slot, name) in SLOTS {
                 if matches!(slot, Slot::OpenPixelUrl | Slot::HiddenLinkUrl) {
                     context.insert(name, &tracked.then(|| marker(name)));
@@ -106,6 +131,7 @@ impl Layout {
             templates,
             list_name: list_name.to_string(),
             language,
+            postal_address: look.postal_address.clone(),
         };
         layout.text("", "someone@example.com", "https://example.com/unsubscribe")?;
         Ok(layout)
@@ -120,6 +146,7 @@ impl Layout {
         let mut context = Context::new();
         context.insert("lang", self.language.code());
         context.insert("list_name", &self.list_name);
+        context.insert("postal_address", &self.postal_address);
         context.insert("content", content.trim_end());
         context.insert("email", email);
         context.insert("unsubscribe_url", unsubscribe_url);

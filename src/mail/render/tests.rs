@@ -16,8 +16,11 @@ fn compile(c: &CampaignContent) -> Result<CompiledCampaign, TemplateError> {
     CompiledCampaign::compile(
         c,
         Arc::new(Templates::load().unwrap()),
-        "Corner Bakery News",
-        crate::domain::Language::En,
+        &ListLook {
+            list_name: "Corner Bakery News".into(),
+            language: crate::domain::Language::En,
+            postal_address: None,
+        },
     )
 }
 
