@@ -88,13 +88,15 @@ impl Composer {
         self.owner().language
     }
 
-    /// What a campaign's layout shows of the list now: name, language, postal address.
+    /// What a campaign's layout shows of the list now: name, language, postal address,
+    /// the accent's colours and the logo.
     pub fn look(&self) -> super::render::ListLook {
         let owner = self.owner();
         super::render::ListLook {
             list_name: owner.list_name(),
             language: owner.language,
             postal_address: owner.postal_address.clone(),
+            brand: owner.brand(self.config.public_base()),
         }
     }
 
