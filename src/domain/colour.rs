@@ -137,9 +137,7 @@ impl Palette {
         Self {
             accent: accent.to_string(),
             accent_text: accent.text_on().to_string(),
-            accent_link: accent
-                .readable_on(Colour::PAPER, Colour::BLACK)
-                .to_string(),
+            accent_link: accent.readable_on(Colour::PAPER, Colour::BLACK).to_string(),
             accent_dark: dark.to_string(),
             accent_dark_text: dark.text_on().to_string(),
         }
@@ -172,7 +170,10 @@ mod tests {
         assert!(close(Colour::WHITE.luminance(), 1.0));
         assert!(close(Colour::BLACK.luminance(), 0.0));
         assert!(close(Colour::BLACK.contrast(Colour::WHITE), 21.0));
-        assert!(close(Colour::WHITE.contrast(Colour::BLACK), 21.0), "either way");
+        assert!(
+            close(Colour::WHITE.contrast(Colour::BLACK), 21.0),
+            "either way"
+        );
         assert!(close(colour("#777777").contrast(Colour::WHITE), 4.48));
         assert!(close(colour("#767676").contrast(Colour::WHITE), 4.54));
         assert!(close(colour("#0b57d0").contrast(Colour::WHITE), 6.39));

@@ -43,8 +43,13 @@ async fn upload_logo(app: &TestApp, token: &str) -> serde_json::Value {
     response.json().await.expect("the image's JSON")
 }
 
-async fn patch_settings(app: &TestApp, token: &str, change: serde_json::Value) -> reqwest::Response {
-    app.api_json(Method::PATCH, "/settings", token, &change).await
+async fn patch_settings(
+    app: &TestApp,
+    token: &str,
+    change: serde_json::Value,
+) -> reqwest::Response {
+    app.api_json(Method::PATCH, "/settings", token, &change)
+        .await
 }
 
 /// The value of a CSS custom property as a page's style sheet sets it first (light mode).
@@ -109,7 +114,11 @@ async fn the_accent_and_logo_show_on_the_page_in_the_confirmation_and_in_a_campa
     app.subscribe_via_page("reader@example.com", "Reader").await;
     let mail = app.smtp.wait_for("reader@example.com", 1).await;
     let html = mail[0].html();
-    assert_contains(&html, &format!("src=\"{url}\""), "the logo in the confirmation");
+    assert_contains(
+        &html,
+        &format!("src=\"{url}\""),
+        "the logo in the confirmation",
+    );
     assert_contains(&html, "alt=\"Corner Bakery News\"", "the logo's alt");
     assert_contains(
         &html,

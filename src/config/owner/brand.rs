@@ -101,7 +101,11 @@ mod tests {
     fn the_logo_fits_200_by_64_keeping_its_aspect() {
         assert_eq!(logo(400, 100).shown_size(), (200, 50), "wide");
         assert_eq!(logo(300, 300).shown_size(), (64, 64), "square");
-        assert_eq!(logo(1600, 10).shown_size(), (200, 1), "a thin line stays visible");
+        assert_eq!(
+            logo(1600, 10).shown_size(),
+            (200, 1),
+            "a thin line stays visible"
+        );
         assert_eq!(logo(120, 40).shown_size(), (120, 40), "small: as it is");
     }
 }

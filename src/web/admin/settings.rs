@@ -183,7 +183,8 @@ async fn send_test_message(
                 Some(outcome),
                 &Edited::default(),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            ).await;
+            )
+            .await;
         }
     };
     let outcome = match send(&state, address).await {
@@ -204,7 +205,8 @@ async fn send_test_message(
         Some(outcome),
         &Edited::default(),
         StatusCode::OK,
-    ).await
+    )
+    .await
 }
 
 /// Sends the test message; the answer says what happened in the owner's words, with the
