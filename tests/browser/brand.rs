@@ -106,7 +106,7 @@ async fn the_look_in_chromium(backend: Backend) {
     browser
         .open_mail(&confirmation[0].html(), "confirmation-brand")
         .await;
-    assert_logo_shown(&browser, "img[alt='Corner Bakery News']").await;
+    assert_logo_shown(&browser, "img[alt=\"Corner Bakery News\"]").await;
     browser.screenshot("mail-confirmation-brand").await;
 
     // The owner's settings page: the logo chosen among the uploaded images.
