@@ -68,6 +68,10 @@ pub enum MediaRefusal {
         quoted(.0)
     )]
     InUse(Vec<String>),
+    #[error(
+        "This image is the list's logo, shown at the top of the public pages and of the mail. Choose another logo (or “No logo”) on the Settings page first, then delete it."
+    )]
+    Logo,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -187,12 +191,13 @@ pub async fn list(services: &Services, limit: i64, offset: i64) -> anyhow::Resul
         .collect())
 }
 
-/// Deletes an image, unless a campaign that went out shows it.
+/// Deletes an image, unless a campaign that went out shows it or it is the logo.
 pub async fn delete(services: &Services, id: Uuid) -> Result<(), MediaRefusal> {
     match services.store.delete_media(id).await? {
         MediaDeletion::Deleted => Ok(()),
         MediaDeletion::NotFound => Err(MediaRefusal::NotFound),
         MediaDeletion::InUse(subjects) => Err(MediaRefusal::InUse(subjects)),
+        MediaDeletion::Logo => Err(MediaRefusal::Logo),
     }
 }
 

@@ -12,7 +12,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::Services;
-use crate::config::{Config, Current, LiveSettings, OWNER_SETTINGS, OwnerSetting, OwnerSettings};
+use crate::config::{
+    Config, Current, LiveSettings, Logo, OWNER_SETTINGS, OwnerSetting, OwnerSettings,
+};
 use crate::domain::EngagementModel;
 use crate::store::Store;
 
@@ -109,10 +111,47 @@ pub async fn change(
             setting.text(&settings).filter(|_| raw.is_some()),
         ));
     }
+    if saved.iter().any(|(key, _)| *key == "logo") {
+        check_logo(&services.store, &settings).await?;
+    }
     services.store.save_owner_settings(&saved).await?;
     follow(services.clone()).await?;
     tracing::info!(changed = ?saved.iter().map(|(key, _)| *key).collect::<Vec<_>>(), "settings saved");
     Ok(services.settings())
+}
+
+/// A logo must be one of the uploaded images (the Images page, `POST /api/v1/media`).
+async fn check_logo(store: &Store, settings: &OwnerSettings) -> Result<(), SettingsError> {
+    let Some(id) = settings.logo else {
+        return Ok(());
+    };
+    if store.media(id).await?.is_some() {
+        return Ok(());
+    }
+    Err(SettingsError::Invalid {
+        key: "logo",
+        label: "Logo",
+        problem: format!(
+            "there is no uploaded image with the id {id}; add the image on the Images page (or with POST /api/v1/media) and choose it"
+        ),
+    })
+}
+
+/// The image the logo setting names, as the templates show it; `None` when unset or when
+/// no such image is stored.
+async fn logo_image(store: &Store, settings: &OwnerSettings) -> anyhow::Result<Option<Logo>> {
+    let Some(id) = settings.logo else {
+        return Ok(None);
+    };
+    let record = store.media(id).await?;
+    if record.is_none() {
+        tracing::warn!(logo = %id, "the logo names no stored image; the list name shows instead");
+    }
+    Ok(record.map(|record| Logo {
+        path: record.path(),
+        width: u32::try_from(record.width).unwrap_or(0),
+        height: u32::try_from(record.height).unwrap_or(0),
+    }))
 }
 
 /// The settings in effect: the defaults, what the owner saved, what the environment fixes.
@@ -155,7 +194,8 @@ pub async fn follow(services: Services) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What follows from the settings: the consent text's version, the store's half-life.
+/// What follows from the settings: the consent text's version, the store's half-life,
+/// the logo's image.
 pub async fn settle(
     store: &Store,
     settings: OwnerSettings,
@@ -167,10 +207,12 @@ pub async fn settle(
     store.set_engagement_model(EngagementModel {
         half_life_days: settings.engagement_half_life_days,
     });
+    let logo_image = logo_image(store, &settings).await?;
     Ok(Current {
         settings,
         consent_version,
         version,
+        logo_image,
     })
 }
 

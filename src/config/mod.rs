@@ -26,8 +26,9 @@ mod parse;
 mod servers;
 mod settings;
 pub use owner::{
-    Current, DEFAULT_ACCENT_COLOR, Field, LiveSettings, OWNER_SETTINGS, OwnerSetting,
-    OwnerSettings, SettingProblem, owner_markdown_table,
+    Brand, Current, DEFAULT_ACCENT_COLOR, Field, LOGO_MAX_HEIGHT, LOGO_MAX_WIDTH, LiveSettings,
+    Logo, OWNER_SETTINGS, OwnerSetting, OwnerSettings, SettingProblem, ShownLogo,
+    owner_markdown_table,
 };
 pub use servers::{ImapSettings, ImapTls, SmtpSettings, SmtpTls};
 pub use settings::{SETTINGS, Setting, markdown_table};

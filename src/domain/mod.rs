@@ -5,6 +5,7 @@
 //! in the store or a handler.
 
 mod campaign;
+mod colour;
 mod email;
 pub mod engagement;
 mod language;
@@ -16,6 +17,7 @@ pub use campaign::{
     AudienceError, BodyFormat, CampaignStatus, DeliveryState, audience_label, audience_sentence,
     audience_tiers,
 };
+pub use colour::{AA_TEXT, Colour, Palette};
 pub use email::{EmailError, SubscriberEmail};
 pub use engagement::{
     CopySignals, Engagement, EngagementModel, Figures, Standing, Tier, TierBounds, ago,

@@ -88,13 +88,15 @@ impl Composer {
         self.owner().language
     }
 
-    /// What a campaign's layout shows of the list now: name, language, postal address.
+    /// What a campaign's layout shows of the list now: name, language, postal address,
+    /// the accent's colours and the logo.
     pub fn look(&self) -> super::render::ListLook {
         let owner = self.owner();
         super::render::ListLook {
             list_name: owner.list_name(),
             language: owner.language,
             postal_address: owner.postal_address.clone(),
+            brand: owner.brand(self.config.public_base()),
         }
     }
 
@@ -195,6 +197,7 @@ impl Composer {
         let owner = self.owner();
         context.insert("lang", self.language().code());
         context.insert("list_name", &owner.list_name());
+        context.insert("brand", &owner.brand(self.config.public_base()));
         context.insert("name", &to.name);
         context.insert("email", &to.address);
         context.insert("public_url", self.config.public_base());

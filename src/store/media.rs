@@ -1,6 +1,6 @@
 //! Images the owner uploaded (`media`): stored once per distinct content (by the SHA-256 of
 //! the stored bytes), listed, served by hash, and deleted unless a campaign that went out
-//! shows them. A campaign "uses" an image when its body contains the image's path,
+//! shows them or the owner's saved logo setting (`owner.logo` in `settings`) names one. A campaign "uses" an image when its body contains the image's path,
 //! `/media/{hash}.`, whatever public URL it was written with.
 
 use anyhow::Context as _;
@@ -67,6 +67,8 @@ pub enum MediaDeletion {
     NotFound,
     /// Campaigns that went out show it (their subjects); nothing was deleted.
     InUse(Vec<String>),
+    /// It is the list's logo (the owner's setting `logo`); nothing was deleted.
+    Logo,
 }
 
 const COLUMNS: &str =
@@ -74,6 +76,10 @@ const COLUMNS: &str =
 
 /// Campaigns whose body contains the media row's path (`media` in scope as `m`).
 const USED_BY: &str = "c.body LIKE '%/media/' || m.hash || '.%'";
+
+/// The owner's saved logo is the image whose id (as text) is bound as `$2`.
+const IS_LOGO: &str =
+    "EXISTS (SELECT 1 FROM settings s WHERE s.key = 'owner.logo' AND s.value = $2)";
 
 impl Store {
     /// Stores the image, or finds the one already stored with the same bytes; the record
@@ -168,11 +174,11 @@ impl Store {
     }
 
     /// Deletes the image unless a campaign that went out (started sending: sending,
-    /// paused, sent, or cancelled part way) shows it.
+    /// paused, sent, or cancelled part way) shows it, or it is the list's logo.
     pub async fn delete_media(&self, id: Uuid) -> anyhow::Result<MediaDeletion> {
         let delete = sqlx::AssertSqlSafe(format!(
             "DELETE FROM media WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM campaigns c, media m \
-             WHERE m.id = $1 AND c.started_at IS NOT NULL AND {USED_BY})"
+             WHERE m.id = $1 AND c.started_at IS NOT NULL AND {USED_BY}) AND NOT {IS_LOGO}"
         ));
         let uses = sqlx::AssertSqlSafe(format!(
             "SELECT c.subject FROM campaigns c, media m WHERE m.id = $1 \
@@ -182,6 +188,7 @@ impl Store {
             let mut tx = pool.begin_write().await.context("deleting an image")?;
             let deleted = sqlx::query(delete)
                 .bind(id)
+                .bind(id.to_string())
                 .execute(&mut *tx)
                 .await
                 .context("deleting an image")?
@@ -194,15 +201,22 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await
                     .context("looking for an image")?;
+                let subjects = sqlx::query_scalar::<_, String>(uses)
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("finding where an image is used")?;
+                let logo: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM settings WHERE key = 'owner.logo' AND value = $1",
+                )
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .context("asking whether an image is the logo")?;
                 match found {
                     0 => MediaDeletion::NotFound,
-                    _ => MediaDeletion::InUse(
-                        sqlx::query_scalar::<_, String>(uses)
-                            .bind(id)
-                            .fetch_all(&mut *tx)
-                            .await
-                            .context("finding where an image is used")?,
-                    ),
+                    _ if subjects.is_empty() && logo > 0 => MediaDeletion::Logo,
+                    _ => MediaDeletion::InUse(subjects),
                 }
             };
             tx.commit().await.context("deleting an image")?;

@@ -97,11 +97,14 @@ impl AppState {
         i18n::text(self.language(), key, args)
     }
 
-    /// Renders a page template with the list name and the language every page uses (a
-    /// page that sets its own `lang`, as the owner's login does, keeps it).
+    /// Renders a page template with the list name, its look (`brand`: the accent's
+    /// colours, the logo from the site's root) and the language every page uses (a page
+    /// that sets its own `lang`, as the owner's login does, keeps it).
     pub fn page(&self, status: StatusCode, template: &str, context: &Context) -> Response {
         let mut context = context.clone();
-        context.insert("list_name", &self.settings().list_name());
+        let current = self.settings();
+        context.insert("list_name", &current.list_name());
+        context.insert("brand", &current.brand(""));
         if !context.contains_key("lang") {
             context.insert("lang", self.language().code());
         }

@@ -11,6 +11,7 @@ mod admin_subscribers;
 mod admin_tools;
 mod api;
 mod bad_input;
+mod brand;
 mod campaigns;
 mod crash;
 mod dkim;

@@ -13,6 +13,7 @@
 mod helpers;
 
 mod accessibility;
+mod brand;
 mod driver;
 mod images;
 mod owner;

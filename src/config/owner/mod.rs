@@ -17,8 +17,10 @@ use uuid::Uuid;
 
 use super::SignupLimits;
 use crate::domain::Language;
+pub use brand::{Brand, LOGO_MAX_HEIGHT, LOGO_MAX_WIDTH, Logo, ShownLogo};
 pub use table::OWNER_SETTINGS;
 
+mod brand;
 mod table;
 
 /// The default accent colour: buttons, links and the header of mail and pages.
@@ -204,6 +206,8 @@ pub struct Current {
     pub consent_version: String,
     /// The database's settings version this snapshot was read at (0: nothing saved yet).
     pub version: i64,
+    /// The image `settings.logo` names, if it is one that was uploaded.
+    pub logo_image: Option<Logo>,
 }
 
 impl LiveSettings {

@@ -7,7 +7,7 @@ use lettre::message::Mailbox;
 use uuid::Uuid;
 
 use super::{DEFAULT_ACCENT_COLOR, DEFAULT_FROM, Field, OwnerSetting};
-use crate::domain::Language;
+use crate::domain::{Colour, Language};
 
 fn text(value: &Option<String>) -> serde_json::Value {
     value
@@ -51,11 +51,9 @@ fn switch(raw: &str) -> Result<bool, String> {
 }
 
 fn color(raw: &str) -> Result<String, String> {
-    let hex = raw.strip_prefix('#').unwrap_or("");
-    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!("'{raw}' is not a colour like #0b57d0"));
-    }
-    Ok(format!("#{}", hex.to_ascii_lowercase()))
+    Colour::parse(raw)
+        .map(|colour| colour.to_string())
+        .ok_or_else(|| format!("'{raw}' is not a colour like #0b57d0"))
 }
 
 /// Every setting in the app, in the order of the settings page.
@@ -167,7 +165,7 @@ pub static OWNER_SETTINGS: &[OwnerSetting] = &[
         key: "accent_color",
         variable: None,
         label: "Accent colour",
-        meaning: "the colour of buttons, links and headers on the public pages and in mail (`#rrggbb`)",
+        meaning: "the colour of buttons, links and the header band on the public pages, in the default email layout and in the system messages (`#rrggbb`); made darker for links where it is too light to read on white, and lighter in dark mode where it is too dark",
         field: Field::Color,
         read: |s| s.accent_color.clone().into(),
         write: |s, raw| {
@@ -179,7 +177,7 @@ pub static OWNER_SETTINGS: &[OwnerSetting] = &[
         key: "logo",
         variable: None,
         label: "Logo",
-        meaning: "an uploaded image (its media id) shown at the top of the public pages and of the default email layout",
+        meaning: "an uploaded image (its media id, one of those on the Images page) shown at the top of the public pages, of the default email layout and of the system messages; unset: the list name in text",
         field: Field::Media,
         read: |s| text(&s.logo.map(|id| id.to_string())),
         write: |s, raw| {

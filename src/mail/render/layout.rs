@@ -2,6 +2,7 @@
 //! place and its CSS inlined, so each copy only fills the places and inlines its own content.
 
 use super::*;
+use crate::config::Brand;
 
 /// A layout prepared once per campaign: its HTML rendered with a marker in each per-copy
 /// place and its CSS inlined, so a copy only inlines its own content.
@@ -54,13 +55,15 @@ pub(super) enum Piece {
 }
 
 /// What a layout shows of the list besides the content: its name, the language of its
-/// own words (the footer), the postal address; taken from the owner's settings when a
-/// campaign is compiled.
+/// own words (the footer), the postal address, its look (the accent's colours and the
+/// logo, as `brand`); taken from the owner's settings when a campaign is compiled.
 #[derive(Clone, Debug)]
 pub struct ListLook {
     pub list_name: String,
     pub language: Language,
     pub postal_address: Option<String>,
+    /// The logo's URL absolute, as mail needs.
+    pub brand: Brand,
 }
 
 impl ListLook {
@@ -97,6 +100,7 @@ impl Layout {
             context.insert("lang", language.code());
             context.insert("list_name", list_name);
             look.insert_postal_address(&mut context);
+            context.insert("brand", &look.brand);
             for (slot, name) in SLOTS {
                 if matches!(slot, Slot::OpenPixelUrl | Slot::HiddenLinkUrl) {
                     context.insert(name, &tracked.then(|| marker(name)));

@@ -20,6 +20,7 @@ fn compile(c: &CampaignContent) -> Result<CompiledCampaign, TemplateError> {
             list_name: "Corner Bakery News".into(),
             language: crate::domain::Language::En,
             postal_address: None,
+            brand: Default::default(),
         },
     )
 }

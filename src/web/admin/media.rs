@@ -46,6 +46,8 @@ struct Row {
     markdown: String,
     /// A campaign that went out shows it: it cannot be deleted.
     kept: bool,
+    /// It is the list's logo: it cannot be deleted either, until another is chosen.
+    logo: bool,
     added: bool,
 }
 
@@ -105,6 +107,7 @@ async fn render(
 ) -> Result<Response, AdminError> {
     let total = state.store.media_count().await?;
     let offset = (shown.page - 1) * PAGE_SIZE;
+    let logo = state.settings().logo;
     let rows: Vec<Row> = media::list(state, PAGE_SIZE, offset)
         .await?
         .into_iter()
@@ -112,6 +115,7 @@ async fn render(
             size: size_in_words(i64::from(media.bytes)),
             markdown: format!("![]({})", media.url),
             kept: media.used_in.iter().any(|used| used.gone_out),
+            logo: logo == Some(media.id),
             added: shown.added == Some(media.id),
             media,
         })
@@ -143,7 +147,7 @@ fn status_of(refusal: &MediaRefusal) -> StatusCode {
         MediaRefusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         MediaRefusal::NotAnImage => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         MediaRefusal::NotFound => StatusCode::NOT_FOUND,
-        MediaRefusal::InUse(_) => StatusCode::CONFLICT,
+        MediaRefusal::InUse(_) | MediaRefusal::Logo => StatusCode::CONFLICT,
         MediaRefusal::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         MediaRefusal::Empty | MediaRefusal::Broken(_) | MediaRefusal::TooManyPixels { .. } => {
             StatusCode::UNPROCESSABLE_ENTITY

@@ -50,6 +50,7 @@ pub async fn save(
                 &form,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tera::Context;
@@ -59,7 +59,7 @@ async fn settings_page(
         saved: shown.saved.is_some(),
         ..Edited::default()
     };
-    render(&state, &owner, &to, None, &form, StatusCode::OK)
+    render(&state, &owner, &to, None, &form, StatusCode::OK).await
 }
 
 /// The settings form as the owner left it: what they typed and what was wrong with it.
@@ -71,7 +71,18 @@ pub struct Edited {
     pub saved: bool,
 }
 
-pub fn render(
+/// An uploaded image as the logo's select offers it.
+#[derive(Serialize)]
+struct Choice {
+    id: String,
+    name: String,
+    path: String,
+}
+
+/// The images the logo can be chosen from, newest first.
+const LOGO_CHOICES: i64 = 500;
+
+pub async fn render(
     state: &AppState,
     owner: &Owner,
     to: &str,
@@ -79,6 +90,22 @@ pub fn render(
     form: &Edited,
     status: StatusCode,
 ) -> Response {
+    let images: Vec<Choice> = match state.store.media_list(LOGO_CHOICES, 0).await {
+        Ok(records) => records
+            .into_iter()
+            .map(|image| Choice {
+                id: image.id.to_string(),
+                name: format!(
+                    "{} ({}×{} px)",
+                    image.original_name.clone().unwrap_or_else(|| image.path()),
+                    image.width,
+                    image.height
+                ),
+                path: image.path(),
+            })
+            .collect(),
+        Err(err) => return super::AdminError::from(err).into_response(),
+    };
     let owner_settings: Vec<_> = crate::actions::settings::shown(state)
         .into_iter()
         .map(|mut shown| {
@@ -102,6 +129,7 @@ pub fn render(
         .map(|language| serde_json::json!({ "code": language.code(), "name": language.name() }))
         .collect();
     context.insert("languages", &languages);
+    context.insert("images", &images);
     context.insert("problem_key", &form.problem.as_ref().map(|(key, _)| key));
     context.insert(
         "problem",
@@ -155,7 +183,8 @@ async fn send_test_message(
                 Some(outcome),
                 &Edited::default(),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            )
+            .await;
         }
     };
     let outcome = match send(&state, address).await {
@@ -177,6 +206,7 @@ async fn send_test_message(
         &Edited::default(),
         StatusCode::OK,
     )
+    .await
 }
 
 /// Sends the test message; the answer says what happened in the owner's words, with the

@@ -37,7 +37,7 @@ impl From<MediaRefusal> for ApiError {
                 }
             }
             MediaRefusal::NotFound => ApiError::NotFound,
-            MediaRefusal::InUse(_) => ApiError::Conflict(message),
+            MediaRefusal::InUse(_) | MediaRefusal::Logo => ApiError::Conflict(message),
             MediaRefusal::Unexpected(err) => ApiError::Unexpected(err),
         }
     }
