@@ -273,7 +273,7 @@ async fn signup_confirm_unsubscribe_and_come_back(app: &TestApp, browser: &mut B
     browser.open_mail(&welcome.html(), "welcome").await;
     assert!(browser.visible_text().await.contains("Hello Ann Baker,"));
     browser.screenshot("mail-welcome").await;
-    let href = browser.follow_link("Unsubscribe").await;
+    let href = browser.follow_link("Unsubscribe in one click").await;
     assert_eq!(href, unsubscribe_link);
 
     assert_eq!(browser.url().await, unsubscribe_link);
