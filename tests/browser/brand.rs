@@ -13,21 +13,7 @@ use serde_json::json;
 use crate::driver::Browser;
 use crate::helpers::{Backend, TestApp, spawn_app};
 
-mod brand_in_chromium {
-    use crate::helpers::Backend;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs chromium and chromium-driver (installed by .ci/run)"]
-    async fn sqlite() {
-        super::the_look_in_chromium(Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs chromium and chromium-driver (installed by .ci/run)"]
-    async fn postgres() {
-        super::the_look_in_chromium(Backend::Postgres).await
-    }
-}
+in_chromium_on_both_databases!(brand_in_chromium, the_look_in_chromium);
 
 const OWNER: &str = "owner@bakery.example";
 const PASSWORD: &str = "flour and water and salt";

@@ -12,21 +12,7 @@ use image::{DynamicImage, ImageFormat, RgbImage};
 use crate::driver::Browser;
 use crate::helpers::{Backend, TestApp, spawn_app};
 
-mod images_in_chromium {
-    use crate::helpers::Backend;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs chromium and chromium-driver (installed by .ci/run)"]
-    async fn sqlite() {
-        super::images_in_the_composer(Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs chromium and chromium-driver (installed by .ci/run)"]
-    async fn postgres() {
-        super::images_in_the_composer(Backend::Postgres).await
-    }
-}
+in_chromium_on_both_databases!(images_in_chromium, images_in_the_composer);
 
 const OWNER: &str = "owner@bakery.example";
 const PASSWORD: &str = "flour and water and salt";

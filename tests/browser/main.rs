@@ -12,6 +12,28 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+/// The test `$test(backend)` as `$module::sqlite` and `$module::postgres`, each ignored in a
+/// plain `cargo test` (they need Chromium, chromium-driver and axe-core).
+macro_rules! in_chromium_on_both_databases {
+    ($module:ident, $test:ident) => {
+        mod $module {
+            use crate::helpers::Backend;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs chromium and chromium-driver (installed by .ci/run)"]
+            async fn sqlite() {
+                super::$test(Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs chromium and chromium-driver (installed by .ci/run)"]
+            async fn postgres() {
+                super::$test(Backend::Postgres).await
+            }
+        }
+    };
+}
+
 mod accessibility;
 mod brand;
 mod driver;

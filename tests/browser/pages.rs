@@ -10,21 +10,7 @@ use serde_json::json;
 use crate::driver::{Browser, screenshot_dir};
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
 
-mod visitor {
-    use crate::helpers::Backend;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs chromium and chromium-driver (installed by .ci/run)"]
-    async fn sqlite() {
-        super::a_visitor_in_chromium(Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "needs chromium and chromium-driver (installed by .ci/run)"]
-    async fn postgres() {
-        super::a_visitor_in_chromium(Backend::Postgres).await
-    }
-}
+in_chromium_on_both_databases!(visitor, a_visitor_in_chromium);
 
 /// The hosted form refuses submissions faster than this (HUNDRED_SIGNUP_MIN_FILL_SECONDS).
 const MIN_FILL: Duration = Duration::from_secs(1);
