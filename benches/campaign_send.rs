@@ -178,7 +178,10 @@ async fn main() -> anyhow::Result<()> {
                 preheader: draft.preheader.clone(),
                 layout: draft.layout.clone(),
             },
-            services.templates.clone(),
+            &services
+                .composer
+                .layout(&draft.layout)
+                .ok_or_else(|| anyhow::anyhow!("no layout"))?,
             &services.composer.look(),
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;

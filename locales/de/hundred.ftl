@@ -112,6 +112,9 @@ footer-why = Sie erhalten { $list }, weil Sie sich mit { $email } angemeldet hab
 footer-unsubscribe = Mit einem Klick abmelden
 footer-unsubscribe-label = Mit einem Klick abmelden:
 footer-reply = Oder antworten Sie einfach: Jede Antwort liest ein Mensch.
+footer-confirmation = Sie erhalten diese Nachricht, weil jemand { $email } für { $list } angemeldet hat.
+footer-not-me = Nicht Sie? Keine Nachrichten mehr an mich
+footer-not-me-label = Nicht Sie? Keine Nachrichten mehr an mich:
 
 ## Die Bestätigungsnachricht
 

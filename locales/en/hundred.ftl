@@ -120,6 +120,9 @@ footer-why = You receive { $list } because you subscribed as { $email }.
 footer-unsubscribe = Unsubscribe in one click
 footer-unsubscribe-label = Unsubscribe in one click:
 footer-reply = Or simply reply: a person reads every answer.
+footer-confirmation = You get this because someone asked to subscribe { $email } to { $list }.
+footer-not-me = Not you? Don't write to me again
+footer-not-me-label = Not you? Don't write to me again:
 
 ## The confirmation message
 

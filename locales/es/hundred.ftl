@@ -112,6 +112,9 @@ footer-why = Recibe { $list } porque se suscribió con la dirección { $email }.
 footer-unsubscribe = Darse de baja con un clic
 footer-unsubscribe-label = Darse de baja con un clic:
 footer-reply = O simplemente responda: una persona lee cada respuesta.
+footer-confirmation = Recibe este mensaje porque alguien pidió suscribir { $email } a { $list }.
+footer-not-me = ¿No fue usted? No me escriban más
+footer-not-me-label = ¿No fue usted? No me escriban más:
 
 ## El mensaje de confirmación
 

@@ -115,6 +115,9 @@ footer-why = Vous recevez { $list } suite à votre inscription avec l’adresse 
 footer-unsubscribe = Se désabonner en un clic
 footer-unsubscribe-label = Se désabonner en un clic :
 footer-reply = Ou répondez simplement : chaque réponse est lue par une personne.
+footer-confirmation = Vous recevez ce message parce que quelqu’un a demandé à inscrire { $email } à { $list }.
+footer-not-me = Ce n’était pas vous ? Ne plus m’écrire
+footer-not-me-label = Ce n’était pas vous ? Ne plus m’écrire :
 
 ## Le message de confirmation
 

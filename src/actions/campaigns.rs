@@ -106,14 +106,9 @@ pub async fn load(services: &Services, id: Uuid) -> Result<CampaignRecord> {
         .ok_or(CampaignRefusal::NotFound)
 }
 
-/// Checks what was written and compiles it.
+/// Checks what was written and compiles it with its layout as it stands.
 pub fn compile(services: &Services, content: &CampaignContent) -> Result<CompiledCampaign> {
-    draft::check(
-        content,
-        services.templates.clone(),
-        &services.composer.look(),
-    )
-    .map_err(CampaignRefusal::Content)
+    draft::check(content, &services.composer, None).map_err(CampaignRefusal::Content)
 }
 
 /// A new draft, if it compiles; its id.
@@ -142,21 +137,36 @@ pub async fn preview_content(
     subscriber: Option<Uuid>,
 ) -> Result<RenderedCopy> {
     let compiled = compile(services, content)?;
+    preview_compiled(services, &compiled, subscriber).await
+}
+
+async fn preview_compiled(
+    services: &Services,
+    compiled: &CompiledCampaign,
+    subscriber: Option<Uuid>,
+) -> Result<RenderedCopy> {
     let (person, unsubscribe_url) =
         draft::preview_person(&services.store, &services.composer, subscriber)
             .await?
             .ok_or(CampaignRefusal::NoSuchSubscriber)?;
-    draft::preview(&compiled, &person, &unsubscribe_url).map_err(CampaignRefusal::Content)
+    draft::preview(compiled, &person, &unsubscribe_url).map_err(CampaignRefusal::Content)
 }
 
-/// The copy a subscriber (`None`: the sample person) would get of the saved campaign.
+/// The copy a subscriber (`None`: the sample person) would get of the saved campaign; one
+/// that went out shows in the layout it went out with.
 pub async fn preview(
     services: &Services,
     id: Uuid,
     subscriber: Option<Uuid>,
 ) -> Result<RenderedCopy> {
     let record = load(services, id).await?;
-    preview_content(services, &content_of(&record), subscriber).await
+    let as_sent = match record.layout_version {
+        Some(version) => draft::stored_layout(&services.store, version).await?,
+        None => None,
+    };
+    let compiled = draft::check(&content_of(&record), &services.composer, as_sent.as_ref())
+        .map_err(CampaignRefusal::Content)?;
+    preview_compiled(services, &compiled, subscriber).await
 }
 
 /// Sends one untracked copy of the saved campaign to `to` now; the mail server's answer.
@@ -189,12 +199,8 @@ pub fn check_sendable(
     at: Option<OffsetDateTime>,
     audience_size: i64,
 ) -> Result<()> {
-    draft::check(
-        &content_of(record),
-        services.templates.clone(),
-        &services.composer.look(),
-    )
-    .map_err(CampaignRefusal::DoesNotCompile)?;
+    draft::check(&content_of(record), &services.composer, None)
+        .map_err(CampaignRefusal::DoesNotCompile)?;
     match at {
         Some(at) if at <= OffsetDateTime::now_utc() => Err(CampaignRefusal::TimePassed),
         None if audience_size == 0 => Err(CampaignRefusal::NobodyToSend),

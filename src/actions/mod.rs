@@ -23,6 +23,7 @@ pub mod replies;
 pub mod review;
 pub mod settings;
 pub mod subscribers;
+pub mod templates;
 
 pub mod campaigns;
 
@@ -92,7 +93,6 @@ impl Services {
         CampaignSender::new(
             self.mailer(&self.wake_campaigns),
             self.config.clone(),
-            self.templates.clone(),
             self.signer.clone(),
         )
     }

@@ -254,7 +254,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
             found.extend(files(&path));
         } else if path
             .extension()
-            .is_some_and(|ext| ext == "html" || ext == "txt" || ext == "rs")
+            .is_some_and(|ext| ext == "html" || ext == "txt" || ext == "md" || ext == "rs")
         {
             found.push(path);
         }

@@ -25,7 +25,6 @@ use crate::config::Config;
 use crate::domain::{DeliveryState, SubscriberEmail};
 use crate::signing::{Signer, TokenPurpose};
 use crate::store::{ClaimedDelivery, SentCopy, Start, Timestamp};
-use crate::templates::Templates;
 use outcome::{Outcome, failed, is_mailbox_failure};
 use recorder::Recorder;
 
@@ -47,7 +46,6 @@ struct Prepared {
 pub struct CampaignSender {
     mail: Mailer,
     config: Arc<Config>,
-    templates: Arc<Templates>,
     signer: Signer,
     pace: SendPace,
     worker_id: String,
@@ -58,18 +56,12 @@ pub struct CampaignSender {
 }
 
 impl CampaignSender {
-    pub fn new(
-        mail: Mailer,
-        config: Arc<Config>,
-        templates: Arc<Templates>,
-        signer: Signer,
-    ) -> Self {
+    pub fn new(mail: Mailer, config: Arc<Config>, signer: Signer) -> Self {
         Self {
             pace: SendPace::new(mail.composer.live()),
             mail,
             worker_id: worker_id(&config, "campaigns"),
             config,
-            templates,
             signer,
             prepared: Mutex::new(HashMap::new()),
             statuses: Mutex::new(HashMap::new()),
@@ -441,12 +433,12 @@ impl CampaignSender {
             .campaign(campaign)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the campaign disappeared"))?;
-        let compiled = CompiledCampaign::compile(
-            &content_of(&record),
-            self.templates.clone(),
-            &self.mail.composer.look(),
-        )
-        .map_err(|err| anyhow::anyhow!("{err}"))?;
+        let layout = super::draft::layout_as_sent(&self.mail.store, &self.mail.composer, &record)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("there is no layout called '{}'", record.layout))?;
+        let compiled =
+            CompiledCampaign::compile(&content_of(&record), &layout, &self.mail.composer.look())
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
         let prepared = Arc::new(Prepared {
             compiled,
             links: Mutex::new(HashMap::new()),

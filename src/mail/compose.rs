@@ -14,13 +14,15 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::dkim::DkimSigner;
-use super::render::RenderedCopy;
+use super::render::{RecipientData, RenderedCopy, Wrapped};
+use super::system::{self, MessageFrame};
 use super::thread::is_valid_message_id;
 use crate::config::{Config, Current, LiveSettings};
 use crate::domain::Language;
 use crate::i18n;
 use crate::signing::{Signer, TokenPurpose};
 use crate::templates::Templates;
+use crate::templates::editable::{OwnerTemplates, TemplateName};
 
 /// How long a confirmation link works.
 pub const CONFIRMATION_VALIDITY: time::Duration = time::Duration::days(7);
@@ -100,6 +102,16 @@ impl Composer {
         }
     }
 
+    /// The layout called `name` as it stands now.
+    pub fn layout(&self, name: &str) -> Option<super::render::LayoutSource> {
+        system::current_layout(&self.owner().templates, name)
+    }
+
+    /// The names of the layouts a campaign can pick.
+    pub fn layouts(&self) -> Vec<String> {
+        self.owner().templates.layouts()
+    }
+
     pub fn confirm_url(&self, subscriber: Uuid, now: OffsetDateTime) -> String {
         let token = self
             .signer
@@ -120,17 +132,16 @@ impl Composer {
         message_id: &str,
         now: OffsetDateTime,
     ) -> anyhow::Result<Composed> {
-        let mut context = self.base_context(to);
-        context.insert("confirm_url", &self.confirm_url(to.id, now));
-        context.insert("valid_days", &CONFIRMATION_VALIDITY.whole_days());
-        context.insert("consent_text", &self.owner().consent_text());
-        self.compose("confirmation", to, message_id, &context, false)
+        let mut values = Context::new();
+        values.insert("confirm_url", &self.confirm_url(to.id, now));
+        values.insert("valid_days", &CONFIRMATION_VALIDITY.whole_days());
+        values.insert("consent_text", &self.owner().consent_text());
+        self.compose(Wrapped::Confirmation, to, message_id, values, false)
     }
 
     /// The welcome after confirmation: the first list message, with every list header.
     pub fn welcome(&self, to: &Recipient, message_id: &str) -> anyhow::Result<Composed> {
-        let context = self.base_context(to);
-        self.compose("welcome", to, message_id, &context, true)
+        self.compose(Wrapped::Welcome, to, message_id, Context::new(), true)
     }
 
     /// "Still want this?" to a dormant subscriber: a button to keep receiving it, answered
@@ -141,14 +152,66 @@ impl Composer {
         message_id: &str,
         answer_by: OffsetDateTime,
     ) -> anyhow::Result<Composed> {
-        let mut context = self.base_context(to);
+        let mut values = Context::new();
         let token = self.signer.keep_token(to.id);
-        context.insert(
+        values.insert(
             "keep_url",
             &format!("{}/keep/{token}", self.config.public_base()),
         );
-        context.insert("answer_by", &i18n::date(self.language(), answer_by.date()));
-        self.compose("repermission", to, message_id, &context, true)
+        values.insert("answer_by", &i18n::date(self.language(), answer_by.date()));
+        self.compose(Wrapped::Repermission, to, message_id, values, true)
+    }
+
+    /// The system message `wrapped` for `to`, from the owner's templates; should they fail
+    /// for this person after all, from the shipped ones (the message must go).
+    fn render_system(
+        &self,
+        wrapped: Wrapped,
+        to: &Recipient,
+        values: Context,
+    ) -> anyhow::Result<RenderedCopy> {
+        let owner = self.owner();
+        let look = self.look();
+        let person = RecipientData {
+            name: to.name.clone(),
+            email: to.address.clone(),
+            attributes: serde_json::json!({}),
+        };
+        let unsubscribe_url = self.unsubscribe_url(to.id);
+        let message = TemplateName::parse(&format!("message/{}", wrapped.as_str()))
+            .and_then(|name| owner.templates.resolve(&name))
+            .context("a system message without a template")?;
+        if let Some(layout) = system::current_layout(&owner.templates, system::SYSTEM_LAYOUT) {
+            let frame = MessageFrame {
+                wrapped,
+                parts: &message.parts,
+                layout: &layout,
+                look: &look,
+            };
+            match system::render_message(&frame, &person, &unsubscribe_url, values.clone()) {
+                Ok(copy) => return Ok(copy),
+                Err(err) => tracing::warn!(
+                    message = wrapped.as_str(),
+                    error = %err,
+                    "the owner's template failed for this person; the shipped one goes instead"
+                ),
+            }
+        }
+        let shipped = OwnerTemplates::default();
+        let parts = shipped
+            .resolve(&message.name)
+            .map(|m| m.parts)
+            .unwrap_or_default();
+        let layout = system::current_layout(&shipped, system::SYSTEM_LAYOUT)
+            .context("the shipped layout is missing")?;
+        let frame = MessageFrame {
+            wrapped,
+            parts: &parts,
+            layout: &layout,
+            look: &look,
+        };
+        system::render_message(&frame, &person, &unsubscribe_url, values)
+            .map_err(|err| anyhow::anyhow!("the shipped {} message: {err}", wrapped.as_str()))
     }
 
     /// A plain-text check of the mail settings, sent straight to `to` (the settings page's
@@ -192,39 +255,23 @@ impl Composer {
         self.sign_and_envelope(message, owner.from.email.clone(), to)
     }
 
-    fn base_context(&self, to: &Recipient) -> Context {
-        let mut context = Context::new();
-        let owner = self.owner();
-        context.insert("lang", self.language().code());
-        context.insert("list_name", &owner.list_name());
-        context.insert("brand", &owner.brand(self.config.public_base()));
-        context.insert("name", &to.name);
-        context.insert("email", &to.address);
-        context.insert("public_url", self.config.public_base());
-        context.insert("unsubscribe_url", &self.unsubscribe_url(to.id));
-        self.look().insert_postal_address(&mut context);
-        context
-    }
-
     fn compose(
         &self,
-        template: &str,
+        wrapped: Wrapped,
         to: &Recipient,
         message_id: &str,
-        context: &Context,
+        values: Context,
         list_message: bool,
     ) -> anyhow::Result<Composed> {
-        let subject = self
-            .templates
-            .render(&format!("email/{template}.subject.txt"), context)?;
-        let subject = one_line(&subject);
-        let text = self
-            .templates
-            .render(&format!("email/{template}.txt"), context)?;
-        let html = self
-            .templates
-            .render(&format!("email/{template}.html"), context)?;
-        self.assemble(to, message_id, subject, text, html, list_message)
+        let copy = self.render_system(wrapped, to, values)?;
+        self.assemble(
+            to,
+            message_id,
+            copy.subject,
+            copy.text,
+            copy.html,
+            list_message,
+        )
     }
 
     /// One recipient's copy of a campaign, with every list header.

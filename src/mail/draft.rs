@@ -2,31 +2,33 @@
 //! would get it, and a test copy. The JSON API and the owner's pages both use these, so a
 //! draft is judged and shown the same way wherever it is written.
 
-use std::sync::Arc;
-
 use uuid::Uuid;
+
+use anyhow::Context as _;
 
 use super::compose::{Composer, Recipient};
 use super::render::{
-    CampaignContent, CompiledCampaign, CopySettings, ListLook, RecipientData, RenderedCopy,
+    CampaignContent, CompiledCampaign, CopySettings, LayoutSource, RecipientData, RenderedCopy,
     TemplateError,
 };
+use super::system::layout_source;
 use super::transport::{SendError, Transport};
 use crate::domain::SubscriberEmail;
-use crate::store::{CampaignDraft, CampaignRecord, Store};
-use crate::templates::Templates;
+use crate::store::{CampaignDraft, CampaignRecord, NewVersion, Store};
+use crate::templates::editable::{Parts, TemplateName};
 
 pub const MAX_SUBJECT_CHARS: usize = 300;
 
 /// The address a preview is rendered for when no subscriber is chosen.
 pub const SAMPLE_EMAIL: &str = "someone@example.com";
 
-/// Checks a draft and compiles it; a problem names the field at fault (subject, body,
-/// preheader, layout) and says what is wrong in the author's words.
+/// Checks a draft and compiles it with its layout as it stands (or, for a campaign that
+/// went out, `as_sent`); a problem names the field at fault (subject, body, preheader,
+/// layout) and says what is wrong in the author's words.
 pub fn check(
     content: &CampaignContent,
-    templates: Arc<Templates>,
-    look: &ListLook,
+    composer: &Composer,
+    as_sent: Option<&LayoutSource>,
 ) -> Result<CompiledCampaign, TemplateError> {
     let problem = |field: &'static str, reason: String| TemplateError { field, reason };
     if content.subject.trim().is_empty() {
@@ -41,7 +43,76 @@ pub fn check(
     if content.body.trim().is_empty() {
         return Err(problem("body", "a campaign needs a body".into()));
     }
-    CompiledCampaign::compile(content, templates, look)
+    let layout = match as_sent {
+        Some(layout) => layout.clone(),
+        None => composer.layout(&content.layout).ok_or_else(|| {
+            problem(
+                "layout",
+                format!(
+                    "there is no layout called '{}'; there are: {}",
+                    content.layout,
+                    composer.layouts().join(", ")
+                ),
+            )
+        })?,
+    };
+    CompiledCampaign::compile(content, &layout, &composer.look())
+}
+
+/// The layout `record` goes out with, or went out with: the version recorded when it
+/// started sending, recorded now from the layout as it stands if it has none yet (the
+/// shipped default is saved as a version for this). `None`: no layout of its name.
+pub async fn layout_as_sent(
+    store: &Store,
+    composer: &Composer,
+    record: &CampaignRecord,
+) -> anyhow::Result<Option<LayoutSource>> {
+    if let Some(id) = record.layout_version {
+        return stored_layout(store, id).await;
+    }
+    let Some(name) = TemplateName::layout(&record.layout) else {
+        return Ok(None);
+    };
+    let Some(resolved) = composer.owner().templates.resolve(&name) else {
+        return Ok(None);
+    };
+    let id = match &resolved.saved {
+        Some(saved) => saved.id,
+        None => shipped_version(store, &name, &resolved.parts).await?,
+    };
+    match store.pin_layout(record.id, id).await? {
+        Some(pinned) if pinned != id => stored_layout(store, pinned).await,
+        _ => Ok(Some(layout_source(&name, &resolved.parts))),
+    }
+}
+
+/// The layout version a campaign recorded, if it reads.
+pub async fn stored_layout(store: &Store, id: i64) -> anyhow::Result<Option<LayoutSource>> {
+    let Some(version) = store.template_version(id).await? else {
+        return Ok(None);
+    };
+    let (Some(name), Some(parts)) = (TemplateName::parse(&version.name), version.parts) else {
+        return Ok(None);
+    };
+    let parts: Parts = serde_json::from_str(&parts).context("reading a saved layout")?;
+    Ok(Some(layout_source(&name, &parts)))
+}
+
+/// The id of a saved copy of the shipped `parts` of `name`: the latest version if it is
+/// that copy, else a new one.
+async fn shipped_version(store: &Store, name: &TemplateName, parts: &Parts) -> anyhow::Result<i64> {
+    let text = serde_json::to_string(parts)?;
+    let latest = store.template_versions(name.as_str(), 1).await?;
+    if let Some(version) = latest
+        .into_iter()
+        .find(|v| v.shipped && v.parts.as_deref() == Some(text.as_str()))
+    {
+        return Ok(version.id);
+    }
+    Ok(store
+        .save_template(name.as_str(), NewVersion::Shipped(&text))
+        .await?
+        .id)
 }
 
 /// A person with no name and no attributes, at `email`: who a preview shows when no

@@ -14,6 +14,7 @@ pub mod links;
 pub mod placeholders;
 pub mod render;
 pub mod smtp;
+pub mod system;
 pub mod text;
 pub mod thread;
 pub mod transport;

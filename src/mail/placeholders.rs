@@ -78,8 +78,10 @@ enum Place {
     Html,
 }
 
-/// Puts the values back into one Markdown event, each as its place needs it.
-pub fn fill_event(event: Event<'_>) -> Event<'_> {
+/// Puts the values back into one Markdown event, each as its place needs it. `own` are
+/// the addresses hundred itself made for this message (a confirmation's link, the
+/// unsubscribe link): only one of them may stand as a link's whole address.
+pub fn fill_event<'a>(event: Event<'a>, own: &[String]) -> Event<'a> {
     match event {
         Event::Text(text) => Event::Text(fill(text, Place::Text)),
         Event::Code(code) => Event::Code(fill(code, Place::Text)),
@@ -92,7 +94,7 @@ pub fn fill_event(event: Event<'_>) -> Event<'_> {
             id,
         }) => Event::Start(Tag::Link {
             link_type,
-            dest_url: fill(dest_url, Place::Url),
+            dest_url: fill_address(dest_url, own),
             title: fill(title, Place::Text),
             id,
         }),
@@ -103,7 +105,7 @@ pub fn fill_event(event: Event<'_>) -> Event<'_> {
             id,
         }) => Event::Start(Tag::Image {
             link_type,
-            dest_url: fill(dest_url, Place::Url),
+            dest_url: fill_address(dest_url, own),
             title: fill(title, Place::Text),
             id,
         }),
@@ -113,6 +115,29 @@ pub fn fill_event(event: Event<'_>) -> Event<'_> {
         // Anything else carries no text of its own with the extensions in use.
         other => other,
     }
+}
+
+/// A link's or image's address: a value that is the whole address and one of hundred's own
+/// addresses for this message (`[Confirm]({{ confirm_url }})`) is the address; any other
+/// value, a subscriber's above all, is one component of the address the author wrote
+/// (`?ref={{ … }}`), so it never decides where a link goes.
+fn fill_address<'a>(address: CowStr<'a>, own: &[String]) -> CowStr<'a> {
+    let whole = address
+        .strip_prefix(OPEN)
+        .and_then(|rest| rest.strip_suffix(CLOSE))
+        .filter(|inner| !inner.contains([OPEN, CLOSE]))
+        .and_then(decode)
+        .filter(|value| own.iter().any(|own| own == value) && is_web_address(value));
+    match whole {
+        Some(value) => value.into(),
+        None => fill(address, Place::Url),
+    }
+}
+
+fn is_web_address(value: &str) -> bool {
+    let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 fn fill(text: CowStr<'_>, place: Place) -> CowStr<'_> {

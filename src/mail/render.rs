@@ -25,12 +25,13 @@ use super::links::trackable_links;
 use super::placeholders;
 use super::text::html_to_text;
 use crate::domain::{BodyFormat, Language};
-use crate::templates::Templates;
 use crate::tracking::HIDDEN_LINK;
-pub use layout::ListLook;
 use layout::*;
+pub use layout::{LayoutProblem, ListLook, check_layout};
 
 mod layout;
+mod words;
+pub use words::page_words;
 
 /// A template error, with the place and the reason, for the person writing the campaign.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -38,6 +39,53 @@ mod layout;
 pub struct TemplateError {
     pub field: &'static str,
     pub reason: String,
+}
+
+impl TemplateError {
+    /// The line of the field the reason names ("line 3:7"), if it names one.
+    pub fn line(&self) -> Option<u32> {
+        let at = self.reason.find("line ")?;
+        let digits: String = self.reason[at + 5..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+}
+
+/// A layout's text as the owner wrote it (or as hundred ships it).
+#[derive(Debug, Clone)]
+pub struct LayoutSource {
+    pub name: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// What a layout wraps: its templates can tell (`message`), to say why the mail came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wrapped {
+    Campaign,
+    Confirmation,
+    Welcome,
+    Repermission,
+}
+
+impl Wrapped {
+    pub const ALL: [Wrapped; 4] = [
+        Self::Campaign,
+        Self::Confirmation,
+        Self::Welcome,
+        Self::Repermission,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Campaign => "campaign",
+            Self::Confirmation => "confirmation",
+            Self::Welcome => "welcome",
+            Self::Repermission => "repermission",
+        }
+    }
 }
 
 /// What a campaign's author writes.
@@ -86,8 +134,6 @@ pub struct RenderedCopy {
     pub text: String,
 }
 
-pub const LAYOUTS: [&str; 1] = ["default"];
-
 /// The subject, preheader and body content of one recipient's copy, before the layout.
 #[derive(Debug, Clone)]
 pub struct Personalised {
@@ -125,6 +171,11 @@ pub struct CompiledCampaign {
     format: BodyFormat,
     has_preheader: bool,
     list_name: String,
+    language: Language,
+    /// Values besides the subscriber's (a system message's links, say).
+    values: Context,
+    /// Those of `values` that are hundred's own links (see [`placeholders::fill_event`]).
+    own_addresses: Vec<String>,
     layout: Arc<Layout>,
     blocks: Mutex<HashMap<String, Arc<FinishedBlock>>>,
 }
@@ -132,24 +183,25 @@ pub struct CompiledCampaign {
 impl CompiledCampaign {
     /// Parses the campaign's templates and renders them once for the emptiest possible
     /// subscriber, so every error surfaces now. The layout's own words (the footer) are in
-    /// `language`.
+    /// the look's language.
     pub fn compile(
         content: &CampaignContent,
-        templates: Arc<Templates>,
+        layout: &LayoutSource,
         look: &ListLook,
     ) -> Result<Self, TemplateError> {
-        let list_name = look.list_name.as_str();
-        if !LAYOUTS.contains(&content.layout.as_str()) {
-            return Err(TemplateError {
-                field: "layout",
-                reason: format!(
-                    "unknown layout '{}'; available: {}",
-                    content.layout,
-                    LAYOUTS.join(", ")
-                ),
-            });
-        }
-        let mut tera = Tera::new();
+        Self::compile_message(content, layout, look, Wrapped::Campaign, Context::new())
+    }
+
+    /// Like [`Self::compile`], for what else a layout wraps, with `values` its templates
+    /// can show besides the subscriber's (`confirm_url`, …).
+    pub fn compile_message(
+        content: &CampaignContent,
+        layout: &LayoutSource,
+        look: &ListLook,
+        wrapped: Wrapped,
+        values: Context,
+    ) -> Result<Self, TemplateError> {
+        let mut tera = crate::templates::engine();
         add(&mut tera, "subject", "subject.txt", &content.subject)?;
         match content.format {
             BodyFormat::Html => add(&mut tera, "body", "body.html", &content.body)?,
@@ -167,16 +219,18 @@ impl CompiledCampaign {
         if let Some(preheader) = &content.preheader {
             add(&mut tera, "preheader", "preheader.txt", preheader)?;
         }
-        let layout =
-            Layout::prepare(&content.layout, templates, look).map_err(|err| TemplateError {
-                field: "layout",
-                reason: format!("{err:#}"),
-            })?;
+        let layout = Layout::prepare(layout, look, wrapped).map_err(|problem| TemplateError {
+            field: "layout",
+            reason: problem.to_string(),
+        })?;
         let compiled = Self {
             tera,
             format: content.format,
             has_preheader: content.preheader.is_some(),
-            list_name: list_name.to_string(),
+            list_name: look.list_name.clone(),
+            language: look.language,
+            own_addresses: own_addresses(&values),
+            values,
             layout: Arc::new(layout),
             blocks: Mutex::new(HashMap::new()),
         };
@@ -190,9 +244,10 @@ impl CompiledCampaign {
     }
 
     fn context(&self, recipient: &RecipientData) -> Context {
-        let mut context = Context::new();
+        let mut context = self.values.clone();
         context.insert("subscriber", recipient);
         context.insert("list_name", &self.list_name);
+        context.insert("lang", self.language.code());
         context
     }
 
@@ -227,7 +282,7 @@ impl CompiledCampaign {
         let body = render("body", "body.html")?;
         let blocks = match self.format {
             BodyFormat::Html => vec![body],
-            BodyFormat::Markdown => markdown_to_html_blocks(&body),
+            BodyFormat::Markdown => markdown_to_html_blocks(&body, &self.own_addresses),
         };
         Ok(Personalised {
             subject,
@@ -350,6 +405,16 @@ fn explain(err: &tera::Error) -> String {
     text
 }
 
+/// The links hundred made among a message's `values`: the only values a Markdown link may
+/// take as its whole address.
+fn own_addresses(values: &Context) -> Vec<String> {
+    ["confirm_url", "keep_url", "unsubscribe_url"]
+        .into_iter()
+        .filter_map(|key| values.get(key).and_then(|value| value.as_str()))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Subjects and preheaders are one line: a line break there would break the header.
 fn one_line(text: &str) -> String {
     text.split(|c: char| c.is_control() || c.is_whitespace())
@@ -360,7 +425,7 @@ fn one_line(text: &str) -> String {
 
 /// Markdown to HTML, one string per top-level block (heading, paragraph, list, …), with
 /// the subscriber's values (tokens in `markdown`) put back in as text.
-fn markdown_to_html_blocks(markdown: &str) -> Vec<String> {
+fn markdown_to_html_blocks(markdown: &str, own: &[String]) -> Vec<String> {
     use pulldown_cmark::{Event, Options, Parser, TextMergeStream, html};
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION;
@@ -368,7 +433,7 @@ fn markdown_to_html_blocks(markdown: &str) -> Vec<String> {
     let mut events = Vec::new();
     let mut depth = 0usize;
     let parsed = TextMergeStream::new(Parser::new_ext(markdown, options));
-    for event in parsed.map(placeholders::fill_event) {
+    for event in parsed.map(|event| placeholders::fill_event(event, own)) {
         match &event {
             Event::Start(_) => depth += 1,
             Event::End(_) => depth = depth.saturating_sub(1),

@@ -46,6 +46,9 @@ pub struct CampaignRecord {
     pub engaged: i64,
     /// Copies the mail server accepted, counted once when the send finished.
     pub delivered: Option<i64>,
+    /// The layout version it went out with (`template_versions.id`), set when it started
+    /// sending.
+    pub layout_version: Option<i64>,
 }
 
 /// A campaign as the list of campaigns shows it.
@@ -163,7 +166,8 @@ impl Start {
 }
 
 const COLUMNS: &str = "id, subject, body, format, preheader, layout, status, scheduled_at, \
-    started_at, finished_at, late_by_seconds, created_at, updated_at, audience_tiers, engaged, delivered";
+    started_at, finished_at, late_by_seconds, created_at, updated_at, audience_tiers, engaged, delivered, \
+    layout_version";
 
 impl Store {
     pub async fn create_campaign(

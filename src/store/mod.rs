@@ -27,6 +27,7 @@ mod reports;
 mod review;
 mod settings;
 mod subscribers;
+mod templates;
 mod timestamp;
 
 use std::future::Future;
@@ -65,6 +66,7 @@ pub use review::{GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,
 };
+pub use templates::{NewVersion, TemplateVersion};
 pub use timestamp::Timestamp;
 
 /// Runs a write until it succeeds, at most `tries` times, waiting longer after each

@@ -79,7 +79,13 @@ pub fn consent_text_version(text: &str) -> String {
 
 /// Where the owner's settings are kept: `owner.<key>`, and the version every save bumps.
 const OWNER_PREFIX: &str = "owner.";
-const OWNER_VERSION: &str = "owner_version";
+pub(super) const OWNER_VERSION: &str = "owner_version";
+
+/// Counts a save of the owner's settings or templates (bind [`OWNER_VERSION`]), so every
+/// instance sees it changed; returns the new version.
+pub(super) const BUMP_OWNER_VERSION: &str = "INSERT INTO settings (key, value) VALUES ($1, '1') \
+     ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT) \
+     RETURNING value";
 
 impl Store {
     /// The owner's saved settings (key, text) and their version (0: never saved).
@@ -138,10 +144,7 @@ impl Store {
                 }
                 .context("saving a setting")?;
             }
-            let version: String = sqlx::query_scalar(
-                "INSERT INTO settings (key, value) VALUES ($1, '1') ON CONFLICT (key) DO UPDATE \
-                 SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT) RETURNING value",
-            )
+            let version: String = sqlx::query_scalar(BUMP_OWNER_VERSION)
             .bind(OWNER_VERSION)
             .fetch_one(&mut *tx)
             .await

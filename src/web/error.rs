@@ -69,10 +69,20 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
+    /// A field named at run time (a template's part), with the line at fault if known.
+    #[error("{message}")]
+    InvalidAt {
+        field: String,
+        line: Option<u32>,
+        message: String,
+    },
     #[error("a valid API token is required")]
     Unauthorized,
     #[error("not found")]
     NotFound,
+    /// Not found, with a sentence saying what there is.
+    #[error("{0}")]
+    NoSuch(String),
     #[error("{0}")]
     Conflict(String),
     /// A body over the route's limit (413); the message says what the limit is.
@@ -91,9 +101,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. } | Self::InvalidAt { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NoSuch(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -107,6 +117,11 @@ impl IntoResponse for ApiError {
             Self::Invalid { field, message } => {
                 serde_json::json!({ "error": message, "field": field })
             }
+            Self::InvalidAt {
+                field,
+                line,
+                message,
+            } => serde_json::json!({ "error": message, "field": field, "line": line }),
             other => serde_json::json!({ "error": other.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();

@@ -46,6 +46,9 @@ async fn button_page(state: &AppState, kind: LinkKind, token: &str, template: &s
             context.insert("action", &format!("/{}/{token}", kind.as_str()));
             context.insert("email", &subscriber.email);
             context.insert("already", &(subscriber.status.as_str() == "unsubscribed"));
+            if kind == LinkKind::Keep {
+                context.insert("words", &state.words("keep", Some(&subscriber.email)));
+            }
             state.page(StatusCode::OK, template, &context)
         }
         Err(err) => invalid_link(state, kind, err),
@@ -109,13 +112,17 @@ async fn confirm(
     Path(token): Path<String>,
 ) -> Response {
     match readers::confirm(&state, &token, client.ip_string()).await {
-        Ok(()) => state.page(StatusCode::OK, "web/confirmed.html", &Context::new()),
+        Ok(()) => {
+            let mut context = Context::new();
+            context.insert("words", &state.words("confirmed", None));
+            state.page(StatusCode::OK, "web/confirmed.html", &context)
+        }
         Err(err) => invalid_link(&state, LinkKind::Confirm, err),
     }
 }
 
 /// Which kind of link was refused: the help differs for someone joining and someone leaving.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum LinkKind {
     Confirm,
     Unsubscribe,
@@ -179,6 +186,7 @@ async fn unsubscribe(
         Ok(email) => {
             let mut context = Context::new();
             context.insert("email", &email);
+            context.insert("words", &state.words("unsubscribed", Some(&email)));
             context.insert(
                 "resubscribe_action",
                 &format!("/unsubscribe/{token}/resubscribe"),

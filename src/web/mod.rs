@@ -37,6 +37,8 @@ use tower_http::trace::TraceLayer;
 use crate::actions::Services;
 use crate::domain::Language;
 use crate::i18n;
+use crate::mail::render::page_words;
+use crate::templates::editable::{OwnerTemplates, TemplateName};
 use crate::tracking::Tracker;
 
 pub use client::Client;
@@ -95,6 +97,33 @@ impl AppState {
     /// A sentence a public page shows that is built in code, in the pages' language.
     pub fn text(&self, key: &str, args: &[(&str, i18n::Arg<'_>)]) -> String {
         i18n::text(self.language(), key, args)
+    }
+
+    /// The words the owner wrote for the public page `page` (`subscribe`, `thanks`,
+    /// `confirmed`, `unsubscribed`, `keep`), as HTML, with `email` where the page knows it.
+    /// Should the owner's words fail here after all, the shipped ones show.
+    pub fn words(&self, page: &str, email: Option<&str>) -> String {
+        let current = self.settings();
+        let mut values = Context::new();
+        values.insert("lang", self.language().code());
+        values.insert("list_name", &current.list_name());
+        values.insert("email", email.unwrap_or_default());
+        let Some(name) = TemplateName::parse(&format!("page/{page}")) else {
+            return String::new();
+        };
+        let source = |templates: &OwnerTemplates| {
+            templates
+                .resolve(&name)
+                .and_then(|resolved| resolved.parts.get("body").cloned())
+                .unwrap_or_default()
+        };
+        match page_words(&source(&current.templates), &values) {
+            Ok(html) => html,
+            Err(err) => {
+                tracing::warn!(page, error = %err, "the owner's page words failed; the shipped ones show");
+                page_words(&source(&OwnerTemplates::default()), &values).unwrap_or_default()
+            }
+        }
     }
 
     /// Renders a page template with the list name, its look (`brand`: the accent's

@@ -208,6 +208,7 @@ pub(super) fn thanks_page(state: &AppState) -> Response {
     let mut context = Context::new();
     context.insert("title", &state.text("thanks-title", &[]));
     context.insert("message", &state.text("thanks-message", &[]));
+    context.insert("words", &state.words("thanks", None));
     state.page(StatusCode::OK, "web/message.html", &context)
 }
 
@@ -232,6 +233,7 @@ fn form_page(
     context.insert("error", &error);
     context.insert("error_field", &error_field);
     context.insert("consent_text", &state.settings().consent_text());
+    context.insert("words", &state.words("subscribe", None));
     state.page(status, "web/subscribe.html", &context)
 }
 

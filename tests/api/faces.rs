@@ -115,9 +115,9 @@ async fn a_campaign_that_no_longer_compiles_is_refused_alike_everywhere(backend:
     let (status, sentence, field) = api_refusal(&app, &token, &id).await;
     assert_eq!((status, field.as_str()), (422, "layout"), "{sentence}");
     assert!(
-        sentence
-            .starts_with("This campaign cannot be sent as it is (layout: unknown layout 'retired'")
-            && sentence.ends_with("Edit the draft first."),
+        sentence.starts_with(
+            "This campaign cannot be sent as it is (layout: there is no layout called 'retired'"
+        ) && sentence.ends_with("Edit the draft first."),
         "{sentence}"
     );
     admin_refuses(&owner, &id, &version, &sentence).await;

@@ -33,4 +33,5 @@ mod settings;
 mod shutdown;
 mod signup;
 mod smtp_listener;
+mod templates;
 mod tracking;

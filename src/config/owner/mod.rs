@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::SignupLimits;
 use crate::domain::Language;
+use crate::templates::editable::OwnerTemplates;
 pub use brand::{Brand, LOGO_MAX_HEIGHT, LOGO_MAX_WIDTH, Logo, ShownLogo};
 pub use table::OWNER_SETTINGS;
 
@@ -208,6 +209,8 @@ pub struct Current {
     pub version: i64,
     /// The image `settings.logo` names, if it is one that was uploaded.
     pub logo_image: Option<Logo>,
+    /// The owner's versions of the layouts, system messages and page words.
+    pub templates: Arc<OwnerTemplates>,
 }
 
 impl LiveSettings {

@@ -4,6 +4,96 @@
 use super::*;
 use crate::config::Brand;
 
+/// A Tera error as a layout problem in `part`, with the line Tera names.
+fn problem(part: &'static str, err: &tera::Error) -> LayoutProblem {
+    let error = TemplateError {
+        field: part,
+        reason: explain(err)
+            .replace("--> layout.html:", "--> line ")
+            .replace("--> layout.txt:", "--> line "),
+    };
+    LayoutProblem {
+        part,
+        line: error.line(),
+        reason: error.reason,
+    }
+}
+
+/// `what` ({{ name }}) shows exactly once (`count` times); otherwise the problem, at the
+/// line of the second mention when it shows twice.
+fn once(
+    source: &str,
+    part: &'static str,
+    name: &str,
+    what: &str,
+    count: usize,
+) -> Result<(), LayoutProblem> {
+    match count {
+        1 => Ok(()),
+        0 => Err(LayoutProblem {
+            part,
+            line: None,
+            reason: format!("{what} is missing: the layout must show {{{{ {name} }}}} once"),
+        }),
+        _ => Err(LayoutProblem {
+            part,
+            line: nth_line(source, name, 2),
+            reason: format!(
+                "{what} shows {count} times: the layout must show {{{{ {name} }}}} once"
+            ),
+        }),
+    }
+}
+
+/// The line (from 1) of the `n`th mention of the value `name` in `source`: `{{ name`
+/// (with a filter or not) or `{% if name`, not the word elsewhere (`.content` in CSS).
+fn nth_line(source: &str, name: &str, n: usize) -> Option<u32> {
+    let mentions = source.match_indices(['{']).filter_map(|(at, _)| {
+        let rest = source[at + 1..].strip_prefix(['{', '%'])?;
+        let rest = rest.trim_start();
+        let rest = rest.strip_prefix("if ").map_or(rest, str::trim_start);
+        let after = rest.strip_prefix(name)?;
+        let ends = after
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'));
+        ends.then_some(at)
+    });
+    let at = mentions.into_iter().nth(n.checked_sub(1)?)?;
+    u32::try_from(source[..at].matches('\n').count() + 1).ok()
+}
+
+/// Checks a layout as saving it needs: it compiles and renders for every message it wraps;
+/// the content, the unsubscribe link and the postal address each show once in the HTML and
+/// in the text; the open pixel and the hidden link once, only in tracked copies.
+pub fn check_layout(source: &LayoutSource, look: &ListLook) -> Result<(), LayoutProblem> {
+    let mut look = look.clone();
+    look.postal_address = Some(marker("postal_address"));
+    for wrapped in Wrapped::ALL {
+        let layout = Layout::prepare(source, &look, wrapped)?;
+        let postal = layout.tracked.count(Slot::PostalAddress);
+        once(
+            &source.html,
+            "html",
+            "postal_address",
+            "the postal address",
+            postal,
+        )?;
+        let text = layout
+            .text("", "someone@example.com", "https://example.com/unsubscribe")
+            .map_err(|err| problem("text", &err))?;
+        let postal = text.matches(&marker("postal_address")).count();
+        once(
+            &source.text,
+            "text",
+            "postal_address",
+            "the postal address",
+            postal,
+        )?;
+    }
+    Ok(())
+}
+
 /// A layout prepared once per campaign: its HTML rendered with a marker in each per-copy
 /// place and its CSS inlined, so a copy only inlines its own content.
 pub(super) struct Layout {
@@ -13,12 +103,36 @@ pub(super) struct Layout {
     /// The layout's rules for content (`.content …`, outside at-rules, which inlining
     /// skips anyway), applied to each copy's content.
     css: String,
-    text_template: String,
-    templates: Arc<Templates>,
+    /// The layout's HTML and text, compiled (`layout.html`, `layout.txt`).
+    tera: Tera,
     list_name: String,
     postal_address: Option<String>,
     language: Language,
+    wrapped: Wrapped,
 }
+
+/// What is wrong with a layout: the part (`html` or `text`), the line where known, and
+/// what is missing or wrong.
+#[derive(Debug, Clone)]
+pub struct LayoutProblem {
+    pub part: &'static str,
+    pub line: Option<u32>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for LayoutProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            // The reason may say the line already (Tera's own errors do).
+            Some(line) if !self.reason.contains("line ") => {
+                write!(f, "{}, line {line}: {}", self.part, self.reason)
+            }
+            _ => write!(f, "{}: {}", self.part, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for LayoutProblem {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Slot {
@@ -29,9 +143,11 @@ pub(super) enum Slot {
     UnsubscribeUrl,
     OpenPixelUrl,
     HiddenLinkUrl,
+    /// Only while a layout is checked: where the postal address shows.
+    PostalAddress,
 }
 
-pub(super) const SLOTS: [(Slot, &str); 7] = [
+pub(super) const SLOTS: [(Slot, &str); 8] = [
     (Slot::Subject, "subject"),
     (Slot::Preheader, "preheader"),
     (Slot::Content, "content"),
@@ -39,6 +155,7 @@ pub(super) const SLOTS: [(Slot, &str); 7] = [
     (Slot::UnsubscribeUrl, "unsubscribe_url"),
     (Slot::OpenPixelUrl, "open_pixel_url"),
     (Slot::HiddenLinkUrl, "hidden_link_url"),
+    (Slot::PostalAddress, "postal_address"),
 ];
 
 /// Private-use characters: nothing a layout or the CSS inliner writes contains them.
@@ -89,55 +206,114 @@ pub(super) const CONTENT_CLASS: &str = "content";
 
 impl Layout {
     pub(super) fn prepare(
-        name: &str,
-        templates: Arc<Templates>,
+        source: &LayoutSource,
         look: &ListLook,
-    ) -> anyhow::Result<Self> {
-        let (list_name, language) = (look.list_name.as_str(), look.language);
-        let html_template = format!("email/layouts/{name}.html");
-        let skeleton = |tracked: bool| -> anyhow::Result<(Skeleton, String)> {
+        wrapped: Wrapped,
+    ) -> Result<Self, LayoutProblem> {
+        let mut tera = crate::templates::engine();
+        for (part, name, text) in [
+            ("html", "layout.html", &source.html),
+            ("text", "layout.txt", &source.text),
+        ] {
+            tera.add_raw_template(name, text)
+                .map_err(|err| problem(part, &err))?;
+        }
+        let skeleton = |tracked: bool| -> Result<(Skeleton, String), LayoutProblem> {
             let mut context = Context::new();
-            context.insert("lang", language.code());
-            context.insert("list_name", list_name);
+            context.insert("lang", look.language.code());
+            context.insert("list_name", &look.list_name);
+            context.insert("message", wrapped.as_str());
             look.insert_postal_address(&mut context);
             context.insert("brand", &look.brand);
             for (slot, name) in SLOTS {
-                if matches!(slot, Slot::OpenPixelUrl | Slot::HiddenLinkUrl) {
-                    context.insert(name, &tracked.then(|| marker(name)));
-                } else {
-                    context.insert(name, &marker(name));
+                match slot {
+                    Slot::OpenPixelUrl | Slot::HiddenLinkUrl => {
+                        context.insert(name, &tracked.then(|| marker(name)));
+                    }
+                    Slot::PostalAddress => {}
+                    _ => context.insert(name, &marker(name)),
                 }
             }
-            let html = templates.render(&html_template, &context)?;
+            let html = tera
+                .render("layout.html", &context)
+                .map_err(|err| problem("html", &err))?;
             let css = content_rules(&style_sheets(&html));
-            let inlined = inline_css(&html)?;
-            Ok((Skeleton::split(&inlined)?, css))
+            let inlined = inline_css(&html).map_err(|err| LayoutProblem {
+                part: "html",
+                line: None,
+                reason: format!("{err:#}"),
+            })?;
+            let skeleton = Skeleton::split(&inlined).map_err(|err| LayoutProblem {
+                part: "html",
+                line: None,
+                reason: format!("{err:#}"),
+            })?;
+            Ok((skeleton, css))
         };
         let (tracked, css) = skeleton(true)?;
         let (untracked, _) = skeleton(false)?;
-        anyhow::ensure!(
-            tracked.count(Slot::Content) == 1 && untracked.count(Slot::Content) == 1,
-            "the layout must show the content exactly once"
-        );
-        anyhow::ensure!(
-            tracked.count(Slot::UnsubscribeUrl) >= 1,
-            "the layout must show the unsubscribe link"
-        );
-        anyhow::ensure!(
-            tracked.count(Slot::HiddenLinkUrl) == 1 && untracked.count(Slot::HiddenLinkUrl) == 0,
-            "the layout must carry the hidden link exactly once, and only when tracking"
-        );
+        let html_once = |slot: Slot, name: &str, what: &str| {
+            let count = tracked.count(slot);
+            once(&source.html, "html", name, what, count)
+        };
+        html_once(Slot::Content, "content", "the content")?;
+        html_once(
+            Slot::UnsubscribeUrl,
+            "unsubscribe_url",
+            "the unsubscribe link",
+        )?;
+        for (slot, name, what) in [
+            (Slot::OpenPixelUrl, "open_pixel_url", "the open pixel"),
+            (Slot::HiddenLinkUrl, "hidden_link_url", "the hidden link"),
+        ] {
+            html_once(slot, name, what)?;
+            if untracked.count(slot) != 0 {
+                return Err(LayoutProblem {
+                    part: "html",
+                    line: nth_line(&source.html, name, 1),
+                    reason: format!(
+                        "{what} ({{{{ {name} }}}}) shows in copies that are not tracked; put it inside {{% if {name} %}}…{{% endif %}}"
+                    ),
+                });
+            }
+        }
+        if untracked.count(Slot::Content) != 1 || untracked.count(Slot::UnsubscribeUrl) != 1 {
+            return Err(LayoutProblem {
+                part: "html",
+                line: None,
+                reason: "the content and the unsubscribe link must show in untracked copies too"
+                    .into(),
+            });
+        }
         let layout = Self {
             tracked,
             untracked,
             css,
-            text_template: format!("email/layouts/{name}.txt"),
-            templates,
-            list_name: list_name.to_string(),
-            language,
+            tera,
+            list_name: look.list_name.clone(),
+            language: look.language,
             postal_address: look.postal_address.clone(),
+            wrapped,
         };
-        layout.text("", "someone@example.com", "https://example.com/unsubscribe")?;
+        let content = marker("content");
+        let unsubscribe = marker("unsubscribe_url");
+        let text = layout
+            .text(&content, "someone@example.com", &unsubscribe)
+            .map_err(|err| problem("text", &err))?;
+        once(
+            &source.text,
+            "text",
+            "content",
+            "the content",
+            text.matches(&content).count(),
+        )?;
+        once(
+            &source.text,
+            "text",
+            "unsubscribe_url",
+            "the unsubscribe link",
+            text.matches(&unsubscribe).count(),
+        )?;
         Ok(layout)
     }
 
@@ -146,15 +322,16 @@ impl Layout {
         content: &str,
         email: &str,
         unsubscribe_url: &str,
-    ) -> anyhow::Result<String> {
+    ) -> Result<String, tera::Error> {
         let mut context = Context::new();
         context.insert("lang", self.language.code());
         context.insert("list_name", &self.list_name);
+        context.insert("message", self.wrapped.as_str());
         context.insert("postal_address", &self.postal_address);
         context.insert("content", content.trim_end());
         context.insert("email", email);
         context.insert("unsubscribe_url", unsubscribe_url);
-        self.templates.render(&self.text_template, &context)
+        self.tera.render("layout.txt", &context)
     }
 
     pub(super) fn fill(
@@ -169,7 +346,7 @@ impl Layout {
             .text(content_text, email, copy.unsubscribe_url)
             .map_err(|err| TemplateError {
                 field: "layout",
-                reason: format!("{err:#}"),
+                reason: problem("text", &err).to_string(),
             })?;
         let pixel = copy
             .tracking
@@ -199,6 +376,10 @@ impl Layout {
                 Piece::Slot(Slot::HiddenLinkUrl) => {
                     escape_into(&mut html, hidden_link.as_deref().unwrap_or_default())
                 }
+                Piece::Slot(Slot::PostalAddress) => escape_into(
+                    &mut html,
+                    self.postal_address.as_deref().unwrap_or_default(),
+                ),
             }
         }
         Ok(RenderedCopy {

@@ -15,7 +15,7 @@ fn content(subject: &str, body: &str) -> CampaignContent {
 fn compile(c: &CampaignContent) -> Result<CompiledCampaign, TemplateError> {
     CompiledCampaign::compile(
         c,
-        Arc::new(Templates::load().unwrap()),
+        &crate::mail::system::current_layout(&Default::default(), "default").unwrap(),
         &ListLook {
             list_name: "Corner Bakery News".into(),
             language: crate::domain::Language::En,

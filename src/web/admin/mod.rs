@@ -20,6 +20,7 @@ mod owner_settings;
 mod review;
 mod settings;
 mod subscribers;
+mod templates;
 mod tools;
 
 use axum::Router;
@@ -69,6 +70,7 @@ pub fn owner_routes() -> Routes {
         .merge(campaigns::routes())
         .merge(tools::routes())
         .merge(media::routes())
+        .merge(templates::routes())
         .merge(settings::routes())
         .merge(access::owner_routes())
 }

@@ -6,6 +6,7 @@ mod inbound;
 mod media;
 mod settings;
 mod subscribers;
+mod templates;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
@@ -30,7 +31,9 @@ fn json_routes() -> Routes {
 
 /// Every API route, each also listed by path (see `web::api_paths`).
 pub fn routes() -> Routes {
-    json_routes().merge(media::routes())
+    json_routes()
+        .merge(media::routes())
+        .merge(templates::routes())
 }
 
 /// The API's JSON routes behind a layer that answers 401 to any request without a valid
@@ -42,9 +45,12 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 /// The image routes, behind the same token layer: they read their bodies themselves, up
-/// to an image's limit, and answer 413 in JSON beyond it (`media`).
+/// to an image's limit, and answer 413 in JSON beyond it (`media`). The templates' routes
+/// too, with a limit that fits a layout's two parts at their longest
+/// ([`templates::MAX_BODY_BYTES`]).
 pub fn upload_router(state: AppState) -> Router<AppState> {
     media::routes()
+        .merge(templates::routes())
         .into_router()
         .route_layer(middleware::from_fn_with_state(state, require_token))
 }

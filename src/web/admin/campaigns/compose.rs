@@ -22,7 +22,7 @@ use crate::actions::campaigns::{self, CampaignRefusal};
 use crate::actions::media::{self, MediaRefusal};
 use crate::domain::{SubscriberEmail, Tier, audience_sentence};
 use crate::mail::draft;
-use crate::mail::render::{CampaignContent, LAYOUTS, RenderedCopy};
+use crate::mail::render::{CampaignContent, RenderedCopy};
 use crate::store::CampaignDraft;
 use crate::web::AppState;
 use crate::web::admin::{AdminError, COMPOSE_CSP, Owner, form_value, page};
@@ -114,7 +114,7 @@ async fn show_form(
         },
     );
     context.insert("tier_choices", &choices);
-    context.insert("layouts", &LAYOUTS);
+    context.insert("layouts", &state.composer.layouts());
     context.insert("people", &people);
     context.insert("sample_email", draft::SAMPLE_EMAIL);
     context.insert("image_max_bytes", &media::MAX_IMAGE_BYTES);

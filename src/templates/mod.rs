@@ -2,6 +2,9 @@
 //!
 //! Files ending in `.html` are HTML-escaped on output; `.txt` ones are not. Reader-facing
 //! words come from `t(key="…")` (see `crate::i18n`), in the language `lang` in the context.
+//! The defaults of what the owner edits in the app (layouts, system messages, page words:
+//! see [`editable`]) are files here too, but are compiled where they are used, from the
+//! owner's version when there is one.
 
 use anyhow::Context as _;
 use include_dir::{Dir, include_dir};
@@ -9,7 +12,22 @@ use tera::{Context, Kwargs, State, Tera};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub mod editable;
+
 static TEMPLATE_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// The folders holding the defaults of what the owner edits: not part of [`Templates`].
+const EDITABLE_DIRS: [&str; 3] = ["email/layouts", "email/messages", "web/words"];
+
+/// A template engine with hundred's filters (`date`, `ago`) and `t()`, for templates
+/// compiled from the owner's text.
+pub fn engine() -> Tera {
+    let mut tera = Tera::new();
+    tera.register_filter("date", |value: &str, _: Kwargs, _: &State| date(value));
+    tera.register_filter("ago", |value: &str, _: Kwargs, _: &State| ago(value));
+    crate::i18n::install(&mut tera);
+    tera
+}
 
 pub struct Templates {
     tera: Tera,
@@ -25,10 +43,7 @@ impl Templates {
     pub fn load() -> anyhow::Result<Self> {
         let mut files = Vec::new();
         collect(&TEMPLATE_FILES, &mut files);
-        let mut tera = Tera::new();
-        tera.register_filter("date", |value: &str, _: Kwargs, _: &State| date(value));
-        tera.register_filter("ago", |value: &str, _: Kwargs, _: &State| ago(value));
-        crate::i18n::install(&mut tera);
+        let mut tera = engine();
         tera.add_raw_templates(files)
             .context("parsing the templates under templates/")?;
         Ok(Self { tera })
@@ -80,7 +95,11 @@ pub fn admin_asset(name: &str) -> Option<&'static str> {
 }
 
 fn collect(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static str)>) {
-    if dir.path().file_name().is_some_and(|name| name == "assets") {
+    if dir.path().file_name().is_some_and(|name| name == "assets")
+        || EDITABLE_DIRS
+            .iter()
+            .any(|editable| dir.path() == std::path::Path::new(editable))
+    {
         return;
     }
     for file in dir.files() {
@@ -110,7 +129,7 @@ mod tests {
             templates
                 .tera
                 .get_template_names()
-                .any(|n| n == "email/confirmation.txt")
+                .any(|n| n == "email/test_message.txt")
         );
     }
 
