@@ -365,11 +365,20 @@ pub struct Options {
     pub smtp_address: Option<SocketAddr>,
     /// Another instance's database, to run two instances on one database.
     pub database_url: Option<String>,
+    /// Variables the harness sets that this app must not have (so the owner can change
+    /// their setting in the app).
+    pub unset: Vec<String>,
 }
 
 impl Options {
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// Leaves the harness's `name` unset.
+    pub fn unset(mut self, name: &str) -> Self {
+        self.unset.push(name.to_string());
         self
     }
 
@@ -411,6 +420,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     .collect();
     env.insert("HUNDRED_SMTP_URL".into(), format!("smtp://{smtp_address}"));
     env.extend(options.env);
+    for name in &options.unset {
+        env.remove(name);
+    }
 
     let config = hundred::Config::from_map(&env).expect("test configuration is valid");
     let app = hundred::Application::build_on(config, listener)

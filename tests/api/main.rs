@@ -33,5 +33,6 @@ mod settings;
 mod shutdown;
 mod signup;
 mod smtp_listener;
+mod spam_score;
 mod templates;
 mod tracking;

@@ -258,7 +258,11 @@ async fn a_website_can_post_json_across_origins(backend: Backend) {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     let mail = app.smtp.wait_for("web@example.com", 1).await;
-    assert!(mail[0].text().starts_with("Hello Web Visitor,"));
+    let text = mail[0].text();
+    assert!(
+        text.starts_with("Corner Bakery News\n\nHello Web Visitor,"),
+        "the list's name, then the greeting: {text}"
+    );
     assert_consent_source(&app, "json").await;
 }
 

@@ -164,8 +164,17 @@ async fn the_owners_welcome_reaches_the_next_reader_until_it_goes_back_to_the_sh
 }
 
 async fn the_owners_words_show_on_the_public_pages_of_every_instance(backend: Backend) {
-    let first = spawn_app(backend).await;
+    let first = spawn_app_with(backend, Options::default().unset("HUNDRED_LIST_NAME")).await;
     let token = first.api_token().await;
+    let renamed = first
+        .api_json(
+            Method::PATCH,
+            "/settings",
+            &token,
+            &json!({ "list_name": "Mill & Loaf" }),
+        )
+        .await;
+    assert_eq!(renamed.status(), 200);
     let second = spawn_app_with(
         backend,
         Options {
@@ -229,7 +238,7 @@ async fn the_owners_words_show_on_the_public_pages_of_every_instance(backend: Ba
     let page = as_read(&answer.text().await.unwrap());
     assert_contains(
         &page,
-        "Sorry to see you go, zoe@example.com. The door of Corner Bakery News stays open.",
+        "Sorry to see you go, zoe@example.com. The door of Mill & Loaf stays open.",
         "the owner's unsubscribed page",
     );
     let _ = second;
@@ -482,6 +491,19 @@ async fn a_campaign_keeps_the_layout_version_it_went_out_with(backend: Backend) 
         .await;
     assert_contains(preview["html"].as_str().unwrap(), "autumn-one", "as sent");
     assert!(!preview["html"].as_str().unwrap().contains("autumn-two"));
+    // The owner's report shows it so too.
+    let owner = app.owner().await;
+    let report = owner.page(&format!("/admin/campaigns/{id}")).await;
+    assert_contains(
+        &report,
+        "In the layout “autumn”, version 1",
+        "the report names it",
+    );
+    assert_contains(&report, "autumn-one", "and shows the copy as sent");
+    assert!(
+        !report.contains("autumn-two"),
+        "not the layout as it is now"
+    );
     let later = app
         .api_get(&format!("/campaigns/{unsent}/preview"), &token)
         .await;

@@ -179,7 +179,7 @@ async fn images_in_the_composer(backend: Backend) {
 }
 
 /// The owner's account through the setup link, logged in.
-async fn set_up_the_owner(app: &TestApp, browser: &mut Browser) {
+pub(crate) async fn set_up_the_owner(app: &TestApp, browser: &mut Browser) {
     let link = app.setup_link.clone().expect("a setup link");
     browser.open(&link).await;
     browser.type_into("#email", OWNER).await;

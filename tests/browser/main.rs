@@ -41,3 +41,4 @@ mod images;
 mod owner;
 mod pages;
 mod review;
+mod story;

@@ -386,8 +386,10 @@ async fn mistakes_and_markup_on_the_form(app: &TestApp, browser: &mut Browser) {
 
     let confirmation = app.smtp.wait_for("mallory@example.com", 1).await.remove(0);
     assert!(
-        confirmation.text().starts_with(&format!("Hello {name},")),
-        "{}",
+        confirmation
+            .text()
+            .starts_with(&format!("Corner Bakery News\n\nHello {name},")),
+        "the list's name, then the greeting with the name as typed: {}",
         confirmation.text()
     );
     browser

@@ -13,13 +13,14 @@ use tera::Context;
 use uuid::Uuid;
 
 use super::{load, percent, status_label, when_of};
+use crate::actions::campaigns;
 use crate::domain::{CampaignStatus, audience_label, audience_sentence};
 use crate::store::{
     CampaignMailKind, CampaignRecord, CampaignReport, DeliveryCounts, FailedDelivery, InboundEntry,
     LinkClicks, Timestamp, Unsubscriber,
 };
 use crate::web::AppState;
-use crate::web::admin::{AdminError, CampaignId, Owner, page};
+use crate::web::admin::{AdminError, COMPOSE_CSP, CampaignId, Owner, page};
 use crate::web::routes::Routes;
 
 /// How many replies, returned messages and lost recipients the page lists.
@@ -261,13 +262,51 @@ async fn report(
     context.insert("unsubscribers", &unsubscribers);
     context.insert("failures", failures);
     context.insert("listed", &LISTED);
-    Ok(page(
+    context.insert("as_sent", &as_sent(&state, &record).await?);
+    let mut response = page(
         &state,
         &owner,
         "campaigns",
         "web/admin/campaign.html",
         &mut context,
-    ))
+    );
+    // The copy's frame shows the mail's images, as the composer's preview does.
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(COMPOSE_CSP),
+    );
+    Ok(response)
+}
+
+/// The copy as it went out, for the report of a campaign that started.
+#[derive(Serialize)]
+struct AsSent {
+    layout: String,
+    /// The layout's version it went out with, when the owner had saved one.
+    version: Option<i32>,
+    html: String,
+}
+
+async fn as_sent(state: &AppState, record: &CampaignRecord) -> Result<Option<AsSent>, AdminError> {
+    if record.started_at.is_none() {
+        return Ok(None);
+    }
+    let version = match record.layout_version {
+        Some(id) => state.store.template_version(id).await?,
+        None => None,
+    };
+    let copy = match campaigns::preview(state, record.id, None).await {
+        Ok(copy) => copy,
+        Err(err) => {
+            tracing::warn!(campaign = %record.id, error = %err, "the copy as sent does not render");
+            return Ok(None);
+        }
+    };
+    Ok(Some(AsSent {
+        layout: record.layout.clone(),
+        version: version.filter(|v| !v.shipped).map(|v| v.version),
+        html: copy.html,
+    }))
 }
 
 /// `GET /admin/campaigns/{id}/progress`: the progress bar's numbers, for the script that
