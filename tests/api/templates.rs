@@ -56,6 +56,12 @@ async fn refused(response: reqwest::Response) -> serde_json::Value {
     body
 }
 
+/// `PUT layout/default` with these parts, which must be refused; the 422's JSON.
+async fn refused_layout(app: &TestApp, token: &str, html: &str, text: &str) -> serde_json::Value {
+    let parts = json!({ "html": html, "text": text });
+    refused(put(app, token, "layout/default", parts).await).await
+}
+
 /// The shipped default layout's parts, as `GET` answers them.
 async fn default_layout(app: &TestApp, token: &str) -> (String, String) {
     let layout = app.api_get("/templates/layout/default", token).await;
@@ -254,16 +260,7 @@ async fn a_layout_missing_what_sending_needs_is_refused_with_the_part_and_the_li
 
     // Each of these is refused on its part, nothing saved.
     let without_unsubscribe = html.replace("{{ unsubscribe_url }}", "https://bakery.example/");
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "layout/default",
-            json!({ "html": without_unsubscribe, "text": text }),
-        )
-        .await,
-    )
-    .await;
+    let body = refused_layout(&app, &token, &without_unsubscribe, &text).await;
     assert_eq!(body["field"], "html");
     assert_contains(
         body["error"].as_str().unwrap(),
@@ -272,16 +269,7 @@ async fn a_layout_missing_what_sending_needs_is_refused_with_the_part_and_the_li
     );
 
     let without_address = text.replace("{{ postal_address }}", "");
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "layout/default",
-            json!({ "html": html, "text": without_address }),
-        )
-        .await,
-    )
-    .await;
+    let body = refused_layout(&app, &token, &html, &without_address).await;
     assert_eq!(body["field"], "text");
     assert_contains(
         body["error"].as_str().unwrap(),
@@ -292,16 +280,7 @@ async fn a_layout_missing_what_sending_needs_is_refused_with_the_part_and_the_li
     // The content twice: the line of the second one.
     let twice = format!("{html}\n{{{{ content | safe }}}}\n");
     let second_line = twice.lines().count();
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "layout/default",
-            json!({ "html": twice, "text": text }),
-        )
-        .await,
-    )
-    .await;
+    let body = refused_layout(&app, &token, &twice, &text).await;
     assert_eq!(body["field"], "html");
     assert_eq!(body["line"], second_line, "{body}");
     assert_contains(
@@ -316,31 +295,13 @@ async fn a_layout_missing_what_sending_needs_is_refused_with_the_part_and_the_li
         "<img src=\"{{ open_pixel_url }}\" alt=\"\"><body",
         1,
     );
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "layout/default",
-            json!({ "html": pixel, "text": text }),
-        )
-        .await,
-    )
-    .await;
+    let body = refused_layout(&app, &token, &pixel, &text).await;
     assert_eq!(body["field"], "html");
     assert_contains(body["error"].as_str().unwrap(), "open pixel", "why");
 
     // A Tera syntax error names its line.
     let broken = html.replacen("<body", "{% if %}\n<body", 1);
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "layout/default",
-            json!({ "html": broken, "text": text }),
-        )
-        .await,
-    )
-    .await;
+    let body = refused_layout(&app, &token, &broken, &text).await;
     assert_eq!(body["field"], "html");
     assert!(body["line"].as_u64().is_some(), "{body}");
 
@@ -672,6 +633,33 @@ async fn the_owner_edits_a_message_in_the_admin_with_a_preview_in_german(backend
     assert_eq!(answer.status(), 303);
     let welcome = app.api_get("/templates/message/welcome", &token).await;
     assert_eq!(welcome["customised"], false);
+
+    // A layout of the owner's own, added on the list page; the composer offers it.
+    let answer = owner
+        .post_form("/admin/templates", &[("name", "Autumn Sale!")])
+        .await;
+    assert_eq!(answer.status(), 422);
+    let page = as_read(&answer.text().await.unwrap());
+    assert_contains(&page, "lower-case letters, digits and dashes", "why not");
+    assert_contains(&page, "value=\"Autumn Sale!\"", "what was typed stays");
+    let answer = owner
+        .post_form("/admin/templates", &[("name", "autumn")])
+        .await;
+    assert_eq!(answer.status(), 303);
+    assert_eq!(
+        answer.headers()["location"],
+        "/admin/templates/layout/autumn?saved=1"
+    );
+    let answer = owner
+        .post_form("/admin/templates", &[("name", "autumn")])
+        .await;
+    assert_eq!(answer.status(), 422, "there is one of that name");
+    let composer = owner.page("/admin/campaigns/new").await;
+    assert_contains(
+        &composer,
+        "<option value=\"autumn\"",
+        "the composer offers it",
+    );
 }
 
 async fn bad_names_and_bodies_get_a_clear_answer(backend: Backend) {

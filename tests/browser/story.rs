@@ -81,6 +81,12 @@ async fn the_owners_own_newsletter(backend: Backend) {
     };
     crate::pages::remove_old_screenshots(label);
     let app = spawn_app_with(backend, Options::default().unset("HUNDRED_LIST_NAME")).await;
+    let token = app.api_token().await;
+    app.confirmed_subscriber("ann@example.com").await;
+    let mut browser = Browser::start(label).await;
+    crate::images::set_up_the_owner(&app, &mut browser).await;
+    // A second instance on the same database (started once the owner exists: a start
+    // before would make a setup link of its own).
     let second = spawn_app_with(
         backend,
         Options {
@@ -91,10 +97,6 @@ async fn the_owners_own_newsletter(backend: Backend) {
         },
     )
     .await;
-    let token = app.api_token().await;
-    app.confirmed_subscriber("ann@example.com").await;
-    let mut browser = Browser::start(label).await;
-    crate::images::set_up_the_owner(&app, &mut browser).await;
 
     // The logo, on the Images page.
     let dir = tempfile::tempdir().unwrap();
@@ -116,7 +118,7 @@ async fn the_owners_own_newsletter(backend: Backend) {
         .unwrap();
     browser.press("Add image").await;
     assert_eq!(
-        browser.count("img[src*='/media/']").await,
+        browser.count("img[src*=\"/media/\"]").await,
         1,
         "the image listed"
     );
@@ -233,13 +235,16 @@ async fn the_owners_own_newsletter(backend: Backend) {
         .open_mail(&confirmation.html(), "confirmation-owned")
         .await;
     assert!(
-        logo_loaded(&browser, "img[src*='/media/']").await,
+        logo_loaded(&browser, "img[src*=\"/media/\"]").await,
         "the logo in the mail"
     );
     browser.screenshot("mail-confirmation-owned").await;
 
+    // Whichever instance's worker sent it wrote its own address (in production they share
+    // one public URL).
     let link = confirmation
         .link_starting_with(&second.url("/confirm/"))
+        .or_else(|| confirmation.link_starting_with(&app.url("/confirm/")))
         .expect("the confirm link");
     browser.open(&link).await;
     browser.press("Ja, jetzt abonnieren").await;
@@ -273,7 +278,7 @@ async fn the_owners_own_newsletter(backend: Backend) {
     );
     browser.open_mail(&copy.html(), "campaign-owned").await;
     assert!(
-        logo_loaded(&browser, "img[src*='/media/']").await,
+        logo_loaded(&browser, "img[src*=\"/media/\"]").await,
         "the logo in the copy"
     );
     browser.screenshot("mail-campaign-owned").await;

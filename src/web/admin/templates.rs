@@ -328,6 +328,24 @@ impl EditorForm {
     }
 }
 
+impl EditorForm {
+    /// The template `name` with these parts, as the chosen person in the chosen language.
+    async fn preview(
+        &self,
+        state: &AppState,
+        name: &TemplateName,
+    ) -> Result<Preview, TemplateRefusal> {
+        templates::preview(
+            state,
+            name.as_str(),
+            &self.parts,
+            self.preview_as,
+            self.language,
+        )
+        .await
+    }
+}
+
 fn template_name(kind: &str, name: &str) -> Result<TemplateName, AdminError> {
     TemplateName::parse(&format!("{kind}/{name}"))
         .ok_or_else(|| refusal(TemplateRefusal::NotFound(format!("{kind}/{name}"))))
@@ -352,15 +370,7 @@ async fn save(
         ..Shown::default()
     };
     if form.action == "preview" {
-        match templates::preview(
-            &state,
-            name.as_str(),
-            &form.parts,
-            form.preview_as,
-            form.language,
-        )
-        .await
-        {
+        match form.preview(&state, &name).await {
             Ok(preview) => shown.preview = Some(preview),
             Err(TemplateRefusal::Unexpected(err)) => return Err(err.into()),
             Err(err) => shown.problem = Some(problem(&err)),
@@ -442,15 +452,7 @@ async fn preview(
         Ok(form) => form,
         Err(message) => return answer(StatusCode::UNPROCESSABLE_ENTITY, "", message),
     };
-    match templates::preview(
-        &state,
-        name.as_str(),
-        &form.parts,
-        form.preview_as,
-        form.language,
-    )
-    .await
-    {
+    match form.preview(&state, &name).await {
         Ok(preview) => Json(preview).into_response(),
         Err(TemplateRefusal::Unexpected(err)) => AdminError::Unexpected(err).into_response(),
         Err(err) => {
