@@ -426,9 +426,22 @@ fn one_line(text: &str) -> String {
 /// Markdown to HTML, one string per top-level block (heading, paragraph, list, …), with
 /// the subscriber's values (tokens in `markdown`) put back in as text.
 fn markdown_to_html_blocks(markdown: &str, own: &[String]) -> Vec<String> {
-    use pulldown_cmark::{Event, Options, Parser, TextMergeStream, html};
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION;
+    use pulldown_cmark::Options;
+    markdown_blocks(
+        markdown,
+        own,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION,
+    )
+}
+
+/// Like [`markdown_to_html_blocks`], with these Markdown `options` (the page words keep
+/// their punctuation as written: a translation's quotes are its own).
+fn markdown_blocks(
+    markdown: &str,
+    own: &[String],
+    options: pulldown_cmark::Options,
+) -> Vec<String> {
+    use pulldown_cmark::{Event, Parser, TextMergeStream, html};
     let mut blocks = Vec::new();
     let mut events = Vec::new();
     let mut depth = 0usize;

@@ -3,7 +3,7 @@
 
 use tera::Context;
 
-use super::{TemplateError, add, markdown_to_html_blocks, placeholders};
+use super::{TemplateError, add, markdown_blocks, placeholders};
 
 /// The page words `source` with `values` (and `lang`, for `t()`), as HTML.
 pub fn page_words(source: &str, values: &Context) -> Result<String, TemplateError> {
@@ -21,7 +21,9 @@ pub fn page_words(source: &str, values: &Context) -> Result<String, TemplateErro
             field: "body",
             reason: super::explain(&err),
         })?;
-    Ok(markdown_to_html_blocks(&markdown, &[]).join("\n"))
+    let options =
+        pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
+    Ok(markdown_blocks(&markdown, &[], options).join("\n"))
 }
 
 #[cfg(test)]
