@@ -15,6 +15,7 @@
 //! must not import upward, so the shared door is the `Inbox`, not a function here.
 
 pub mod accounts;
+pub mod archive;
 pub mod lists;
 pub mod media;
 pub mod permission;

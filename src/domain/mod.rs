@@ -10,6 +10,7 @@ mod email;
 pub mod engagement;
 mod language;
 mod name;
+mod slug;
 mod subscriber;
 mod traces;
 
@@ -24,6 +25,7 @@ pub use engagement::{
 };
 pub use language::{Language, LanguageError};
 pub use name::{NameError, SubscriberName};
+pub use slug::{MAX_SLUG_CHARS, is_slug, nth_slug, slug_of};
 pub use subscriber::{
     ConsentRecord, SignupSource, Subscriber, SubscriberStatus, UnsubscribeMethod,
 };

@@ -145,6 +145,16 @@ pub struct Personalised {
 }
 
 impl Personalised {
+    /// The body as HTML, its links as the author wrote them (not tracked).
+    pub fn content_html(&self) -> String {
+        self.blocks.join("\n")
+    }
+
+    /// The preview line, as text.
+    pub fn preheader(&self) -> &str {
+        &self.preheader
+    }
+
     /// The trackable links of this copy, to register before tracking them.
     pub fn links(&self) -> Vec<String> {
         self.blocks

@@ -49,6 +49,10 @@ pub struct CampaignRecord {
     /// The layout version it went out with (`template_versions.id`), set when it started
     /// sending.
     pub layout_version: Option<i64>,
+    /// Shown in the public archive once it went out.
+    pub public: bool,
+    /// Its address in the archive (`/archive/{slug}`), given once it went out.
+    pub slug: Option<String>,
 }
 
 /// A campaign as the list of campaigns shows it.
@@ -165,9 +169,9 @@ impl Start {
     }
 }
 
-const COLUMNS: &str = "id, subject, body, format, preheader, layout, status, scheduled_at, \
+pub(super) const COLUMNS: &str = "id, subject, body, format, preheader, layout, status, scheduled_at, \
     started_at, finished_at, late_by_seconds, created_at, updated_at, audience_tiers, engaged, delivered, \
-    layout_version";
+    layout_version, public, slug";
 
 impl Store {
     pub async fn create_campaign(

@@ -10,6 +10,7 @@
 //! tracking, lists, actions, web, app or cli. A new query goes in the file about its data.
 
 mod api_tokens;
+mod archive;
 mod campaigns;
 mod conversation;
 mod deliveries;
