@@ -208,7 +208,7 @@ pub async fn settle(
         half_life_days: settings.engagement_half_life_days,
     });
     let logo_image = logo_image(store, &settings).await?;
-    let templates = Arc::new(super::templates::owner_templates(store).await?);
+    let templates = Arc::new(crate::store::owner_templates(store).await?);
     Ok(Current {
         settings,
         consent_version,

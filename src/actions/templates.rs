@@ -20,9 +20,9 @@ use crate::mail::render::{
     page_words,
 };
 use crate::mail::system::{self, MessageFrame};
-use crate::store::{NewVersion, Store, TemplateVersion};
+use crate::store::{NewVersion, Store};
 use crate::templates::editable::{
-    OwnerTemplates, Part, Parts, Placeholder, Resolved, Saved, TemplateKind, TemplateName,
+    OwnerTemplates, Part, Parts, Placeholder, Resolved, TemplateKind, TemplateName,
     common_placeholders,
 };
 
@@ -203,7 +203,7 @@ pub async fn save(services: &Services, name: &str, parts: Parts) -> Result<Templ
     let resolved = Resolved {
         name,
         parts,
-        saved: Some(saved_of(saved, Parts::new())),
+        saved: Some(crate::store::saved_of(saved, Parts::new())),
     };
     // Read back as every instance will see it.
     match current(services).resolve(&resolved.name) {
@@ -251,42 +251,6 @@ pub async fn reset(services: &Services, name: &str) -> Result<Reset> {
             Ok(Reset::Removed)
         }
     }
-}
-
-/// A saved version as the templates hold it (`parts` when the row's do not read).
-pub fn saved_of(version: TemplateVersion, parts: Parts) -> Saved {
-    let parts = version
-        .parts
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or(parts);
-    Saved {
-        id: version.id,
-        version: i64::from(version.version),
-        parts,
-        saved_at: version.saved_at.into(),
-    }
-}
-
-/// The owner's templates as the database holds them: the latest version of each that is
-/// the owner's own (not a reset, not a removed layout).
-pub async fn owner_templates(store: &Store) -> anyhow::Result<OwnerTemplates> {
-    let latest = store.latest_templates().await?;
-    Ok(OwnerTemplates::new(latest.into_iter().filter_map(|row| {
-        if row.shipped || row.parts.is_none() || TemplateName::parse(&row.name).is_none() {
-            return None;
-        }
-        let name = row.name.clone();
-        let readable = row
-            .parts
-            .as_deref()
-            .is_some_and(|text| serde_json::from_str::<Parts>(text).is_ok());
-        if !readable {
-            tracing::warn!(template = %name, "a saved template does not read; the default stands");
-            return None;
-        }
-        Some((name, saved_of(row, Parts::new())))
-    })))
 }
 
 /// The parts a template of this kind has, each present, none else, none too long.

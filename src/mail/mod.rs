@@ -11,6 +11,7 @@ pub mod compose;
 pub mod dkim;
 pub mod draft;
 pub mod links;
+mod list_id;
 pub mod placeholders;
 pub mod render;
 pub mod smtp;

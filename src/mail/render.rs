@@ -30,7 +30,9 @@ use layout::*;
 pub use layout::{LayoutProblem, ListLook, check_layout};
 
 mod layout;
+mod markdown;
 mod words;
+use markdown::{markdown_blocks, markdown_to_html_blocks, own_addresses};
 pub use words::page_words;
 
 /// A template error, with the place and the reason, for the person writing the campaign.
@@ -415,69 +417,12 @@ fn explain(err: &tera::Error) -> String {
     text
 }
 
-/// The links hundred made among a message's `values`: the only values a Markdown link may
-/// take as its whole address.
-fn own_addresses(values: &Context) -> Vec<String> {
-    ["confirm_url", "keep_url", "unsubscribe_url"]
-        .into_iter()
-        .filter_map(|key| values.get(key).and_then(|value| value.as_str()))
-        .map(str::to_string)
-        .collect()
-}
-
 /// Subjects and preheaders are one line: a line break there would break the header.
 fn one_line(text: &str) -> String {
     text.split(|c: char| c.is_control() || c.is_whitespace())
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Markdown to HTML, one string per top-level block (heading, paragraph, list, …), with
-/// the subscriber's values (tokens in `markdown`) put back in as text.
-fn markdown_to_html_blocks(markdown: &str, own: &[String]) -> Vec<String> {
-    use pulldown_cmark::Options;
-    markdown_blocks(
-        markdown,
-        own,
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION,
-    )
-}
-
-/// Like [`markdown_to_html_blocks`], with these Markdown `options` (the page words keep
-/// their punctuation as written: a translation's quotes are its own).
-fn markdown_blocks(
-    markdown: &str,
-    own: &[String],
-    options: pulldown_cmark::Options,
-) -> Vec<String> {
-    use pulldown_cmark::{Event, Parser, TextMergeStream, html};
-    let mut blocks = Vec::new();
-    let mut events = Vec::new();
-    let mut depth = 0usize;
-    let parsed = TextMergeStream::new(Parser::new_ext(markdown, options));
-    for event in parsed.map(|event| placeholders::fill_event(event, own)) {
-        match &event {
-            Event::Start(_) => depth += 1,
-            Event::End(_) => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        events.push(event);
-        if depth == 0 {
-            let mut block = String::new();
-            html::push_html(&mut block, events.drain(..));
-            let block = block.trim_end().to_string();
-            if !block.is_empty() {
-                blocks.push(block);
-            }
-        }
-    }
-    if !events.is_empty() {
-        let mut block = String::new();
-        html::push_html(&mut block, events.drain(..));
-        blocks.push(block);
-    }
-    blocks
 }
 
 fn inline_css(html: &str) -> anyhow::Result<String> {

@@ -67,7 +67,7 @@ pub use review::{GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome};
 pub use subscribers::{
     ConfirmOutcome, NewSubscriber, SignupOutcome, SignupRequest, StoreError, UnsubscribeOutcome,
 };
-pub use templates::{NewVersion, TemplateVersion};
+pub use templates::{NewVersion, TemplateVersion, owner_templates, saved_of};
 pub use timestamp::Timestamp;
 
 /// Runs a write until it succeeds, at most `tries` times, waiting longer after each

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::settings::{BUMP_OWNER_VERSION, OWNER_VERSION};
 use super::{BeginWrite, Store, Timestamp, with_pool};
+use crate::templates::editable::{OwnerTemplates, Parts, Saved, TemplateName};
 
 /// One saved version of a template.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -163,4 +164,40 @@ impl Store {
         .await
         .context("finding campaigns that use a layout"))
     }
+}
+
+/// A saved version as the templates hold it (`parts` when the row's do not read).
+pub fn saved_of(version: TemplateVersion, parts: Parts) -> Saved {
+    let parts = version
+        .parts
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or(parts);
+    Saved {
+        id: version.id,
+        version: i64::from(version.version),
+        parts,
+        saved_at: version.saved_at.into(),
+    }
+}
+
+/// The owner's templates as the database holds them: the latest version of each that is
+/// the owner's own (not a reset, not a removed layout).
+pub async fn owner_templates(store: &Store) -> anyhow::Result<OwnerTemplates> {
+    let latest = store.latest_templates().await?;
+    Ok(OwnerTemplates::new(latest.into_iter().filter_map(|row| {
+        if row.shipped || row.parts.is_none() || TemplateName::parse(&row.name).is_none() {
+            return None;
+        }
+        let name = row.name.clone();
+        let readable = row
+            .parts
+            .as_deref()
+            .is_some_and(|text| serde_json::from_str::<Parts>(text).is_ok());
+        if !readable {
+            tracing::warn!(template = %name, "a saved template does not read; the default stands");
+            return None;
+        }
+        Some((name, saved_of(row, Parts::new())))
+    })))
 }

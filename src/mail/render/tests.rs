@@ -12,10 +12,22 @@ fn content(subject: &str, body: &str) -> CampaignContent {
     }
 }
 
+/// The shipped default layout, as a campaign that picks it gets it.
+fn shipped_default_layout() -> LayoutSource {
+    let parts = crate::templates::editable::shipped_parts(
+        crate::templates::editable::shipped_named("layout/default"),
+    );
+    LayoutSource {
+        name: "default".into(),
+        html: parts["html"].clone(),
+        text: parts["text"].clone(),
+    }
+}
+
 fn compile(c: &CampaignContent) -> Result<CompiledCampaign, TemplateError> {
     CompiledCampaign::compile(
         c,
-        &crate::mail::system::current_layout(&Default::default(), "default").unwrap(),
+        &shipped_default_layout(),
         &ListLook {
             list_name: "Corner Bakery News".into(),
             language: crate::domain::Language::En,
