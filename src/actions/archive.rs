@@ -312,21 +312,6 @@ pub async fn set_public(services: &Services, id: Uuid, public: bool) -> Result<(
     Ok(())
 }
 
-/// The archive address of each campaign that has one and is public, by id, for the owner's
-/// pages.
-pub async fn addresses(services: &Services) -> anyhow::Result<Vec<(Uuid, String)>> {
-    give_slugs(services).await?;
-    let base = services.config.public_base();
-    Ok(services
-        .store
-        .campaigns()
-        .await?
-        .into_iter()
-        .filter(|c| c.public && c.status() == crate::domain::CampaignStatus::Sent)
-        .filter_map(|c| c.slug.map(|slug| (c.id, format!("{base}/archive/{slug}"))))
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,10 +56,25 @@ async fn refused(response: reqwest::Response) -> serde_json::Value {
     body
 }
 
+/// `PUT` that must be refused; the 422's JSON.
+async fn refused_put(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    parts: serde_json::Value,
+) -> serde_json::Value {
+    refused(put(app, token, name, parts).await).await
+}
+
 /// `PUT layout/default` with these parts, which must be refused; the 422's JSON.
 async fn refused_layout(app: &TestApp, token: &str, html: &str, text: &str) -> serde_json::Value {
-    let parts = json!({ "html": html, "text": text });
-    refused(put(app, token, "layout/default", parts).await).await
+    refused_put(
+        app,
+        token,
+        "layout/default",
+        json!({ "html": html, "text": text }),
+    )
+    .await
 }
 
 /// The shipped default layout's parts, as `GET` answers them.
@@ -332,17 +347,14 @@ async fn a_template_that_fails_for_someone_with_no_name_is_refused(backend: Back
     let token = app.api_token().await;
 
     // An attribute not everyone has, with no default: refused on its part and line.
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "message/welcome",
-            json!({
-                "subject": "Welcome",
-                "body": "Hello!\n\nSee you in {{ subscriber.attributes.city }}.",
-            }),
-        )
-        .await,
+    let body = refused_put(
+        &app,
+        &token,
+        "message/welcome",
+        json!({
+            "subject": "Welcome",
+            "body": "Hello!\n\nSee you in {{ subscriber.attributes.city }}.",
+        }),
     )
     .await;
     assert_eq!(body["field"], "body");
@@ -354,28 +366,15 @@ async fn a_template_that_fails_for_someone_with_no_name_is_refused(backend: Back
     );
 
     // A filter that fails on a missing name.
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "message/confirmation",
-            json!({ "subject": "{{ subscriber.name | upper }}, confirm", "body": "[Confirm]({{ confirm_url }})" }),
-        )
-        .await,
-    )
-    .await;
+    let body = refused_put(&app, &token, "message/confirmation", json!({ "subject": "{{ subscriber.name | upper }}, confirm", "body": "[Confirm]({{ confirm_url }})" })).await;
     assert_eq!(body["field"], "subject");
 
-    // A confirmation must still carry its link? It renders; the owner's choice of words.
     // Page words are checked too.
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "page/thanks",
-            json!({ "body": "{{ nobody_knows }}" }),
-        )
-        .await,
+    let body = refused_put(
+        &app,
+        &token,
+        "page/thanks",
+        json!({ "body": "{{ nobody_knows }}" }),
     )
     .await;
     assert_eq!(body["field"], "body");
@@ -704,25 +703,22 @@ async fn bad_names_and_bodies_get_a_clear_answer(backend: Backend) {
     assert_eq!(response.status(), 400);
     let response = put(&app, &token, "page/thanks", json!(["body"])).await;
     assert_eq!(response.status(), 400);
-    let body = refused(put(&app, &token, "page/thanks", json!({ "body": 7 })).await).await;
+    let body = refused_put(&app, &token, "page/thanks", json!({ "body": 7 })).await;
     assert_eq!(body["field"], "body");
-    let body = refused(put(&app, &token, "message/welcome", json!({ "body": "Hi" })).await).await;
+    let body = refused_put(&app, &token, "message/welcome", json!({ "body": "Hi" })).await;
     assert_eq!(body["field"], "subject");
-    let body = refused(
-        put(
-            &app,
-            &token,
-            "page/thanks",
-            json!({ "body": "Thanks", "subject": "?" }),
-        )
-        .await,
+    let body = refused_put(
+        &app,
+        &token,
+        "page/thanks",
+        json!({ "body": "Thanks", "subject": "?" }),
     )
     .await;
     assert_eq!(body["field"], "subject");
-    let body = refused(put(&app, &token, "page/thanks", json!({ "body": "   " })).await).await;
+    let body = refused_put(&app, &token, "page/thanks", json!({ "body": "   " })).await;
     assert_contains(body["error"].as_str().unwrap(), "empty", "an empty part");
     let long = "a".repeat(61 * 1024);
-    let body = refused(put(&app, &token, "page/thanks", json!({ "body": long })).await).await;
+    let body = refused_put(&app, &token, "page/thanks", json!({ "body": long })).await;
     assert_contains(body["error"].as_str().unwrap(), "longer than", "too long");
 
     // No token: 401.
