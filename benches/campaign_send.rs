@@ -129,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         preheader: Some("Rye, spelt and sourdough".into()),
         layout: "default".into(),
         audience: None,
+        public: false,
     };
     let campaign = store.create_campaign(&draft, Timestamp::now()).await?;
     let rss_before = rss_mb();

@@ -151,3 +151,20 @@ test-message-why = Sie wurde von der Seite „Settings“ ({ $url }) gesendet, u
    *[other] die Mail-Einstellungen
 } zu prüfen. Wenn Sie diese Nachricht lesen, kommt die Post Ihrer Liste an.
 test-message-nothing = Es ist nichts zu tun; Sie können diese Nachricht löschen.
+
+## The public archive (/archive)
+
+archive-title = { $list }: frühere Ausgaben
+archive-heading = Frühere Ausgaben
+archive-empty = Noch nichts hier: Ausgaben erscheinen hier, sobald sie verschickt wurden.
+archive-page = Seite { $page } von { $pages }
+archive-pages-label = Weitere Ausgaben
+archive-newer = Neuere Ausgaben
+archive-older = Ältere Ausgaben
+archive-subscribe = Die nächsten Ausgaben per E-Mail erhalten
+archive-feed = Per Feed folgen (Atom)
+archive-back = Alle früheren Ausgaben
+archive-signup-heading = { $list } per E-Mail erhalten
+archive-not-found-title = Nicht im Archiv
+archive-not-found = Diese Ausgabe gibt es im Archiv nicht: Vielleicht ist die Adresse vertippt, oder die Ausgabe wurde herausgenommen.
+archive-see-all = Alle früheren Ausgaben ansehen

@@ -159,3 +159,20 @@ test-message-why = It was sent from the Settings page ({ $url }) to check that t
    *[other] settings
 } works. If you are reading it, mail from your list gets through.
 test-message-nothing = Nothing needs doing; you can delete this message.
+
+## The public archive (/archive)
+
+archive-title = { $list }: past issues
+archive-heading = Past issues
+archive-empty = Nothing here yet: issues appear here once they have gone out.
+archive-page = Page { $page } of { $pages }
+archive-pages-label = More issues
+archive-newer = Newer issues
+archive-older = Older issues
+archive-subscribe = Get the next issues by email
+archive-feed = Follow by feed (Atom)
+archive-back = All past issues
+archive-signup-heading = Get { $list } by email
+archive-not-found-title = Not in the archive
+archive-not-found = There is no such issue in the archive: the address may be mistyped, or the issue was taken out.
+archive-see-all = See all past issues

@@ -151,3 +151,20 @@ test-message-why = Se envió desde la página «Settings» ({ $url }) para compr
    *[other] la configuración de correo
 }. Si está leyendo esto, el correo de su lista llega a su destino.
 test-message-nothing = No hace falta hacer nada; puede borrar este mensaje.
+
+## The public archive (/archive)
+
+archive-title = { $list }: números anteriores
+archive-heading = Números anteriores
+archive-empty = Aún no hay nada: los números aparecen aquí una vez enviados.
+archive-page = Página { $page } de { $pages }
+archive-pages-label = Más números
+archive-newer = Números más recientes
+archive-older = Números más antiguos
+archive-subscribe = Recibir los próximos números por correo
+archive-feed = Seguir por feed (Atom)
+archive-back = Todos los números anteriores
+archive-signup-heading = Recibir { $list } por correo
+archive-not-found-title = No está en el archivo
+archive-not-found = Este número no está en el archivo: puede que la dirección esté mal escrita o que se haya retirado.
+archive-see-all = Ver todos los números anteriores

@@ -154,3 +154,20 @@ test-message-why = Il a été envoyé depuis la page « Settings » ({ $url })
    *[other] les réglages d’envoi
 }. Si vous lisez ce message, le courrier de votre liste arrive bien.
 test-message-nothing = Il n’y a rien à faire ; vous pouvez supprimer ce message.
+
+## The public archive (/archive)
+
+archive-title = { $list } : numéros précédents
+archive-heading = Numéros précédents
+archive-empty = Rien pour l’instant : les numéros apparaissent ici une fois envoyés.
+archive-page = Page { $page } sur { $pages }
+archive-pages-label = Autres numéros
+archive-newer = Numéros plus récents
+archive-older = Numéros plus anciens
+archive-subscribe = Recevoir les prochains numéros par e-mail
+archive-feed = Suivre par flux (Atom)
+archive-back = Tous les numéros précédents
+archive-signup-heading = Recevoir { $list } par e-mail
+archive-not-found-title = Absent des archives
+archive-not-found = Ce numéro n’est pas dans les archives : l’adresse est peut-être mal saisie, ou le numéro a été retiré.
+archive-see-all = Voir tous les numéros précédents

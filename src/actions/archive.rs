@@ -5,8 +5,8 @@
 //! A campaign is read there as an anonymous reader would get it: placeholders take their
 //! defaults (no name, no attributes, an empty address), links go straight to where the
 //! author pointed them, and there is no open pixel, no unsubscribe link, nothing of any
-//! subscriber. Its address (`slug`) is made from its subject the first time it is needed
-//! once it went out, and kept after, whatever the subject becomes.
+//! subscriber. Its address (`slug`) is made from its subject when it starts going out
+//! (`Store::give_slugs`), and kept after, whatever the subject becomes.
 
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
 use time::OffsetDateTime;
@@ -14,7 +14,6 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::Services;
-use crate::domain::{nth_slug, slug_of};
 use crate::mail::draft::content_of;
 use crate::mail::render::{CompiledCampaign, RecipientData};
 use crate::mail::system;
@@ -75,30 +74,6 @@ pub struct Issue {
     pub url: String,
 }
 
-/// Gives every campaign that went out and has no address yet its address: its subject's
-/// slug, numbered where another campaign has that one.
-pub async fn give_slugs(services: &Services) -> anyhow::Result<()> {
-    for (id, subject) in services.store.campaigns_without_slug().await? {
-        give_slug(services, id, &subject).await?;
-    }
-    Ok(())
-}
-
-async fn give_slug(services: &Services, id: Uuid, subject: &str) -> anyhow::Result<()> {
-    let base = slug_of(subject);
-    for n in 1..=1000 {
-        if services.store.give_slug(id, &nth_slug(&base, n)).await? {
-            return Ok(());
-        }
-    }
-    // A thousand campaigns of one subject: the id, which no other has.
-    services
-        .store
-        .give_slug(id, &format!("{base}-{}", id.simple()))
-        .await?;
-    Ok(())
-}
-
 fn sent_at(record: &CampaignRecord) -> OffsetDateTime {
     record
         .finished_at
@@ -120,7 +95,6 @@ fn listed(services: &Services, record: &CampaignRecord) -> Listed {
 
 /// Page `page` (from 1) of the archive.
 pub async fn page(services: &Services, page: i64) -> Result<ArchivePage> {
-    give_slugs(services).await?;
     let page = page.max(1);
     let (total, records) = services
         .store
@@ -143,7 +117,6 @@ pub async fn issue(services: &Services, slug: &str) -> Result<Issue> {
     if !crate::domain::is_slug(slug) {
         return Err(ArchiveRefusal::NotFound);
     }
-    give_slugs(services).await?;
     let record = services
         .store
         .archived(slug)
@@ -252,7 +225,6 @@ fn link(href: String, rel: &str, mime_type: Option<&str>) -> Link {
 /// The archive as Atom 1.0: the [`IN_FEED`] newest public campaigns, full content as the
 /// archive shows them.
 pub async fn feed(services: &Services) -> anyhow::Result<String> {
-    give_slugs(services).await?;
     let (_, records) = services.store.archive(IN_FEED, 0).await?;
     let base = services.config.public_base();
     let list_name = services.settings().list_name();
@@ -308,6 +280,8 @@ pub async fn set_public(services: &Services, id: Uuid, public: bool) -> Result<(
     if !services.store.set_public(id, public).await? {
         return Err(ArchiveRefusal::NotFound);
     }
+    // One that went out before the archive existed gets its address now.
+    services.store.give_slugs().await?;
     tracing::info!(campaign = %id, public, "archive changed");
     Ok(())
 }

@@ -57,6 +57,9 @@ pub enum SignupForm<'a> {
     Hosted { shown: &'a str },
     /// A website's own HTML form.
     Website,
+    /// The form under an issue in the public archive, with the token that says when the
+    /// page was shown.
+    Archive { shown: &'a str },
 }
 
 /// A signup as the visitor sent it.
@@ -84,6 +87,10 @@ pub async fn sign_up(services: &Services, signup: Signup<'_>) -> Result<(), Sign
         SignupForm::Hosted { shown } => {
             check_fill_time(services, shown)?;
             SignupSource::HostedForm
+        }
+        SignupForm::Archive { shown } => {
+            check_fill_time(services, shown)?;
+            SignupSource::Archive
         }
     };
     let (email, name) = parse_person(signup.email, signup.name).map_err(|err| match err {

@@ -60,6 +60,8 @@ pub enum SignupSource {
     Import,
     /// Added by the owner in the admin pages.
     Admin,
+    /// The signup form under an issue in the public archive.
+    Archive,
 }
 
 impl SignupSource {
@@ -71,6 +73,7 @@ impl SignupSource {
             Self::Api => "api",
             Self::Import => "import",
             Self::Admin => "admin",
+            Self::Archive => "archive",
         }
     }
 
@@ -82,6 +85,7 @@ impl SignupSource {
             Self::Api,
             Self::Import,
             Self::Admin,
+            Self::Archive,
         ]
         .into_iter()
         .find(|source| source.as_str() == raw)

@@ -151,6 +151,9 @@ impl CampaignSender {
                 if let Err(err) = this.mail.store.finish_campaigns(Timestamp::now()).await {
                     tracing::warn!(error = %format!("{err:#}"), "could not finish campaigns");
                 }
+                if let Err(err) = this.mail.store.give_slugs().await {
+                    tracing::warn!(error = %format!("{err:#}"), "could not give campaigns their archive address");
+                }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = this.mail.wake.notified() => {}

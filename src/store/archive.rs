@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::campaigns::COLUMNS;
 use super::{CampaignRecord, Store, with_pool};
+use crate::domain::{nth_slug, slug_of};
 
 /// What the archive shows: sent, public, with its address.
 const SHOWN: &str = "public = TRUE AND status = 'sent' AND slug IS NOT NULL";
@@ -60,6 +61,28 @@ impl Store {
         .fetch_all(pool)
         .await
         .context("finding campaigns without a slug"))
+    }
+
+    /// Gives every campaign that started going out and has no address yet its address: its
+    /// subject's slug, numbered where another campaign has that one. The sender calls it
+    /// whenever it looks for finished campaigns, so an address is there before anyone asks.
+    pub async fn give_slugs(&self) -> anyhow::Result<()> {
+        for (id, subject) in self.campaigns_without_slug().await? {
+            let base = slug_of(&subject);
+            let mut given = false;
+            for n in 1..=1000 {
+                if self.give_slug(id, &nth_slug(&base, n)).await? {
+                    given = true;
+                    break;
+                }
+            }
+            if !given {
+                // A thousand campaigns of one subject: the id, which no other has.
+                self.give_slug(id, &format!("{base}-{}", id.simple()))
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Gives `campaign` the slug `slug` unless it has one; `false` when another campaign

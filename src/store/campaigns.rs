@@ -23,6 +23,8 @@ pub struct CampaignDraft {
     pub layout: String,
     /// The tiers it is for; `None`: every confirmed subscriber.
     pub audience: Option<Vec<Tier>>,
+    /// Shown in the public archive once it went out.
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -182,7 +184,7 @@ impl Store {
         let id = Uuid::now_v7();
         self.write_draft(
             "INSERT INTO campaigns (id, subject, body, format, preheader, layout, status, created_at, \
-             updated_at, audience_tiers) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7, $8)",
+             updated_at, audience_tiers, public) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7, $8, $9)",
             id,
             draft,
             now,
@@ -193,8 +195,8 @@ impl Store {
     }
 
     /// Runs `sql` (an insert or update of one draft) with the campaign's id as `$1`, the
-    /// draft's subject, body, format, preheader and layout as `$2`..`$6`, `now` as `$7` and
-    /// its audience as `$8`; returns how many rows it wrote.
+    /// draft's subject, body, format, preheader and layout as `$2`..`$6`, `now` as `$7`, its
+    /// audience as `$8` and whether it is public as `$9`; returns how many rows it wrote.
     async fn write_draft(
         &self,
         sql: &'static str,
@@ -213,6 +215,7 @@ impl Store {
             .bind(&draft.layout)
             .bind(now)
             .bind(&tiers)
+            .bind(draft.public)
             .execute(pool)
             .await
             .context(what)?
@@ -229,7 +232,7 @@ impl Store {
         let updated = self
             .write_draft(
                 "UPDATE campaigns SET subject = $2, body = $3, format = $4, preheader = $5, layout = $6, \
-                 updated_at = $7, audience_tiers = $8 WHERE id = $1 AND status = 'draft'",
+                 updated_at = $7, audience_tiers = $8, public = $9 WHERE id = $1 AND status = 'draft'",
                 id,
                 draft,
                 now,
@@ -358,19 +361,23 @@ impl Store {
             .context("reading the campaign's status"))
     }
 
-    /// How many confirmed subscribers a send to these tiers (`None`: all) would reach now.
+    /// How many confirmed subscribers a send to these tiers (`None`: all) would reach now
+    /// (those who paused their mail are not reached).
     pub async fn audience_size(&self, tiers: Option<&[Tier]>) -> anyhow::Result<i64> {
-        let bounds = TierBounds::at(&self.engagement_model(), time::OffsetDateTime::now_utc());
+        let now = Timestamp::now();
+        let bounds = TierBounds::at(&self.engagement_model(), now.0);
         let tiers = tiers_json(tiers);
         with_pool!(self, pool, Db => bind_tiers::<Db, _>(
             sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM {RANKED}WHERE status = 'confirmed' AND ({} IS NULL OR tier {})",
+                "SELECT COUNT(*) FROM {RANKED}WHERE status = 'confirmed' \
+                 AND (paused_until IS NULL OR paused_until <= $8) AND ({} IS NULL OR tier {})",
                 Db::text_param(7),
                 Db::in_json_texts(7)
             ))),
             &bounds,
         )
             .bind(&tiers)
+            .bind(now)
             .fetch_one(pool)
             .await
             .context("counting the audience"))

@@ -182,6 +182,9 @@ pub(crate) trait Dialect: Database {
     fn text_param(param: usize) -> String;
     /// Selects by the texts of a JSON array bound as text parameter `$param`.
     fn in_json_texts(param: usize) -> String;
+    /// `subscribers.pause_credit` with the days bound as `$param` (a float) added: in
+    /// milliseconds on SQLite, an interval on Postgres, so that it adds to a time alike.
+    fn pause_credit_plus(param: usize) -> String;
     /// Whether `LOWER` folds every letter (Postgres) or ASCII only (SQLite).
     const LOWER_FOLDS_UNICODE: bool;
 
@@ -249,6 +252,9 @@ impl Dialect for sqlx::Sqlite {
     }
     fn in_json_texts(param: usize) -> String {
         format!("IN (SELECT value FROM json_each(${param}))")
+    }
+    fn pause_credit_plus(param: usize) -> String {
+        format!("pause_credit + CAST(${param} * 86400000 AS INTEGER)")
     }
     const LOWER_FOLDS_UNICODE: bool = false;
 
@@ -330,6 +336,9 @@ impl Dialect for sqlx::Postgres {
     }
     fn text_param(param: usize) -> String {
         format!("${param}::text")
+    }
+    fn pause_credit_plus(param: usize) -> String {
+        format!("pause_credit + ${param}::float8 * INTERVAL '1 day'")
     }
     fn in_json_texts(param: usize) -> String {
         format!("IN (SELECT jsonb_array_elements_text(${param}::jsonb))")

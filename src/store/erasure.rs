@@ -122,6 +122,12 @@ impl Store {
     /// Erases a subscriber (see the module's comment for what goes and what stays).
     /// Returns false when there was no such subscriber.
     pub async fn erase(&self, id: Uuid, now: Timestamp) -> anyhow::Result<bool> {
+        self.erase_as(id, now, false).await
+    }
+
+    /// [`Self::erase`], saying whether the person asked for it themselves (on their own
+    /// page): the owner's pages count those, without any address.
+    pub async fn erase_as(&self, id: Uuid, now: Timestamp, by_person: bool) -> anyhow::Result<bool> {
         with_pool!(self, pool, Db => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let person: Option<Person> =
@@ -150,11 +156,13 @@ impl Store {
                 .context("erasing the subscriber")?;
             if let Some(parsed) = &parsed {
                 sqlx::query(
-                    "INSERT INTO erased_addresses (email_hash, erased_at) VALUES ($1, $2) \
-                     ON CONFLICT (email_hash) DO NOTHING",
+                    "INSERT INTO erased_addresses (email_hash, erased_at, by_person) VALUES ($1, $2, $3) \
+                     ON CONFLICT (email_hash) DO UPDATE SET erased_at = excluded.erased_at, \
+                     by_person = excluded.by_person",
                 )
                 .bind(erased_hash(parsed))
                 .bind(now)
+                .bind(by_person)
                 .execute(&mut *tx)
                 .await
                 .context("keeping the erased address's hash")?;
@@ -162,6 +170,16 @@ impl Store {
             tx.commit().await.context("committing the erasure")?;
             Ok(true)
         })
+    }
+
+    /// How many people erased themselves from their own page.
+    pub async fn erased_by_people(&self) -> anyhow::Result<i64> {
+        with_pool!(self, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM erased_addresses WHERE by_person = TRUE",
+        )
+        .fetch_one(pool)
+        .await
+        .context("counting erasures asked for by the people"))
     }
 }
 

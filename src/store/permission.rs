@@ -53,11 +53,13 @@ pub fn answer_by(now: Timestamp, days: i64) -> Option<Timestamp> {
 }
 
 /// The confirmed dormant subscribers with no open request (`id`, `email`): the ones asking
-/// would ask. Binds $1-$6 as `RANKED`.
+/// would ask, leaving out those who paused their mail until after now. Binds $1-$6 as
+/// `RANKED`, $7 now.
 fn dormant_unasked() -> String {
     format!(
-        "SELECT id, email FROM (SELECT ranked.id, ranked.status, ranked.tier, s.email FROM {RANKED}\
+        "SELECT id, email FROM (SELECT ranked.id, ranked.status, ranked.tier, ranked.paused_until, s.email FROM {RANKED}\
          JOIN subscribers s ON s.id = ranked.id) x WHERE status = 'confirmed' AND tier = 'dormant' \
+         AND (paused_until IS NULL OR paused_until <= $7) \
          AND NOT EXISTS (SELECT 1 FROM permission_requests p WHERE p.subscriber_id = x.id \
          AND p.closed_at IS NULL)"
     )
@@ -83,6 +85,7 @@ impl Store {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let dormant: Vec<(Uuid, String)> =
                 bind_tiers::<Db, _>(sqlx::query_as(sqlx::AssertSqlSafe(dormant_unasked())), &bounds)
+            .bind(now)
             .fetch_all(&mut *tx)
             .await
             .context("finding dormant subscribers")?;

@@ -10,6 +10,7 @@
 
 pub mod admin;
 mod api;
+mod archive;
 mod client;
 mod error;
 mod health;
@@ -204,6 +205,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(subscribe::router())
+        .merge(archive::router())
         .merge(lifecycle::router())
         .merge(health::router())
         .merge(track::router())

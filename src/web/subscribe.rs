@@ -57,6 +57,8 @@ struct FormFields {
     name: Option<String>,
     website: Option<String>,
     form_token: Option<String>,
+    /// `archive` on the form under an archived issue.
+    from: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -140,9 +142,10 @@ async fn form_signup(state: &AppState, client: &Client, body: &[u8]) -> Response
         email: form.email.as_deref(),
         name: form.name.as_deref(),
         website: form.website.as_deref(),
-        form: match form.form_token.as_deref() {
-            Some(shown) => SignupForm::Hosted { shown },
-            None => SignupForm::Website,
+        form: match (form.form_token.as_deref(), form.from.as_deref()) {
+            (Some(shown), Some("archive")) => SignupForm::Archive { shown },
+            (Some(shown), _) => SignupForm::Hosted { shown },
+            (None, _) => SignupForm::Website,
         },
         ip: client.ip_string(),
         user_agent: client.user_agent.clone(),
@@ -212,6 +215,26 @@ pub(super) fn thanks_page(state: &AppState) -> Response {
     state.page(StatusCode::OK, "web/message.html", &context)
 }
 
+/// What the signup form (`web/partials/signup_form.html`) needs, empty: the token that
+/// says when it was shown and the consent text.
+pub(super) fn form_context(state: &AppState) -> Context {
+    let token = state.signer.sign(
+        TokenPurpose::FormShown,
+        uuid::Uuid::nil(),
+        Some(OffsetDateTime::now_utc()),
+    );
+    let mut context = Context::new();
+    context.insert("form_token", &token);
+    context.insert("consent_text", &state.settings().consent_text());
+    for empty in ["email", "name"] {
+        context.insert(empty, "");
+    }
+    context.insert("error", &None::<String>);
+    context.insert("error_field", &None::<String>);
+    context.insert("from", &None::<String>);
+    context
+}
+
 /// The hosted form, with what the visitor typed and, after a refusal, the message and the
 /// field at fault (marked for screen readers and focused).
 fn form_page(
@@ -221,18 +244,16 @@ fn form_page(
     error_field: Option<&'static str>,
     error: Option<String>,
 ) -> Response {
-    let token = state.signer.sign(
-        TokenPurpose::FormShown,
-        uuid::Uuid::nil(),
-        Some(OffsetDateTime::now_utc()),
-    );
-    let mut context = Context::new();
-    context.insert("form_token", &token);
+    let mut context = form_context(state);
     context.insert("email", &values.email.clone().unwrap_or_default());
     context.insert("name", &values.name.clone().unwrap_or_default());
     context.insert("error", &error);
     context.insert("error_field", &error_field);
-    context.insert("consent_text", &state.settings().consent_text());
+    // A form from the archive stays one when it is shown again after a refusal.
+    context.insert(
+        "from",
+        &values.from.as_deref().filter(|from| *from == "archive"),
+    );
     context.insert("words", &state.words("subscribe", None));
     state.page(status, "web/subscribe.html", &context)
 }

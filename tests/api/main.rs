@@ -10,6 +10,7 @@ mod admin_dashboard;
 mod admin_subscribers;
 mod admin_tools;
 mod api;
+mod archive;
 mod archive_store;
 mod bad_input;
 mod brand;

@@ -49,6 +49,10 @@ pub struct OwnerSettings {
     pub logo: Option<Uuid>,
     /// Open pixels and click tracking for everyone (it can also be off per subscriber).
     pub tracking: bool,
+    /// Whether a new campaign goes into the public archive once sent (its own box decides).
+    pub archive_public: bool,
+    /// Whether the archive asks search engines not to index it.
+    pub archive_noindex: bool,
     /// Opens and clicks this soon after delivery are machines, not people.
     pub machine_window: Duration,
     /// How fast interest fades: a human signal counts half after this many days.
@@ -75,6 +79,8 @@ impl Default for OwnerSettings {
             accent_color: DEFAULT_ACCENT_COLOR.to_string(),
             logo: None,
             tracking: true,
+            archive_public: true,
+            archive_noindex: false,
             machine_window: Duration::from_secs(10),
             engagement_half_life_days: crate::domain::engagement::DEFAULT_HALF_LIFE_DAYS,
             send_rate: 50.0,

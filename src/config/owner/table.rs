@@ -200,6 +200,30 @@ pub static OWNER_SETTINGS: &[OwnerSetting] = &[
         },
     },
     OwnerSetting {
+        key: "archive_public",
+        variable: None,
+        label: "New campaigns in the archive",
+        meaning: "`on`: a new campaign is shown in the public archive (`/archive`) once it went out, unless its composer's box is cleared; `off`: only those whose box is ticked",
+        field: Field::Switch,
+        read: |s| s.archive_public.into(),
+        write: |s, raw| {
+            s.archive_public = raw.map(switch).transpose()?.unwrap_or(true);
+            Ok(())
+        },
+    },
+    OwnerSetting {
+        key: "archive_noindex",
+        variable: None,
+        label: "Keep the archive out of search engines",
+        meaning: "`on`: the archive's pages and feed ask search engines not to index them (`<meta name=\"robots\">` and `X-Robots-Tag`)",
+        field: Field::Switch,
+        read: |s| s.archive_noindex.into(),
+        write: |s, raw| {
+            s.archive_noindex = raw.map(switch).transpose()?.unwrap_or(false);
+            Ok(())
+        },
+    },
+    OwnerSetting {
         key: "machine_window_seconds",
         variable: Some("HUNDRED_MACHINE_WINDOW_SECONDS"),
         label: "Machine window (seconds)",

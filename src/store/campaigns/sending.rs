@@ -12,7 +12,7 @@ use super::*;
 use crate::domain::TierBounds;
 
 /// Inserts one delivery per confirmed subscriber of the campaign's tiers (all of them when
-/// it names none), with a fresh id and a Message-ID made from it. Binds $1-$6 as `RANKED`,
+/// it names none) who has not paused their mail until after now, with a fresh id and a Message-ID made from it. Binds $1-$6 as `RANKED`,
 /// then $7 the campaign, $8 now, $9 the Message-ID domain, $10 the tiers (a JSON array).
 fn snapshot_sql<Db: Dialect>() -> String {
     format!(
@@ -20,7 +20,8 @@ fn snapshot_sql<Db: Dialect>() -> String {
          next_attempt_at, message_id, created_at) \
          SELECT x.id, $7, x.subscriber_id, 'queued', 0, $8, '<' || {} || '@' || $9 || '>', $8 \
          FROM (SELECT {} AS id, id AS subscriber_id FROM {RANKED}\
-         WHERE status = 'confirmed' AND ({} IS NULL OR tier {})) x \
+         WHERE status = 'confirmed' AND (paused_until IS NULL OR paused_until <= $8) \
+         AND ({} IS NULL OR tier {})) x \
          WHERE true ON CONFLICT (campaign_id, subscriber_id) DO NOTHING",
         Db::uuid_hex("x.id"),
         Db::NEW_UUID,

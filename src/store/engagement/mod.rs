@@ -26,7 +26,9 @@ pub(crate) use refresh::RefreshEngagement;
 /// from. The tier of subscriber `s` with engagement row `e` (possibly absent) binds, in
 /// this order (see `bind_tiers`): $1 the rank of the core score now, $2 engaged since, $3
 /// new since, $4 dormant before, $5 campaigns a newcomer gets, $6 campaigns of silence
-/// before dormant. Defined in README ("Engagement").
+/// before dormant. Defined in README ("Engagement"). The days a person paused their mail
+/// (`/me`) are not counted against them: their last signal, their joining and their score
+/// are moved on by them (`pause_credit`, `pause_rank_credit`).
 pub(crate) const RANKED: &str = "(SELECT s.id, s.email, s.name, s.status, s.created_at, \
      s.confirmed_at, e.rank, COALESCE(e.opens, 0) AS opens, COALESCE(e.clicks, 0) AS clicks, \
      COALESCE(e.replies, 0) AS replies, e.last_open_at, e.last_click_at, e.last_reply_at, \
@@ -34,14 +36,14 @@ pub(crate) const RANKED: &str = "(SELECT s.id, s.email, s.name, s.status, s.crea
      COALESCE(e.campaigns_since_signal, 0) AS campaigns_since_signal, \
      CASE \
        WHEN s.status IN ('unsubscribed', 'bounced', 'complained') THEN 'gone' \
-       WHEN e.rank >= $1 THEN 'core' \
-       WHEN e.last_signal_at >= $2 THEN 'engaged' \
-       WHEN s.status = 'pending' OR COALESCE(s.confirmed_at, s.created_at) >= $3 \
+       WHEN e.rank + s.pause_rank_credit >= $1 THEN 'core' \
+       WHEN e.last_signal_at + s.pause_credit >= $2 THEN 'engaged' \
+       WHEN s.status = 'pending' OR COALESCE(s.confirmed_at, s.created_at) + s.pause_credit >= $3 \
             OR COALESCE(e.campaigns, 0) < $5 THEN 'new' \
        WHEN COALESCE(e.campaigns_since_signal, 0) >= $6 \
-            AND (e.last_signal_at IS NULL OR e.last_signal_at < $4) THEN 'dormant' \
+            AND (e.last_signal_at IS NULL OR e.last_signal_at + s.pause_credit < $4) THEN 'dormant' \
        ELSE 'quiet' \
-     END AS tier FROM subscribers s LEFT JOIN engagement e ON e.subscriber_id = s.id) ranked ";
+     END AS tier, s.paused_until FROM subscribers s LEFT JOIN engagement e ON e.subscriber_id = s.id) ranked ";
 
 /// Binds the six tier bounds `RANKED` reads as $1-$6.
 pub(crate) fn bind_tiers<DB: Database, Q: Bind<DB>>(query: Q, bounds: &TierBounds) -> Q

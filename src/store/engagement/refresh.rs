@@ -205,6 +205,7 @@ impl Store {
             return Ok(false);
         }
         self.rebuild_engagement().await?;
+        self.recredit_pauses().await?;
         with_pool!(self, pool => sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -47,6 +47,10 @@ struct CampaignRow {
     delivered: i64,
     /// Engaged recipients as a share of the copies delivered, once any were.
     engaged_percent: Option<i64>,
+    /// Where the public archive shows it (it went out and is public); `public` alone: it
+    /// will be there once it went out.
+    public: bool,
+    archive_path: Option<String>,
 }
 
 impl From<CampaignListing> for CampaignRow {
@@ -69,9 +73,18 @@ impl From<CampaignListing> for CampaignRow {
             engaged: record.engaged,
             delivered: delivered_so_far,
             engaged_percent: percent(record.engaged, delivered_so_far),
+            public: record.public,
+            archive_path: archive_path(&record),
             subject: record.subject,
         }
     }
+}
+
+/// The campaign's page in the public archive, when the archive shows it.
+fn archive_path(record: &CampaignRecord) -> Option<String> {
+    let shown = record.public && record.status() == CampaignStatus::Sent;
+    let slug = record.slug.as_deref().filter(|_| shown)?;
+    Some(format!("/archive/{slug}"))
 }
 
 /// Campaigns per page of the list.

@@ -14,6 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::{ApiToken, parse_id, parse_json, parse_optional_json};
+use crate::actions::archive::{self, ArchiveRefusal};
 use crate::actions::campaigns::{self, CampaignRefusal};
 use crate::domain::{AudienceError, BodyFormat, SubscriberEmail, Tier, audience_tiers};
 use crate::store::{CampaignChange, CampaignDraft, CampaignRecord, Timestamp};
@@ -45,6 +46,22 @@ struct CampaignInput {
     preheader: Option<String>,
     layout: Option<String>,
     audience: Option<AudienceInput>,
+    /// In the public archive once it went out; left out: as it was, or for a new one the
+    /// `archive_public` setting.
+    public: Option<bool>,
+}
+
+impl CampaignInput {
+    /// Whether `public` is all it changes: the one change a campaign that went out takes.
+    fn only_public(&self) -> bool {
+        self.public.is_some()
+            && self.subject.is_none()
+            && self.body.is_none()
+            && self.format.is_none()
+            && self.preheader.is_none()
+            && self.layout.is_none()
+            && self.audience.is_none()
+    }
 }
 
 /// Who a campaign is for: `{}` for every confirmed subscriber, or `{"tiers": [...]}`.
@@ -70,9 +87,12 @@ fn parse_audience(input: AudienceInput) -> Result<Option<Vec<Tier>>, ApiError> {
 }
 
 /// Merges the input over `base` (a draft being edited).
+/// The draft `input` makes of `base` (or of nothing: a new one, public as
+/// `default_public` says unless the input says).
 fn draft_from(
     input: CampaignInput,
     base: Option<&CampaignRecord>,
+    default_public: bool,
 ) -> Result<CampaignDraft, ApiError> {
     let subject = input
         .subject
@@ -104,6 +124,10 @@ fn draft_from(
         Some(audience) => parse_audience(audience)?,
         None => base.and_then(CampaignRecord::audience),
     };
+    let public = input
+        .public
+        .or_else(|| base.map(|b| b.public))
+        .unwrap_or(default_public);
     Ok(CampaignDraft {
         subject,
         body,
@@ -111,6 +135,7 @@ fn draft_from(
         preheader,
         layout,
         audience,
+        public,
     })
 }
 
@@ -149,6 +174,12 @@ fn rfc3339(ts: Option<Timestamp>) -> Option<String> {
     ts.and_then(|t| t.0.format(&Rfc3339).ok())
 }
 
+/// Where the archive shows it: public, gone out and with its address.
+fn archive_url(state: &AppState, record: &CampaignRecord) -> Option<String> {
+    let slug = record.slug.as_deref().filter(|_| record.public)?;
+    Some(format!("{}/archive/{slug}", state.config.public_base()))
+}
+
 /// The campaign as the API shows it, with its delivery counts and failures.
 async fn campaign_json(
     state: &AppState,
@@ -165,6 +196,8 @@ async fn campaign_json(
         "format": record.format,
         "preheader": record.preheader,
         "layout": record.layout,
+        "public": record.public,
+        "archive_url": archive_url(state, record),
         "audience": { "tiers": record.audience(), "size": report.audience_size },
         "status": record.status,
         "scheduled_at": rfc3339(record.scheduled_at),
@@ -252,7 +285,7 @@ async fn create(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let draft = draft_from(parse_json(&body)?, None)?;
+    let draft = draft_from(parse_json(&body)?, None, state.settings().archive_public)?;
     let id = campaigns::create(&state, &draft).await?;
     Ok((StatusCode::CREATED, answer(&state, id).await?).into_response())
 }
@@ -264,7 +297,17 @@ async fn update(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let record = load(&state, id).await?;
-    let draft = draft_from(parse_json(&body)?, Some(&record))?;
+    let input: CampaignInput = parse_json(&body)?;
+    if let (true, Some(public)) = (input.only_public(), input.public) {
+        archive::set_public(&state, record.id, public)
+            .await
+            .map_err(|refusal| match refusal {
+                ArchiveRefusal::NotFound => ApiError::NotFound,
+                ArchiveRefusal::Unexpected(err) => ApiError::Unexpected(err),
+            })?;
+        return answer(&state, record.id).await;
+    }
+    let draft = draft_from(input, Some(&record), false)?;
     campaigns::update(&state, record.id, &draft).await?;
     answer(&state, record.id).await
 }

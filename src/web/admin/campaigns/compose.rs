@@ -150,7 +150,7 @@ async fn show_form(
 }
 
 async fn new_form(State(state): State<AppState>, owner: Owner) -> Result<Response, AdminError> {
-    let form = ComposeForm::new_campaign(&owner.email);
+    let form = ComposeForm::new_campaign(&owner.email, state.settings().archive_public);
     show_form(
         &state,
         &owner,

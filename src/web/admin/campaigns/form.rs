@@ -42,6 +42,8 @@ pub struct ComposeForm {
     pub send_at: String,
     /// The offset from UTC the time is in: `+01:00`; empty is UTC.
     pub send_offset: String,
+    /// In the public archive once it went out (the box posts `0` then, ticked, `1`).
+    pub public: bool,
     #[serde(skip)]
     pub intent: Option<Intent>,
 }
@@ -111,9 +113,10 @@ const MAX_FIELD_BYTES: usize = 1024 * 1024;
 
 impl ComposeForm {
     /// The form of a new campaign: Markdown, the default layout, everyone confirmed, a test
-    /// to the owner, sent now.
-    pub fn new_campaign(owner_email: &str) -> Self {
+    /// to the owner, sent now, in the archive as the `archive_public` setting says.
+    pub fn new_campaign(owner_email: &str, public: bool) -> Self {
         Self {
+            public,
             format: BodyFormat::Markdown.as_str().into(),
             layout: "default".into(),
             audience: "everyone".into(),
@@ -138,7 +141,7 @@ impl ComposeForm {
                 .iter()
                 .map(|t| t.as_str().to_string())
                 .collect(),
-            ..Self::new_campaign(owner_email)
+            ..Self::new_campaign(owner_email, record.public)
         }
     }
 
@@ -168,6 +171,7 @@ impl ComposeForm {
                 "send_when" => form.send_when = value,
                 "send_at" => form.send_at = value,
                 "send_offset" => form.send_offset = value,
+                "public" => form.public = value == "1",
                 "action" => {
                     form.intent = match value.as_str() {
                         "preview" => Some(Intent::Preview),
@@ -219,6 +223,7 @@ impl ComposeForm {
             preheader: (!self.preheader.trim().is_empty()).then(|| self.preheader.clone()),
             layout: self.layout.clone(),
             audience,
+            public: self.public,
         })
     }
 

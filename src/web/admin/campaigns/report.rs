@@ -4,23 +4,25 @@
 //!
 //! The counts come from `Store::campaign_report`, the same read the JSON API answers with.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Serialize;
 use tera::Context;
 use uuid::Uuid;
 
-use super::{load, percent, status_label, when_of};
-use crate::actions::campaigns;
+use super::{archive_path, load, percent, status_label, to_report, when_of};
+use crate::actions::archive::{self, ArchiveRefusal};
+use crate::actions::campaigns::{self, CampaignRefusal};
 use crate::domain::{CampaignStatus, audience_label, audience_sentence};
 use crate::store::{
     CampaignMailKind, CampaignRecord, CampaignReport, DeliveryCounts, FailedDelivery, InboundEntry,
     LinkClicks, Timestamp, Unsubscriber,
 };
 use crate::web::AppState;
-use crate::web::admin::{AdminError, COMPOSE_CSP, CampaignId, Owner, page};
+use crate::web::admin::{AdminError, COMPOSE_CSP, CampaignId, Owner, form_value, page};
 use crate::web::routes::Routes;
 
 /// How many replies, returned messages and lost recipients the page lists.
@@ -33,6 +35,23 @@ pub fn routes() -> Routes {
     Routes::new()
         .route("/admin/campaigns/{id}", get(report))
         .route("/admin/campaigns/{id}/progress", get(progress))
+        .route("/admin/campaigns/{id}/archive", post(archive_choice))
+}
+
+/// The report's archive button: `public=1` shows the campaign in the public archive,
+/// `public=0` takes it out (404 there from then on).
+async fn archive_choice(
+    State(state): State<AppState>,
+    _owner: Owner,
+    CampaignId(id): CampaignId,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let public = form_value(&body, "public").as_deref() == Some("1");
+    match archive::set_public(&state, id, public).await {
+        Ok(()) => Ok(to_report(id)),
+        Err(ArchiveRefusal::NotFound) => Err(CampaignRefusal::NotFound.into()),
+        Err(ArchiveRefusal::Unexpected(err)) => Err(err.into()),
+    }
 }
 
 /// Where a send is: what the progress bar and its JSON show.
@@ -202,6 +221,9 @@ struct CampaignView {
     late_by_minutes: Option<i64>,
     live: bool,
     started: bool,
+    public: bool,
+    /// Where the public archive shows it, once it went out.
+    archive_path: Option<String>,
 }
 
 async fn report(
@@ -246,6 +268,8 @@ async fn report(
         late_by_minutes: record.late_by_seconds.map(|s| (s + 59) / 60),
         live: status == CampaignStatus::Sending,
         started: record.started_at.is_some(),
+        public: record.public,
+        archive_path: archive_path(&record),
     };
     let replies: Vec<MailView> = replies.into_iter().map(MailView::from).collect();
     let returned: Vec<MailView> = returned.into_iter().map(MailView::from).collect();

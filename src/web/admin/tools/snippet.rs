@@ -34,6 +34,12 @@ pub(super) async fn snippet_page(
     let (plain, scripted, preview) = (plain?, scripted?, preview?);
     let mut context = Context::new();
     context.insert("subscribe_url", &public);
+    let archive = format!("{}/archive", state.config.public_base());
+    context.insert(
+        "archive_snippet",
+        &format!(r#"<a href="{archive}">Read past issues</a>"#),
+    );
+    context.insert("archive_url", &archive);
     context.insert("plain_snippet", &plain);
     context.insert("script_snippet", &scripted);
     // Our own template, its one value escaped in it: safe to show as HTML.
