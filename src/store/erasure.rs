@@ -127,7 +127,12 @@ impl Store {
 
     /// [`Self::erase`], saying whether the person asked for it themselves (on their own
     /// page): the owner's pages count those, without any address.
-    pub async fn erase_as(&self, id: Uuid, now: Timestamp, by_person: bool) -> anyhow::Result<bool> {
+    pub async fn erase_as(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        by_person: bool,
+    ) -> anyhow::Result<bool> {
         with_pool!(self, pool, Db => {
             let mut tx = pool.begin_write().await.context("starting a transaction")?;
             let person: Option<Person> =

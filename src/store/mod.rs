@@ -61,9 +61,9 @@ pub use inbound::{InboundEntry, InboundOutcome, Match, NewInbound, RecentReply};
 pub use lists::{ExportedSubscriber, ImportCandidate, ImportOutcome, ImportTerms};
 pub use media::{MediaDeletion, MediaFile, MediaRecord, MediaUse, NewMedia};
 pub use outbox::{ClaimedMessage, MessageKind, OutboundState};
-pub use reader::{CopyOf, CopyToReader};
 pub use owners::{OwnerAccount, OwnerError, OwnerSession, constant_time_eq, secret_hash};
 pub use permission::{ANSWER_DAYS, DEFAULT_ANSWER_DAYS, KeepOutcome, PermissionSummary, answer_by};
+pub use reader::{CopyOf, CopyToReader};
 pub use reports::{CampaignMailKind, CampaignReport, InboundCounts, REPORT_FAILURES, Unsubscriber};
 pub use review::{GenuineOutcome, LiftOutcome, ReviewDecision, ReviewOutcome};
 pub use subscribers::{

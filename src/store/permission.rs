@@ -115,6 +115,7 @@ impl Store {
             sqlx::query_scalar(sqlx::AssertSqlSafe(sql)),
             &bounds,
         )
+        .bind(now)
         .fetch_one(pool)
         .await
         .context("counting dormant subscribers not yet asked"))

@@ -173,4 +173,3 @@ impl Store {
         .context("crediting pauses to the score"))
     }
 }
-

@@ -198,21 +198,6 @@ fn line(entry: TimelineEntry) -> Line {
             None,
         ),
         "kept" => ("Asked to keep receiving it".into(), "consent", None),
-        "paused" => (
-            "Paused their mail on their own page".into(),
-            "consent",
-            entry.reason.clone(),
-        ),
-        "name_changed" => (
-            "Changed their name on their own page".into(),
-            "consent",
-            None,
-        ),
-        "exported" => (
-            "Downloaded what the list holds about them".into(),
-            "consent",
-            None,
-        ),
         "bounce_lifted" => (
             "Bounce lifted: mail to them again".into(),
             "consent",
