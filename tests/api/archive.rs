@@ -67,6 +67,16 @@ fn rye() -> serde_json::Value {
     })
 }
 
+/// `PATCH` through the API with `body`; the answer, unchecked.
+async fn patch(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    app.api_json(Method::PATCH, path, token, body).await
+}
+
 async fn page(app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
     let response = app.get(path).await;
     let status = response.status().as_u16();
@@ -287,14 +297,13 @@ async fn private_unknown_and_taken_out_issues_are_not_found(backend: Backend) {
 
     // Taken out after it went out: 404 from then on, and out of the feed.
     assert_eq!(page(&app, "/archive/for-everyone").await.0, 200);
-    let taken_out = app
-        .api_json(
-            Method::PATCH,
-            &format!("/campaigns/{public}"),
-            &token,
-            &serde_json::json!({ "public": false }),
-        )
-        .await;
+    let taken_out = patch(
+        &app,
+        &token,
+        &format!("/campaigns/{public}"),
+        &serde_json::json!({ "public": false }),
+    )
+    .await;
     assert_eq!(taken_out.status(), 200);
     let json: serde_json::Value = taken_out.json().await.unwrap();
     assert_eq!(json["public"], false);
@@ -303,35 +312,32 @@ async fn private_unknown_and_taken_out_issues_are_not_found(backend: Backend) {
     let feed = app.get("/archive/feed.xml").await.text().await.unwrap();
     assert!(!feed.contains("For everyone"), "{feed}");
     // Put back, at the same address.
-    let put_back = app
-        .api_json(
-            Method::PATCH,
-            &format!("/campaigns/{public}"),
-            &token,
-            &serde_json::json!({ "public": true }),
-        )
-        .await;
+    let put_back = patch(
+        &app,
+        &token,
+        &format!("/campaigns/{public}"),
+        &serde_json::json!({ "public": true }),
+    )
+    .await;
     assert_eq!(put_back.status(), 200);
     assert_eq!(page(&app, "/archive/for-everyone").await.0, 200);
     // What went out cannot be rewritten with it.
-    let rewritten = app
-        .api_json(
-            Method::PATCH,
-            &format!("/campaigns/{public}"),
-            &token,
-            &serde_json::json!({ "public": true, "subject": "Changed" }),
-        )
-        .await;
+    let rewritten = patch(
+        &app,
+        &token,
+        &format!("/campaigns/{public}"),
+        &serde_json::json!({ "public": true, "subject": "Changed" }),
+    )
+    .await;
     assert_eq!(rewritten.status(), 409);
     // And `public` must be true or false.
-    let bad = app
-        .api_json(
-            Method::PATCH,
-            &format!("/campaigns/{public}"),
-            &token,
-            &serde_json::json!({ "public": "yes" }),
-        )
-        .await;
+    let bad = patch(
+        &app,
+        &token,
+        &format!("/campaigns/{public}"),
+        &serde_json::json!({ "public": "yes" }),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
     assert_eq!(page(&app, "/archive/for-everyone").await.0, 200);
 }
@@ -414,14 +420,13 @@ async fn the_archive_can_ask_search_engines_to_keep_out(backend: Backend) {
         "signup",
     );
 
-    let changed = app
-        .api_json(
-            Method::PATCH,
-            "/settings",
-            &token,
-            &serde_json::json!({ "archive_noindex": true }),
-        )
-        .await;
+    let changed = patch(
+        &app,
+        &token,
+        "/settings",
+        &serde_json::json!({ "archive_noindex": true }),
+    )
+    .await;
     assert_eq!(changed.status(), 200);
     for path in [
         "/archive",
@@ -483,14 +488,13 @@ async fn the_archive_pages_and_the_owners_default_decides(backend: Backend) {
     assert_eq!(feed.entries.len(), 20);
 
     // The owner's default: off, a new campaign stays out unless it says otherwise.
-    let changed = app
-        .api_json(
-            Method::PATCH,
-            "/settings",
-            &token,
-            &serde_json::json!({ "archive_public": false }),
-        )
-        .await;
+    let changed = patch(
+        &app,
+        &token,
+        "/settings",
+        &serde_json::json!({ "archive_public": false }),
+    )
+    .await;
     assert_eq!(changed.status(), 200);
     let quiet = app
         .create_campaign(
