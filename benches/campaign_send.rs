@@ -215,14 +215,15 @@ async fn main() -> anyhow::Result<()> {
                         unsubscribe_url: &unsubscribe,
                         tracking: Some(Tracking {
                             public_base: services.config.public_base(),
-                            open_token: services.signer.sign_value(
+                            open_token: Some(services.signer.sign_value(
                                 hundred::signing::TokenPurpose::Open,
                                 id,
                                 0,
-                            ),
+                            )),
                             click_token: &click,
                             links: &links,
                         }),
+                        reader: Some(composer.reader_links(id, id)),
                     },
                 )
                 .map_err(|e| anyhow::anyhow!("{e}"))

@@ -42,6 +42,10 @@ pub enum TokenPurpose {
     /// A browser the owner has logged in with (its own login limit); the subject is the
     /// owner's account.
     Device = 9,
+    /// The web version of one delivery (`/v/…`).
+    WebVersion = 10,
+    /// A subscriber's own page (`/me/…`); it lasts as long as they are on the list.
+    Reader = 11,
 }
 
 impl TokenPurpose {
@@ -56,6 +60,8 @@ impl TokenPurpose {
             7 => Some(Self::Bounce),
             8 => Some(Self::Keep),
             9 => Some(Self::Device),
+            10 => Some(Self::WebVersion),
+            11 => Some(Self::Reader),
             _ => None,
         }
     }
@@ -134,6 +140,17 @@ impl Signer {
 
     pub fn unsubscribe_token(&self, subscriber: Uuid) -> String {
         self.sign(TokenPurpose::Unsubscribe, subscriber, None)
+    }
+
+    /// A subscriber's own page (`/me/…`). It does not expire; it stops working when they
+    /// are erased (their id is never given again).
+    pub fn reader_token(&self, subscriber: Uuid) -> String {
+        self.sign(TokenPurpose::Reader, subscriber, None)
+    }
+
+    /// The web version of one delivered copy (`/v/…`).
+    pub fn web_version_token(&self, delivery: Uuid) -> String {
+        self.sign(TokenPurpose::WebVersion, delivery, None)
     }
 
     /// A re-permission request's "keep me" link. It does not expire: a late answer still

@@ -149,7 +149,11 @@ async fn preview_compiled(
         draft::preview_person(&services.store, &services.composer, subscriber)
             .await?
             .ok_or(CampaignRefusal::NoSuchSubscriber)?;
-    draft::preview(compiled, &person, &unsubscribe_url).map_err(CampaignRefusal::Content)
+    // The subscriber's own page; a preview is no delivered copy, so no web version.
+    let reader = services
+        .composer
+        .reader_links(subscriber.unwrap_or(Uuid::nil()), Uuid::nil());
+    draft::preview(compiled, &person, &unsubscribe_url, reader).map_err(CampaignRefusal::Content)
 }
 
 /// The copy a subscriber (`None`: the sample person) would get of the saved campaign; one

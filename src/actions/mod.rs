@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod archive;
 pub mod lists;
 pub mod media;
+pub mod own_page;
 pub mod permission;
 pub mod readers;
 pub mod replies;

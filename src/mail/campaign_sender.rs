@@ -410,10 +410,11 @@ impl CampaignSender {
             unsubscribe_url: &unsubscribe_url,
             tracking: tracked.then(|| Tracking {
                 public_base: self.config.public_base(),
-                open_token: self.signer.sign_value(TokenPurpose::Open, delivery.id, 0),
+                open_token: Some(self.signer.sign_value(TokenPurpose::Open, delivery.id, 0)),
                 click_token: &click,
                 links: &links,
             }),
+            reader: Some(self.mail.composer.reader_links(subscriber_id, delivery.id)),
         };
         prepared
             .compiled

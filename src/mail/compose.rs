@@ -125,6 +125,20 @@ impl Composer {
         format!("{}/unsubscribe/{token}", self.config.public_base())
     }
 
+    /// Where the public pages are served from (links in mail are absolute).
+    pub fn public_base(&self) -> String {
+        self.config.public_base().to_string()
+    }
+
+    /// A campaign copy's own links: its web version and its reader's page.
+    pub fn reader_links(&self, subscriber: Uuid, delivery: Uuid) -> super::render::ReaderLinks {
+        let base = self.config.public_base();
+        super::render::ReaderLinks {
+            web_version: format!("{base}/v/{}", self.signer.web_version_token(delivery)),
+            subscription: format!("{base}/me/{}", self.signer.reader_token(subscriber)),
+        }
+    }
+
     /// The double opt-in message: a link to the confirmation page. Not a list message, so
     /// it carries no unsubscribe headers: the person is not on the list until they confirm.
     pub fn confirmation(

@@ -8,8 +8,8 @@ use anyhow::Context as _;
 
 use super::compose::{Composer, Recipient};
 use super::render::{
-    CampaignContent, CompiledCampaign, CopySettings, LayoutSource, RecipientData, RenderedCopy,
-    TemplateError,
+    CampaignContent, CompiledCampaign, CopySettings, LayoutSource, ReaderLinks, RecipientData,
+    RenderedCopy, TemplateError,
 };
 use super::system::layout_source;
 use super::transport::{SendError, Transport};
@@ -155,12 +155,14 @@ pub fn preview(
     compiled: &CompiledCampaign,
     person: &RecipientData,
     unsubscribe_url: &str,
+    reader: ReaderLinks,
 ) -> Result<RenderedCopy, TemplateError> {
     compiled.render(
         person,
         &CopySettings {
             unsubscribe_url,
             tracking: None,
+            reader: Some(reader),
         },
     )
 }
@@ -175,7 +177,14 @@ pub async fn send_test(
     to: &SubscriberEmail,
 ) -> anyhow::Result<Result<String, SendError>> {
     let unsubscribe_url = composer.unsubscribe_url(Uuid::nil());
-    let mut copy = preview(compiled, &sample_person(to.as_str()), &unsubscribe_url)?;
+    // Nobody's copy: its web version and page links lead to "this link isn't valid".
+    let reader = composer.reader_links(Uuid::nil(), Uuid::nil());
+    let mut copy = preview(
+        compiled,
+        &sample_person(to.as_str()),
+        &unsubscribe_url,
+        reader,
+    )?;
     copy.subject = format!("[Test] {}", copy.subject);
     let message = Uuid::now_v7();
     let recipient = Recipient {

@@ -19,6 +19,7 @@ pub mod system;
 pub mod text;
 pub mod thread;
 pub mod transport;
+pub mod web_copy;
 pub mod worker;
 
 pub use campaign_sender::CampaignSender;

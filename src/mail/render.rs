@@ -117,11 +117,22 @@ pub struct CopySettings<'a> {
     /// `Some(base)` to rewrite links through `{base}/t/c/…` and add the pixel and the
     /// hidden link.
     pub tracking: Option<Tracking<'a>>,
+    /// A campaign copy's own links: its web version and its reader's page. `None` for
+    /// previews and test sends, which are nobody's copy.
+    pub reader: Option<ReaderLinks>,
+}
+
+/// Where a campaign copy's reader reads it in a browser and manages their subscription.
+#[derive(Debug, Clone)]
+pub struct ReaderLinks {
+    pub web_version: String,
+    pub subscription: String,
 }
 
 pub struct Tracking<'a> {
     pub public_base: &'a str,
-    pub open_token: String,
+    /// `None`: the web version, read in a browser, has no open pixel.
+    pub open_token: Option<String>,
     /// Signs a click token for a link id (or for `HIDDEN_LINK`).
     pub click_token: &'a (dyn Fn(i64) -> String + Sync),
     /// The campaign's link ids by URL.

@@ -80,6 +80,7 @@ pub fn render_message(
         &CopySettings {
             unsubscribe_url,
             tracking: None,
+            reader: None,
         },
     )
 }

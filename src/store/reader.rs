@@ -160,6 +160,22 @@ impl Store {
         })
     }
 
+    /// Until when the subscriber's campaigns are paused, if a pause is running at `now`.
+    pub async fn paused_until(
+        &self,
+        subscriber: Uuid,
+        now: Timestamp,
+    ) -> anyhow::Result<Option<Timestamp>> {
+        let until: Option<Option<Timestamp>> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT paused_until FROM subscribers WHERE id = $1",
+        )
+        .bind(subscriber)
+        .fetch_optional(pool)
+        .await
+        .context("reading the subscriber's pause"))?;
+        Ok(until.flatten().filter(|at| at.0 > now.0))
+    }
+
     /// The score's share of every pause, again for a new half-life.
     pub(crate) async fn recredit_pauses(&self) -> anyhow::Result<()> {
         let half_life = self.engagement_model().half_life_days;

@@ -224,6 +224,14 @@ pub fn common_placeholders(kind: TemplateKind) -> &'static [Placeholder] {
                 "hidden_link_url",
                 "the hidden link for scanners, once, inside {% if hidden_link_url %}",
             ),
+            (
+                "web_version_url",
+                "a campaign copy's \"View in your browser\", inside {% if web_version_url %}",
+            ),
+            (
+                "subscription_url",
+                "the reader's own page, inside {% if subscription_url %}",
+            ),
             ("list_name", "the list's name"),
             (
                 "brand",

@@ -18,6 +18,7 @@ mod inbound;
 mod lifecycle;
 mod limits;
 mod media;
+mod own_page;
 pub mod routes;
 mod subscribe;
 mod track;
@@ -67,6 +68,8 @@ pub struct Shared {
     pub signup_limiter: Arc<limits::SignupLimiter>,
     /// Login attempts, keyed by client IP and by the address tried.
     pub login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Requests to the readers' own pages and web versions, keyed by client IP.
+    pub reader_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Takes opens and clicks to the event writer.
     pub tracker: Tracker,
 }
@@ -86,6 +89,7 @@ impl AppState {
             signup_limiter: Arc::new(limits::SignupLimiter::new(services.live.clone())),
             services,
             login_limiter: Arc::new(RateLimiter::keyed(login_quota())),
+            reader_limiter: Arc::new(RateLimiter::keyed(reader_quota())),
             tracker,
         }))
     }
@@ -150,6 +154,12 @@ fn login_quota() -> Quota {
     Quota::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN))
 }
 
+/// A reader's own page and web versions: sixty requests in a row, then one a second, per
+/// client (a person reads and clicks a few buttons; a script hammering tokens is slowed).
+fn reader_quota() -> Quota {
+    Quota::per_second(NonZeroU32::MIN).allow_burst(NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN))
+}
+
 /// Every path under `/admin` that needs a session (the login and setup pages do not).
 pub fn admin_paths() -> Vec<&'static str> {
     admin::owner_routes().paths().to_vec()
@@ -191,6 +201,7 @@ pub fn router(state: AppState) -> Router {
     // Forget idle per-IP limiter entries now and then, so memory stays flat.
     let limiter = state.signup_limiter.clone();
     let logins = state.login_limiter.clone();
+    let readers = state.reader_limiter.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -200,12 +211,15 @@ pub fn router(state: AppState) -> Router {
             limiter.shrink_to_fit();
             logins.retain_recent();
             logins.shrink_to_fit();
+            readers.retain_recent();
+            readers.shrink_to_fit();
         }
     });
 
     Router::new()
         .merge(subscribe::router())
         .merge(archive::router())
+        .merge(own_page::router(state.clone()))
         .merge(lifecycle::router())
         .merge(health::router())
         .merge(track::router())

@@ -28,6 +28,7 @@ mod languages;
 mod lifecycle;
 mod markup;
 mod media;
+mod own_page;
 mod process;
 mod safe_defaults;
 mod sending;

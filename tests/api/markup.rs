@@ -177,7 +177,15 @@ async fn names_and_attributes_full_of_markup_stay_text_everywhere(backend: Backe
             &token,
         )
         .await;
-    let bakery_or_app = [MENU, PLAIN_OFFER, ATTACKED_OFFER, &app.url("/unsubscribe/")];
+    // A preview links hundred's own pages too: the reader's page and a web version.
+    let bakery_or_app = [
+        MENU,
+        PLAIN_OFFER,
+        ATTACKED_OFFER,
+        &app.url("/unsubscribe/"),
+        &app.url("/me/"),
+        &app.url("/v/"),
+    ];
     let preview_html = preview["html"].as_str().unwrap();
     assert_shows_text(
         NAMES[1],

@@ -421,6 +421,34 @@ impl Browser {
         .await;
     }
 
+    /// Presses a button whose answer is a file to save (an attachment): the page stays, and
+    /// the file lands in a fresh directory. The saved file's contents.
+    pub async fn download_by(&self, label: &str) -> Vec<u8> {
+        let folder = tempfile::tempdir().expect("a directory for downloads");
+        self.cdp(
+            "Browser.setDownloadBehavior",
+            json!({ "behavior": "allow", "downloadPath": folder.path().display().to_string() }),
+        )
+        .await;
+        self.button(label).await.click().await.unwrap();
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            let done = std::fs::read_dir(folder.path())
+                .unwrap()
+                .flatten()
+                .map(|entry| entry.path())
+                .find(|path| path.extension().is_none_or(|ext| ext != "crdownload"));
+            if let Some(path) = done {
+                return std::fs::read(path).unwrap();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pressing {label:?} saved no file"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn cdp(&self, cmd: &'static str, params: Value) {
         self.client
             .issue_cmd(Cdp { cmd, params })

@@ -40,5 +40,6 @@ mod driver;
 mod images;
 mod owner;
 mod pages;
+mod reader;
 mod review;
 mod story;

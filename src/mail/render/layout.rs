@@ -11,9 +11,13 @@ use check::problem;
 /// A layout prepared once per campaign: its HTML rendered with a marker in each per-copy
 /// place and its CSS inlined, so a copy only inlines its own content.
 pub(super) struct Layout {
-    /// With the open pixel and the hidden link, and without them.
+    /// With the open pixel and the hidden link, and without them; each with the reader's
+    /// links (a campaign copy's web version and page) where the layout shows them.
     tracked: Skeleton,
     untracked: Skeleton,
+    /// The same without the reader's links: a copy that is nobody's.
+    tracked_bare: Skeleton,
+    untracked_bare: Skeleton,
     /// The layout's rules for content (`.content …`, outside at-rules, which inlining
     /// skips anyway), applied to each copy's content.
     css: String,
@@ -57,11 +61,15 @@ pub(super) enum Slot {
     UnsubscribeUrl,
     OpenPixelUrl,
     HiddenLinkUrl,
+    /// A campaign copy's web version and its reader's own page (`/v/…`, `/me/…`): only
+    /// campaigns have them, and a layout may leave them out.
+    WebVersionUrl,
+    SubscriptionUrl,
     /// Only while a layout is checked: where the postal address shows.
     PostalAddress,
 }
 
-pub(super) const SLOTS: [(Slot, &str); 8] = [
+pub(super) const SLOTS: [(Slot, &str); 10] = [
     (Slot::Subject, "subject"),
     (Slot::Preheader, "preheader"),
     (Slot::Content, "content"),
@@ -69,6 +77,8 @@ pub(super) const SLOTS: [(Slot, &str); 8] = [
     (Slot::UnsubscribeUrl, "unsubscribe_url"),
     (Slot::OpenPixelUrl, "open_pixel_url"),
     (Slot::HiddenLinkUrl, "hidden_link_url"),
+    (Slot::WebVersionUrl, "web_version_url"),
+    (Slot::SubscriptionUrl, "subscription_url"),
     (Slot::PostalAddress, "postal_address"),
 ];
 
@@ -132,7 +142,7 @@ impl Layout {
             tera.add_raw_template(name, text)
                 .map_err(|err| problem(part, &err))?;
         }
-        let skeleton = |tracked: bool| -> Result<(Skeleton, String), LayoutProblem> {
+        let skeleton = |tracked: bool, reader: bool| -> Result<(Skeleton, String), LayoutProblem> {
             let mut context = Context::new();
             context.insert("lang", look.language.code());
             context.insert("list_name", &look.list_name);
@@ -143,6 +153,10 @@ impl Layout {
                 match slot {
                     Slot::OpenPixelUrl | Slot::HiddenLinkUrl => {
                         context.insert(name, &tracked.then(|| marker(name)));
+                    }
+                    Slot::WebVersionUrl | Slot::SubscriptionUrl => {
+                        let shown = reader && wrapped == Wrapped::Campaign;
+                        context.insert(name, &shown.then(|| marker(name)));
                     }
                     Slot::PostalAddress => {}
                     _ => context.insert(name, &marker(name)),
@@ -164,12 +178,16 @@ impl Layout {
             })?;
             Ok((skeleton, css))
         };
-        let (tracked, css) = skeleton(true)?;
-        let (untracked, _) = skeleton(false)?;
+        let (tracked, css) = skeleton(true, true)?;
+        let (untracked, _) = skeleton(false, true)?;
+        let (tracked_bare, _) = skeleton(true, false)?;
+        let (untracked_bare, _) = skeleton(false, false)?;
         check::html_slots(source, &tracked, &untracked)?;
         let layout = Self {
             tracked,
             untracked,
+            tracked_bare,
+            untracked_bare,
             css,
             tera,
             list_name: look.list_name.clone(),
@@ -186,6 +204,7 @@ impl Layout {
         content: &str,
         email: &str,
         unsubscribe_url: &str,
+        reader: Option<&ReaderLinks>,
     ) -> Result<String, tera::Error> {
         let mut context = Context::new();
         context.insert("lang", self.language.code());
@@ -195,6 +214,10 @@ impl Layout {
         context.insert("content", content.trim_end());
         context.insert("email", email);
         context.insert("unsubscribe_url", unsubscribe_url);
+        let campaign = self.wrapped == Wrapped::Campaign;
+        let reader = reader.filter(|_| campaign);
+        context.insert("web_version_url", &reader.map(|r| &r.web_version));
+        context.insert("subscription_url", &reader.map(|r| &r.subscription));
         self.tera.render("layout.txt", &context)
     }
 
@@ -207,23 +230,32 @@ impl Layout {
         copy: &CopySettings<'_>,
     ) -> Result<RenderedCopy, TemplateError> {
         let text = self
-            .text(content_text, email, copy.unsubscribe_url)
+            .text(
+                content_text,
+                email,
+                copy.unsubscribe_url,
+                copy.reader.as_ref(),
+            )
             .map_err(|err| TemplateError {
                 field: "layout",
                 reason: problem("text", &err).to_string(),
             })?;
-        let pixel = copy
-            .tracking
-            .as_ref()
-            .map(|t| format!("{}/t/o/{}", t.public_base, t.open_token));
+        let pixel = copy.tracking.as_ref().and_then(|t| {
+            let token = t.open_token.as_ref()?;
+            Some(format!("{}/t/o/{token}", t.public_base))
+        });
+        // The web version (no open token) is read in a browser: no pixel, and no hidden
+        // link for scanners either.
         let hidden_link = copy
             .tracking
             .as_ref()
+            .filter(|t| t.open_token.is_some())
             .map(|t| format!("{}/t/c/{}", t.public_base, (t.click_token)(HIDDEN_LINK)));
-        let skeleton = if pixel.is_some() {
-            &self.tracked
-        } else {
-            &self.untracked
+        let skeleton = match (pixel.is_some(), copy.reader.is_some()) {
+            (true, true) => &self.tracked,
+            (false, true) => &self.untracked,
+            (true, false) => &self.tracked_bare,
+            (false, false) => &self.untracked_bare,
         };
         let mut html = String::with_capacity(skeleton.len() + content.len() + 512);
         for piece in &skeleton.pieces {
@@ -239,6 +271,14 @@ impl Layout {
                 }
                 Piece::Slot(Slot::HiddenLinkUrl) => {
                     escape_into(&mut html, hidden_link.as_deref().unwrap_or_default())
+                }
+                Piece::Slot(Slot::WebVersionUrl) => {
+                    let url = copy.reader.as_ref().map(|r| r.web_version.as_str());
+                    escape_into(&mut html, url.unwrap_or_default())
+                }
+                Piece::Slot(Slot::SubscriptionUrl) => {
+                    let url = copy.reader.as_ref().map(|r| r.subscription.as_str());
+                    escape_into(&mut html, url.unwrap_or_default())
                 }
                 Piece::Slot(Slot::PostalAddress) => escape_into(
                     &mut html,

@@ -112,10 +112,11 @@ fn subscriber_data_is_escaped_and_links_are_kept_exactly() {
                 unsubscribe_url: "https://news.example/unsubscribe/abc",
                 tracking: Some(Tracking {
                     public_base: "https://news.example",
-                    open_token: "open".into(),
+                    open_token: Some("open".into()),
                     click_token: &click,
                     links: &ids,
                 }),
+                reader: None,
             },
         )
         .unwrap();
@@ -142,6 +143,7 @@ fn subscriber_data_is_escaped_and_links_are_kept_exactly() {
             &CopySettings {
                 unsubscribe_url: "https://news.example/unsubscribe/abc",
                 tracking: None,
+                reader: None,
             },
         )
         .unwrap();
@@ -164,6 +166,62 @@ fn subscriber_data_is_escaped_and_links_are_kept_exactly() {
     assert!(copy.html.contains("A short look inside"));
 }
 
+/// A campaign copy links its web version and its reader's page, in both parts; a copy
+/// that is nobody's (a preview) has neither. The web version has the same links tracked,
+/// but no pixel and no hidden link.
+#[test]
+fn a_copy_links_its_web_version_and_its_readers_page() {
+    let compiled = compile(&content(
+        "News",
+        "See [the menu](https://bakery.example/menu).",
+    ))
+    .unwrap();
+    let recipient = RecipientData {
+        name: None,
+        email: "ann@example.com".into(),
+        attributes: serde_json::json!({}),
+    };
+    let ids: HashMap<String, i64> = [("https://bakery.example/menu".to_string(), 7)].into();
+    let click = |id: i64| format!("click{id}");
+    let render = |open_token: Option<&str>, reader: bool| {
+        compiled
+            .render(
+                &recipient,
+                &CopySettings {
+                    unsubscribe_url: "https://news.example/unsubscribe/abc",
+                    tracking: Some(Tracking {
+                        public_base: "https://news.example",
+                        open_token: open_token.map(str::to_string),
+                        click_token: &click,
+                        links: &ids,
+                    }),
+                    reader: reader.then(|| ReaderLinks {
+                        web_version: "https://news.example/v/web".into(),
+                        subscription: "https://news.example/me/page".into(),
+                    }),
+                },
+            )
+            .unwrap()
+    };
+    let copy = render(Some("open"), true);
+    for part in [&copy.html, &copy.text] {
+        assert!(part.contains("https://news.example/v/web"), "{part}");
+        assert!(part.contains("https://news.example/me/page"), "{part}");
+        assert!(part.contains("View in your browser"), "{part}");
+        assert!(part.contains("Your subscription"), "{part}");
+    }
+    let nobodys = render(Some("open"), false);
+    for part in [&nobodys.html, &nobodys.text] {
+        assert!(!part.contains("/v/") && !part.contains("/me/"), "{part}");
+        assert!(!part.contains("View in your browser"), "{part}");
+    }
+    assert!(nobodys.html.contains("/t/o/open"), "still tracked");
+    let web = render(None, true);
+    assert!(web.html.contains("https://news.example/t/c/click7"));
+    assert!(!web.html.contains("/t/o/"), "{}", web.html);
+    assert!(!web.html.contains("click0"), "{}", web.html);
+}
+
 #[test]
 fn shared_blocks_are_reused_and_personal_ones_stay_personal() {
     let compiled = compile(&content(
@@ -174,6 +232,7 @@ fn shared_blocks_are_reused_and_personal_ones_stay_personal() {
     let copy = CopySettings {
         unsubscribe_url: "https://news.example/unsubscribe/abc",
         tracking: None,
+        reader: None,
     };
     let person = |name: &str| RecipientData {
         name: Some(name.into()),

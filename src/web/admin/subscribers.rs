@@ -356,6 +356,8 @@ async fn list(
     context.insert("subscribers", &found.subscribers);
     context.insert("total", &found.total);
     context.insert("filtered", &filtered);
+    // People who erased themselves from their own page: a count, never an address.
+    context.insert("erased_by_people", &state.store.erased_by_people().await?);
     context.insert("first_shown", &(offset + 1));
     context.insert("last_shown", &(offset + shown));
     context.insert("page", &view.page);

@@ -81,7 +81,12 @@ pub fn check_layout(source: &LayoutSource, look: &ListLook) -> Result<(), Layout
             postal,
         )?;
         let text = layout
-            .text("", "someone@example.com", "https://example.com/unsubscribe")
+            .text(
+                "",
+                "someone@example.com",
+                "https://example.com/unsubscribe",
+                Some(&sample_reader()),
+            )
             .map_err(|err| problem("text", &err))?;
         let postal = text.matches(&marker("postal_address")).count();
         once(
@@ -136,12 +141,25 @@ pub(super) fn html_slots(
     Ok(())
 }
 
+/// A campaign copy's own links, as a check renders them.
+fn sample_reader() -> ReaderLinks {
+    ReaderLinks {
+        web_version: "https://example.com/v/sample".into(),
+        subscription: "https://example.com/me/sample".into(),
+    }
+}
+
 /// The text part's content and unsubscribe link, once each.
 pub(super) fn text_slots(layout: &Layout, source: &LayoutSource) -> Result<(), LayoutProblem> {
     let content = marker("content");
     let unsubscribe = marker("unsubscribe_url");
     let text = layout
-        .text(&content, "someone@example.com", &unsubscribe)
+        .text(
+            &content,
+            "someone@example.com",
+            &unsubscribe,
+            Some(&sample_reader()),
+        )
         .map_err(|err| problem("text", &err))?;
     once(
         &source.text,

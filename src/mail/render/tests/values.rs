@@ -18,6 +18,7 @@ fn untracked(compiled: &CompiledCampaign, person: &RecipientData) -> RenderedCop
             &CopySettings {
                 unsubscribe_url: "https://news.example/unsubscribe/abc",
                 tracking: None,
+                reader: None,
             },
         )
         .unwrap()

@@ -24,6 +24,7 @@ use super::story::{consent_lines, timeline_lines};
 use crate::actions::replies::{self, AnswerError};
 use crate::actions::subscribers::{self, Changes, SubscriberError};
 use crate::domain::{Subscriber, SubscriberStatus, UnsubscribeMethod};
+use crate::store::Timestamp;
 use crate::web::AppState;
 use crate::web::routes::Routes;
 
@@ -95,11 +96,12 @@ async fn render(
     rejected: Rejected,
 ) -> Result<Response, AdminError> {
     let now = OffsetDateTime::now_utc();
-    let (subscriber, engagement, timeline, note) = tokio::try_join!(
+    let (subscriber, engagement, timeline, note, paused_until) = tokio::try_join!(
         state.store.subscriber(id),
         state.store.subscriber_engagement(id, now),
         state.store.subscriber_timeline(id),
         state.store.subscriber_note(id),
+        state.store.paused_until(id, Timestamp(now)),
     )?;
     let (Some(subscriber), Some(engagement)) = (subscriber, engagement) else {
         return Err(AdminError::no_subscriber());
@@ -128,6 +130,10 @@ async fn render(
     let answerable = !subscriber.status.is_suppressed();
     context.insert("answerable", &answerable);
     context.insert("subscribed", &is_subscribed(&subscriber));
+    // The person paused their campaigns from their own page.
+    let paused_until =
+        paused_until.map(|until| crate::i18n::date(crate::domain::Language::En, until.0.date()));
+    context.insert("paused_until", &paused_until);
     context.insert("consent", &consent_lines(&subscriber));
     context.insert("timeline", &timeline_lines(timeline));
     context.insert("engagement", &engagement);
