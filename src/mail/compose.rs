@@ -134,7 +134,10 @@ impl Composer {
     pub fn reader_links(&self, subscriber: Uuid, delivery: Uuid) -> super::render::ReaderLinks {
         let base = self.config.public_base();
         super::render::ReaderLinks {
-            web_version: format!("{base}/v/{}", self.signer.web_version_token(delivery)),
+            web_version: Some(format!(
+                "{base}/v/{}",
+                self.signer.web_version_token(delivery)
+            )),
             subscription: format!("{base}/me/{}", self.signer.reader_token(subscriber)),
         }
     }

@@ -125,7 +125,8 @@ pub struct CopySettings<'a> {
 /// Where a campaign copy's reader reads it in a browser and manages their subscription.
 #[derive(Debug, Clone)]
 pub struct ReaderLinks {
-    pub web_version: String,
+    /// `None` in the web version itself.
+    pub web_version: Option<String>,
     pub subscription: String,
 }
 

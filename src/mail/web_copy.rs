@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::compose::Composer;
 use super::draft::{content_of, layout_as_sent};
-use super::render::{CompiledCampaign, CopySettings, RecipientData, RenderedCopy, Tracking};
+use super::render::{
+    CompiledCampaign, CopySettings, ReaderLinks, RecipientData, RenderedCopy, Tracking,
+};
 use crate::domain::Subscriber;
 use crate::signing::{Signer, TokenPurpose};
 use crate::store::Store;
@@ -64,7 +66,11 @@ pub async fn web_copy(
             click_token: &click,
             links: &links,
         }),
-        reader: Some(composer.reader_links(subscriber.id, delivery)),
+        // The page is the copy in a browser: it links the reader's page, not itself.
+        reader: Some(ReaderLinks {
+            web_version: None,
+            ..composer.reader_links(subscriber.id, delivery)
+        }),
     };
     let copy = compiled
         .finish(personal, &subscriber.email, &copy)

@@ -122,6 +122,10 @@ async fn the_web_version_is_the_readers_copy_and_opening_it_counts(backend: Back
     let html = shown.text().await.unwrap();
     assert_contains(&html, "Hello Annabel Quist from Lindenhof!", "her own copy");
     assert_contains(&html, "/me/", "her page is linked from it");
+    assert!(
+        !html.contains("View in your browser"),
+        "it does not link itself"
+    );
     assert!(!html.contains("/t/o/"), "no open pixel in the web version");
     assert!(
         !html.contains("aria-hidden=\"true\" tabindex=\"-1\""),

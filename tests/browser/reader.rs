@@ -135,6 +135,10 @@ async fn a_reader_manages_their_subscription(app: &TestApp, token: &str, browser
         .assert_accessible_everywhere("the reader's page")
         .await;
     screenshots(browser, "own-page").await;
+    browser
+        .js("document.querySelector('#name').scrollIntoView()")
+        .await;
+    screenshots(browser, "own-page-buttons").await;
 
     browser.press("Pause for 30 days").await;
     let text = browser.visible_text().await;

@@ -2,6 +2,8 @@
 //! place and its CSS inlined, so each copy only fills the places and inlines its own content.
 
 use super::*;
+use std::sync::OnceLock;
+
 use crate::config::Brand;
 
 mod check;
@@ -11,22 +13,36 @@ use check::problem;
 /// A layout prepared once per campaign: its HTML rendered with a marker in each per-copy
 /// place and its CSS inlined, so a copy only inlines its own content.
 pub(super) struct Layout {
-    /// With the open pixel and the hidden link, and without them; each with the reader's
-    /// links (a campaign copy's web version and page) where the layout shows them.
-    tracked: Skeleton,
-    untracked: Skeleton,
-    /// The same without the reader's links: a copy that is nobody's.
-    tracked_bare: Skeleton,
-    untracked_bare: Skeleton,
+    /// The HTML with a marker in each per-copy place, by whether the copy is tracked (the
+    /// open pixel and the hidden link) and which of its reader's links it shows: built
+    /// when first needed (preparing builds the two the checks read).
+    skeletons: [OnceLock<Skeleton>; 6],
     /// The layout's rules for content (`.content …`, outside at-rules, which inlining
     /// skips anyway), applied to each copy's content.
     css: String,
     /// The layout's HTML and text, compiled (`layout.html`, `layout.txt`).
     tera: Tera,
-    list_name: String,
-    postal_address: Option<String>,
-    language: Language,
+    look: ListLook,
     wrapped: Wrapped,
+}
+
+/// Which of a campaign copy's own links a copy shows: none (nobody's copy, a preview),
+/// the reader's page only (the web version, which is itself the copy in a browser), both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shown {
+    Nothing = 0,
+    Page = 1,
+    Both = 2,
+}
+
+impl Shown {
+    fn of(reader: Option<&ReaderLinks>) -> Self {
+        match reader {
+            None => Self::Nothing,
+            Some(links) if links.web_version.is_none() => Self::Page,
+            Some(_) => Self::Both,
+        }
+    }
 }
 
 /// What is wrong with a layout: the part (`html` or `text`), the line where known, and
@@ -142,61 +158,81 @@ impl Layout {
             tera.add_raw_template(name, text)
                 .map_err(|err| problem(part, &err))?;
         }
-        let skeleton = |tracked: bool, reader: bool| -> Result<(Skeleton, String), LayoutProblem> {
-            let mut context = Context::new();
-            context.insert("lang", look.language.code());
-            context.insert("list_name", &look.list_name);
-            context.insert("message", wrapped.as_str());
-            look.insert_postal_address(&mut context);
-            context.insert("brand", &look.brand);
-            for (slot, name) in SLOTS {
-                match slot {
-                    Slot::OpenPixelUrl | Slot::HiddenLinkUrl => {
-                        context.insert(name, &tracked.then(|| marker(name)));
-                    }
-                    Slot::WebVersionUrl | Slot::SubscriptionUrl => {
-                        let shown = reader && wrapped == Wrapped::Campaign;
-                        context.insert(name, &shown.then(|| marker(name)));
-                    }
-                    Slot::PostalAddress => {}
-                    _ => context.insert(name, &marker(name)),
-                }
-            }
-            let html = tera
-                .render("layout.html", &context)
-                .map_err(|err| problem("html", &err))?;
-            let css = content_rules(&style_sheets(&html));
-            let inlined = inline_css(&html).map_err(|err| LayoutProblem {
-                part: "html",
-                line: None,
-                reason: format!("{err:#}"),
-            })?;
-            let skeleton = Skeleton::split(&inlined).map_err(|err| LayoutProblem {
-                part: "html",
-                line: None,
-                reason: format!("{err:#}"),
-            })?;
-            Ok((skeleton, css))
-        };
-        let (tracked, css) = skeleton(true, true)?;
-        let (untracked, _) = skeleton(false, true)?;
-        let (tracked_bare, _) = skeleton(true, false)?;
-        let (untracked_bare, _) = skeleton(false, false)?;
-        check::html_slots(source, &tracked, &untracked)?;
-        let layout = Self {
-            tracked,
-            untracked,
-            tracked_bare,
-            untracked_bare,
-            css,
+        let mut layout = Self {
+            skeletons: Default::default(),
+            css: String::new(),
             tera,
-            list_name: look.list_name.clone(),
-            language: look.language,
-            postal_address: look.postal_address.clone(),
+            look: look.clone(),
             wrapped,
         };
+        let (tracked, css) = layout.build(true, Shown::Both)?;
+        let (untracked, _) = layout.build(false, Shown::Both)?;
+        check::html_slots(source, &tracked, &untracked)?;
+        layout.css = css;
+        let _ = layout.skeletons[Self::index(true, Shown::Both)].set(tracked);
+        let _ = layout.skeletons[Self::index(false, Shown::Both)].set(untracked);
         check::text_slots(&layout, source)?;
         Ok(layout)
+    }
+
+    fn index(tracked: bool, shown: Shown) -> usize {
+        usize::from(tracked) * 3 + shown as usize
+    }
+
+    /// The skeleton for a copy so tracked and showing these of its reader's links.
+    pub(super) fn skeleton(&self, tracked: bool, shown: Shown) -> Result<&Skeleton, LayoutProblem> {
+        let slot = &self.skeletons[Self::index(tracked, shown)];
+        if let Some(skeleton) = slot.get() {
+            return Ok(skeleton);
+        }
+        let (built, _) = self.build(tracked, shown)?;
+        Ok(slot.get_or_init(|| built))
+    }
+
+    /// Renders the HTML with a marker in each per-copy place and inlines its CSS; the
+    /// skeleton and the layout's rules for content.
+    fn build(&self, tracked: bool, shown: Shown) -> Result<(Skeleton, String), LayoutProblem> {
+        let look = &self.look;
+        let mut context = Context::new();
+        context.insert("lang", look.language.code());
+        context.insert("list_name", &look.list_name);
+        context.insert("message", self.wrapped.as_str());
+        look.insert_postal_address(&mut context);
+        context.insert("brand", &look.brand);
+        let campaign = self.wrapped == Wrapped::Campaign;
+        for (slot, name) in SLOTS {
+            match slot {
+                Slot::OpenPixelUrl | Slot::HiddenLinkUrl => {
+                    context.insert(name, &tracked.then(|| marker(name)));
+                }
+                Slot::WebVersionUrl => {
+                    let shown = campaign && shown == Shown::Both;
+                    context.insert(name, &shown.then(|| marker(name)));
+                }
+                Slot::SubscriptionUrl => {
+                    let shown = campaign && shown != Shown::Nothing;
+                    context.insert(name, &shown.then(|| marker(name)));
+                }
+                Slot::PostalAddress => {}
+                _ => context.insert(name, &marker(name)),
+            }
+        }
+        let html = self
+            .tera
+            .render("layout.html", &context)
+            .map_err(|err| problem("html", &err))?;
+        let css = content_rules(&style_sheets(&html));
+        let inlined = inline_css(&html).map_err(|err| LayoutProblem {
+            part: "html",
+            line: None,
+            reason: format!("{err:#}"),
+        })?;
+        let skeleton = Skeleton::split(&inlined).map_err(|err| LayoutProblem {
+            part: "html",
+            line: None,
+            reason: format!("{err:#}"),
+        })?;
+        Ok((skeleton, css))
     }
 
     pub(super) fn text(
@@ -207,16 +243,19 @@ impl Layout {
         reader: Option<&ReaderLinks>,
     ) -> Result<String, tera::Error> {
         let mut context = Context::new();
-        context.insert("lang", self.language.code());
-        context.insert("list_name", &self.list_name);
+        context.insert("lang", self.look.language.code());
+        context.insert("list_name", &self.look.list_name);
         context.insert("message", self.wrapped.as_str());
-        context.insert("postal_address", &self.postal_address);
+        context.insert("postal_address", &self.look.postal_address);
         context.insert("content", content.trim_end());
         context.insert("email", email);
         context.insert("unsubscribe_url", unsubscribe_url);
         let campaign = self.wrapped == Wrapped::Campaign;
         let reader = reader.filter(|_| campaign);
-        context.insert("web_version_url", &reader.map(|r| &r.web_version));
+        context.insert(
+            "web_version_url",
+            &reader.and_then(|r| r.web_version.as_ref()),
+        );
         context.insert("subscription_url", &reader.map(|r| &r.subscription));
         self.tera.render("layout.txt", &context)
     }
@@ -251,12 +290,12 @@ impl Layout {
             .as_ref()
             .filter(|t| t.open_token.is_some())
             .map(|t| format!("{}/t/c/{}", t.public_base, (t.click_token)(HIDDEN_LINK)));
-        let skeleton = match (pixel.is_some(), copy.reader.is_some()) {
-            (true, true) => &self.tracked,
-            (false, true) => &self.untracked,
-            (true, false) => &self.tracked_bare,
-            (false, false) => &self.untracked_bare,
-        };
+        let skeleton = self
+            .skeleton(pixel.is_some(), Shown::of(copy.reader.as_ref()))
+            .map_err(|err| TemplateError {
+                field: "layout",
+                reason: err.to_string(),
+            })?;
         let mut html = String::with_capacity(skeleton.len() + content.len() + 512);
         for piece in &skeleton.pieces {
             match piece {
@@ -273,7 +312,7 @@ impl Layout {
                     escape_into(&mut html, hidden_link.as_deref().unwrap_or_default())
                 }
                 Piece::Slot(Slot::WebVersionUrl) => {
-                    let url = copy.reader.as_ref().map(|r| r.web_version.as_str());
+                    let url = copy.reader.as_ref().and_then(|r| r.web_version.as_deref());
                     escape_into(&mut html, url.unwrap_or_default())
                 }
                 Piece::Slot(Slot::SubscriptionUrl) => {
@@ -282,7 +321,7 @@ impl Layout {
                 }
                 Piece::Slot(Slot::PostalAddress) => escape_into(
                     &mut html,
-                    self.postal_address.as_deref().unwrap_or_default(),
+                    self.look.postal_address.as_deref().unwrap_or_default(),
                 ),
             }
         }

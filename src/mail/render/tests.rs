@@ -183,7 +183,7 @@ fn a_copy_links_its_web_version_and_its_readers_page() {
     };
     let ids: HashMap<String, i64> = [("https://bakery.example/menu".to_string(), 7)].into();
     let click = |id: i64| format!("click{id}");
-    let render = |open_token: Option<&str>, reader: bool| {
+    let render = |open_token: Option<&str>, reader: bool, web: bool| {
         compiled
             .render(
                 &recipient,
@@ -196,28 +196,30 @@ fn a_copy_links_its_web_version_and_its_readers_page() {
                         links: &ids,
                     }),
                     reader: reader.then(|| ReaderLinks {
-                        web_version: "https://news.example/v/web".into(),
+                        web_version: web.then(|| "https://news.example/v/web".into()),
                         subscription: "https://news.example/me/page".into(),
                     }),
                 },
             )
             .unwrap()
     };
-    let copy = render(Some("open"), true);
+    let copy = render(Some("open"), true, true);
     for part in [&copy.html, &copy.text] {
         assert!(part.contains("https://news.example/v/web"), "{part}");
         assert!(part.contains("https://news.example/me/page"), "{part}");
         assert!(part.contains("View in your browser"), "{part}");
         assert!(part.contains("Your subscription"), "{part}");
     }
-    let nobodys = render(Some("open"), false);
+    let nobodys = render(Some("open"), false, true);
     for part in [&nobodys.html, &nobodys.text] {
         assert!(!part.contains("/v/") && !part.contains("/me/"), "{part}");
         assert!(!part.contains("View in your browser"), "{part}");
     }
     assert!(nobodys.html.contains("/t/o/open"), "still tracked");
-    let web = render(None, true);
+    let web = render(None, true, false);
     assert!(web.html.contains("https://news.example/t/c/click7"));
+    assert!(web.html.contains("https://news.example/me/page"));
+    assert!(!web.html.contains("View in your browser"), "{}", web.html);
     assert!(!web.html.contains("/t/o/"), "{}", web.html);
     assert!(!web.html.contains("click0"), "{}", web.html);
 }
