@@ -262,6 +262,11 @@ async fn a_pause_keeps_campaigns_away_until_it_ends(backend: Backend) {
     let owner = app.owner().await;
     let person = owner.page(&format!("/admin/subscribers/{id}")).await;
     assert_contains(&person, "paused until", "the owner's page shows the pause");
+    assert_contains(
+        &person,
+        "Paused their mail from their own page",
+        "and its line in the history",
+    );
 
     send_to_everyone(&app, &token, "Spelt on Tuesday", "Spelt is back.").await;
     app.smtp.wait_for("bert@example.com", 1).await;

@@ -167,43 +167,10 @@ fn line(entry: TimelineEntry) -> Line {
             "mail",
             review_words(entry.verdict.as_deref()),
         ),
-        "signup" => ("Signed up".into(), "consent", None),
-        "confirm" => ("Confirmed their subscription".into(), "consent", None),
-        "unsubscribe" => (
-            "Unsubscribed".into(),
-            "consent",
-            entry
-                .reason
-                .as_deref()
-                .map(|how| unsubscribe_in_words(how).to_string()),
-        ),
-        "added" => (
-            "Added by you; a confirmation was sent".into(),
-            "consent",
-            None,
-        ),
-        "added_confirmed" => (
-            "Added by you as confirmed".into(),
-            "consent",
-            entry.reason.clone(),
-        ),
-        "bounced" => (
-            "No more mail: their address bounces".into(),
-            "consent",
-            entry.reason.clone(),
-        ),
-        "complained" => (
-            "No more mail: they marked a newsletter as spam".into(),
-            "consent",
-            None,
-        ),
-        "kept" => ("Asked to keep receiving it".into(), "consent", None),
-        "bounce_lifted" => (
-            "Bounce lifted: mail to them again".into(),
-            "consent",
-            entry.reason.clone(),
-        ),
-        other => (other.replace('_', " "), "mail", entry.reason.clone()),
+        kind => match consent_words(kind, entry.reason.as_deref()) {
+            Some((what, detail)) => (what.into(), "consent", detail),
+            None => (kind.replace('_', " "), "mail", entry.reason.clone()),
+        },
     };
     let reply_id = (entry.kind == "reply").then_some(entry.reply_id).flatten();
     let unverified = entry.kind == "reply" && entry.verdict.as_deref() == Some("unverified");
@@ -221,6 +188,29 @@ fn line(entry: TimelineEntry) -> Line {
 }
 
 /// What a bounce or complaint tied to them by an address alone did, by the owner's review.
+/// A line of the consent history in words, with its detail; `None` for what is not one.
+fn consent_words(kind: &str, reason: Option<&str>) -> Option<(&'static str, Option<String>)> {
+    let reason = reason.map(str::to_string);
+    Some(match kind {
+        "signup" => ("Signed up", None),
+        "confirm" => ("Confirmed their subscription", None),
+        "unsubscribe" => (
+            "Unsubscribed",
+            reason.map(|how| unsubscribe_in_words(&how).to_string()),
+        ),
+        "added" => ("Added by you; a confirmation was sent", None),
+        "added_confirmed" => ("Added by you as confirmed", reason),
+        "bounced" => ("No more mail: their address bounces", reason),
+        "complained" => ("No more mail: they marked a newsletter as spam", None),
+        "kept" => ("Asked to keep receiving it", None),
+        "bounce_lifted" => ("Bounce lifted: mail to them again", reason),
+        "paused" => ("Paused their mail from their own page", reason),
+        "name_changed" => ("Changed their name on their own page", None),
+        "exported" => ("Downloaded what you hold about them", None),
+        _ => return None,
+    })
+}
+
 fn review_words(review: Option<&str>) -> Option<String> {
     Some(
         match review? {
