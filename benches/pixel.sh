@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Open-pixel throughput: wrk at 64 connections against hundred's /t/o/{token} (every open
 # judged and stored) and, in the same run, against a bare axum handler answering the same
-# GIF (benches/pixel_baseline.rs). After each hundred run the service is stopped (SIGTERM:
-# it stores everything queued) and the stored events are counted against wrk's count.
+# GIF (benches/pixel_baseline.rs), and against `bare-pixel-store` from ../shared/baseline
+# (the same GIF with every hit stored in batches through one writer: the durable limit).
+# After each hundred run the service is stopped (SIGTERM: it stores everything queued) and
+# the stored events are counted against wrk's count.
 #
 #   bash benches/pixel.sh                       # SQLite and Postgres, 15 s each
 #   BENCH_DURATION=5s BENCH_ONLY=sqlite bash benches/pixel.sh
@@ -18,6 +20,7 @@ work="$(mktemp -d /tmp/hundred-pixel-bench.XXXXXX)"
 cleanup() {
   kill "${server_pid:-0}" "${base_pid:-0}" 2>/dev/null || true
   dropdb -h 127.0.0.1 -U postgres --if-exists hundred_bench_pixel >/dev/null 2>&1 || true
+  dropdb -h 127.0.0.1 -U postgres --if-exists hundred_bench_store >/dev/null 2>&1 || true
   [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -26,6 +29,12 @@ command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-g
 cargo build --release --locked --quiet --bin hundred
 cargo build --release --locked --quiet --bench pixel_baseline
 baseline_bin="$(ls -t target/release/deps/pixel_baseline-* | grep -v '\.d$' | head -n1)"
+# The durable baseline, built outside its folder (which is shared).
+store_bin=""
+if [ -d ../shared/baseline ]; then
+  (cd ../shared/baseline && CARGO_TARGET_DIR="$OLDPWD/target/baseline" cargo build --release --quiet --bin bare-pixel-store)
+  store_bin=target/baseline/release/bare-pixel-store
+fi
 bin=target/release/hundred
 
 wait_http() { for _ in $(seq 1 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; return 1; }
@@ -103,6 +112,20 @@ measure() {
     "http://127.0.0.1:$BASE_PORT" >"$work/base.out"
   kill "$base_pid"; wait "$base_pid" 2>/dev/null || true
 
+  local store_rps="" store_line=""
+  if [ -n "$store_bin" ]; then
+    local store_db="$3"
+    "$store_bin" "127.0.0.1:$BASE_PORT" "$store_db" >"$work/store.log" 2>&1 &
+    base_pid=$!
+    wait_http "http://127.0.0.1:$BASE_PORT/t/o/x"
+    BENCH_PATHS="$work/paths" wrk -t2 -c"$CONNECTIONS" -d3s -s benches/pixel.lua "http://127.0.0.1:$BASE_PORT" >/dev/null
+    BENCH_PATHS="$work/paths" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/pixel.lua \
+      "http://127.0.0.1:$BASE_PORT" >"$work/store.out"
+    kill -TERM "$base_pid"; wait "$base_pid" 2>/dev/null || true
+    store_rps="$(value rps "$work/store.out")"
+    store_line="$(tail -n1 "$work/store.log")"
+  fi
+
   local requests answered rps base_rps
   requests="$(value requests "$work/hundred.out")"
   # Every open answered, warm-up included, must be stored.
@@ -116,13 +139,19 @@ measure() {
   printf '%-28s %s req/s, p50 %s ms, p99 %s ms\n' "hundred" "$rps" "$(value p50_ms "$work/hundred.out")" "$(value p99_ms "$work/hundred.out")"
   printf '%-28s %s req/s, p50 %s ms, p99 %s ms\n' "baseline (bare axum)" "$base_rps" "$(value p50_ms "$work/base.out")" "$(value p99_ms "$work/base.out")"
   printf '%-28s %s\n' "ratio" "$(python3 -c "print(f'{$rps / $base_rps:.2f}')")"
+  if [ -n "$store_rps" ]; then
+    printf '%-28s %s req/s, p50 %s ms, p99 %s ms (%s)\n' "bare-pixel-store" "$store_rps" "$(value p50_ms "$work/store.out")" "$(value p99_ms "$work/store.out")" "$store_line"
+    printf '%-28s %s\n' "ratio to bare-pixel-store" "$(python3 -c "print(f'{$rps / $store_rps:.2f}')")"
+  fi
 }
 
 if [ "${BENCH_ONLY:-sqlite}" != postgres ]; then
-  measure SQLite "sqlite://$work/bench.db"
+  measure SQLite "sqlite://$work/bench.db" "$work/store.db"
 fi
 if [ "${BENCH_ONLY:-postgres}" != sqlite ]; then
   dropdb -h 127.0.0.1 -U postgres --if-exists hundred_bench_pixel >/dev/null 2>&1 || true
   createdb -h 127.0.0.1 -U postgres hundred_bench_pixel
-  measure Postgres "${PG%/*}/hundred_bench_pixel"
+  dropdb -h 127.0.0.1 -U postgres --if-exists hundred_bench_store >/dev/null 2>&1 || true
+  createdb -h 127.0.0.1 -U postgres hundred_bench_store
+  measure Postgres "${PG%/*}/hundred_bench_pixel" "${PG%/*}/hundred_bench_store"
 fi

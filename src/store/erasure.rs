@@ -154,6 +154,13 @@ impl Store {
             // The person: their row, and with it (by the schema's cascades) their consent
             // history, engagement, re-permission requests, system mail and the owner's
             // answers; their copies and clicks stay, no longer theirs.
+            // Their opens and clicks stay for the campaigns' counts, no longer theirs (the
+            // events table has no foreign keys to do it).
+            sqlx::query("UPDATE events SET subscriber_id = NULL WHERE subscriber_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .context("taking the person off their opens and clicks")?;
             sqlx::query("DELETE FROM subscribers WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)

@@ -216,13 +216,16 @@ pub fn router(state: AppState) -> Router {
         }
     });
 
+    // The open pixel and the click redirect are the hot path: a GIF or a 302 needs none of
+    // the page headers, no body limit (they read no body), no time limit (they answer at
+    // once) and no per-request trace. They join the router after the layers.
+    let tracking = track::router().with_state(state.clone());
     Router::new()
         .merge(subscribe::router())
         .merge(archive::router())
         .merge(own_page::router(state.clone()))
         .merge(lifecycle::router())
         .merge(health::router())
-        .merge(track::router())
         .nest("/api/v1", api::router(state.clone()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -248,6 +251,7 @@ pub fn router(state: AppState) -> Router {
             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .layer(TraceLayer::new_for_http())
+        .merge(tracking)
 }
 
 /// A layer that gives every response `name: value` unless its handler set that header.

@@ -404,6 +404,23 @@ async fn nothing_of_him_is_left(app: &TestApp, story: &Story) {
     assert!(found.is_empty(), "after the erasure: {found:#?}");
     assert_eq!(app.count("erased_addresses").await, 1);
     assert_eq!(app.count("subscribers").await, 2, "Ann and Cat stay");
+    // His opens and clicks stay, no longer his: none names anyone who is gone.
+    let (orphans, his): (i64, i64) = crate::with_pool!(&app.database_url, |pool| {
+        let orphans = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE subscriber_id IS NOT NULL \
+             AND subscriber_id NOT IN (SELECT id FROM subscribers)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let his = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE subscriber_id IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        (orphans, his)
+    });
+    assert_eq!(orphans, 0, "no event names an erased person");
+    assert!(his > 0, "his opens and clicks are still counted");
 
     // He is gone for the owner; adding him back is refused as before.
     let gone = app
