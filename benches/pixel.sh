@@ -28,14 +28,15 @@ trap cleanup EXIT
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk >/dev/null; }; }
 cargo build --release --locked --quiet --bin hundred
 cargo build --release --locked --quiet --bench pixel_baseline
-baseline_bin="$(ls -t target/release/deps/pixel_baseline-* | grep -v '\.d$' | head -n1)"
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+baseline_bin="$(ls -t "$target_dir"/release/deps/pixel_baseline-* | grep -v '\.d$' | head -n1)"
 # The durable baseline, built outside its folder (which is shared).
 store_bin=""
 if [ -d ../shared/baseline ]; then
-  (cd ../shared/baseline && CARGO_TARGET_DIR="$OLDPWD/target/baseline" cargo build --release --quiet --bin bare-pixel-store)
-  store_bin=target/baseline/release/bare-pixel-store
+  (cd ../shared/baseline && CARGO_TARGET_DIR="$target_dir/baseline" cargo build --release --quiet --bin bare-pixel-store)
+  store_bin="$target_dir/baseline/release/bare-pixel-store"
 fi
-bin=target/release/hundred
+bin="$target_dir/release/hundred"
 
 wait_http() { for _ in $(seq 1 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; return 1; }
 value() { grep "^bench.$1 " "$2" | awk '{print $2}'; }
