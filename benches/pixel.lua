@@ -1,4 +1,4 @@
--- wrk script: GET the open pixel of a different real delivery on each request, round robin
+-- wrk script: GET the open pixel (or the tracked link) of a different real delivery on each request, round robin
 -- over the URL paths in the file named by BENCH_PATHS (one per line).
 local paths = {}
 for line in io.lines(os.getenv("BENCH_PATHS")) do

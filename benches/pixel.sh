@@ -8,12 +8,15 @@
 #
 #   bash benches/pixel.sh                       # SQLite and Postgres, 15 s each
 #   BENCH_DURATION=5s BENCH_ONLY=sqlite bash benches/pixel.sh
+#   BENCH_KIND=click bash benches/pixel.sh      # the click redirect (/t/c/) instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${BENCH_DURATION:-15s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 RECIPIENTS="${BENCH_RECIPIENTS:-500}"
 PG="${HUNDRED_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+KIND="${BENCH_KIND:-open}"
+case "$KIND" in open|click) ;; *) echo "BENCH_KIND is open or click" >&2; exit 2 ;; esac
 HUNDRED_PORT=18090
 BASE_PORT=18091
 work="$(mktemp -d /tmp/hundred-pixel-bench.XXXXXX)"
@@ -50,7 +53,7 @@ run_env() {
 }
 
 # One campaign to $RECIPIENTS subscribers through the .eml outbox; the pixel paths of
-# every copy go to $work/paths.
+# every copy go to $work/paths, the paths of each copy's visible link to $work/clicks.
 prepare() {
   local url="$1"
   rm -rf "$work/outbox"
@@ -74,7 +77,7 @@ cid = api("POST", "/campaigns", {"subject": "Pixel", "body": "Hello [menu](https
 api("POST", f"/campaigns/{cid}/send", {})
 while api("GET", f"/campaigns/{cid}")["status"] != "sent":
     time.sleep(0.2)
-paths = []
+paths, clicks = [], []
 for name in glob.glob(f"{work}/outbox/*.eml"):
     msg = email.message_from_binary_file(open(name, "rb"))
     for part in msg.walk():
@@ -83,24 +86,30 @@ for name in glob.glob(f"{work}/outbox/*.eml"):
             at = html.find("/t/o/")
             if at >= 0:
                 paths.append(html[at:html.find('"', at)])
+            # The first tracked link is the menu; the hidden link comes last.
+            at = html.find("/t/c/")
+            if at >= 0:
+                clicks.append(html[at:html.find('"', at)])
 assert len(paths) >= count, f"{len(paths)} pixels for {count} subscribers"
 open(f"{work}/paths", "w").write("\n".join(paths) + "\n")
+open(f"{work}/clicks", "w").write("\n".join(clicks) + "\n")
 PY
 }
 
 count_events() {
   case "$1" in
-    sqlite:*) sqlite3 "${1#sqlite://}" "SELECT COUNT(*) FROM events WHERE kind = 'open'" ;;
-    *) psql -At "$1" -c "SELECT COUNT(*) FROM events WHERE kind = 'open'" ;;
+    sqlite:*) sqlite3 "${1#sqlite://}" "SELECT COUNT(*) FROM events WHERE kind = '$KIND'" ;;
+    *) psql -At "$1" -c "SELECT COUNT(*) FROM events WHERE kind = '$KIND'" ;;
   esac
 }
 
 measure() {
-  local name="$1" url="$2"
-  echo "== $name =="
+  local name="$1" url="$2" targets=paths
+  [ "$KIND" = click ] && targets=clicks
+  echo "== $name ($KIND) =="
   prepare "$url"
-  BENCH_PATHS="$work/paths" wrk -t2 -c"$CONNECTIONS" -d3s -s benches/pixel.lua "http://127.0.0.1:$HUNDRED_PORT" >"$work/warm.out"
-  BENCH_PATHS="$work/paths" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/pixel.lua \
+  BENCH_PATHS="$work/$targets" wrk -t2 -c"$CONNECTIONS" -d3s -s benches/pixel.lua "http://127.0.0.1:$HUNDRED_PORT" >"$work/warm.out"
+  BENCH_PATHS="$work/$targets" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/pixel.lua \
     "http://127.0.0.1:$HUNDRED_PORT" >"$work/hundred.out"
   kill -TERM "$server_pid"; wait "$server_pid" || true
   local stored; stored="$(count_events "$url")"
@@ -108,8 +117,8 @@ measure() {
   BENCH_LISTEN="127.0.0.1:$BASE_PORT" "$baseline_bin" 2>/dev/null &
   base_pid=$!
   wait_http "http://127.0.0.1:$BASE_PORT/t/o/x"
-  BENCH_PATHS="$work/paths" wrk -t2 -c"$CONNECTIONS" -d3s -s benches/pixel.lua "http://127.0.0.1:$BASE_PORT" >/dev/null
-  BENCH_PATHS="$work/paths" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/pixel.lua \
+  BENCH_PATHS="$work/$targets" wrk -t2 -c"$CONNECTIONS" -d3s -s benches/pixel.lua "http://127.0.0.1:$BASE_PORT" >/dev/null
+  BENCH_PATHS="$work/$targets" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/pixel.lua \
     "http://127.0.0.1:$BASE_PORT" >"$work/base.out"
   kill "$base_pid"; wait "$base_pid" 2>/dev/null || true
 
@@ -119,8 +128,8 @@ measure() {
     "$store_bin" "127.0.0.1:$BASE_PORT" "$store_db" >"$work/store.log" 2>&1 &
     base_pid=$!
     wait_http "http://127.0.0.1:$BASE_PORT/t/o/x"
-    BENCH_PATHS="$work/paths" wrk -t2 -c"$CONNECTIONS" -d3s -s benches/pixel.lua "http://127.0.0.1:$BASE_PORT" >/dev/null
-    BENCH_PATHS="$work/paths" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/pixel.lua \
+    BENCH_PATHS="$work/$targets" wrk -t2 -c"$CONNECTIONS" -d3s -s benches/pixel.lua "http://127.0.0.1:$BASE_PORT" >/dev/null
+    BENCH_PATHS="$work/$targets" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/pixel.lua \
       "http://127.0.0.1:$BASE_PORT" >"$work/store.out"
     kill -TERM "$base_pid"; wait "$base_pid" 2>/dev/null || true
     store_rps="$(value rps "$work/store.out")"

@@ -1,5 +1,5 @@
 //! The baseline for the open-pixel benchmark: a bare axum handler answering the same GIF
-//! with the same headers, recording nothing. `benches/pixel.sh` runs it; by hand:
+//! with the same headers (and, for clicks, a 302 to a fixed address), recording nothing. `benches/pixel.sh` runs it; by hand:
 //! `BENCH_LISTEN=127.0.0.1:8091 cargo bench --bench pixel_baseline`.
 
 use axum::Router;
@@ -26,10 +26,25 @@ async fn pixel() -> impl IntoResponse {
     )
 }
 
+async fn click() -> impl IntoResponse {
+    (
+        axum::http::StatusCode::FOUND,
+        [
+            (
+                header::LOCATION,
+                HeaderValue::from_static("https://bakery.example/menu"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+    )
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let listen = std::env::var("BENCH_LISTEN").unwrap_or_else(|_| "127.0.0.1:8091".into());
-    let app = Router::new().route("/t/o/{token}", get(pixel));
+    let app = Router::new()
+        .route("/t/o/{token}", get(pixel))
+        .route("/t/c/{token}", get(click));
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     eprintln!("baseline pixel server on {listen}");
     axum::serve(listener, app).await
