@@ -145,7 +145,7 @@ measure() {
   # wrk does not count the requests still in flight when it stops (at most one per
   # connection per run); the server answered and stored those too.
   local lost=$((answered - stored)); [ "$lost" -lt 0 ] && lost=0
-  printf '%-28s %s\n' "opens stored" "$stored for $answered answers counted by wrk, warm-up included (lost: $lost)"
+  printf '%-28s %s\n' "${KIND}s stored" "$stored for $answered answers counted by wrk, warm-up included (lost: $lost)"
   printf '%-28s %s req/s, p50 %s ms, p99 %s ms\n' "hundred" "$rps" "$(value p50_ms "$work/hundred.out")" "$(value p99_ms "$work/hundred.out")"
   printf '%-28s %s req/s, p50 %s ms, p99 %s ms\n' "baseline (bare axum)" "$base_rps" "$(value p50_ms "$work/base.out")" "$(value p99_ms "$work/base.out")"
   printf '%-28s %s\n' "ratio" "$(python3 -c "print(f'{$rps / $base_rps:.2f}')")"
