@@ -228,22 +228,27 @@ impl Store {
         .context("reading recent clicks"))
     }
 
-    /// How many distinct links each campaign has.
+    /// How many distinct links each campaign has (0 for one with none), in one read.
     pub async fn campaign_link_counts(
         &self,
         campaigns: &[Uuid],
     ) -> anyhow::Result<HashMap<Uuid, i64>> {
-        let mut counts = HashMap::with_capacity(campaigns.len());
-        for campaign in campaigns {
-            let count: i64 = with_pool!(self, pool => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM campaign_links WHERE campaign_id = $1",
-            )
-            .bind(campaign)
-            .fetch_one(pool)
-            .await
-            .context("counting a campaign's links")?);
-            counts.insert(*campaign, count);
+        let mut counts: HashMap<Uuid, i64> = campaigns.iter().map(|id| (*id, 0)).collect();
+        if campaigns.is_empty() {
+            return Ok(counts);
         }
+        let found: Vec<(Uuid, i64)> = with_pool!(self, pool, Db => sqlx::query_as(
+            sqlx::AssertSqlSafe(format!(
+                "SELECT campaign_id, COUNT(*) FROM campaign_links WHERE campaign_id {} \
+                 GROUP BY campaign_id",
+                Db::in_ids(1)
+            )),
+        )
+        .bind(Db::ids(campaigns))
+        .fetch_all(pool)
+        .await
+        .context("counting the campaigns' links"))?;
+        counts.extend(found);
         Ok(counts)
     }
 
