@@ -10,6 +10,7 @@
 use time::OffsetDateTime;
 
 use super::Services;
+use super::subscribers::SubscriberError;
 use crate::domain::{NameError, Subscriber, SubscriberName, SubscriberStatus, UnsubscribeMethod};
 use crate::i18n;
 use crate::mail::web_copy::web_copy;
@@ -42,6 +43,17 @@ pub enum OwnPageRefusal {
 }
 
 type Result<T> = std::result::Result<T, OwnPageRefusal>;
+
+/// The owner's use cases this page shares (export, unsubscribe, erase) refuse a subscriber
+/// that is gone: for the reader, the page is gone.
+impl From<SubscriberError> for OwnPageRefusal {
+    fn from(err: SubscriberError) -> Self {
+        match err {
+            SubscriberError::Unexpected(err) => Self::Unexpected(err),
+            _ => Self::NotFound,
+        }
+    }
+}
 
 /// Who asked, as the consent history records it.
 #[derive(Debug, Clone, Default)]
@@ -203,12 +215,7 @@ pub async fn download(
         .store
         .record_export_by_reader(subscriber.id, asker.ip().as_deref(), Timestamp::now())
         .await?;
-    let export = super::subscribers::export(services, subscriber.id)
-        .await
-        .map_err(|err| match err {
-            super::subscribers::SubscriberError::Unexpected(err) => OwnPageRefusal::Unexpected(err),
-            _ => OwnPageRefusal::NotFound,
-        })?;
+    let export = super::subscribers::export(services, subscriber.id).await?;
     Ok((super::subscribers::export_file_name(subscriber.id), export))
 }
 
@@ -221,11 +228,7 @@ pub async fn unsubscribe(services: &Services, token: &str, asker: &Asker) -> Res
         return Err(OwnPageRefusal::NotSubscribed);
     }
     super::subscribers::unsubscribe(services, subscriber.id, UnsubscribeMethod::Page, asker.ip())
-        .await
-        .map_err(|err| match err {
-            super::subscribers::SubscriberError::Unexpected(err) => OwnPageRefusal::Unexpected(err),
-            _ => OwnPageRefusal::NotFound,
-        })?;
+        .await?;
     Ok(())
 }
 
@@ -237,16 +240,7 @@ pub async fn erase_question(services: &Services, token: &str) -> Result<String> 
 /// Erases them, as the owner's erasure does, counted as asked for by the person.
 pub async fn erase(services: &Services, tracker: &Tracker, token: &str) -> Result<()> {
     let subscriber = subscriber_of(services, token).await?;
-    let store = services.store.clone();
-    let id = subscriber.id;
-    let erased =
-        super::to_completion(async move { store.erase_as(id, Timestamp::now(), true).await })
-            .await?;
-    if !erased {
-        return Err(OwnPageRefusal::NotFound);
-    }
-    tracker.forget_links();
-    tracing::info!(subscriber = %id, "erased by the person");
+    super::subscribers::erase_as(services, tracker, subscriber.id, true).await?;
     Ok(())
 }
 

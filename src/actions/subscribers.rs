@@ -278,10 +278,25 @@ pub async fn erase(
     tracker: &Tracker,
     id: Uuid,
 ) -> Result<(), SubscriberError> {
-    if !services.store.erase(id, Timestamp::now()).await? {
+    erase_as(services, tracker, id, false).await
+}
+
+/// [`erase`], saying whether the person asked for it on their own page (the owner's pages
+/// count those, without any address).
+pub async fn erase_as(
+    services: &Services,
+    tracker: &Tracker,
+    id: Uuid,
+    by_person: bool,
+) -> Result<(), SubscriberError> {
+    if !services
+        .store
+        .erase_as(id, Timestamp::now(), by_person)
+        .await?
+    {
         return Err(SubscriberError::NotFound);
     }
     tracker.forget_links();
-    tracing::info!(subscriber = %id, "subscriber erased");
+    tracing::info!(subscriber = %id, by_person, "subscriber erased");
     Ok(())
 }

@@ -119,14 +119,10 @@ fn redact_all(traces: &Traces, texts: &[Option<String>]) -> (Vec<Option<String>>
 }
 
 impl Store {
-    /// Erases a subscriber (see the module's comment for what goes and what stays).
-    /// Returns false when there was no such subscriber.
-    pub async fn erase(&self, id: Uuid, now: Timestamp) -> anyhow::Result<bool> {
-        self.erase_as(id, now, false).await
-    }
-
-    /// [`Self::erase`], saying whether the person asked for it themselves (on their own
-    /// page): the owner's pages count those, without any address.
+    /// Erases a subscriber (see the module's comment for what goes and what stays),
+    /// saying whether the person asked for it themselves (on their own page): the owner's
+    /// pages count those, without any address. Returns false when there was no such
+    /// subscriber.
     pub async fn erase_as(
         &self,
         id: Uuid,

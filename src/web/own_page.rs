@@ -14,9 +14,9 @@ use axum::routing::{get, post};
 use tera::Context;
 
 use super::client::{Client, rate_limit_key};
+use super::subscribe::name_problem_key;
 use super::{AppState, PageError};
 use crate::actions::own_page::{self, Asker, OwnPageRefusal};
-use crate::domain::NameError;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -76,11 +76,7 @@ async fn refused(state: &AppState, token: &str, refusal: OwnPageRefusal) -> Resp
     match refusal {
         OwnPageRefusal::NotFound => not_found(state),
         OwnPageRefusal::Name(problem) => {
-            let key = match problem {
-                NameError::TooLong => "name-too-long",
-                NameError::ControlCharacters => "name-control-characters",
-            };
-            let problem = state.text(key, &[]);
+            let problem = state.text(name_problem_key(&problem), &[]);
             shown(state, token, StatusCode::UNPROCESSABLE_ENTITY, |context| {
                 context.insert("name_error", &problem);
                 context.insert("notice", &state.text("me-name-refused", &[]));
@@ -120,8 +116,9 @@ async fn shown(
             extra(&mut context);
             state.page(status, "web/own_page.html", &context)
         }
-        Err(OwnPageRefusal::NotFound) => not_found(state),
-        Err(err) => PageError::Unexpected(anyhow::anyhow!("{err}")).into_page(state),
+        Err(OwnPageRefusal::Unexpected(err)) => PageError::Unexpected(err).into_page(state),
+        // Reading the page refuses nothing else: the link names nobody (any more).
+        Err(_) => not_found(state),
     }
 }
 

@@ -198,11 +198,18 @@ fn refusal_key(field: &str, email: Option<&str>, name: Option<&str>) -> Option<&
                 EmailError::Whitespace => "email-whitespace",
             },
         ),
-        "name" => Some(match SubscriberName::parse_optional(name).err()? {
-            NameError::TooLong => "name-too-long",
-            NameError::ControlCharacters => "name-control-characters",
-        }),
+        "name" => Some(name_problem_key(
+            &SubscriberName::parse_optional(name).err()?,
+        )),
         _ => None,
+    }
+}
+
+/// The message key for a name that cannot be kept (the signup form, the reader's page).
+pub(super) fn name_problem_key(problem: &NameError) -> &'static str {
+    match problem {
+        NameError::TooLong => "name-too-long",
+        NameError::ControlCharacters => "name-control-characters",
     }
 }
 
