@@ -369,7 +369,11 @@ async fn temporary_and_permanent_refusals_are_handled_per_recipient(backend: Bac
             .contains("5.1.1 No such user here"),
         "{failure}"
     );
-    assert_eq!(failure["attempts"], 1);
+    // One refusal, never retried (the server counted it once, above). A try before it
+    // may have met the connection reader2's 421 closed (the server hangs up while the
+    // sender reuses it), which is a try too: 1 or 2, as the connections fell.
+    let attempts = failure["attempts"].as_i64().unwrap();
+    assert!((1..=2).contains(&attempts), "{failure}");
     // 5.1.1: the mailbox does not exist, so the subscriber is marked bounced.
     assert_eq!(
         app.api_get(&format!("/subscribers/{gone}"), &token).await["status"],
